@@ -1,0 +1,78 @@
+/* cgroup directories ("nodes") that corral creates, in the v2 tree or mirrored in a v1
+ * controller hierarchy. Every node corral creates carries an xattr tag, and kill and
+ * remove refuse a node without one: corral never touches a cgroup it did not create. */
+#ifndef CORRAL_NS_CGROUP_H
+#define CORRAL_NS_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cghost.h"
+#include "err.h"
+
+#define CG_TAG_XATTR      "trusted.corral.tree"
+#define CG_TAG_XATTR_USER "user.corral.tree" /* unprivileged (delegated) callers */
+
+struct cg_node {
+        char path[PATH_MAX]; /* absolute directory */
+        int fd; /* O_PATH|O_DIRECTORY|O_CLOEXEC (usable for CLONE_INTO_CGROUP), or -1 */
+};
+
+/* Create parent/name, which must not exist yet (nodes are fresh per spawn: a killed node is
+ * never reused), tag it with `tag`, and open it. */
+int cg_node_create(struct cg_node *n, const char *parent, const char *name, const char *tag,
+                   struct cerr *err);
+
+/* Open parent/name, creating and tagging it if missing (shared bases such as <own>/corral).
+ * An existing directory without a tag is refused: it is not ours. Returns 1 when it was
+ * created by this call, 0 when it existed. */
+int cg_node_ensure(struct cg_node *n, const char *parent, const char *name, const char *tag,
+                   struct cerr *err);
+
+/* Open an existing tagged node by absolute path. */
+int cg_node_open(struct cg_node *n, const char *path, struct cerr *err);
+
+void cg_node_close(struct cg_node *n);
+
+int cg_node_write(const struct cg_node *n, const char *file, const char *value, struct cerr *err);
+int cg_node_read(const struct cg_node *n, const char *file, char *buf, size_t len,
+                 struct cerr *err);
+
+/* Write pid into the node's cgroup.procs (migration: costs an RCU grace period). */
+int cg_node_place(const struct cg_node *n, pid_t pid, struct cerr *err);
+
+/* "+memory +pids" into cgroup.subtree_control for the controllers in mask (bit = enum cg_ctrl). */
+int cg_node_enable(const struct cg_node *n, unsigned mask, struct cerr *err);
+
+/* v2 only: write 1 to cgroup.kill (tagged nodes only). */
+int cg_node_kill(const struct cg_node *n, struct cerr *err);
+
+/* v2: 1 when populated, 0 when empty (from cgroup.events); v1: from cgroup.procs of the whole
+ * sub-tree. -1 on error. */
+int cg_node_populated(const struct cg_node *n, struct cerr *err);
+
+/* v2 only: wait until cgroup.events says "populated 0" or timeout_ms passes (poll on
+ * POLLPRI; notifications are rate-limited to ~1 per 10 ms, so the file is re-read after each
+ * wake-up and once at the start). Returns 0 when empty, -1 with errnum ETIMEDOUT on timeout. */
+int cg_node_wait_empty(const struct cg_node *n, int timeout_ms, struct cerr *err);
+
+/* Remove path and every directory below it, bottom-up. Each must carry the tag. EBUSY (a
+ * cgroup that is still being torn down) is retried a bounded number of times. Removing a
+ * path that does not exist succeeds. */
+int cg_remove_tree(const char *path, struct cerr *err);
+
+/* Mirror a node in a v1 hierarchy: rel ("corral/tree/a-1") below v1_own_dir. Missing
+ * intermediate directories are created and tagged; the last component must be fresh. */
+int cg_v1_mirror(struct cg_node *n, const char *v1_own_dir, const char *rel, const char *tag,
+                 struct cerr *err);
+
+/* Tag helpers. cg_tag_get returns the length, or -1 when untagged. */
+int cg_tag_set(const char *path, const char *tag, struct cerr *err);
+int cg_tag_get(const char *path, char *buf, size_t len);
+
+/* Names that could be mistaken for interface files (cgroup.*, memory.* ...) are refused;
+ * valid: [A-Za-z0-9_.-]{1,64} and no dot-prefixed controller names. */
+bool cg_name_valid(const char *name);
+
+#endif

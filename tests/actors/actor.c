@@ -1,0 +1,255 @@
+/* corral-test-actor: every program the tests run inside corral, as one static multi-call
+ * binary. Each mode is bounded by itself (loops have deadlines, forks and allocations have
+ * caps), so a broken limit fails a test instead of taking the machine down.
+ *
+ *   sleep SECS                 sleep, then exit 0
+ *   exit N                     exit with status N
+ *   crash                      die of SIGSEGV
+ *   ignore SIG[,SIG...] SECS   ignore those signals, sleep SECS
+ *   info                       print pid, ppid, hostname, number of pids in /proc, and
+ *                              SigIgn/SigBlk/SigCgt from /proc/self/status
+ *   fds                        print the open fds (from /proc/self/fd), one per line, and the
+ *                              LISTEN_* variables
+ *   daemonize SECS [PORT]      setsid + double fork; the grandchild (optionally listening on
+ *                              127.0.0.1:PORT) sleeps SECS; prints the grandchild's pid, then the
+ *                              actor itself sleeps SECS
+ *   flood BYTES                write BYTES to stdout as fast as possible, report to stderr
+ *   spin SECS                  busy loop for SECS
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+        fprintf(stderr, "usage: corral-test-actor MODE [ARGS] (see the source for modes)\n");
+        return 2;
+}
+
+static double now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleep up to secs, surviving signals that are ignored or handled. */
+static void sleep_for(double secs)
+{
+        double end = now() + secs;
+
+        while (now() < end) {
+                double left = end - now();
+                struct timespec ts = {.tv_sec = (time_t)left,
+                                      .tv_nsec = (long)((left - (double)(time_t)left) * 1e9)};
+
+                nanosleep(&ts, NULL);
+        }
+}
+
+static int listen_on(int port)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        int one = 1;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 8) < 0) {
+                fprintf(stderr, "actor: listen on %d: %s\n", port, strerror(errno));
+                return -1;
+        }
+        return fd;
+}
+
+static void print_status_line(const char *key)
+{
+        char line[256];
+        FILE *f = fopen("/proc/self/status", "r");
+
+        if (!f)
+                return;
+        while (fgets(line, sizeof line, f)) {
+                if (strncmp(line, key, strlen(key)) == 0 && line[strlen(key)] == ':')
+                        fputs(line, stdout);
+        }
+        fclose(f);
+}
+
+static int mode_info(void)
+{
+        char host[256] = "";
+        int npids = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+
+        gethostname(host, sizeof host);
+        while (d && (de = readdir(d))) {
+                if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
+                        npids++;
+        }
+        if (d)
+                closedir(d);
+        printf("pid %d\nppid %d\nhostname %s\nprocs %d\n", (int)getpid(), (int)getppid(), host,
+               npids);
+        print_status_line("SigIgn");
+        print_status_line("SigBlk");
+        print_status_line("SigCgt");
+        fflush(stdout);
+        return 0;
+}
+
+static int mode_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        int self = d ? dirfd(d) : -1;
+        const char *v;
+
+        while (d && (de = readdir(d))) {
+                if (de->d_name[0] < '0' || de->d_name[0] > '9' || atoi(de->d_name) == self)
+                        continue;
+                printf("fd %s\n", de->d_name);
+        }
+        if (d)
+                closedir(d);
+        if ((v = getenv("LISTEN_FDS")))
+                printf("LISTEN_FDS=%s\n", v);
+        if ((v = getenv("LISTEN_PID")))
+                printf("LISTEN_PID=%s\n", v);
+        if ((v = getenv("LISTEN_FDNAMES")))
+                printf("LISTEN_FDNAMES=%s\n", v);
+        fflush(stdout);
+        return 0;
+}
+
+static int mode_daemonize(double secs, int port)
+{
+        int p[2];
+        pid_t pid;
+
+        if (pipe(p) < 0)
+                return 1;
+        pid = fork();
+        if (pid == 0) {
+                setsid();
+                if (fork() == 0) {
+                        int lfd = port > 0 ? listen_on(port) : -1;
+                        char buf[32];
+                        int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+
+                        if (port > 0 && lfd < 0)
+                                _exit(1);
+                        /* report readiness only once the listener exists */
+                        if (write(p[1], buf, (size_t)n) < 0)
+                                _exit(1);
+                        close(p[1]);
+                        close(p[0]);
+                        sleep_for(secs);
+                        _exit(0);
+                }
+                _exit(0);
+        }
+        close(p[1]);
+        {
+                char buf[32] = "";
+                ssize_t n = read(p[0], buf, sizeof buf - 1);
+
+                if (n <= 0)
+                        return 1;
+                printf("grandchild %s", buf);
+                fflush(stdout);
+        }
+        sleep_for(secs);
+        return 0;
+}
+
+static int mode_flood(long long bytes)
+{
+        static char buf[65536];
+        long long done = 0;
+        double t0 = now();
+
+        memset(buf, 'x', sizeof buf);
+        for (size_t i = 99; i < sizeof buf; i += 100)
+                buf[i] = '\n';
+        while (done < bytes) {
+                size_t n = (size_t)(bytes - done < (long long)sizeof buf ? bytes - done
+                                                                         : (long long)sizeof buf);
+                ssize_t w = write(1, buf, n);
+
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        fprintf(stderr, "flood: write: %s after %lld bytes\n", strerror(errno),
+                                done);
+                        return 1;
+                }
+                done += w;
+        }
+        fprintf(stderr, "flood: wrote %lld bytes in %.3f s\n", done, now() - t0);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        const char *mode;
+
+        if (argc < 2)
+                return usage();
+        mode = argv[1];
+        if (strcmp(mode, "sleep") == 0 && argc == 3) {
+                sleep_for(atof(argv[2]));
+                return 0;
+        }
+        if (strcmp(mode, "exit") == 0 && argc == 3)
+                return atoi(argv[2]);
+        if (strcmp(mode, "crash") == 0) {
+                volatile int *p = NULL;
+
+                return *p;
+        }
+        if (strcmp(mode, "ignore") == 0 && argc == 4) {
+                char *list = strdup(argv[2]);
+
+                for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
+                        int sig = strcmp(s, "INT") == 0    ? SIGINT
+                                  : strcmp(s, "TERM") == 0 ? SIGTERM
+                                  : strcmp(s, "HUP") == 0  ? SIGHUP
+                                                           : atoi(s);
+                        signal(sig, SIG_IGN);
+                }
+                free(list);
+                printf("ready\n");
+                fflush(stdout);
+                sleep_for(atof(argv[3]));
+                return 0;
+        }
+        if (strcmp(mode, "info") == 0)
+                return mode_info();
+        if (strcmp(mode, "fds") == 0)
+                return mode_fds();
+        if (strcmp(mode, "daemonize") == 0 && (argc == 3 || argc == 4))
+                return mode_daemonize(atof(argv[2]), argc == 4 ? atoi(argv[3]) : 0);
+        if (strcmp(mode, "flood") == 0 && argc == 3)
+                return mode_flood(atoll(argv[2]));
+        if (strcmp(mode, "spin") == 0 && argc == 3) {
+                double end = now() + atof(argv[2]);
+
+                while (now() < end)
+                        ;
+                return 0;
+        }
+        return usage();
+}

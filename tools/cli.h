@@ -1,0 +1,17 @@
+/* The `corral` command: one function per subcommand. Only tools/ prints and exits. */
+#ifndef CORRAL_TOOLS_CLI_H
+#define CORRAL_TOOLS_CLI_H
+
+#include <stdbool.h>
+
+#define CORRAL_VERSION "0.1.0"
+
+/* Exit codes of commands other than `run` (DESIGN §10). */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+int cmd_check(int argc, char **argv);
+
+/* True when argv holds -h or --help (before any "--"). */
+bool cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,62 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+        const char *summary;
+};
+
+static const struct command commands[] = {
+    {"check", cmd_check, "what this host supports, and how corral will use it"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+        fprintf(f, "usage: corral COMMAND [OPTIONS]\n\n"
+                   "corral spawns trees of sandboxed actor processes, each in its own cgroup and\n"
+                   "PID namespace, and tears them down with a bounded cancel cascade.\n\n"
+                   "commands:\n");
+        for (size_t i = 0; i < NCOMMANDS; i++)
+                fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\n`corral COMMAND --help` describes one command.\n");
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        break;
+                if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+                        return true;
+        }
+        return false;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+            strcmp(argv[1], "help") == 0) {
+                usage(stdout);
+                return EXIT_OK;
+        }
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("corral %s\n", CORRAL_VERSION);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < NCOMMANDS; i++) {
+                if (strcmp(argv[1], commands[i].name) == 0)
+                        return commands[i].fn(argc - 1, argv + 1);
+        }
+        fprintf(stderr, "corral: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+}
