@@ -62,7 +62,9 @@ pid_t ns_clone(const struct ns_clone_req *req, struct ns_clone_res *res, struct 
                 memset(&args, 0, sizeof args);
                 args.flags = req->flags | CLONE_PIDFD;
                 args.pidfd = (uint64_t)(uintptr_t)&pidfd;
-                args.exit_signal = SIGCHLD;
+                /* With CLONE_PARENT the child inherits our own exit signal; clone3 refuses an
+                 * explicit one (clone3_args_valid). */
+                args.exit_signal = (req->flags & CLONE_PARENT) ? 0 : SIGCHLD;
                 if (req->cgroup_fd >= 0) {
                         args.flags |= CLONE_INTO_CGROUP;
                         args.cgroup = (uint64_t)req->cgroup_fd;

@@ -288,3 +288,250 @@ int th_run(const char *name, enum th_kind kind, Suite *(*const *suites)(void), i
         }
         return failed || leaks ? 1 : 0;
 }
+
+/* ---- running the corral command ---- */
+
+#include <sys/wait.h>
+
+#include "../ns/syscalls.h"
+#include "../ns/timeutil.h"
+
+void th_corral_start(struct th_proc *p, const char *const *args, int stdout_fd,
+                     void (*prep)(void *), void *ctx)
+{
+        int outp[2] = {-1, -1}, errp[2];
+        const char *argv[64];
+        int n = 0;
+
+        memset(p, 0, sizeof *p);
+        argv[n++] = th_corral();
+        for (; args[n - 1] && n < 63; n++)
+                argv[n] = args[n - 1];
+        argv[n] = NULL;
+        ck_assert_int_eq(pipe2(errp, O_CLOEXEC), 0);
+        if (stdout_fd < 0)
+                ck_assert_int_eq(pipe2(outp, O_CLOEXEC), 0);
+        p->pid = fork();
+        ck_assert_int_ge(p->pid, 0);
+        if (p->pid == 0) {
+                dup2(stdout_fd >= 0 ? stdout_fd : outp[1], 1);
+                dup2(errp[1], 2);
+                if (prep)
+                        prep(ctx);
+                execv(argv[0], (char **)argv);
+                _exit(126);
+        }
+        close(errp[1]);
+        p->err = errp[0];
+        fcntl(p->err, F_SETFL, O_NONBLOCK);
+        if (outp[1] >= 0) {
+                close(outp[1]);
+                p->out = outp[0];
+                fcntl(p->out, F_SETFL, O_NONBLOCK);
+        } else {
+                p->out = -1;
+        }
+        p->pidfd = sys_pidfd_open(p->pid, 0);
+        ck_assert_int_ge(p->pidfd, 0);
+}
+
+static void slurp(int fd, char *buf, size_t *len, size_t cap)
+{
+        for (;;) {
+                ssize_t r;
+
+                if (*len + 1 >= cap) {
+                        char sink[4096];
+
+                        if (read(fd, sink, sizeof sink) <= 0)
+                                break;
+                        continue;
+                }
+                r = read(fd, buf + *len, cap - 1 - *len);
+                if (r <= 0)
+                        break;
+                *len += (size_t)r;
+                buf[*len] = '\0';
+        }
+}
+
+static void pump(struct th_proc *p, int ms)
+{
+        struct pollfd fds[2] = {{.fd = p->err, .events = POLLIN}, {.fd = p->out, .events = POLLIN}};
+
+        poll(fds, p->out >= 0 ? 2 : 1, ms);
+        slurp(p->err, p->errbuf, &p->errlen, sizeof p->errbuf);
+        if (p->out >= 0)
+                slurp(p->out, p->outbuf, &p->outlen, sizeof p->outbuf);
+}
+
+bool th_wait_for(struct th_proc *p, bool in_stdout, const char *needle, int ms)
+{
+        int64_t end = mono_ms() + th_ms(ms);
+
+        for (;;) {
+                pump(p, 0);
+                if (strstr(in_stdout ? p->outbuf : p->errbuf, needle))
+                        return true;
+                if (mono_ms() >= end)
+                        return false;
+                pump(p, 20);
+        }
+}
+
+int th_corral_wait(struct th_proc *p, int ms)
+{
+        int64_t end = mono_ms() + th_ms(ms);
+        int status;
+
+        for (;;) {
+                struct pollfd pf = {.fd = p->pidfd, .events = POLLIN};
+
+                pump(p, 0);
+                if (poll(&pf, 1, 0) == 1)
+                        break;
+                if (mono_ms() >= end) {
+                        kill(p->pid, SIGKILL);
+                        waitpid(p->pid, NULL, 0);
+                        ck_abort_msg("corral did not exit within %d ms; events:\n%s", th_ms(ms),
+                                     p->errbuf);
+                }
+                pump(p, 20);
+        }
+        ck_assert_int_eq(waitpid(p->pid, &status, 0), p->pid);
+        /* what was still in the pipes */
+        for (int i = 0; i < 5; i++)
+                pump(p, 10);
+        close(p->pidfd);
+        close(p->err);
+        if (p->out >= 0)
+                close(p->out);
+        p->pidfd = p->err = p->out = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static const char *find_event(const char *buf, const char *event, const char *field,
+                              const char *value, int skip)
+{
+        char pat[96];
+        const char *line = buf;
+
+        snprintf(pat, sizeof pat, "\"event\":\"%s\"", event);
+        while ((line = strstr(line, pat))) {
+                const char *end = strchr(line, '\n');
+                char want[256];
+
+                if (!field || !value) {
+                        if (skip-- == 0)
+                                return line;
+                } else {
+                        snprintf(want, sizeof want, "\"%s\":\"%s\"", field, value);
+                        {
+                                const char *hit = strstr(line, want);
+
+                                if (hit && (!end || hit < end) && skip-- == 0)
+                                        return line;
+                        }
+                }
+                line += strlen(pat);
+        }
+        return NULL;
+}
+
+const char *th_event(const struct th_proc *p, const char *event, const char *field, char *out,
+                     size_t len)
+{
+        const char *line = find_event(p->errbuf, event, NULL, NULL, 0);
+        const char *end, *v;
+        char pat[96];
+        size_t n = 0;
+
+        out[0] = '\0';
+        if (!line)
+                return out;
+        end = strchr(line, '\n');
+        snprintf(pat, sizeof pat, "\"%s\":", field);
+        v = strstr(line, pat);
+        if (!v || (end && v > end))
+                return out;
+        v += strlen(pat);
+        if (*v == '"') {
+                for (v++; *v && *v != '"' && n + 1 < len; v++) {
+                        if (*v == '\\' && v[1])
+                                v++;
+                        out[n++] = *v;
+                }
+        } else {
+                while (*v && *v != ',' && *v != '}' && n + 1 < len)
+                        out[n++] = *v++;
+        }
+        out[n] = '\0';
+        return out;
+}
+
+int th_event_count(const struct th_proc *p, const char *event, const char *field, const char *value)
+{
+        int n = 0;
+
+        while (find_event(p->errbuf, event, field, value, n))
+                n++;
+        return n;
+}
+
+const char *th_tree_name(const char *what)
+{
+        static char buf[64];
+        static int counter;
+
+        snprintf(buf, sizeof buf, "t%d-%d-%s", (int)getpid(), ++counter, what);
+        return buf;
+}
+
+void th_assert_tree_gone(const char *name)
+{
+        char path[PATH_MAX];
+        struct cerr err = {0};
+        bool leaked = false;
+
+        for (int h = -1; h < CG_NCTRL; h++) {
+                const char *own = h < 0 ? th_deleg.own_dir : th_host.ctrl[h].v1.own_dir;
+
+                if (h >= 0 && (th_host.ctrl[h].src != CG_SRC_V1 || !own[0]))
+                        continue;
+                snprintf(path, sizeof path, "%s/corral/%s", own, name);
+                if (access(path, F_OK) == 0) {
+                        struct cg_node n;
+
+                        leaked = true;
+                        fprintf(stderr, "LEAK: %s still exists\n", path);
+                        if (h < 0 && cg_node_open(&n, path, &err) == 0) {
+                                cg_node_kill(&n, &err);
+                                cg_node_wait_empty(&n, th_ms(5000), &err);
+                                cg_node_close(&n);
+                        }
+                        cg_remove_tree(path, &err);
+                }
+        }
+        snprintf(path, sizeof path, "/run/corral/%s.json", name);
+        if (access(path, F_OK) == 0) {
+                leaked = true;
+                fprintf(stderr, "LEAK: %s still exists\n", path);
+                unlink(path);
+        }
+        ck_assert_msg(!leaked, "tree %s left things behind (see stderr)", name);
+}
+
+pid_t th_program_pid(pid_t shim)
+{
+        char path[96], buf[256] = "";
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)shim, (int)shim);
+        f = fopen(path, "re");
+        if (!f)
+                return -1;
+        if (!fgets(buf, sizeof buf, f))
+                buf[0] = '\0';
+        fclose(f);
+        return (pid_t)atoi(buf);
+}

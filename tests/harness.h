@@ -53,3 +53,39 @@ enum th_kind { TH_UNIT, TH_PRIVILEGED };
 int th_run(const char *name, enum th_kind kind, Suite *(*const *suites)(void), int nsuites);
 
 #endif
+
+/* ---- running the corral command ---- */
+
+struct th_proc {
+        pid_t pid;
+        int pidfd;
+        int out; /* read end of its stdout (-1 when the caller gave one) */
+        int err; /* read end of its stderr: the event log (--events json) */
+        char errbuf[65536];
+        size_t errlen;
+        char outbuf[65536];
+        size_t outlen;
+};
+
+/* Start `corral ARGS...` (args NULL-terminated, without "corral"). stdout_fd: -1 for a pipe we
+ * read, else that fd. prep runs in the child before exec (signal setup, extra fds). */
+void th_corral_start(struct th_proc *p, const char *const *args, int stdout_fd,
+                     void (*prep)(void *), void *ctx);
+/* Read stderr/stdout until `needle` appears in the given buffer (or ms pass). Returns true
+ * when found. */
+bool th_wait_for(struct th_proc *p, bool in_stdout, const char *needle, int ms);
+/* Wait for corral to exit (reading its output meanwhile); returns its exit status, fails the
+ * test after ms. */
+int th_corral_wait(struct th_proc *p, int ms);
+/* The value of "field" in the first JSON event line of kind `event` ("" when absent). */
+const char *th_event(const struct th_proc *p, const char *event, const char *field, char *out,
+                     size_t len);
+/* Count JSON events of a kind (and optionally with field == value). */
+int th_event_count(const struct th_proc *p, const char *event, const char *field,
+                   const char *value);
+/* Fails the test if tree `name` left anything: nodes in any hierarchy, a registry record. */
+void th_assert_tree_gone(const char *name);
+/* A unique tree name for this test run. */
+const char *th_tree_name(const char *what);
+/* The host pid of the program: the only child of the shim. */
+pid_t th_program_pid(pid_t shim);

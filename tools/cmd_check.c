@@ -6,7 +6,7 @@
 
 #include "../ns/probe.h"
 #include "cli.h"
-#include "json.h"
+#include "../spawner/json.h"
 
 static void check_usage(FILE *f)
 {

@@ -6,13 +6,13 @@
  *   exit N                     exit with status N
  *   crash                      die of SIGSEGV
  *   ignore SIG[,SIG...] SECS   ignore those signals, sleep SECS
- *   info                       print pid, ppid, hostname, number of pids in /proc, and
- *                              SigIgn/SigBlk/SigCgt from /proc/self/status
- *   fds                        print the open fds (from /proc/self/fd), one per line, and the
- *                              LISTEN_* variables
- *   daemonize SECS [PORT]      setsid + double fork; the grandchild (optionally listening on
+ *   info [SECS]                print pid, ppid, hostname, number of pids in /proc, and
+ *                              SigIgn/SigBlk/SigCgt from /proc/self/status; then sleep SECS
+ *   fds [SECS]                 print the open fds (from /proc/self/fd), one per line, and the
+ *                              LISTEN_* variables; then sleep SECS
+ *   daemonize SECS [PORT [SELF]] setsid + double fork; the grandchild (optionally listening on
  *                              127.0.0.1:PORT) sleeps SECS; prints the grandchild's pid, then the
- *                              actor itself sleeps SECS
+ *                              actor itself sleeps SELF (default SECS) and exits
  *   flood BYTES                write BYTES to stdout as fast as possible, report to stderr
  *   spin SECS                  busy loop for SECS
  */
@@ -134,7 +134,7 @@ static int mode_fds(void)
         return 0;
 }
 
-static int mode_daemonize(double secs, int port)
+static int mode_daemonize(double secs, int port, double self_secs)
 {
         int p[2];
         pid_t pid;
@@ -171,7 +171,7 @@ static int mode_daemonize(double secs, int port)
                 printf("grandchild %s", buf);
                 fflush(stdout);
         }
-        sleep_for(secs);
+        sleep_for(self_secs);
         return 0;
 }
 
@@ -236,12 +236,16 @@ int main(int argc, char **argv)
                 sleep_for(atof(argv[3]));
                 return 0;
         }
-        if (strcmp(mode, "info") == 0)
-                return mode_info();
-        if (strcmp(mode, "fds") == 0)
-                return mode_fds();
-        if (strcmp(mode, "daemonize") == 0 && (argc == 3 || argc == 4))
-                return mode_daemonize(atof(argv[2]), argc == 4 ? atoi(argv[3]) : 0);
+        if (strcmp(mode, "info") == 0 || strcmp(mode, "fds") == 0) {
+                int rc = strcmp(mode, "info") == 0 ? mode_info() : mode_fds();
+
+                if (argc == 3)
+                        sleep_for(atof(argv[2]));
+                return rc;
+        }
+        if (strcmp(mode, "daemonize") == 0 && argc >= 3 && argc <= 5)
+                return mode_daemonize(atof(argv[2]), argc >= 4 ? atoi(argv[3]) : 0,
+                                      argc == 5 ? atof(argv[4]) : atof(argv[2]));
         if (strcmp(mode, "flood") == 0 && argc == 3)
                 return mode_flood(atoll(argv[2]));
         if (strcmp(mode, "spin") == 0 && argc == 3) {

@@ -1,5 +1,7 @@
 #include "json.h"
 
+#include <string.h>
+
 void json_init(struct json *j, FILE *f)
 {
         j->f = f;
@@ -108,4 +110,49 @@ void json_null(struct json *j, const char *key)
 {
         prefix(j, key);
         fputs("null", j->f);
+}
+
+size_t json_escape(const char *s, char *out, size_t len)
+{
+        size_t n = 0;
+
+        if (len == 0)
+                return 0;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                char tmp[8];
+                const char *add = tmp;
+
+                switch (*p) {
+                case '"':
+                        add = "\\\"";
+                        break;
+                case '\\':
+                        add = "\\\\";
+                        break;
+                case '\n':
+                        add = "\\n";
+                        break;
+                case '\t':
+                        add = "\\t";
+                        break;
+                case '\r':
+                        add = "\\r";
+                        break;
+                default:
+                        if (*p < 0x20)
+                                snprintf(tmp, sizeof tmp, "\\u%04x", *p);
+                        else {
+                                tmp[0] = (char)*p;
+                                tmp[1] = '\0';
+                        }
+                }
+                size_t al = strlen(add);
+
+                if (n + al >= len)
+                        break;
+                memcpy(out + n, add, al);
+                n += al;
+        }
+        out[n] = '\0';
+        return n;
 }

@@ -1,6 +1,6 @@
 /* A small JSON writer for --json output: objects, arrays, escaped strings. */
-#ifndef CORRAL_TOOLS_JSON_H
-#define CORRAL_TOOLS_JSON_H
+#ifndef CORRAL_SPAWNER_JSON_H
+#define CORRAL_SPAWNER_JSON_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,4 +23,7 @@ void json_null(struct json *j, const char *key);
 /* Writes s as a JSON string literal (with quotes). */
 void json_write_string(FILE *f, const char *s);
 
+/* Escape s as the inside of a JSON string into out (always NUL-terminated, truncates).
+ * Returns the length written. */
+size_t json_escape(const char *s, char *out, size_t len);
 #endif

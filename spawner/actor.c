@@ -1,0 +1,497 @@
+/* One actor's life in the supervisor: its node, its spawn request, the pipes and pidfd that
+ * tell what became of it, and its exit reason. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../ns/clone.h"
+#include "../ns/signals.h"
+#include "../ns/timeutil.h"
+#include "shim.h"
+#include "sup.h"
+
+extern char **environ;
+
+bool actor_live(const struct actor *a)
+{
+        return !a->dead;
+}
+
+static int pipe_pair(int p[2], struct cerr *err)
+{
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return cerr_set(err, errno, "spawn", "pipe2");
+        return 0;
+}
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* The caller's environment minus corral's own variables and socket-activation variables that
+ * were meant for corral, then the profile's Environment=, then what corral tells the program. */
+static int build_env(struct supervisor *s, struct actor *a, struct spec_builder *b, uint32_t *envc,
+                     struct cerr *err)
+{
+        char buf[PATH_MAX + 64];
+        uint32_t n = 0;
+
+        for (char **e = environ; e && *e; e++) {
+                bool overridden = false;
+                const char *eq = strchr(*e, '=');
+
+                if (!eq || strncmp(*e, "CORRAL_", 7) == 0 || strncmp(*e, "LISTEN_", 7) == 0)
+                        continue;
+                for (size_t i = 0; i < a->prof.environment.n && !overridden; i++)
+                        overridden =
+                            strncmp(a->prof.environment.v[i], *e, (size_t)(eq - *e) + 1) == 0;
+                if (overridden)
+                        continue;
+                if (spec_add_string(b, *e, err) < 0)
+                        return -1;
+                n++;
+        }
+        for (size_t i = 0; i < a->prof.environment.n; i++) {
+                if (spec_add_string(b, a->prof.environment.v[i], err) < 0)
+                        return -1;
+                n++;
+        }
+        snprintf(buf, sizeof buf, "CORRAL_ACTOR_ID=%u", a->id);
+        if (spec_add_string(b, buf, err) < 0)
+                return -1;
+        snprintf(buf, sizeof buf, "CORRAL_ACTOR_NAME=%s", a->name);
+        if (spec_add_string(b, buf, err) < 0)
+                return -1;
+        snprintf(buf, sizeof buf, "CORRAL_TREE=%s", s->tree);
+        if (spec_add_string(b, buf, err) < 0)
+                return -1;
+        n += 3;
+        if (s->opt->npass > 0) {
+                size_t off;
+
+                snprintf(buf, sizeof buf, "LISTEN_FDS=%d", s->opt->npass);
+                if (spec_add_string(b, buf, err) < 0)
+                        return -1;
+                off = (size_t)snprintf(buf, sizeof buf, "LISTEN_FDNAMES=");
+                for (int i = 0; i < s->opt->npass && off < sizeof buf; i++)
+                        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", i ? ":" : "",
+                                                s->opt->pass[i].name);
+                if (spec_add_string(b, buf, err) < 0)
+                        return -1;
+                n += 2;
+        }
+        *envc = n;
+        return 0;
+}
+
+/* stdio per the profile: a pipe we drain (log), our own fd (inherit), a file, or /dev/null. */
+static int setup_stdio(struct supervisor *s, struct actor *a, struct spec_builder *b, int owned[3],
+                       struct cerr *err)
+{
+        const struct stdio_spec *spec[3] = {&a->prof.std_in, &a->prof.std_out, &a->prof.std_err};
+        const enum spec_fd slot[3] = {SPEC_FD_STDIN, SPEC_FD_STDOUT, SPEC_FD_STDERR};
+        const unsigned nullflag[3] = {SPEC_STDIN_NULL, SPEC_STDOUT_NULL, SPEC_STDERR_NULL};
+        const int ours[3] = {0, s->opt->out_fd, s->opt->err_fd};
+
+        for (int i = 0; i < 3; i++) {
+                int p[2];
+
+                owned[i] = -1;
+                switch (spec[i]->mode) {
+                case STDIO_NULL:
+                        b->hdr.flags |= nullflag[i];
+                        break;
+                case STDIO_INHERIT:
+                        spec_set_fd(b, slot[i], ours[i]);
+                        break;
+                case STDIO_FILE:
+                        owned[i] =
+                            open(spec[i]->path,
+                                 i == 0 ? O_RDONLY | O_CLOEXEC
+                                        : O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
+                                 0644);
+                        if (owned[i] < 0)
+                                return cerr_set(err, errno, "stdio", "opening %s for %s",
+                                                spec[i]->path,
+                                                i == 0   ? "stdin"
+                                                : i == 1 ? "stdout"
+                                                         : "stderr");
+                        spec_set_fd(b, slot[i], owned[i]);
+                        break;
+                case STDIO_LOG: {
+                        char prefix[PROFILE_NAME_MAX + 8];
+                        struct drain *d = i == 1 ? &a->out : &a->err;
+
+                        if (i == 0) { /* there is nothing to drain into a program's stdin */
+                                b->hdr.flags |= nullflag[i];
+                                break;
+                        }
+                        if (pipe_pair(p, err) < 0)
+                                return -1;
+                        /* our own pipe: O_NONBLOCK on our read end concerns nobody else */
+                        fcntl(p[0], F_SETFL, O_NONBLOCK);
+                        snprintf(prefix, sizeof prefix, "[%s] ", a->name);
+                        drain_init(d, p[0], i == 1 ? &s->out : &s->errs, prefix);
+                        owned[i] = p[1];
+                        spec_set_fd(b, slot[i], p[1]);
+                        if (sup_watch(s, p[0], EPOLLIN, i == 1 ? &a->w_out : &a->w_err,
+                                      i == 1 ? W_OUT : W_ERR, a) < 0)
+                                return cerr_set(err, errno, "spawn", "epoll_ctl");
+                        break;
+                }
+                }
+        }
+        return 0;
+}
+
+static uint64_t clone_flags(const struct profile *p)
+{
+        uint64_t f = CLONE_NEWPID | CLONE_NEWNS;
+
+        if (p->namespaces & PROFILE_NS_IPC)
+                f |= CLONE_NEWIPC;
+        if (p->namespaces & PROFILE_NS_UTS)
+                f |= CLONE_NEWUTS;
+        if (p->namespaces & PROFILE_NS_CGROUP)
+                f |= CLONE_NEWCGROUP;
+        return f;
+}
+
+int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct cerr *err)
+{
+        struct spec_builder b;
+        char node_name[PROFILE_NAME_MAX + 16];
+        int exec_p[2] = {-1, -1}, rep_p[2] = {-1, -1};
+        int owned[3] = {-1, -1, -1};
+        uint32_t envc = 0, argc = 0;
+        int rc = -1;
+
+        a->pidfd = a->exec_rd = a->report_rd = -1;
+        a->out.fd = a->err.fd = -1;
+        a->node.fd = a->self.fd = -1;
+        a->t_spawn = mono_us();
+        /* A fresh node per spawn: a killed node is never reused (DESIGN §4b). */
+        snprintf(node_name, sizeof node_name, "%s-%u", a->name, a->id);
+        if (cg_node_create(&a->node, s->tree_node.path, node_name, s->tree, err) < 0 ||
+            cg_node_create(&a->self, a->node.path, "self", s->tree, err) < 0)
+                return cerr_wrap(err, "creating the node of actor %s", a->name);
+
+        spec_init(&b, ++s->next_req, a->id);
+        a->req_id = b.hdr.req_id;
+        b.hdr.clone_flags = clone_flags(&a->prof);
+        if (s->opt->force_clone_fallback)
+                b.hdr.flags |= SPEC_FORCE_CLONE_FALLBACK;
+        if (s->opt->force_fd_walk)
+                b.hdr.flags |= SPEC_FORCE_FD_WALK;
+        b.hdr.nofile = s->caller_nofile;
+
+        if (spec_add_string(&b, a->prof.hostname ? a->prof.hostname : a->name, err) < 0 ||
+            spec_add_string(&b, a->prof.working_directory ? a->prof.working_directory : "", err) <
+                0)
+                goto out;
+        for (; argv[argc]; argc++) {
+                if (spec_add_string(&b, argv[argc], err) < 0)
+                        goto out;
+        }
+        b.hdr.argc = argc;
+        if (build_env(s, a, &b, &envc, err) < 0)
+                goto out;
+        b.hdr.envc = envc;
+
+        if (pipe_pair(exec_p, err) < 0 || pipe_pair(rep_p, err) < 0)
+                goto out;
+        a->exec_rd = exec_p[0];
+        a->report_rd = rep_p[0];
+        spec_set_fd(&b, SPEC_FD_CGROUP, a->self.fd);
+        spec_set_fd(&b, SPEC_FD_EXEC_PIPE, exec_p[1]);
+        spec_set_fd(&b, SPEC_FD_REPORT, rep_p[1]);
+        if (setup_stdio(s, a, &b, owned, err) < 0)
+                goto out;
+        for (int i = 0; i < s->opt->npass; i++) {
+                if (spec_add_pass(&b, s->opt->pass[i].fd, err) < 0)
+                        goto out;
+        }
+        if (sup_watch(s, a->exec_rd, EPOLLIN, &a->w_exec, W_EXEC, a) < 0 ||
+            sup_watch(s, a->report_rd, EPOLLIN, &a->w_report, W_REPORT, a) < 0) {
+                cerr_set(err, errno, "spawn", "epoll_ctl");
+                goto out;
+        }
+        if (spec_send(&b, s->zy.sock, err) < 0)
+                goto out;
+        rc = 0;
+out:
+        /* The child has its copies (or never will): ours of the write ends go. */
+        close_fd(&exec_p[1]);
+        close_fd(&rep_p[1]);
+        for (int i = 0; i < 3; i++)
+                close_fd(&owned[i]);
+        spec_free(&b);
+        if (rc < 0)
+                cerr_wrap(err, "spawning %s", a->name);
+        return rc;
+}
+
+static void emit_started(struct supervisor *s, struct actor *a)
+{
+        struct ev e;
+
+        if (a->started || !a->replied || !a->exec_done || a->spawn_failed || a->pid <= 0)
+                return;
+        a->started = true;
+        ev_begin(&e, s, "started", a);
+        ev_int(&e, "pid", a->pid);
+        ev_str(&e, "node", a->self.path);
+        ev_str(&e, "spawn", a->fallback ? "clone-fallback" : "clone3");
+        ev_end(&e);
+}
+
+static void spawn_failed(struct supervisor *s, struct actor *a, int stage, int e, const char *msg)
+{
+        struct ev ev;
+        char text[300];
+
+        if (a->spawn_failed)
+                return;
+        a->spawn_failed = true;
+        a->fail_stage = stage;
+        a->fail_errno = e;
+        snprintf(a->fail_msg, sizeof a->fail_msg, "%s", msg ? msg : "");
+        snprintf(text, sizeof text, "%s: %s",
+                 stage == STAGE_NONE && msg && *msg ? msg : spawn_stage_name(stage), strerror(e));
+        snprintf(a->reason, sizeof a->reason, "spawn-failed %s", text);
+        ev_begin(&ev, s, "spawn-failed", a);
+        ev_str(&ev, "stage", stage == STAGE_NONE && msg && *msg ? msg : spawn_stage_name(stage));
+        ev_str(&ev, "error", strerror(e));
+        ev_end(&ev);
+}
+
+void actor_on_reply(struct supervisor *s)
+{
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct spec_reply rep;
+        struct iovec iov = {.iov_base = &rep, .iov_len = sizeof rep};
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+        struct actor *a = s->root;
+        int pidfd = -1;
+        ssize_t n = recvmsg(s->zy.sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                actor_zygote_lost(s);
+                return;
+        }
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                        memcpy(&pidfd, CMSG_DATA(c), sizeof pidfd);
+        }
+        if ((size_t)n != sizeof rep || rep.magic != SPEC_MAGIC || !a || rep.req_id != a->req_id ||
+            a->replied) {
+                if (pidfd >= 0)
+                        close(pidfd);
+                return; /* not a reply we are waiting for */
+        }
+        a->replied = true;
+        a->fallback = rep.fallback;
+        if (rep.pid > 0 && pidfd >= 0) {
+                a->pid = rep.pid;
+                a->pidfd = pidfd;
+                sup_watch(s, a->pidfd, EPOLLIN, &a->w_pidfd, W_PIDFD, a);
+                /* A spawn that lands while its tree is being torn down is part of the cascade. */
+                if (s->stage != CS_IDLE)
+                        pidfd_signal(a->pidfd, SIGKILL, NULL);
+        } else {
+                if (pidfd >= 0)
+                        close(pidfd);
+                a->dead = true;
+        }
+        if (rep.errnum)
+                spawn_failed(s, a, rep.stage, rep.errnum, rep.msg);
+        emit_started(s, a);
+        if (a->dead)
+                actor_on_pidfd(s, a);
+}
+
+void actor_zygote_lost(struct supervisor *s)
+{
+        struct actor *a = s->root;
+
+        sup_unwatch(s, s->zy.sock);
+        if (a && !a->replied) {
+                a->replied = true;
+                a->dead = true;
+                spawn_failed(s, a, STAGE_NONE, EPIPE, "zygote");
+                actor_on_pidfd(s, a);
+        }
+}
+
+void actor_on_exec(struct supervisor *s, struct actor *a)
+{
+        struct spec_child_error rec;
+        ssize_t n = read(a->exec_rd, &rec, sizeof rec);
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n == (ssize_t)sizeof rec)
+                spawn_failed(s, a, rec.stage, rec.errnum, NULL);
+        /* EOF (or the record, after which the child exits): no more to learn here */
+        if (n <= 0 || n == (ssize_t)sizeof rec) {
+                sup_unwatch(s, a->exec_rd);
+                close_fd(&a->exec_rd);
+                a->exec_done = true;
+                emit_started(s, a);
+        }
+}
+
+void actor_on_report(struct supervisor *s, struct actor *a)
+{
+        struct shim_report rep;
+        ssize_t n = read(a->report_rd, &rep, sizeof rep);
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n == (ssize_t)sizeof rep && rep.magic == SHIM_REPORT_MAGIC) {
+                a->have_report = true;
+                a->wstatus = rep.wstatus;
+        }
+        sup_unwatch(s, a->report_rd);
+        close_fd(&a->report_rd);
+}
+
+void actor_on_output(struct supervisor *s, struct actor *a, bool is_err)
+{
+        struct drain *d = is_err ? &a->err : &a->out;
+        int fd = d->fd;
+
+        /* a bounded budget per turn: one flooding actor cannot starve the loop */
+        if (drain_read(d, 1 << 20) == 0)
+                sup_unwatch(s, fd);
+}
+
+static bool crash_signal(int sig)
+{
+        return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+               sig == SIGABRT || sig == SIGSYS || sig == SIGTRAP;
+}
+
+static void describe_exit(struct actor *a)
+{
+        char st[80];
+        int status = a->have_report ? a->wstatus : a->shim_status;
+
+        wstatus_describe(status, st, sizeof st);
+        if (a->spawn_failed)
+                return; /* reason already says where it failed */
+        if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status)))
+                snprintf(a->reason, sizeof a->reason, "%s", st); /* whatever the stage */
+        else if (a->ended_in != CS_IDLE)
+                snprintf(a->reason, sizeof a->reason, "%s (%s)", cstage_outcome(a->ended_in), st);
+        else
+                snprintf(a->reason, sizeof a->reason, "%s", st);
+}
+
+int actor_exit_code(const struct actor *a)
+{
+        if (a->spawn_failed) {
+                if (a->fail_stage == STAGE_EXECVE)
+                        return a->fail_errno == ENOENT ? 127 : 126;
+                return 125;
+        }
+        return wstatus_exit_code(a->have_report ? a->wstatus : a->shim_status);
+}
+
+void actor_on_pidfd(struct supervisor *s, struct actor *a)
+{
+        struct ev e;
+        char st[80];
+
+        if (a->finished)
+                return;
+        if (a->pidfd >= 0) {
+                int status = 0;
+                struct cerr err = {0};
+
+                if (pidfd_wait(a->pidfd, 0, &status, &err) == 0)
+                        return; /* spurious */
+                a->shim_status = status;
+                sup_unwatch(s, a->pidfd);
+                close_fd(&a->pidfd);
+        }
+        a->dead = true;
+        a->finished = true;
+        a->t_exit = mono_us();
+        a->ended_in = s->stage == CS_CANCEL || s->stage == CS_INTERRUPT ||
+                              s->stage == CS_TERMINATE || s->stage == CS_KILL
+                          ? s->stage
+                          : CS_IDLE;
+        /* Everything the dead shim wrote is in the pipes now: read it before deciding. */
+        if (a->report_rd >= 0)
+                actor_on_report(s, a);
+        if (a->exec_rd >= 0)
+                actor_on_exec(s, a);
+        describe_exit(a);
+        ev_begin(&e, s, "exited", a);
+        ev_str(&e, "reason", a->reason);
+        ev_str(&e, "status",
+               wstatus_describe(a->have_report ? a->wstatus : a->shim_status, st, sizeof st));
+        ev_int(&e, "exit_code", actor_exit_code(a));
+        ev_int(&e, "duration_ms", (a->t_exit - a->t_spawn) / 1000);
+        ev_end(&e);
+}
+
+void actor_close(struct supervisor *s, struct actor *a)
+{
+        struct drain *d[2] = {&a->out, &a->err};
+
+        for (int i = 0; i < 2; i++) {
+                if (d[i]->fd >= 0) {
+                        int fd = d[i]->fd;
+
+                        /* all writers are gone: take what is left, then report losses */
+                        drain_read(d[i], 64u << 20);
+                        if (d[i]->fd >= 0) {
+                                sup_unwatch(s, fd);
+                                drain_close(d[i]);
+                        }
+                }
+                if (d[i]->dropped) {
+                        struct ev e;
+
+                        ev_begin(&e, s, "output-dropped", a);
+                        ev_str(&e, "stream", i == 0 ? "stdout" : "stderr");
+                        ev_int(&e, "bytes", (long long)d[i]->dropped);
+                        ev_int(&e, "of", (long long)d[i]->bytes);
+                        ev_end(&e);
+                        d[i]->dropped = 0;
+                }
+        }
+        if (a->pidfd >= 0) {
+                sup_unwatch(s, a->pidfd);
+                close_fd(&a->pidfd);
+        }
+        if (a->exec_rd >= 0) {
+                sup_unwatch(s, a->exec_rd);
+                close_fd(&a->exec_rd);
+        }
+        if (a->report_rd >= 0) {
+                sup_unwatch(s, a->report_rd);
+                close_fd(&a->report_rd);
+        }
+        cg_node_close(&a->self);
+        cg_node_close(&a->node);
+}

@@ -1,0 +1,217 @@
+#include "registry.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "json.h"
+
+unsigned long long proc_start_time(pid_t pid)
+{
+        char path[64], buf[1024];
+        unsigned long long start = 0;
+        char *p;
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        /* the command may contain anything, including ") ": count from the last ')' */
+        p = strrchr(buf, ')');
+        if (!p)
+                return 0;
+        p += 2;
+        for (int field = 3; field < 22 && p; field++) {
+                p = strchr(p, ' ');
+                if (p)
+                        p++;
+        }
+        if (p)
+                start = strtoull(p, NULL, 10);
+        return start;
+}
+
+static int make_dir(const char *dir, struct cerr *err)
+{
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return cerr_set(err, errno, "registry", "creating %s", dir);
+        return 0;
+}
+
+static int read_all(int fd, char *buf, size_t len)
+{
+        ssize_t n = pread(fd, buf, len - 1, 0);
+
+        if (n < 0)
+                return -1;
+        buf[n] = '\0';
+        return 0;
+}
+
+int registry_claim(const char *dir, const char *tree, struct registry *r, struct cerr *err)
+{
+        r->fd = -1;
+        if (make_dir(dir, err) < 0)
+                return -1;
+        if ((size_t)snprintf(r->path, sizeof r->path, "%s/%s.json", dir, tree) >= sizeof r->path)
+                return cerr_set(err, ENAMETOOLONG, "registry", "tree name too long");
+        r->fd = open(r->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (r->fd < 0)
+                return cerr_set(err, errno, "registry", "opening %s", r->path);
+        if (flock(r->fd, LOCK_EX | LOCK_NB) < 0) {
+                char buf[8192];
+                struct registry_entry e = {0};
+                int e_no = errno;
+
+                if (read_all(r->fd, buf, sizeof buf) == 0)
+                        registry_parse(buf, &e);
+                close(r->fd);
+                r->fd = -1;
+                if (e_no == EWOULDBLOCK)
+                        return cerr_set(err, EEXIST, "registry",
+                                        "a tree named '%s' is already running (supervisor pid %d)",
+                                        tree, (int)e.supervisor_pid);
+                return cerr_set(err, e_no, "registry", "locking %s", r->path);
+        }
+        return 0;
+}
+
+int registry_write(struct registry *r, const struct registry_entry *e, struct cerr *err)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        struct json j;
+        int rc = 0;
+
+        if (!f)
+                return cerr_set(err, ENOMEM, "registry", "formatting the registry record");
+        json_init(&j, f);
+        json_begin_object(&j, NULL);
+        json_string(&j, "tree", e->tree);
+        json_int(&j, "supervisor_pid", e->supervisor_pid);
+        json_int(&j, "supervisor_start", (long long)e->supervisor_start);
+        json_begin_array(&j, "nodes");
+        for (int i = 0; i < e->nnodes; i++)
+                json_string(&j, NULL, e->nodes[i]);
+        json_end_array(&j);
+        json_end_object(&j);
+        fclose(f);
+        /* In place: a rename would replace the inode our lock is on. */
+        if (ftruncate(r->fd, 0) < 0 || pwrite(r->fd, buf, len, 0) != (ssize_t)len)
+                rc = cerr_set(err, errno, "registry", "writing %s", r->path);
+        free(buf);
+        return rc;
+}
+
+void registry_release(struct registry *r)
+{
+        if (r->fd < 0)
+                return;
+        unlink(r->path);
+        close(r->fd);
+        r->fd = -1;
+}
+
+/* Our own writer's output: "key":value pairs and one array of strings. */
+static const char *json_find(const char *text, const char *key)
+{
+        char pat[64];
+        const char *p;
+
+        snprintf(pat, sizeof pat, "\"%s\":", key);
+        p = strstr(text, pat);
+        return p ? p + strlen(pat) : NULL;
+}
+
+static const char *json_copy_string(const char *p, char *out, size_t len)
+{
+        size_t n = 0;
+
+        if (*p != '"')
+                return NULL;
+        for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                        p++;
+                if (n + 1 < len)
+                        out[n++] = *p;
+        }
+        out[n] = '\0';
+        return *p == '"' ? p + 1 : NULL;
+}
+
+int registry_parse(const char *text, struct registry_entry *e)
+{
+        const char *p;
+
+        memset(e, 0, sizeof *e);
+        if ((p = json_find(text, "tree")) && !json_copy_string(p, e->tree, sizeof e->tree))
+                return -1;
+        if ((p = json_find(text, "supervisor_pid")))
+                e->supervisor_pid = (pid_t)atoi(p);
+        if ((p = json_find(text, "supervisor_start")))
+                e->supervisor_start = strtoull(p, NULL, 10);
+        p = json_find(text, "nodes");
+        if (!p || *p != '[')
+                return -1;
+        p++;
+        while (*p == '"' && e->nnodes < REGISTRY_MAX_NODES) {
+                p = json_copy_string(p, e->nodes[e->nnodes], sizeof e->nodes[0]);
+                if (!p)
+                        return -1;
+                e->nnodes++;
+                if (*p == ',')
+                        p++;
+        }
+        return e->tree[0] ? 0 : -1;
+}
+
+int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cerr *err)
+{
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int orphans = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : cerr_set(err, errno, "registry", "listing %s", dir);
+        while ((de = readdir(d))) {
+                char path[PATH_MAX], buf[8192];
+                size_t nl = strlen(de->d_name);
+                struct registry_entry e;
+                int fd;
+
+                if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
+                        continue;
+                snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+                fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        continue;
+                if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                        close(fd); /* a live (or stopped) supervisor holds it */
+                        continue;
+                }
+                orphans++;
+                if (read_all(fd, buf, sizeof buf) == 0 && registry_parse(buf, &e) == 0) {
+                        if (fn(&e, ctx))
+                                unlink(path);
+                } else if (buf[0] == '\0') {
+                        unlink(path); /* a claim that never got written: nothing to clean */
+                }
+                close(fd);
+        }
+        closedir(d);
+        return orphans;
+}

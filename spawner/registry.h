@@ -1,0 +1,50 @@
+/* Finding trees from another shell (DESIGN §7, §10): each supervisor registers its tree in
+ * <dir>/<tree>.json (node paths in every hierarchy, supervisor pid and start time) and holds
+ * an flock on that file for its lifetime. The kernel drops the lock when the supervisor dies
+ * however it dies, so a free lock means an orphaned tree; a stopped supervisor still holds
+ * its lock and is not orphaned. */
+#ifndef CORRAL_SPAWNER_REGISTRY_H
+#define CORRAL_SPAWNER_REGISTRY_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../ns/err.h"
+
+#define REGISTRY_DIR       "/run/corral"
+#define REGISTRY_MAX_NODES 8
+
+struct registry {
+        int fd; /* locked, CLOEXEC */
+        char path[PATH_MAX];
+};
+
+/* One tree's record. */
+struct registry_entry {
+        char tree[72];
+        pid_t supervisor_pid;
+        unsigned long long supervisor_start;      /* /proc/PID/stat starttime */
+        char nodes[REGISTRY_MAX_NODES][PATH_MAX]; /* the tree's node in each hierarchy */
+        int nnodes;
+};
+
+/* Claim the name: create <dir>/<tree>.json and lock it. A live tree of that name is an
+ * error (EEXIST) naming its supervisor. An orphan of that name is left to the caller, which
+ * must sweep it first (registry_sweep). */
+int registry_claim(const char *dir, const char *tree, struct registry *r, struct cerr *err);
+int registry_write(struct registry *r, const struct registry_entry *e, struct cerr *err);
+/* Unlink and unlock (the tree is gone). */
+void registry_release(struct registry *r);
+
+int registry_parse(const char *text, struct registry_entry *e);
+
+/* Callback for each orphaned tree found; return true when its nodes were removed (the
+ * record is then deleted). */
+typedef bool (*registry_orphan_fn)(const struct registry_entry *e, void *ctx);
+/* Visit every orphan (lock free) in dir. Returns the number of orphans, or -1. */
+int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cerr *err);
+
+unsigned long long proc_start_time(pid_t pid);
+
+#endif

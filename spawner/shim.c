@@ -1,0 +1,304 @@
+/* The shim, as a linear list of steps (nsjail's contain.cc idea), each failing with its stage:
+ *
+ *   parent-death watch -> sync -> setsid -> mounts -> hostname -> signalfd -> fork the actor
+ *   -> PID-1 loop: forward signals, reap everything, report the actor's wait status, exit
+ *
+ * and in the actor child:
+ *
+ *   stdio -> fd allowlist -> signals to default, empty mask -> rlimits -> cwd -> env -> execve
+ *
+ * A PID 1 cannot die of its own signal (the kernel drops signals for which init has the
+ * default action), so the shim blocks them all, reads them from a signalfd and forwards the
+ * ones meant for the program; the report pipe is the only place the supervisor learns the
+ * program's real status. When the shim exits, the kernel kills everything left in the
+ * namespace. */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../ns/fdplan.h"
+
+static int exec_pipe = -1;
+
+static __attribute__((noreturn)) void fail(int stage, int e)
+{
+        struct spec_child_error rec = {.stage = stage, .errnum = e};
+
+        if (exec_pipe >= 0)
+                (void)!write(exec_pipe, &rec, sizeof rec);
+        /* shells' convention, which corral run's own exit codes follow */
+        _exit(stage == STAGE_EXECVE && e == ENOENT ? 127 : stage == STAGE_EXECVE ? 126 : 125);
+}
+
+static void step_parent_death(int parent_pidfd)
+{
+        /* getppid() is 0 across a new PID namespace, so the re-check after the prctl is a poll
+         * on the supervisor's pidfd: readable means it is gone. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                fail(STAGE_PDEATHSIG, errno);
+        if (poll(&(struct pollfd){.fd = parent_pidfd, .events = POLLIN}, 1, 0) != 0)
+                _exit(125);
+}
+
+static void step_sync(int sync_fd)
+{
+        char c;
+
+        if (sync_fd < 0)
+                return;
+        if (read(sync_fd, &c, 1) != 1)
+                _exit(125); /* the zygote gave up on us (and is killing us) */
+        close(sync_fd);
+}
+
+static void step_mounts(void)
+{
+        /* Private propagation first, so nothing below leaks back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                fail(STAGE_MOUNT_PRIVATE, errno);
+        /* A /proc for the new PID namespace: the program sees only its own processes. */
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                fail(STAGE_MOUNT_PROC, errno);
+}
+
+static void step_hostname(const struct spec_req *r)
+{
+        if ((r->hdr.clone_flags & CLONE_NEWUTS) && r->hostname[0] &&
+            sethostname(r->hostname, strlen(r->hostname)) < 0)
+                fail(STAGE_HOSTNAME, errno);
+}
+
+/* ---- the actor child ---- */
+
+static int stdio_source(const struct spec_req *r, enum spec_fd slot, unsigned null_flag, int flags)
+{
+        int fd = spec_fd(r, slot);
+
+        if (fd >= 0)
+                return fd;
+        if (!(r->hdr.flags & null_flag))
+                return -1;
+        fd = open("/dev/null", flags | O_CLOEXEC);
+        if (fd < 0)
+                fail(STAGE_STDIO, errno);
+        return fd;
+}
+
+static void actor_fds(const struct spec_req *r)
+{
+        struct fdplan plan;
+        struct fdplan_move moves[3 + SPEC_MAX_PASS];
+        enum fdplan_path path;
+        int n = 0;
+        int dirfd;
+        struct {
+                enum spec_fd slot;
+                unsigned null_flag;
+                int flags;
+        } stdio[3] = {{SPEC_FD_STDIN, SPEC_STDIN_NULL, O_RDONLY},
+                      {SPEC_FD_STDOUT, SPEC_STDOUT_NULL, O_WRONLY},
+                      {SPEC_FD_STDERR, SPEC_STDERR_NULL, O_WRONLY}};
+
+        /* For the fallback walk: our own /proc/self/fd, in the /proc of our namespace. */
+        dirfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        for (int i = 0; i < 3; i++) {
+                int src = stdio_source(r, stdio[i].slot, stdio[i].null_flag, stdio[i].flags);
+
+                if (src >= 0)
+                        moves[n++] = (struct fdplan_move){.src = src, .dst = i};
+        }
+        for (uint32_t i = 0; i < r->hdr.n_pass; i++)
+                moves[n++] = (struct fdplan_move){.src = spec_pass_fd(r, i), .dst = 3 + (int)i};
+        if (fdplan_compute(&plan, moves, n, NULL) < 0)
+                fail(STAGE_FDS, EINVAL);
+        plan.force_walk = r->hdr.flags & SPEC_FORCE_FD_WALK;
+        if (fdplan_apply(&plan, &exec_pipe, 1, dirfd, &path, NULL) < 0)
+                fail(STAGE_FDS, errno ? errno : EBADF);
+}
+
+static void actor_signals(void)
+{
+        sigset_t none;
+
+        /* CLONE_CLEAR_SIGHAND resets handlers but keeps ignored signals ignored, and the shim's
+         * blocked mask survives fork and exec: a program under `nohup` or `trap '' INT` must not
+         * inherit either. */
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sig != SIGKILL && sig != SIGSTOP && signal(sig, SIG_DFL) == SIG_ERR &&
+                    errno != EINVAL)
+                        fail(STAGE_SIGNALS, errno);
+        }
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+                fail(STAGE_SIGNALS, errno);
+}
+
+static const char *env_get(char **envp, const char *key)
+{
+        size_t kl = strlen(key);
+
+        for (char **e = envp; *e; e++) {
+                if (strncmp(*e, key, kl) == 0 && (*e)[kl] == '=')
+                        return *e + kl + 1;
+        }
+        return NULL;
+}
+
+/* execvp's search, with the program's own PATH (execvpe would use ours). */
+static __attribute__((noreturn)) void actor_exec(char **argv, char **envp)
+{
+        const char *path = env_get(envp, "PATH");
+        const char *file = argv[0];
+        char buf[PATH_MAX];
+        int saved = ENOENT;
+
+        if (strchr(file, '/')) {
+                execve(file, argv, envp);
+                fail(STAGE_EXECVE, errno);
+        }
+        if (!path)
+                path = "/usr/local/bin:/usr/bin:/bin";
+        while (*path) {
+                const char *end = strchr(path, ':');
+                size_t dl = end ? (size_t)(end - path) : strlen(path);
+
+                if (dl + 1 + strlen(file) + 1 <= sizeof buf) {
+                        if (dl == 0)
+                                snprintf(buf, sizeof buf, "%s", file);
+                        else
+                                snprintf(buf, sizeof buf, "%.*s/%s", (int)dl, path, file);
+                        execve(buf, argv, envp);
+                        /* keep the most telling error: EACCES beats ENOENT, as execvp does */
+                        if (errno != ENOENT && errno != ENOTDIR)
+                                saved = errno;
+                }
+                if (!end)
+                        break;
+                path = end + 1;
+        }
+        fail(STAGE_EXECVE, saved);
+}
+
+static __attribute__((noreturn)) void actor_child(struct spec_req *r)
+{
+        char **envp;
+        char pidvar[32];
+        size_t n = r->hdr.envc;
+
+        actor_fds(r);
+        actor_signals();
+        if (setrlimit(RLIMIT_NOFILE, &r->hdr.nofile) < 0)
+                fail(STAGE_RLIMITS, errno);
+        if (r->cwd[0] && chdir(r->cwd) < 0)
+                fail(STAGE_CHDIR, errno);
+        /* LISTEN_PID is the program's pid as it sees it (2, below the shim). */
+        envp = calloc(n + 2, sizeof *envp);
+        if (!envp)
+                fail(STAGE_ENV, ENOMEM);
+        memcpy(envp, r->envp, n * sizeof *envp);
+        if (r->hdr.n_pass > 0) {
+                snprintf(pidvar, sizeof pidvar, "LISTEN_PID=%d", (int)getpid());
+                envp[n++] = pidvar;
+        }
+        envp[n] = NULL;
+        actor_exec(r->argv, envp);
+}
+
+/* ---- PID 1 ---- */
+
+static bool forwarded(int sig)
+{
+        return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT ||
+               sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGWINCH;
+}
+
+static __attribute__((noreturn)) void shim_loop(pid_t actor, int sfd, int report, int parent_pidfd)
+{
+        struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+                              {.fd = parent_pidfd, .events = POLLIN}};
+
+        for (;;) {
+                struct signalfd_siginfo si;
+                int status;
+                pid_t w;
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        _exit(125);
+                }
+                if (p[1].revents)
+                        _exit(125); /* the supervisor is gone: take the namespace down with us */
+                if (read(sfd, &si, sizeof si) != sizeof si)
+                        continue;
+                if (forwarded((int)si.ssi_signo)) {
+                        kill(actor, (int)si.ssi_signo);
+                        if (si.ssi_signo == SIGTERM)
+                                kill(actor, SIGCONT); /* a stopped program cannot act on SIGTERM */
+                        continue;
+                }
+                if (si.ssi_signo != SIGCHLD)
+                        continue;
+                /* Reap everything: orphans of the namespace are re-parented to us. */
+                while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+                        if (w == actor) {
+                                struct shim_report rep = {
+                                    .magic = SHIM_REPORT_MAGIC, .wstatus = status, .pid = actor};
+
+                                (void)!write(report, &rep, sizeof rep);
+                                _exit(0);
+                        }
+                }
+        }
+}
+
+void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved_mask)
+{
+        sigset_t all;
+        int sfd, report;
+        pid_t actor;
+
+        (void)saved_mask;
+        exec_pipe = spec_fd(r, SPEC_FD_EXEC_PIPE);
+        step_parent_death(parent_pidfd);
+        step_sync(sync_fd);
+        if (setsid() < 0)
+                fail(STAGE_SETSID, errno);
+        step_mounts();
+        step_hostname(r);
+
+        /* Signals stay blocked from the clone on; from here they are read, never delivered. */
+        sigfillset(&all);
+        sfd = signalfd(-1, &all, SFD_CLOEXEC);
+        if (sfd < 0)
+                fail(STAGE_SIGNALFD, errno);
+
+        actor = fork();
+        if (actor < 0)
+                fail(STAGE_FORK, errno);
+        if (actor == 0) {
+                close(sfd);
+                actor_child(r);
+        }
+        /* The shim holds nothing but its signalfd, the report pipe and the supervisor's pidfd;
+         * dropping its copy of the exec pipe makes EOF mean "execve succeeded". */
+        report = fcntl(spec_fd(r, SPEC_FD_REPORT), F_DUPFD_CLOEXEC, 3);
+        if (report < 0)
+                _exit(125);
+        spec_req_free(r);
+        exec_pipe = -1;
+        shim_loop(actor, sfd, report, parent_pidfd);
+}

@@ -1,0 +1,320 @@
+#include "spec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *const stage_names[STAGE_COUNT] = {
+    [STAGE_NONE] = "none",
+    [STAGE_PDEATHSIG] = "parent-death-watch",
+    [STAGE_SYNC] = "sync",
+    [STAGE_SETSID] = "setsid",
+    [STAGE_MOUNT_PRIVATE] = "mount-private",
+    [STAGE_MOUNT_PROC] = "mount-proc",
+    [STAGE_HOSTNAME] = "hostname",
+    [STAGE_SIGNALFD] = "signalfd",
+    [STAGE_FORK] = "fork",
+    [STAGE_STDIO] = "stdio",
+    [STAGE_FDS] = "fds",
+    [STAGE_SIGNALS] = "signals",
+    [STAGE_RLIMITS] = "rlimits",
+    [STAGE_CHDIR] = "chdir",
+    [STAGE_ENV] = "environment",
+    [STAGE_EXECVE] = "execve",
+};
+
+const char *spawn_stage_name(int stage)
+{
+        if (stage < 0 || stage >= STAGE_COUNT || !stage_names[stage])
+                return "unknown";
+        return stage_names[stage];
+}
+
+void spec_init(struct spec_builder *b, uint32_t req_id, uint32_t actor_id)
+{
+        memset(b, 0, sizeof *b);
+        b->hdr.magic = SPEC_MAGIC;
+        b->hdr.req_id = req_id;
+        b->hdr.actor_id = actor_id;
+        for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++)
+                b->hdr.fd_index[i] = -1;
+        for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++)
+                b->fds[i] = -1;
+}
+
+int spec_add_string(struct spec_builder *b, const char *s, struct cerr *err)
+{
+        size_t n = strlen(s) + 1;
+
+        if (b->blob_len + n > SPEC_BLOB_MAX)
+                return cerr_set(err, E2BIG, "spawn", "arguments and environment exceed %d bytes",
+                                SPEC_BLOB_MAX);
+        if (b->blob_len + n > b->blob_cap) {
+                size_t cap = b->blob_cap ? b->blob_cap : 4096;
+                char *nb;
+
+                while (cap < b->blob_len + n)
+                        cap *= 2;
+                nb = realloc(b->blob, cap);
+                if (!nb)
+                        return cerr_set(err, ENOMEM, "alloc", "building a spawn request");
+                b->blob = nb;
+                b->blob_cap = cap;
+        }
+        memcpy(b->blob + b->blob_len, s, n);
+        b->blob_len += n;
+        return 0;
+}
+
+void spec_set_fd(struct spec_builder *b, enum spec_fd slot, int fd)
+{
+        b->fds[slot] = fd;
+}
+
+int spec_add_v1(struct spec_builder *b, int fd, struct cerr *err)
+{
+        if (b->hdr.n_v1 == SPEC_MAX_V1)
+                return cerr_set(err, E2BIG, "spawn", "too many v1 groups");
+        b->v1_fds[b->hdr.n_v1++] = fd;
+        return 0;
+}
+
+int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err)
+{
+        if (b->hdr.n_pass == SPEC_MAX_PASS)
+                return cerr_set(err, E2BIG, "spawn", "at most %d fds can be passed", SPEC_MAX_PASS);
+        b->pass_fds[b->hdr.n_pass++] = fd;
+        return 0;
+}
+
+int spec_send(struct spec_builder *b, int sock, struct cerr *err)
+{
+        int order[SPEC_MAX_FDS];
+        int n = 0, memfd = -1, rc = 0;
+        struct iovec iov[2];
+        struct msghdr msg = {0};
+        union {
+                char buf[CMSG_SPACE(sizeof(int) * SPEC_MAX_FDS)];
+                struct cmsghdr align;
+        } u;
+
+        b->hdr.blob_len = (uint32_t)b->blob_len;
+        if (b->blob_len > SPEC_INLINE_MAX) {
+                /* too large for one datagram: the blob travels in a sealed-size memfd */
+                memfd = memfd_create("corral-spec", MFD_CLOEXEC);
+                if (memfd < 0)
+                        return cerr_set(err, errno, "spawn", "memfd_create for a large request");
+                if (write(memfd, b->blob, b->blob_len) != (ssize_t)b->blob_len) {
+                        close(memfd);
+                        return cerr_set(err, errno ? errno : EIO, "spawn",
+                                        "writing a large request");
+                }
+                b->fds[SPEC_FD_BLOB] = memfd;
+        }
+        for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
+                b->hdr.fd_index[i] = b->fds[i] >= 0 ? n : -1;
+                if (b->fds[i] >= 0)
+                        order[n++] = b->fds[i];
+        }
+        for (uint32_t i = 0; i < b->hdr.n_v1; i++)
+                order[n++] = b->v1_fds[i];
+        for (uint32_t i = 0; i < b->hdr.n_pass; i++)
+                order[n++] = b->pass_fds[i];
+        b->hdr.nfds = (uint32_t)n;
+
+        iov[0] = (struct iovec){.iov_base = &b->hdr, .iov_len = sizeof b->hdr};
+        iov[1] = (struct iovec){.iov_base = b->blob, .iov_len = memfd >= 0 ? 0 : b->blob_len};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = 2;
+        if (n > 0) {
+                struct cmsghdr *c;
+
+                msg.msg_control = u.buf;
+                msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+                c = CMSG_FIRSTHDR(&msg);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+                memcpy(CMSG_DATA(c), order, sizeof(int) * (size_t)n);
+        }
+        if (sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                rc = cerr_set(err, errno, "spawn", "sending the request to the zygote");
+        if (memfd >= 0) {
+                close(memfd);
+                b->fds[SPEC_FD_BLOB] = -1;
+        }
+        return rc;
+}
+
+void spec_free(struct spec_builder *b)
+{
+        free(b->blob);
+        b->blob = NULL;
+}
+
+static void close_fds(int *fds, int n)
+{
+        for (int i = 0; i < n; i++) {
+                if (fds[i] >= 0)
+                        close(fds[i]);
+                fds[i] = -1;
+        }
+}
+
+int spec_fd(const struct spec_req *r, enum spec_fd slot)
+{
+        int i = r->hdr.fd_index[slot];
+
+        return i >= 0 && i < r->nfds ? r->fds[i] : -1;
+}
+
+static int parse_blob(struct spec_req *r, struct cerr *err)
+{
+        size_t need = 2 + (size_t)r->hdr.argc + r->hdr.envc;
+        const char *p = r->blob, *end = r->blob + r->hdr.blob_len;
+        const char **strs;
+
+        if (r->hdr.blob_len == 0 || r->blob[r->hdr.blob_len - 1] != '\0')
+                return cerr_set(err, EINVAL, "spawn", "request blob is not NUL-terminated");
+        strs = calloc(need, sizeof *strs);
+        r->argv = calloc((size_t)r->hdr.argc + 1, sizeof *r->argv);
+        r->envp = calloc((size_t)r->hdr.envc + 1, sizeof *r->envp);
+        if (!strs || !r->argv || !r->envp) {
+                free(strs);
+                return cerr_set(err, ENOMEM, "alloc", "parsing a request");
+        }
+        for (size_t i = 0; i < need; i++) {
+                if (p >= end) {
+                        free(strs);
+                        return cerr_set(err, EINVAL, "spawn", "request blob has too few strings");
+                }
+                strs[i] = p;
+                p += strlen(p) + 1;
+        }
+        r->hostname = strs[0];
+        r->cwd = strs[1];
+        for (uint32_t i = 0; i < r->hdr.argc; i++)
+                r->argv[i] = (char *)strs[2 + i];
+        for (uint32_t i = 0; i < r->hdr.envc; i++)
+                r->envp[i] = (char *)strs[2 + r->hdr.argc + i];
+        free(strs);
+        return 0;
+}
+
+int spec_recv(int sock, struct spec_req *r, struct cerr *err)
+{
+        union {
+                char buf[CMSG_SPACE(sizeof(int) * SPEC_MAX_FDS)];
+                struct cmsghdr align;
+        } u;
+        char *inline_buf = malloc(sizeof r->hdr + SPEC_INLINE_MAX);
+        struct iovec iov;
+        struct msghdr msg = {0};
+        struct cmsghdr *c;
+        ssize_t n;
+        size_t blob_in;
+
+        memset(r, 0, sizeof *r);
+        for (int i = 0; i < SPEC_MAX_FDS; i++)
+                r->fds[i] = -1;
+        if (!inline_buf)
+                return cerr_set(err, ENOMEM, "alloc", "receiving a request");
+        iov = (struct iovec){.iov_base = inline_buf, .iov_len = sizeof r->hdr + SPEC_INLINE_MAX};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = u.buf;
+        msg.msg_controllen = sizeof u.buf;
+        do
+                n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+                free(inline_buf);
+                return n == 0 ? 0 : cerr_set(err, errno, "spawn", "receiving a request");
+        }
+        for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+                        if (r->nfds + k > SPEC_MAX_FDS)
+                                k = SPEC_MAX_FDS - r->nfds;
+                        memcpy(r->fds + r->nfds, CMSG_DATA(c), sizeof(int) * (size_t)k);
+                        r->nfds += k;
+                }
+        }
+        if ((size_t)n < sizeof r->hdr || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+                free(inline_buf);
+                close_fds(r->fds, r->nfds);
+                return cerr_set(err, EPROTO, "spawn", "truncated request");
+        }
+        memcpy(&r->hdr, inline_buf, sizeof r->hdr);
+        if (r->hdr.magic != SPEC_MAGIC || r->hdr.nfds != (uint32_t)r->nfds ||
+            r->hdr.n_v1 > SPEC_MAX_V1 || r->hdr.n_pass > SPEC_MAX_PASS ||
+            r->hdr.blob_len > SPEC_BLOB_MAX || r->hdr.argc == 0 ||
+            r->hdr.argc > SPEC_BLOB_MAX / 2 || r->hdr.envc > SPEC_BLOB_MAX / 2) {
+                free(inline_buf);
+                close_fds(r->fds, r->nfds);
+                return cerr_set(err, EPROTO, "spawn", "malformed request");
+        }
+        for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
+                if (r->hdr.fd_index[i] >= r->nfds || r->hdr.fd_index[i] < -1) {
+                        free(inline_buf);
+                        close_fds(r->fds, r->nfds);
+                        return cerr_set(err, EPROTO, "spawn", "malformed request fd table");
+                }
+        }
+        r->blob = malloc((size_t)r->hdr.blob_len + 1);
+        if (!r->blob) {
+                free(inline_buf);
+                close_fds(r->fds, r->nfds);
+                return cerr_set(err, ENOMEM, "alloc", "receiving a request");
+        }
+        blob_in = (size_t)n - sizeof r->hdr;
+        if (spec_fd(r, SPEC_FD_BLOB) >= 0) {
+                if (pread(spec_fd(r, SPEC_FD_BLOB), r->blob, r->hdr.blob_len, 0) !=
+                    (ssize_t)r->hdr.blob_len) {
+                        free(inline_buf);
+                        spec_req_free(r);
+                        return cerr_set(err, EPROTO, "spawn", "short large request");
+                }
+        } else if (blob_in == r->hdr.blob_len) {
+                memcpy(r->blob, inline_buf + sizeof r->hdr, blob_in);
+        } else {
+                free(inline_buf);
+                spec_req_free(r);
+                return cerr_set(err, EPROTO, "spawn", "request length mismatch");
+        }
+        free(inline_buf);
+        r->blob[r->hdr.blob_len] = '\0';
+        if (parse_blob(r, err) < 0) {
+                spec_req_free(r);
+                return -1;
+        }
+        return 1;
+}
+
+void spec_req_free(struct spec_req *r)
+{
+        close_fds(r->fds, r->nfds);
+        free(r->blob);
+        free(r->argv);
+        free(r->envp);
+        r->blob = NULL;
+        r->argv = r->envp = NULL;
+}
+
+int spec_v1_fd(const struct spec_req *r, uint32_t i)
+{
+        int base = r->nfds - (int)r->hdr.n_pass - (int)r->hdr.n_v1;
+
+        return i < r->hdr.n_v1 && base >= 0 ? r->fds[base + (int)i] : -1;
+}
+
+int spec_pass_fd(const struct spec_req *r, uint32_t i)
+{
+        int base = r->nfds - (int)r->hdr.n_pass;
+
+        return i < r->hdr.n_pass && base >= 0 ? r->fds[base + (int)i] : -1;
+}

@@ -1,0 +1,143 @@
+/* What to spawn: the request the supervisor sends to its zygote, and the child's error record.
+ *
+ * The supervisor never clones. It forks a zygote at start, while it is still small and holds
+ * nothing, and sends it one request per actor over a SOCK_SEQPACKET socket: a fixed header,
+ * a string blob (argv, env, hostname, cwd) inline or in a memfd when large, and the fds the
+ * child needs as SCM_RIGHTS, in the order of enum spec_fd. The zygote clones the child with
+ * CLONE_PARENT (the supervisor is its parent: waitid on its pidfd works there), finishes
+ * what must happen before the child may run (cgroup.procs on the fallback path, v1
+ * placement), releases it, and answers with the pid and the pidfd. */
+#ifndef CORRAL_SPAWNER_SPEC_H
+#define CORRAL_SPAWNER_SPEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "../ns/err.h"
+
+#define SPEC_MAGIC      0x636f7231u /* "cor1" */
+#define SPEC_INLINE_MAX (48 * 1024)
+#define SPEC_BLOB_MAX   (8 * 1024 * 1024) /* argv + env + strings, total */
+#define SPEC_MAX_PASS   64                /* fds passed to a program (--fd) */
+#define SPEC_MAX_V1     4
+#define SPEC_MAX_FDS    (8 + SPEC_MAX_V1 + SPEC_MAX_PASS)
+
+/* Fixed fd slots; the variable parts follow: v1 groups, then passed fds. */
+enum spec_fd {
+        SPEC_FD_CGROUP,    /* the actor's self/ leaf, O_PATH */
+        SPEC_FD_EXEC_PIPE, /* write end: error record, or EOF when execve succeeded */
+        SPEC_FD_REPORT,    /* write end: the shim reports the program's wait status */
+        SPEC_FD_STDIN,     /* -1 in the header when absent */
+        SPEC_FD_STDOUT,
+        SPEC_FD_STDERR,
+        SPEC_FD_BLOB, /* memfd with the string blob, when it is not inline */
+        SPEC_FD_FIXED_COUNT
+};
+
+enum spec_flag {
+        SPEC_FORCE_CLONE_FALLBACK = 1u << 0, /* tests: clone() + cgroup.procs */
+        SPEC_FORCE_FD_WALK = 1u << 1,        /* tests: /proc/self/fd walk instead of close_range */
+        SPEC_STDIN_NULL = 1u << 2,           /* no stdin fd passed: open /dev/null */
+        SPEC_STDOUT_NULL = 1u << 3,
+        SPEC_STDERR_NULL = 1u << 4,
+};
+
+struct spec_hdr {
+        uint32_t magic;
+        uint32_t req_id;
+        uint64_t clone_flags; /* namespaces; CLONE_PIDFD etc. are added by the zygote */
+        uint32_t flags;       /* enum spec_flag */
+        int32_t fd_index[SPEC_FD_FIXED_COUNT]; /* position of each fixed fd in SCM_RIGHTS, or -1 */
+        uint32_t n_v1;                         /* v1 group dirfds follow the fixed ones */
+        uint32_t n_pass; /* then the passed fds, which land at 3..3+n_pass-1 */
+        uint32_t nfds;   /* total fds in SCM_RIGHTS */
+        uint32_t argc, envc;
+        uint32_t blob_len;
+        uint32_t actor_id;
+        struct rlimit nofile; /* the caller's RLIMIT_NOFILE, restored for the program */
+        /* blob: hostname \0 cwd \0 (empty: inherit) argv[0] \0 ... env[0] \0 ... */
+};
+
+/* The child's error record on the exec pipe. */
+struct spec_child_error {
+        int32_t stage; /* enum spawn_stage */
+        int32_t errnum;
+};
+
+enum spawn_stage {
+        STAGE_NONE,
+        STAGE_PDEATHSIG,
+        STAGE_SYNC,
+        STAGE_SETSID,
+        STAGE_MOUNT_PRIVATE,
+        STAGE_MOUNT_PROC,
+        STAGE_HOSTNAME,
+        STAGE_SIGNALFD,
+        STAGE_FORK,
+        STAGE_STDIO,
+        STAGE_FDS,
+        STAGE_SIGNALS,
+        STAGE_RLIMITS,
+        STAGE_CHDIR,
+        STAGE_ENV,
+        STAGE_EXECVE,
+        STAGE_COUNT
+};
+
+const char *spawn_stage_name(int stage);
+
+/* The zygote's answer. A pidfd travels with it when pid > 0 (even if errnum is set: then
+ * the child was killed and the supervisor, its parent, must reap it). */
+struct spec_reply {
+        uint32_t magic;
+        uint32_t req_id;
+        int32_t pid;
+        int32_t errnum;
+        int32_t stage;
+        uint8_t fallback; /* clone() + cgroup.procs was used */
+        uint8_t pad[3];
+        char msg[200];
+};
+
+/* Builder on the supervisor side. */
+struct spec_builder {
+        struct spec_hdr hdr;
+        char *blob;
+        size_t blob_len, blob_cap;
+        int fds[SPEC_MAX_FDS]; /* not owned: the caller keeps them until the send returns */
+        int nfds;
+        int v1_fds[SPEC_MAX_V1];
+        int pass_fds[SPEC_MAX_PASS];
+};
+
+void spec_init(struct spec_builder *b, uint32_t req_id, uint32_t actor_id);
+int spec_add_string(struct spec_builder *b, const char *s, struct cerr *err);
+void spec_set_fd(struct spec_builder *b, enum spec_fd slot, int fd);
+int spec_add_v1(struct spec_builder *b, int fd, struct cerr *err);
+int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err);
+/* Send the request (blob inline or in a memfd). Non-blocking; EAGAIN is an error. */
+int spec_send(struct spec_builder *b, int sock, struct cerr *err);
+void spec_free(struct spec_builder *b);
+
+/* Zygote side: the received request, with its fds (CLOEXEC) in fds[]. */
+struct spec_req {
+        struct spec_hdr hdr;
+        char *blob; /* owned */
+        int fds[SPEC_MAX_FDS];
+        int nfds;
+        /* parsed from the blob */
+        const char *hostname, *cwd;
+        char **argv; /* owned array, strings in blob */
+        char **envp;
+};
+
+/* Receive and validate one request. Returns 1 on a request, 0 on EOF, -1 on error (err). */
+int spec_recv(int sock, struct spec_req *r, struct cerr *err);
+int spec_fd(const struct spec_req *r, enum spec_fd slot); /* -1 when absent */
+int spec_v1_fd(const struct spec_req *r, uint32_t i);
+int spec_pass_fd(const struct spec_req *r, uint32_t i);
+void spec_req_free(struct spec_req *r);
+
+#endif

@@ -1,0 +1,23 @@
+/* The spawn server (DESIGN §4, shape b). Forked at supervisor start while the supervisor is
+ * small and holds nothing; it closes every fd it inherited (or it would hold a caller's
+ * capture pipe open forever) and does every clone3 of the tree, with CLONE_PARENT so that
+ * the supervisor is each shim's parent. Clone cost stays flat however large the supervisor
+ * grows, and the child needs no exec of a separate shim program. If the zygote dies,
+ * pending spawns fail with an error; the supervisor never waits on it blindly. */
+#ifndef CORRAL_SPAWNER_ZYGOTE_H
+#define CORRAL_SPAWNER_ZYGOTE_H
+
+#include <sys/types.h>
+
+#include "../ns/err.h"
+
+struct zygote {
+        pid_t pid;
+        int pidfd; /* the zygote process itself */
+        int sock;  /* SOCK_SEQPACKET to the zygote, non-blocking */
+};
+
+int zygote_start(struct zygote *z, struct cerr *err);
+void zygote_stop(struct zygote *z);
+
+#endif

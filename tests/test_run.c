@@ -1,0 +1,538 @@
+/* Privileged end-to-end tests of `corral run` (spawner/): the real command, real namespaces
+ * and cgroups, asserted from the host side (/proc/PID/..., the cgroup tree, the registry). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../ns/syscalls.h"
+#include "../ns/timeutil.h"
+#include "harness.h"
+
+static char name[64];
+
+static void start(struct th_proc *p, const char *what, const char *const *prog,
+                  const char *const *extra, void (*prep)(void *), void *ctx)
+{
+        const char *args[48];
+        int n = 0;
+
+        snprintf(name, sizeof name, "%s", th_tree_name(what));
+        args[n++] = "run";
+        args[n++] = "--name";
+        args[n++] = name;
+        args[n++] = "--events";
+        args[n++] = "json";
+        for (; extra && *extra; extra++)
+                args[n++] = *extra;
+        args[n++] = "--";
+        args[n++] = th_actor();
+        for (; *prog; prog++)
+                args[n++] = *prog;
+        args[n] = NULL;
+        th_corral_start(p, args, -1, prep, ctx);
+}
+
+static pid_t started(struct th_proc *p, char *node, size_t len)
+{
+        char buf[32];
+
+        ck_assert_msg(th_wait_for(p, false, "\"event\":\"started\"", 5000),
+                      "no started event; events:\n%s", p->errbuf);
+        th_event(p, "started", "node", node, len);
+        return (pid_t)atoi(th_event(p, "started", "pid", buf, sizeof buf));
+}
+
+static void read_status_field(pid_t pid, const char *key, char *out, size_t len)
+{
+        char path[64], line[256];
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        f = fopen(path, "re");
+        ck_assert_ptr_nonnull(f);
+        out[0] = '\0';
+        while (fgets(line, sizeof line, f)) {
+                size_t kl = strlen(key);
+
+                if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+                        char *v = line + kl + 1;
+
+                        v += strspn(v, " \t");
+                        v[strcspn(v, "\n")] = '\0';
+                        snprintf(out, len, "%s", v);
+                }
+        }
+        fclose(f);
+}
+
+static void assert_in_node(pid_t pid, const char *node)
+{
+        char path[64], line[PATH_MAX], want[PATH_MAX];
+        FILE *f;
+        bool ok = false;
+
+        snprintf(want, sizeof want, "0::%s\n", node + strlen(th_host.v2.mount));
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+        f = fopen(path, "re");
+        ck_assert_ptr_nonnull(f);
+        while (fgets(line, sizeof line, f))
+                ok |= strcmp(line, want) == 0;
+        fclose(f);
+        ck_assert_msg(ok, "pid %d is not in %s", pid, node);
+}
+
+START_TEST(program_is_pid2_under_shim_in_its_leaf)
+{
+        const char *prog[] = {"info", "30", NULL};
+        struct th_proc p;
+        char node[PATH_MAX], nspid[64], host[128];
+        pid_t shim, prog_pid;
+
+        start(&p, "ident", prog, NULL, NULL, NULL);
+        shim = started(&p, node, sizeof node);
+        ck_assert(th_wait_for(&p, true, "SigCgt", 5000));
+        /* inside: pid 2 below a pid-1 shim, its own hostname, a /proc of its namespace only */
+        ck_assert_ptr_nonnull(strstr(p.outbuf, "] pid 2\n"));
+        ck_assert_ptr_nonnull(strstr(p.outbuf, "] ppid 1\n"));
+        snprintf(host, sizeof host, "] hostname %s\n", name);
+        ck_assert_msg(strstr(p.outbuf, host), "hostname is not the actor's name:\n%s", p.outbuf);
+        ck_assert_msg(strstr(p.outbuf, "] procs 2\n"), "/proc shows other processes:\n%s",
+                      p.outbuf);
+        /* outside: the shim and the program both sit in the actor's self/ leaf */
+        ck_assert_ptr_nonnull(strstr(node, "/self"));
+        assert_in_node(shim, node);
+        prog_pid = th_program_pid(shim);
+        ck_assert_int_gt(prog_pid, 0);
+        assert_in_node(prog_pid, node);
+        read_status_field(prog_pid, "NSpid", nspid, sizeof nspid);
+        ck_assert_msg(strlen(nspid) > 2 && strcmp(nspid + strlen(nspid) - 2, "\t2") == 0,
+                      "NSpid is '%s'", nspid);
+        read_status_field(shim, "NSpid", nspid, sizeof nspid);
+        ck_assert_msg(strcmp(nspid + strlen(nspid) - 2, "\t1") == 0, "shim NSpid '%s'", nspid);
+        kill(p.pid, SIGTERM);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 128 + SIGINT);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+static void ignore_and_block(void *ctx)
+{
+        sigset_t set;
+
+        (void)ctx;
+        signal(SIGINT, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&set);
+        sigaddset(&set, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+START_TEST(program_signals_start_at_default)
+{
+        const char *prog[] = {"sleep", "30", NULL};
+        struct th_proc p;
+        char node[PATH_MAX], v[64];
+        pid_t shim, prog_pid;
+        unsigned long long ign, blk;
+
+        /* like a shell with `trap '' INT PIPE` and a blocked signal */
+        start(&p, "sigs", prog, NULL, ignore_and_block, NULL);
+        shim = started(&p, node, sizeof node);
+        prog_pid = th_program_pid(shim);
+        ck_assert_int_gt(prog_pid, 0);
+        /* positive control: corral itself runs with what the caller set */
+        read_status_field(p.pid, "SigIgn", v, sizeof v);
+        ign = strtoull(v, NULL, 16);
+        ck_assert_msg(ign & (1ULL << (SIGINT - 1)), "corral does not ignore SIGINT: %s", v);
+        read_status_field(p.pid, "SigBlk", v, sizeof v);
+        blk = strtoull(v, NULL, 16);
+        ck_assert_msg(blk & (1ULL << (SIGUSR1 - 1)), "corral does not block SIGUSR1: %s", v);
+        /* the program starts clean */
+        read_status_field(prog_pid, "SigIgn", v, sizeof v);
+        ck_assert_msg(strtoull(v, NULL, 16) == 0, "program SigIgn %s", v);
+        read_status_field(prog_pid, "SigBlk", v, sizeof v);
+        ck_assert_msg(strtoull(v, NULL, 16) == 0, "program SigBlk %s", v);
+        /* corral honours the caller's SIGINT ignore; SIGTERM still starts the cascade */
+        kill(p.pid, SIGTERM);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 128 + SIGINT);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+START_TEST(segfault_reported_and_139)
+{
+        const char *prog[] = {"crash", NULL};
+        struct th_proc p;
+        char reason[128];
+
+        start(&p, "segv", prog, NULL, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 139);
+        th_event(&p, "exited", "reason", reason, sizeof reason);
+        ck_assert_str_eq(reason, "signaled SIGSEGV");
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+static char fd3_path[128];
+
+static void open_fds_3_to_9(void *ctx)
+{
+        (void)ctx;
+        for (int fd = 3; fd <= 9; fd++) {
+                char path[128];
+                int f;
+
+                snprintf(path, sizeof path, "%s.%d", fd3_path, fd);
+                f = open(path, O_RDWR | O_CREAT, 0600);
+                if (f < 0 || dup2(f, fd) < 0)
+                        _exit(120);
+                if (f != fd)
+                        close(f);
+        }
+}
+
+START_TEST(only_passed_fd_reaches_program)
+{
+        const char *prog[] = {"fds", "30", NULL};
+        const char *extra[] = {"--fd", "3:sock", NULL};
+        struct th_proc p;
+        char node[PATH_MAX], path[PATH_MAX];
+        struct stat want, got;
+        pid_t prog_pid;
+        int count = 0;
+        DIR *d;
+        struct dirent *de;
+
+        snprintf(fd3_path, sizeof fd3_path, "/tmp/corral-test-fds-%d", (int)getpid());
+        start(&p, "fds", prog, extra, open_fds_3_to_9, NULL);
+        prog_pid = th_program_pid(started(&p, node, sizeof node));
+        ck_assert(th_wait_for(&p, true, "LISTEN_FDNAMES", 5000));
+        ck_assert_ptr_nonnull(strstr(p.outbuf, "] LISTEN_FDS=1\n"));
+        ck_assert_ptr_nonnull(strstr(p.outbuf, "] LISTEN_PID=2\n"));
+        ck_assert_ptr_nonnull(strstr(p.outbuf, "] LISTEN_FDNAMES=sock\n"));
+        /* the fd table, read from the host side: exactly 0, 1, 2 and 3 */
+        snprintf(path, sizeof path, "/proc/%d/fd", (int)prog_pid);
+        d = opendir(path);
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                ck_assert_msg(atoi(de->d_name) <= 3, "fd %s leaked into the program", de->d_name);
+                count++;
+        }
+        closedir(d);
+        ck_assert_int_eq(count, 4);
+        /* and fd 3 is the caller's fd 3 */
+        snprintf(path, sizeof path, "%s.3", fd3_path);
+        ck_assert_int_eq(stat(path, &want), 0);
+        snprintf(path, sizeof path, "/proc/%d/fd/3", (int)prog_pid);
+        ck_assert_int_eq(stat(path, &got), 0);
+        ck_assert(want.st_ino == got.st_ino && want.st_dev == got.st_dev);
+        kill(p.pid, SIGTERM);
+        th_corral_wait(&p, 10000);
+        for (int fd = 3; fd <= 9; fd++) {
+                snprintf(path, sizeof path, "%s.%d", fd3_path, fd);
+                unlink(path);
+        }
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+START_TEST(sigint_ignored_escalates_to_sigterm)
+{
+        const char *prog[] = {"ignore", "INT", "30", NULL};
+        const char *extra[] = {"--set", "TimeoutInterruptSec=1s", "--set", "TimeoutTerminateSec=1s",
+                               NULL};
+        struct th_proc p;
+        char node[PATH_MAX], reason[128];
+        int64_t t;
+
+        start(&p, "esc-term", prog, extra, NULL, NULL);
+        started(&p, node, sizeof node);
+        ck_assert(th_wait_for(&p, true, "ready", 5000));
+        t = mono_ms();
+        kill(p.pid, SIGINT);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 128 + SIGTERM);
+        t = mono_ms() - t;
+        ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "interrupt"), 1);
+        ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "terminate"), 1);
+        ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "kill"), 0);
+        th_event(&p, "exited", "reason", reason, sizeof reason);
+        ck_assert_str_eq(reason, "terminated (signaled SIGTERM)");
+        /* one interrupt timeout, plus a margin for the kernel and the loop */
+        ck_assert_msg(t >= 900 && t < th_ms(1000 + 1500), "teardown took %lld ms", (long long)t);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+/* A process moved into the actor's self/ leaf from outside its PID namespace: no shim can
+ * signal it, only cgroup.kill ends it. */
+START_TEST(stubborn_program_and_foreign_helper_killed_by_cgroup_kill)
+{
+        const char *prog[] = {"ignore", "INT,TERM", "30", NULL};
+        const char *extra[] = {"--set", "TimeoutInterruptSec=1s", "--set", "TimeoutTerminateSec=1s",
+                               NULL};
+        struct th_proc p;
+        char node[PATH_MAX], reason[128], procs[PATH_MAX + 16], v[24];
+        int64_t t;
+        pid_t helper;
+        int hfd, fd;
+
+        start(&p, "esc-kill", prog, extra, NULL, NULL);
+        started(&p, node, sizeof node);
+        ck_assert(th_wait_for(&p, true, "ready", 5000));
+        helper = fork();
+        if (helper == 0) {
+                signal(SIGTERM, SIG_IGN);
+                signal(SIGINT, SIG_IGN);
+                for (int i = 0; i < 300; i++)
+                        usleep(100000);
+                _exit(0);
+        }
+        hfd = sys_pidfd_open(helper, 0);
+        ck_assert_int_ge(hfd, 0);
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", node);
+        fd = open(procs, O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        snprintf(v, sizeof v, "%d", (int)helper);
+        ck_assert_int_eq(write(fd, v, strlen(v)), (int)strlen(v));
+        close(fd);
+        assert_in_node(helper, node);
+
+        t = mono_ms();
+        kill(p.pid, SIGINT);
+        ck_assert_int_eq(th_corral_wait(&p, 15000), 128 + SIGKILL);
+        t = mono_ms() - t;
+        ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "interrupt"), 1);
+        ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "terminate"), 1);
+        ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "kill"), 1);
+        th_event(&p, "exited", "reason", reason, sizeof reason);
+        ck_assert_str_eq(reason, "killed (signaled SIGKILL)");
+        th_assert_dead(hfd, 1000, "the helper moved into the leaf");
+        waitpid(helper, NULL, 0);
+        close(hfd);
+        ck_assert_msg(t >= 1900 && t < th_ms(2000 + 2000), "teardown took %lld ms", (long long)t);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+static void force_fallback(void *ctx)
+{
+        (void)ctx;
+        setenv("CORRAL_TEST_FORCE_CLONE_FALLBACK", "1", 1);
+}
+
+START_TEST(fallback_spawn_still_lands_in_node)
+{
+        const char *prog[] = {"info", "30", NULL};
+        struct th_proc p;
+        char node[PATH_MAX], spawn[32];
+        pid_t shim;
+
+        start(&p, "fallback", prog, NULL, force_fallback, NULL);
+        shim = started(&p, node, sizeof node);
+        th_event(&p, "started", "spawn", spawn, sizeof spawn);
+        ck_assert_str_eq(spawn, "clone-fallback");
+        ck_assert(th_wait_for(&p, true, "SigCgt", 5000));
+        ck_assert_ptr_nonnull(strstr(p.outbuf, "] pid 2\n"));
+        assert_in_node(shim, node);
+        assert_in_node(th_program_pid(shim), node);
+        kill(p.pid, SIGTERM);
+        th_corral_wait(&p, 10000);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+static int free_port(void)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t l = sizeof a;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int port;
+
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+        ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+        port = ntohs(a.sin_port);
+        close(fd);
+        return port;
+}
+
+static int try_bind(int port)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int rc = bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0 ? 0 : errno;
+
+        close(fd);
+        return rc;
+}
+
+START_TEST(daemonized_listener_gone_port_free)
+{
+        char port[16];
+        const char *prog[] = {"daemonize", "60", port, "1", NULL};
+        struct th_proc p;
+        char node[PATH_MAX];
+
+        snprintf(port, sizeof port, "%d", free_port());
+        start(&p, "daemon", prog, NULL, NULL, NULL);
+        started(&p, node, sizeof node);
+        ck_assert_msg(th_wait_for(&p, true, "grandchild", 5000), "out:\n%s\nerr:\n%s", p.outbuf,
+                      p.errbuf);
+        /* positive control: the daemon holds the port in the host's network namespace */
+        ck_assert_int_eq(try_bind(atoi(port)), EADDRINUSE);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 0);
+        /* the program exited; its daemonized grandchild went with it */
+        ck_assert_int_eq(try_bind(atoi(port)), 0);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+START_TEST(stdout_flood_never_blocks)
+{
+        const char *prog[] = {"flood", "104857600", NULL};
+        const char *args[] = {"run", "--name", NULL,    "--events",  "json",
+                              "--",  NULL,     "flood", "104857600", NULL};
+        struct th_proc p;
+        char bytes[32];
+        int pipefd[2];
+
+        (void)prog;
+        snprintf(name, sizeof name, "%s", th_tree_name("flood"));
+        args[2] = name;
+        args[6] = th_actor();
+        /* a pipe nobody reads: we keep the read end open and never touch it */
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+        th_corral_start(&p, args, pipefd[1], NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 60000), 0);
+        ck_assert_msg(strstr(p.errbuf, "flood: wrote 104857600 bytes"), "events:\n%s", p.errbuf);
+        /* the caller's pipe never gained O_NONBLOCK */
+        ck_assert_int_eq(fcntl(pipefd[1], F_GETFL) & O_NONBLOCK, 0);
+        th_event(&p, "output-dropped", "bytes", bytes, sizeof bytes);
+        ck_assert_msg(atoll(bytes) > 90LL * 1024 * 1024, "dropped '%s'", bytes);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+START_TEST(supervisor_sigkilled_tree_dies_and_is_swept)
+{
+        const char *prog[] = {"sleep", "30", NULL};
+        const char *next[] = {"run", "--events", "json", "--", "true", NULL};
+        struct th_proc p, q;
+        char node[PATH_MAX], victim[64], path[PATH_MAX];
+        pid_t shim;
+        int sfd, pfd, lock;
+
+        start(&p, "sigkill", prog, NULL, NULL, NULL);
+        snprintf(victim, sizeof victim, "%s", name);
+        shim = started(&p, node, sizeof node);
+        sfd = sys_pidfd_open(shim, 0);
+        pfd = sys_pidfd_open(th_program_pid(shim), 0);
+        ck_assert(sfd >= 0 && pfd >= 0);
+        kill(p.pid, SIGKILL);
+        th_corral_wait(&p, 5000);
+        th_assert_dead(sfd, 1000, "the shim");
+        th_assert_dead(pfd, 1000, "the program");
+        close(sfd);
+        close(pfd);
+        /* the registry lock died with the supervisor */
+        snprintf(path, sizeof path, "/run/corral/%s.json", victim);
+        lock = open(path, O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(lock, 0);
+        ck_assert_int_eq(flock(lock, LOCK_EX | LOCK_NB), 0);
+        close(lock);
+        /* the next corral run removes what it left */
+        th_corral_start(&q, next, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&q, 10000), 0);
+        ck_assert_int_ge(th_event_count(&q, "orphan-removed", "orphan", victim), 1);
+        th_assert_tree_gone(victim);
+}
+END_TEST
+
+START_TEST(name_clash_refused)
+{
+        const char *prog[] = {"sleep", "30", NULL};
+        const char *dup[] = {"run", "--name", NULL, "--", "true", NULL};
+        struct th_proc p, q;
+        char node[PATH_MAX];
+
+        start(&p, "clash", prog, NULL, NULL, NULL);
+        started(&p, node, sizeof node);
+        dup[2] = name;
+        th_corral_start(&q, dup, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&q, 10000), 125);
+        ck_assert_msg(strstr(q.errbuf, "already running"), "%s", q.errbuf);
+        kill(p.pid, SIGTERM);
+        th_corral_wait(&p, 10000);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+START_TEST(exec_failures_127_126)
+{
+        const char *nf[] = {"run", "--", "/nonexistent/program", NULL};
+        char noexec[64];
+        const char *nx[] = {"run", "--", noexec, NULL};
+        const char *bad[] = {"run", "--name", "memory.max", "--", "true", NULL};
+        struct th_proc p;
+
+        th_corral_start(&p, nf, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 127);
+        ck_assert_msg(strstr(p.errbuf, "corral: spawn failed at execve: No such file or directory"),
+                      "%s", p.errbuf);
+        /* a file we may read but not execute */
+        snprintf(noexec, sizeof noexec, "/tmp/corral-noexec-%d", (int)getpid());
+        close(open(noexec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        th_corral_start(&p, nx, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 126);
+        unlink(noexec);
+        ck_assert_msg(strstr(p.errbuf, "spawn failed at execve: Permission denied"), "%s",
+                      p.errbuf);
+        th_corral_start(&p, bad, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 125);
+        ck_assert_msg(strstr(p.errbuf, "invalid tree name"), "%s", p.errbuf);
+}
+END_TEST
+
+static Suite *run_suite(void)
+{
+        Suite *s = suite_create("corral-run-privileged");
+        TCase *tc = tcase_create("run");
+
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, program_is_pid2_under_shim_in_its_leaf);
+        tcase_add_test(tc, program_signals_start_at_default);
+        tcase_add_test(tc, segfault_reported_and_139);
+        tcase_add_test(tc, only_passed_fd_reaches_program);
+        tcase_add_test(tc, sigint_ignored_escalates_to_sigterm);
+        tcase_add_test(tc, stubborn_program_and_foreign_helper_killed_by_cgroup_kill);
+        tcase_add_test(tc, fallback_spawn_still_lands_in_node);
+        tcase_add_test(tc, daemonized_listener_gone_port_free);
+        tcase_add_test(tc, stdout_flood_never_blocks);
+        tcase_add_test(tc, supervisor_sigkilled_tree_dies_and_is_swept);
+        tcase_add_test(tc, name_clash_refused);
+        tcase_add_test(tc, exec_failures_127_126);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        Suite *(*const suites[])(void) = {run_suite};
+
+        return th_run("test_run", TH_PRIVILEGED, suites, 1);
+}

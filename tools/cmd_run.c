@@ -1,0 +1,161 @@
+/* corral run: spawn CMD as the root actor of a tree and supervise it in the foreground. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../policy/profile.h"
+#include "../spawner/supervisor.h"
+#include "cli.h"
+
+#define EXIT_CANNOT_RUN 125
+
+static void run_usage(FILE *f)
+{
+        fprintf(
+            f, "usage: corral run [OPTIONS] -- CMD [ARGS...]\n\n"
+               "Spawn CMD as the root actor of a new tree: its own cgroup, PID, mount, IPC, UTS\n"
+               "and cgroup namespaces, a fresh /proc, and only the fds it is handed. corral stays\n"
+               "in the foreground, drains the program's output, and when the program exits (or on\n"
+               "SIGINT/SIGTERM) tears the tree down: SIGINT, SIGTERM, then cgroup.kill, each\n"
+               "after its timeout; a second signal skips a stage, a third kills at once.\n\n"
+               "options:\n"
+               "  --name NAME         name of the tree and its root actor (unique among live\n"
+               "                      trees; default: the program's name plus a short id)\n"
+               "  --fd N[:NAME]       pass our fd N to the program, renumbered from 3 in order,\n"
+               "                      with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (repeatable)\n"
+               "  --events FORMAT     event log on stderr: text (default) or json (JSON lines)\n"
+               "  -h, --help          this text\n\n"
+               "exit status: the program's own, or 128+N when it died of signal N; 125 corral\n"
+               "could not run it (bad options, host refused, or teardown stuck), 126 the program\n"
+               "could not be executed, 127 it was not found.\n");
+}
+
+static bool env_flag(const char *name)
+{
+        const char *v = getenv(name);
+
+        return v && strcmp(v, "1") == 0;
+}
+
+static int parse_fd_option(struct sup_options *o, const char *arg)
+{
+        char *end;
+        long fd;
+        const char *colon = strchr(arg, ':');
+        struct sup_fd *p;
+
+        errno = 0;
+        fd = strtol(arg, &end, 10);
+        if (errno || end == arg || (*end && *end != ':') || fd < 0 || fd > INT_MAX) {
+                fprintf(stderr, "corral run: --fd '%s': expected N or N:NAME\n", arg);
+                return -1;
+        }
+        if (fcntl((int)fd, F_GETFD) < 0) {
+                fprintf(stderr, "corral run: --fd %ld: not an open file descriptor\n", fd);
+                return -1;
+        }
+        if (o->npass == SPEC_MAX_PASS) {
+                fprintf(stderr, "corral run: at most %d --fd options\n", SPEC_MAX_PASS);
+                return -1;
+        }
+        p = &o->pass[o->npass];
+        p->fd = (int)fd;
+        snprintf(p->name, sizeof p->name, "%s", "unknown");
+        if (colon) {
+                const char *name = colon + 1;
+                size_t n = strlen(name);
+
+                /* sd_listen_fds_with_names(3): names are ASCII, no ':' or control characters */
+                if (n == 0 || n >= sizeof p->name) {
+                        fprintf(stderr, "corral run: --fd '%s': NAME must be 1-%zu characters\n",
+                                arg, sizeof p->name - 1);
+                        return -1;
+                }
+                for (const char *c = name; *c; c++) {
+                        if (*c <= ' ' || *c > '~' || *c == ':') {
+                                fprintf(
+                                    stderr,
+                                    "corral run: --fd '%s': NAME may hold printable ASCII without "
+                                    "spaces or ':'\n",
+                                    arg);
+                                return -1;
+                        }
+                }
+                snprintf(p->name, sizeof p->name, "%s", name);
+        }
+        o->npass++;
+        return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+        static const struct option opts[] = {
+            {"name", required_argument, NULL, 'n'},
+            {"fd", required_argument, NULL, 'f'},
+            {"events", required_argument, NULL, 'e'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        struct sup_options o = {.out_fd = 1, .err_fd = 2};
+        struct sup_result res;
+        struct profile prof;
+        struct cerr err = {0};
+        char buf[CERR_MSG_MAX + 64];
+        int c;
+
+        optind = 1;
+        /* '+': stop at the program's name, its options are its own */
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'n':
+                        o.tree_name = optarg;
+                        break;
+                case 'f':
+                        if (parse_fd_option(&o, optarg) < 0)
+                                return EXIT_CANNOT_RUN;
+                        break;
+                case 'e':
+                        if (strcmp(optarg, "json") == 0) {
+                                o.events_json = true;
+                        } else if (strcmp(optarg, "text") != 0) {
+                                fprintf(stderr,
+                                        "corral run: --events '%s': expected text or json\n",
+                                        optarg);
+                                return EXIT_CANNOT_RUN;
+                        }
+                        break;
+                case 'h':
+                        run_usage(stdout);
+                        return EXIT_OK;
+                default:
+                        run_usage(stderr);
+                        return EXIT_CANNOT_RUN;
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "corral run: no program given\n\n");
+                run_usage(stderr);
+                return EXIT_CANNOT_RUN;
+        }
+        profile_default(&prof, "default");
+        o.profile = &prof;
+        o.argv = argv + optind;
+        o.force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK");
+        o.force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK");
+        if (supervisor_run(&o, &res, &err) < 0) {
+                fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
+                profile_free(&prof);
+                return EXIT_CANNOT_RUN;
+        }
+        profile_free(&prof);
+        if (res.spawn_failed)
+                fprintf(stderr, "corral: %s\n", res.spawn_error);
+        if (res.stuck)
+                fprintf(stderr, "corral: teardown stuck: processes remain in the tree (see the "
+                                "'stuck' event); its nodes were left in place\n");
+        return res.exit_code;
+}
