@@ -508,6 +508,73 @@ START_TEST(exec_failures_127_126)
 }
 END_TEST
 
+
+/* The supervisor's own fd table during a running tree: every fd it opened is CLOEXEC (the
+ * caller's 0-2 aside), and the zygote holds nothing but stdio, its socket and our pidfd. */
+START_TEST(supervisor_and_zygote_fd_tables)
+{
+        const char *prog[] = {"sleep", "30", NULL};
+        struct th_proc p;
+        char node[PATH_MAX], path[PATH_MAX], line[256];
+        pid_t shim, zygote = -1;
+        int checked = 0;
+        DIR *d;
+        struct dirent *de;
+        FILE *f;
+
+        start(&p, "fdaudit", prog, NULL, NULL, NULL);
+        shim = started(&p, node, sizeof node);
+        snprintf(path, sizeof path, "/proc/%d/fdinfo", (int)p.pid);
+        d = opendir(path);
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d))) {
+                int fd = atoi(de->d_name);
+                unsigned long flags = 0;
+
+                if (de->d_name[0] == '.' || fd <= 2)
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)p.pid, fd);
+                f = fopen(path, "re");
+                if (!f)
+                        continue; /* closed meanwhile */
+                while (fgets(line, sizeof line, f)) {
+                        if (strncmp(line, "flags:", 6) == 0)
+                                flags = strtoul(line + 6, NULL, 8);
+                }
+                fclose(f);
+                ck_assert_msg(flags & O_CLOEXEC, "supervisor fd %d lacks FD_CLOEXEC", fd);
+                checked++;
+        }
+        closedir(d);
+        ck_assert_int_gt(checked, 3);
+        /* the zygote: the supervisor's child that is not the shim */
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)p.pid, (int)p.pid);
+        f = fopen(path, "re");
+        ck_assert_ptr_nonnull(f);
+        while (fscanf(f, "%d", &checked) == 1) {
+                if (checked != shim)
+                        zygote = checked;
+        }
+        fclose(f);
+        ck_assert_int_gt(zygote, 0);
+        snprintf(path, sizeof path, "/proc/%d/fd", (int)zygote);
+        d = opendir(path);
+        ck_assert_ptr_nonnull(d);
+        checked = 0;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                ck_assert_msg(atoi(de->d_name) <= 4, "zygote holds fd %s", de->d_name);
+                checked++;
+        }
+        closedir(d);
+        ck_assert_int_eq(checked, 5);
+        kill(p.pid, SIGTERM);
+        th_corral_wait(&p, 10000);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
         Suite *s = suite_create("corral-run-privileged");
@@ -526,6 +593,7 @@ static Suite *run_suite(void)
         tcase_add_test(tc, supervisor_sigkilled_tree_dies_and_is_swept);
         tcase_add_test(tc, name_clash_refused);
         tcase_add_test(tc, exec_failures_127_126);
+        tcase_add_test(tc, supervisor_and_zygote_fd_tables);
         suite_add_tcase(s, tc);
         return s;
 }
