@@ -15,6 +15,7 @@
 #include "../ns/clone.h"
 #include "../ns/signals.h"
 #include "../ns/timeutil.h"
+#include "limits.h"
 #include "shim.h"
 #include "sup.h"
 
@@ -168,6 +169,81 @@ static uint64_t clone_flags(const struct profile *p)
         return f;
 }
 
+
+/* The profile's resource limits on the actor's node: v2 where the controller is enabled
+ * there, else a v1 group mirrored at the same path, into which the zygote places the shim
+ * before releasing it. */
+static int apply_limits(struct supervisor *s, struct actor *a, const char *node_name,
+                        struct spec_builder *b, struct cerr *err)
+{
+        unsigned mask = limits_mask(&a->prof);
+        char msgs[8][160], used_v1[64] = "";
+        int nmsg = limits_unsupported(&a->prof, &s->host, msgs, 8);
+
+        for (int i = 0; i < nmsg; i++) {
+                struct ev e;
+
+                ev_begin(&e, s, "warning", a);
+                ev_str(&e, "message", msgs[i]);
+                ev_end(&e);
+        }
+        for (int c = 0; c < CG_NCTRL; c++) {
+                const struct cg_ctrl_info *ci = &s->host.ctrl[c];
+                struct limit_write w[4];
+                int n;
+                bool v1 = ci->src == CG_SRC_V1;
+
+                if (!(mask & (1u << c)) || ci->src == CG_SRC_NONE || (v1 && !ci->v1.own_dir[0]))
+                        continue;
+                n = limits_writes(&a->prof, (enum cg_ctrl)c, v1, w, 4);
+                if (!v1) {
+                        /* the controller must be enabled on every level above the node */
+                        if (cg_node_enable(&s->base, 1u << c, err) < 0 ||
+                            cg_node_enable(&s->tree_node, 1u << c, err) < 0)
+                                return cerr_wrap(err, "enabling %s for corral's nodes (is it "
+                                                      "enabled in %s/cgroup.subtree_control?)",
+                                                 cg_ctrl_name(c), s->deleg.own_dir);
+                        for (int i = 0; i < n; i++) {
+                                if (cg_node_write(&a->node, w[i].file, w[i].value, err) < 0)
+                                        return -1;
+                        }
+                        if (c == CG_MEMORY &&
+                            (cg_node_enable(&a->node, 1u << CG_MEMORY, err) < 0 ||
+                             cg_node_write(&a->self, "memory.oom.group", "1", err) < 0))
+                                return -1;
+                        continue;
+                }
+                {
+                        char rel[PATH_MAX];
+
+                        snprintf(rel, sizeof rel, "%s/%s/%s", CG_BASE_NAME, s->tree, node_name);
+                        if (cg_v1_mirror(&a->v1node[c], ci->v1.own_dir, rel, s->tree, err) < 0 ||
+                            cg_node_create(&a->v1self[c], a->v1node[c].path, "self", s->tree,
+                                           err) < 0)
+                                return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
+                }
+                for (int i = 0; i < n; i++) {
+                        if (cg_node_write(&a->v1node[c], w[i].file, w[i].value, err) < 0)
+                                return -1;
+                }
+                if (spec_add_v1(b, a->v1self[c].fd, err) < 0)
+                        return -1;
+                snprintf(used_v1 + strlen(used_v1), sizeof used_v1 - strlen(used_v1), "%s%s",
+                         used_v1[0] ? "," : "", cg_ctrl_name(c));
+        }
+        if (used_v1[0] && !s->said_v1) {
+                struct ev e;
+
+                s->said_v1 = true;
+                ev_begin(&e, s, "host", NULL);
+                ev_str(&e, "message", "hybrid host: these controllers are limited through "
+                                      "cgroup v1");
+                ev_str(&e, "v1", used_v1);
+                ev_end(&e);
+        }
+        return 0;
+}
+
 int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct cerr *err)
 {
         struct spec_builder b;
@@ -180,6 +256,8 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
         a->pidfd = a->exec_rd = a->report_rd = -1;
         a->out.fd = a->err.fd = -1;
         a->node.fd = a->self.fd = -1;
+        for (int c = 0; c < CG_NCTRL; c++)
+                a->v1node[c].fd = a->v1self[c].fd = -1;
         a->t_spawn = mono_us();
         /* A fresh node per spawn: a killed node is never reused (DESIGN §4b). */
         snprintf(node_name, sizeof node_name, "%s-%u", a->name, a->id);
@@ -188,6 +266,8 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
                 return cerr_wrap(err, "creating the node of actor %s", a->name);
 
         spec_init(&b, ++s->next_req, a->id);
+        if (apply_limits(s, a, node_name, &b, err) < 0)
+                goto out;
         a->req_id = b.hdr.req_id;
         b.hdr.clone_flags = clone_flags(&a->prof);
         if (s->opt->force_clone_fallback)
@@ -397,7 +477,11 @@ static void describe_exit(struct actor *a)
         wstatus_describe(status, st, sizeof st);
         if (a->spawn_failed)
                 return; /* reason already says where it failed */
-        if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status)))
+        if (a->oom_killed)
+                snprintf(a->reason, sizeof a->reason, "oom-killed (%s)", st);
+        else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+                snprintf(a->reason, sizeof a->reason, "seccomp (%s)", st);
+        else if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status)))
                 snprintf(a->reason, sizeof a->reason, "%s", st); /* whatever the stage */
         else if (a->ended_in != CS_IDLE)
                 snprintf(a->reason, sizeof a->reason, "%s (%s)", cstage_outcome(a->ended_in), st);
@@ -439,6 +523,14 @@ void actor_on_pidfd(struct supervisor *s, struct actor *a)
                               s->stage == CS_TERMINATE || s->stage == CS_KILL
                           ? s->stage
                           : CS_IDLE;
+        for (int c = 0; c < CG_NCTRL && !a->oom_killed; c++) {
+                if (c == CG_MEMORY && a->v1self[c].fd >= 0)
+                        a->oom_killed = limits_oom_kills(&a->v1self[c], true) > 0 ||
+                                        limits_oom_kills(&a->v1node[c], true) > 0;
+        }
+        if (!a->oom_killed && (limits_mask(&a->prof) & (1u << CG_MEMORY)) &&
+            s->host.ctrl[CG_MEMORY].src == CG_SRC_V2)
+                a->oom_killed = limits_oom_kills(&a->node, false) > 0;
         /* Everything the dead shim wrote is in the pipes now: read it before deciding. */
         if (a->report_rd >= 0)
                 actor_on_report(s, a);
@@ -494,4 +586,8 @@ void actor_close(struct supervisor *s, struct actor *a)
         }
         cg_node_close(&a->self);
         cg_node_close(&a->node);
+        for (int c = 0; c < CG_NCTRL; c++) {
+                cg_node_close(&a->v1self[c]);
+                cg_node_close(&a->v1node[c]);
+        }
 }

@@ -231,6 +231,15 @@ static void reap(struct supervisor *s)
                 ev_end(&e);
                 s->stuck = true;
         } else {
+                /* v1 groups hold no process once v2 says empty (every process is in both) */
+                for (int c = 0; c < CG_NCTRL; c++) {
+                        if (s->v1_tree[c][0] && cg_remove_tree(s->v1_tree[c], &err) < 0) {
+                                ev_begin(&e, s, "error", NULL);
+                                ev_str(&e, "message", cerr_str(&err, buf, sizeof buf));
+                                ev_end(&e);
+                                s->stuck = true;
+                        }
+                }
                 ev_begin(&e, s, "removed", NULL);
                 ev_str(&e, "node", s->tree_node.path);
                 if (s->casc_start_us)

@@ -29,6 +29,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
+
 #include "../ns/fdplan.h"
 
 static int exec_pipe = -1;
@@ -202,6 +206,13 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
         actor_signals();
         if (setrlimit(RLIMIT_NOFILE, &r->hdr.nofile) < 0)
                 fail(STAGE_RLIMITS, errno);
+        for (uint32_t i = 0; i < r->hdr.n_rlimits; i++) {
+                struct rlimit rl = {.rlim_cur = r->hdr.rlimits[i].soft,
+                                    .rlim_max = r->hdr.rlimits[i].hard};
+
+                if (setrlimit((int)r->hdr.rlimits[i].resource, &rl) < 0)
+                        fail(STAGE_RLIMITS, errno);
+        }
         if (r->cwd[0] && chdir(r->cwd) < 0)
                 fail(STAGE_CHDIR, errno);
         /* LISTEN_PID is the program's pid as it sees it (2, below the shim). */
@@ -214,6 +225,18 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
                 envp[n++] = pidvar;
         }
         envp[n] = NULL;
+        /* No privilege gain through exec, ever; and a filter may only be loaded after it. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                fail(STAGE_NO_NEW_PRIVS, errno);
+        /* The filter was compiled once in the supervisor; here it is only installed, the last
+         * step before execve (the exec pipe, CLOEXEC, still reports a failure of it). */
+        if (r->hdr.bpf_len) {
+                struct sock_fprog prog = {.len = (unsigned short)r->hdr.bpf_len,
+                                          .filter = (struct sock_filter *)r->bpf};
+
+                if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                        fail(STAGE_SECCOMP, errno);
+        }
         actor_exec(r->argv, envp);
 }
 

@@ -69,6 +69,33 @@ int spec_add_string(struct spec_builder *b, const char *s, struct cerr *err)
         return 0;
 }
 
+int spec_add_bpf(struct spec_builder *b, const void *insns, uint32_t count, struct cerr *err)
+{
+        size_t pad = (8 - b->blob_len % 8) % 8;
+        size_t len = (size_t)count * 8; /* sizeof(struct sock_filter) */
+
+        if (count == 0)
+                return 0;
+        if (b->blob_len + pad + len > SPEC_BLOB_MAX)
+                return cerr_set(err, E2BIG, "spawn", "seccomp program too large");
+        for (size_t i = 0; i < pad; i++) {
+                if (spec_add_string(b, "", err) < 0) /* one NUL byte each */
+                        return -1;
+        }
+        if (b->blob_len + len > b->blob_cap) {
+                char *nb = realloc(b->blob, b->blob_len + len);
+
+                if (!nb)
+                        return cerr_set(err, ENOMEM, "alloc", "building a spawn request");
+                b->blob = nb;
+                b->blob_cap = b->blob_len + len;
+        }
+        memcpy(b->blob + b->blob_len, insns, len);
+        b->blob_len += len;
+        b->hdr.bpf_len = count;
+        return 0;
+}
+
 void spec_set_fd(struct spec_builder *b, enum spec_fd slot, int fd)
 {
         b->fds[slot] = fd;
@@ -177,7 +204,7 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
         const char *p = r->blob, *end = r->blob + r->hdr.blob_len;
         const char **strs;
 
-        if (r->hdr.blob_len == 0 || r->blob[r->hdr.blob_len - 1] != '\0')
+        if (r->hdr.blob_len == 0 || (!r->hdr.bpf_len && r->blob[r->hdr.blob_len - 1] != '\0'))
                 return cerr_set(err, EINVAL, "spawn", "request blob is not NUL-terminated");
         strs = calloc(need, sizeof *strs);
         r->argv = calloc((size_t)r->hdr.argc + 1, sizeof *r->argv);
@@ -193,6 +220,17 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
                 }
                 strs[i] = p;
                 p += strlen(p) + 1;
+        }
+        if (r->hdr.bpf_len) {
+                size_t off = (size_t)(p - r->blob);
+                size_t len = (size_t)r->hdr.bpf_len * 8;
+
+                off += (8 - off % 8) % 8;
+                if (off + len != r->hdr.blob_len) {
+                        free(strs);
+                        return cerr_set(err, EINVAL, "spawn", "malformed seccomp program");
+                }
+                r->bpf = r->blob + off;
         }
         r->hostname = strs[0];
         r->cwd = strs[1];
@@ -253,7 +291,8 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
         if (r->hdr.magic != SPEC_MAGIC || r->hdr.nfds != (uint32_t)r->nfds ||
             r->hdr.n_v1 > SPEC_MAX_V1 || r->hdr.n_pass > SPEC_MAX_PASS ||
             r->hdr.blob_len > SPEC_BLOB_MAX || r->hdr.argc == 0 ||
-            r->hdr.argc > SPEC_BLOB_MAX / 2 || r->hdr.envc > SPEC_BLOB_MAX / 2) {
+            r->hdr.argc > SPEC_BLOB_MAX / 2 || r->hdr.envc > SPEC_BLOB_MAX / 2 ||
+            r->hdr.n_rlimits > RLIMIT_NLIMITS || r->hdr.bpf_len > SPEC_BLOB_MAX / 8) {
                 free(inline_buf);
                 close_fds(r->fds, r->nfds);
                 return cerr_set(err, EPROTO, "spawn", "malformed request");

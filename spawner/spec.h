@@ -57,7 +57,15 @@ struct spec_hdr {
         uint32_t blob_len;
         uint32_t actor_id;
         struct rlimit nofile; /* the caller's RLIMIT_NOFILE, restored for the program */
-        /* blob: hostname \0 cwd \0 (empty: inherit) argv[0] \0 ... env[0] \0 ... */
+        uint32_t n_rlimits;   /* the profile's Limit*= settings */
+        struct {
+                uint32_t resource;
+                uint32_t pad;
+                uint64_t soft, hard;
+        } rlimits[RLIMIT_NLIMITS];
+        uint32_t bpf_len; /* seccomp filter: instructions, after the strings in the blob */
+        /* blob: hostname \0 cwd \0 (empty: inherit) argv[0] \0 ... env[0] \0 ...
+         *       then, 8-byte aligned, bpf_len struct sock_filter */
 };
 
 /* The child's error record on the exec pipe. */
@@ -82,6 +90,8 @@ enum spawn_stage {
         STAGE_RLIMITS,
         STAGE_CHDIR,
         STAGE_ENV,
+        STAGE_NO_NEW_PRIVS,
+        STAGE_SECCOMP,
         STAGE_EXECVE,
         STAGE_COUNT
 };
@@ -117,6 +127,8 @@ int spec_add_string(struct spec_builder *b, const char *s, struct cerr *err);
 void spec_set_fd(struct spec_builder *b, enum spec_fd slot, int fd);
 int spec_add_v1(struct spec_builder *b, int fd, struct cerr *err);
 int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err);
+/* Append the seccomp program after the strings (call after the last string). */
+int spec_add_bpf(struct spec_builder *b, const void *insns, uint32_t count, struct cerr *err);
 /* Send the request (blob inline or in a memfd). Non-blocking; EAGAIN is an error. */
 int spec_send(struct spec_builder *b, int sock, struct cerr *err);
 void spec_free(struct spec_builder *b);
@@ -131,6 +143,7 @@ struct spec_req {
         const char *hostname, *cwd;
         char **argv; /* owned array, strings in blob */
         char **envp;
+        const void *bpf; /* bpf_len instructions, aligned, inside blob */
 };
 
 /* Receive and validate one request. Returns 1 on a request, 0 on EOF, -1 on error (err). */

@@ -55,6 +55,9 @@ struct actor {
         int wstatus;          /* the program's (from the shim's report) */
         int shim_status;      /* the shim's own */
         enum cstage ended_in; /* the cascade stage during which it ended */
+        /* v1 groups of the controllers the profile limits on a hybrid host */
+        struct cg_node v1node[CG_NCTRL], v1self[CG_NCTRL];
+        bool oom_killed;
         int64_t t_spawn, t_exit;
         char reason[160];
 };
@@ -72,6 +75,8 @@ struct supervisor {
         struct cg_node base, tree_node;
         int tree_events_fd;
         bool tree_created;
+        char v1_tree[CG_NCTRL][PATH_MAX]; /* <v1 own>/corral/<tree>, "" when not v1 */
+        bool said_v1;                     /* the hybrid-host event was logged */
         struct actor *root;
         uint32_t next_id, next_req;
         /* the cascade on the tree */

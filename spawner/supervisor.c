@@ -200,6 +200,17 @@ static int setup_tree(struct supervisor *s, struct cerr *err)
         e.supervisor_pid = getpid();
         e.supervisor_start = proc_start_time(getpid());
         snprintf(e.nodes[e.nnodes++], sizeof e.nodes[0], "%s", s->tree_node.path);
+        /* where the tree's v1 groups go, should a profile limit a v1 controller */
+        for (int c = 0; c < CG_NCTRL; c++) {
+                const struct cg_ctrl_info *ci = &s->host.ctrl[c];
+
+                if (ci->src != CG_SRC_V1 || !ci->v1.own_dir[0])
+                        continue;
+                snprintf(s->v1_tree[c], sizeof s->v1_tree[c], "%s/%s/%s", ci->v1.own_dir,
+                         CG_BASE_NAME, s->tree);
+                if (e.nnodes < REGISTRY_MAX_NODES)
+                        snprintf(e.nodes[e.nnodes++], sizeof e.nodes[0], "%s", s->v1_tree[c]);
+        }
         return registry_write(&s->reg, &e, err);
 }
 
@@ -405,6 +416,10 @@ cleanup_tree:
 
                 cg_node_close(&s->tree_node);
                 cg_remove_tree(s->tree_node.path, &e2);
+                for (int c = 0; c < CG_NCTRL; c++) {
+                        if (s->v1_tree[c][0])
+                                cg_remove_tree(s->v1_tree[c], &e2);
+                }
         }
 out:
         teardown(s);
