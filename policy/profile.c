@@ -8,111 +8,112 @@
 
 void profile_default(struct profile *p, const char *name)
 {
-	memset(p, 0, sizeof *p);
-	strncpy(p->name, name ? name : "default", PROFILE_NAME_MAX);
-	p->namespaces = PROFILE_NS_IPC | PROFILE_NS_UTS | PROFILE_NS_CGROUP;
-	p->private_network = PRIVATE_NETWORK_NO;
-	p->private_tmp = true;
-	p->protect_system = PROTECT_SYSTEM_FULL;
-	p->protect_control_groups = true;
-	p->std_in.mode = STDIO_NULL;
-	p->std_out.mode = STDIO_LOG;
-	p->std_err.mode = STDIO_LOG;
-	p->timeout_cancel = 5 * 1000000ULL;
-	p->timeout_interrupt = 3 * 1000000ULL;
-	p->timeout_terminate = 3 * 1000000ULL;
-	p->timeout_kill = 10 * 1000000ULL;
-	p->timeout_hold = 60 * 1000000ULL;
-	p->max_children = 64;
-	p->max_depth = 8;
-	p->max_actors = 1024;
-	p->on_child_failure = ON_CHILD_FAILURE_NOTIFY;
+        memset(p, 0, sizeof *p);
+        strncpy(p->name, name ? name : "default", PROFILE_NAME_MAX);
+        p->namespaces = PROFILE_NS_IPC | PROFILE_NS_UTS | PROFILE_NS_CGROUP;
+        p->private_network = PRIVATE_NETWORK_NO;
+        p->private_tmp = true;
+        p->protect_system = PROTECT_SYSTEM_FULL;
+        p->protect_control_groups = true;
+        p->std_in.mode = STDIO_NULL;
+        p->std_out.mode = STDIO_LOG;
+        p->std_err.mode = STDIO_LOG;
+        p->timeout_cancel = 5 * 1000000ULL;
+        p->timeout_interrupt = 3 * 1000000ULL;
+        p->timeout_terminate = 3 * 1000000ULL;
+        p->timeout_kill = 10 * 1000000ULL;
+        p->timeout_hold = 60 * 1000000ULL;
+        p->max_children = 64;
+        p->max_depth = 8;
+        p->max_actors = 1024;
+        p->on_child_failure = ON_CHILD_FAILURE_NOTIFY;
 }
 
 int strlist_add(struct strlist *l, const char *s, struct cerr *err)
 {
-	char **v = realloc(l->v, (l->n + 2) * sizeof *v);
+        char **v = realloc(l->v, (l->n + 2) * sizeof *v);
 
-	if (!v)
-		return cerr_set(err, ENOMEM, "alloc", "growing a list");
-	l->v = v;
-	l->v[l->n] = strdup(s);
-	if (!l->v[l->n])
-		return cerr_set(err, ENOMEM, "alloc", "copying a list entry");
-	l->n++;
-	l->v[l->n] = NULL;
-	return 0;
+        if (!v)
+                return cerr_set(err, ENOMEM, "alloc", "growing a list");
+        l->v = v;
+        l->v[l->n] = strdup(s);
+        if (!l->v[l->n])
+                return cerr_set(err, ENOMEM, "alloc", "copying a list entry");
+        l->n++;
+        l->v[l->n] = NULL;
+        return 0;
 }
 
 void strlist_clear(struct strlist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
 }
 
 static int copy_list(struct strlist *dst, const struct strlist *src, struct cerr *err)
 {
-	memset(dst, 0, sizeof *dst);
-	for (size_t i = 0; i < src->n; i++) {
-		if (strlist_add(dst, src->v[i], err) < 0)
-			return -1;
-	}
-	return 0;
+        memset(dst, 0, sizeof *dst);
+        for (size_t i = 0; i < src->n; i++) {
+                if (strlist_add(dst, src->v[i], err) < 0)
+                        return -1;
+        }
+        return 0;
 }
 
 static int copy_str(char **dst, const char *src, struct cerr *err)
 {
-	*dst = NULL;
-	if (src && !(*dst = strdup(src)))
-		return cerr_set(err, ENOMEM, "alloc", "copying a profile");
-	return 0;
+        *dst = NULL;
+        if (src && !(*dst = strdup(src)))
+                return cerr_set(err, ENOMEM, "alloc", "copying a profile");
+        return 0;
 }
 
 int profile_copy(struct profile *dst, const struct profile *src, struct cerr *err)
 {
-	*dst = *src;
-	/* deep-copy every owned pointer; on failure dst is freed and zeroed-safe */
-	dst->read_write_paths = (struct strlist){0};
-	dst->supplementary_groups = (struct strlist){0};
-	dst->syscall_filter.names = (struct strlist){0};
-	dst->environment = (struct strlist){0};
-	dst->spawn_profiles = (struct strlist){0};
-	dst->user = dst->group = dst->hostname = dst->working_directory = NULL;
-	dst->std_in.path = dst->std_out.path = dst->std_err.path = NULL;
-	if (copy_list(&dst->read_write_paths, &src->read_write_paths, err) < 0 ||
-	    copy_list(&dst->supplementary_groups, &src->supplementary_groups, err) < 0 ||
-	    copy_list(&dst->syscall_filter.names, &src->syscall_filter.names, err) < 0 ||
-	    copy_list(&dst->environment, &src->environment, err) < 0 ||
-	    copy_list(&dst->spawn_profiles, &src->spawn_profiles, err) < 0 ||
-	    copy_str(&dst->user, src->user, err) < 0 || copy_str(&dst->group, src->group, err) < 0 ||
-	    copy_str(&dst->hostname, src->hostname, err) < 0 ||
-	    copy_str(&dst->working_directory, src->working_directory, err) < 0 ||
-	    copy_str(&dst->std_in.path, src->std_in.path, err) < 0 ||
-	    copy_str(&dst->std_out.path, src->std_out.path, err) < 0 ||
-	    copy_str(&dst->std_err.path, src->std_err.path, err) < 0) {
-		profile_free(dst);
-		return -1;
-	}
-	return 0;
+        *dst = *src;
+        /* deep-copy every owned pointer; on failure dst is freed and zeroed-safe */
+        dst->read_write_paths = (struct strlist){0};
+        dst->supplementary_groups = (struct strlist){0};
+        dst->syscall_filter.names = (struct strlist){0};
+        dst->environment = (struct strlist){0};
+        dst->spawn_profiles = (struct strlist){0};
+        dst->user = dst->group = dst->hostname = dst->working_directory = NULL;
+        dst->std_in.path = dst->std_out.path = dst->std_err.path = NULL;
+        if (copy_list(&dst->read_write_paths, &src->read_write_paths, err) < 0 ||
+            copy_list(&dst->supplementary_groups, &src->supplementary_groups, err) < 0 ||
+            copy_list(&dst->syscall_filter.names, &src->syscall_filter.names, err) < 0 ||
+            copy_list(&dst->environment, &src->environment, err) < 0 ||
+            copy_list(&dst->spawn_profiles, &src->spawn_profiles, err) < 0 ||
+            copy_str(&dst->user, src->user, err) < 0 ||
+            copy_str(&dst->group, src->group, err) < 0 ||
+            copy_str(&dst->hostname, src->hostname, err) < 0 ||
+            copy_str(&dst->working_directory, src->working_directory, err) < 0 ||
+            copy_str(&dst->std_in.path, src->std_in.path, err) < 0 ||
+            copy_str(&dst->std_out.path, src->std_out.path, err) < 0 ||
+            copy_str(&dst->std_err.path, src->std_err.path, err) < 0) {
+                profile_free(dst);
+                return -1;
+        }
+        return 0;
 }
 
 void profile_free(struct profile *p)
 {
-	strlist_clear(&p->read_write_paths);
-	strlist_clear(&p->supplementary_groups);
-	strlist_clear(&p->syscall_filter.names);
-	strlist_clear(&p->environment);
-	strlist_clear(&p->spawn_profiles);
-	free(p->user);
-	free(p->group);
-	free(p->hostname);
-	free(p->working_directory);
-	free(p->std_in.path);
-	free(p->std_out.path);
-	free(p->std_err.path);
-	p->user = p->group = p->hostname = p->working_directory = NULL;
-	p->std_in.path = p->std_out.path = p->std_err.path = NULL;
+        strlist_clear(&p->read_write_paths);
+        strlist_clear(&p->supplementary_groups);
+        strlist_clear(&p->syscall_filter.names);
+        strlist_clear(&p->environment);
+        strlist_clear(&p->spawn_profiles);
+        free(p->user);
+        free(p->group);
+        free(p->hostname);
+        free(p->working_directory);
+        free(p->std_in.path);
+        free(p->std_out.path);
+        free(p->std_err.path);
+        p->user = p->group = p->hostname = p->working_directory = NULL;
+        p->std_in.path = p->std_out.path = p->std_err.path = NULL;
 }

@@ -15,86 +15,95 @@
 
 /* A list key. Repeated lines accumulate; an empty assignment resets (systemd's rule). */
 struct strlist {
-	char **v;
-	size_t n;
+        char **v;
+        size_t n;
 };
 
 enum stdio_mode { STDIO_INHERIT, STDIO_NULL, STDIO_FILE, STDIO_LOG };
 
 struct stdio_spec {
-	enum stdio_mode mode;
-	char *path; /* STDIO_FILE */
+        enum stdio_mode mode;
+        char *path; /* STDIO_FILE */
 };
 
-enum protect_system { PROTECT_SYSTEM_NO, PROTECT_SYSTEM_YES, PROTECT_SYSTEM_FULL, PROTECT_SYSTEM_STRICT };
+enum protect_system {
+        PROTECT_SYSTEM_NO,
+        PROTECT_SYSTEM_YES,
+        PROTECT_SYSTEM_FULL,
+        PROTECT_SYSTEM_STRICT
+};
 
 enum private_network { PRIVATE_NETWORK_NO, PRIVATE_NETWORK_TREE, PRIVATE_NETWORK_ACTOR };
 
-enum on_child_failure { ON_CHILD_FAILURE_NOTIFY, ON_CHILD_FAILURE_CANCEL_SIBLINGS, ON_CHILD_FAILURE_CANCEL_PARENT };
+enum on_child_failure {
+        ON_CHILD_FAILURE_NOTIFY,
+        ON_CHILD_FAILURE_CANCEL_SIBLINGS,
+        ON_CHILD_FAILURE_CANCEL_PARENT
+};
 
 /* Namespaces= (pid and mount are always new; user is PrivateUsers=, net PrivateNetwork=). */
 enum { PROFILE_NS_IPC = 1u << 0, PROFILE_NS_UTS = 1u << 1, PROFILE_NS_CGROUP = 1u << 2 };
 
 /* A numeric limit that may be unset (no limit written) or explicitly infinity. */
 struct limit {
-	bool set;
-	uint64_t value; /* UNITS_INFINITY for "infinity" */
+        bool set;
+        uint64_t value; /* UNITS_INFINITY for "infinity" */
 };
 
 struct rlimit_setting {
-	bool set;
-	uint64_t soft, hard; /* UNITS_INFINITY for "infinity" */
+        bool set;
+        uint64_t soft, hard; /* UNITS_INFINITY for "infinity" */
 };
 
 struct syscall_filter {
-	bool set;
-	bool deny_list;        /* "~a b c": deny these, allow the rest */
-	struct strlist names;  /* syscall names and @groups, as written */
-	int error_number;      /* SystemCallErrorNumber=; 0 = kill the process (systemd's default) */
+        bool set;
+        bool deny_list;       /* "~a b c": deny these, allow the rest */
+        struct strlist names; /* syscall names and @groups, as written */
+        int error_number;     /* SystemCallErrorNumber=; 0 = kill the process (systemd's default) */
 };
 
 struct profile {
-	char name[PROFILE_NAME_MAX + 1];
+        char name[PROFILE_NAME_MAX + 1];
 
-	/* namespaces and mounts (§4a) */
-	unsigned namespaces; /* PROFILE_NS_* */
-	enum private_network private_network;
-	bool private_users;
-	bool private_tmp;
-	enum protect_system protect_system;
-	struct strlist read_write_paths;
-	bool protect_control_groups;
+        /* namespaces and mounts (§4a) */
+        unsigned namespaces; /* PROFILE_NS_* */
+        enum private_network private_network;
+        bool private_users;
+        bool private_tmp;
+        enum protect_system protect_system;
+        struct strlist read_write_paths;
+        bool protect_control_groups;
 
-	/* credentials */
-	char *user;  /* NULL: the invoking user (SUDO_UID) or the caller */
-	char *group; /* NULL: the user's primary group */
-	struct strlist supplementary_groups;
-	uint64_t capability_bounding_set; /* bit = capability number */
-	uint64_t ambient_capabilities;
+        /* credentials */
+        char *user;  /* NULL: the invoking user (SUDO_UID) or the caller */
+        char *group; /* NULL: the user's primary group */
+        struct strlist supplementary_groups;
+        uint64_t capability_bounding_set; /* bit = capability number */
+        uint64_t ambient_capabilities;
 
-	/* resources (§7) */
-	struct limit memory_max, memory_high, memory_swap_max;
-	struct limit tasks_max;
-	struct limit cpu_quota; /* basis points: 5000 = 50% of one CPU */
-	struct limit cpu_weight, io_weight;
-	struct rlimit_setting rlimits[RLIMIT_NLIMITS];
+        /* resources (§7) */
+        struct limit memory_max, memory_high, memory_swap_max;
+        struct limit tasks_max;
+        struct limit cpu_quota; /* basis points: 5000 = 50% of one CPU */
+        struct limit cpu_weight, io_weight;
+        struct rlimit_setting rlimits[RLIMIT_NLIMITS];
 
-	/* seccomp */
-	struct syscall_filter syscall_filter;
+        /* seccomp */
+        struct syscall_filter syscall_filter;
 
-	/* the program's environment */
-	char *hostname; /* NULL: the actor's name */
-	struct stdio_spec std_in, std_out, std_err;
-	struct strlist environment; /* "KEY=VALUE", added to the caller's */
-	char *working_directory;    /* NULL: the caller's */
+        /* the program's environment */
+        char *hostname; /* NULL: the actor's name */
+        struct stdio_spec std_in, std_out, std_err;
+        struct strlist environment; /* "KEY=VALUE", added to the caller's */
+        char *working_directory;    /* NULL: the caller's */
 
-	/* the cascade (§6), microseconds */
-	uint64_t timeout_cancel, timeout_interrupt, timeout_terminate, timeout_kill, timeout_hold;
+        /* the cascade (§6), microseconds */
+        uint64_t timeout_cancel, timeout_interrupt, timeout_terminate, timeout_kill, timeout_hold;
 
-	/* trees */
-	uint64_t max_children, max_depth, max_actors;
-	struct strlist spawn_profiles;
-	enum on_child_failure on_child_failure;
+        /* trees */
+        uint64_t max_children, max_depth, max_actors;
+        struct strlist spawn_profiles;
+        enum on_child_failure on_child_failure;
 };
 
 /* The built-in default profile (§9): full confinement, ProtectSystem=full, PrivateTmp=yes,
