@@ -11,6 +11,7 @@ struct command {
 
 static const struct command commands[] = {
     {"check", cmd_check, "what this host supports, and how corral will use it"},
+    {"policy", cmd_policy, "validate a policy file (check FILE) or print the default profile"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
