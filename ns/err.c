@@ -49,7 +49,8 @@ int cerr_wrap(struct cerr *err, const char *fmt, ...)
 
 const char *cerr_str(const struct cerr *err, char *buf, size_t len)
 {
-        if (err->errnum)
+        /* A parse error explains itself; "Invalid argument" after it would only be noise. */
+        if (err->errnum && strcmp(err->stage, "parse") != 0)
                 snprintf(buf, len, "%s: %s", err->msg, strerror(err->errnum));
         else
                 snprintf(buf, len, "%s", err->msg);

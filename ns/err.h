@@ -25,7 +25,7 @@ int cerr_set(struct cerr *err, int errnum, const char *stage, const char *fmt, .
 /* Prefix the message with more context ("creating tree x: <old message>"); returns -1. */
 int cerr_wrap(struct cerr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "msg: strerror(errnum)" into buf; returns buf. */
+/* "msg: strerror(errnum)" into buf (just "msg" for stage "parse"); returns buf. */
 const char *cerr_str(const struct cerr *err, char *buf, size_t len);
 
 void cerr_clear(struct cerr *err);

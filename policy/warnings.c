@@ -43,9 +43,23 @@ int policy_host_warnings(const struct profile *p, const struct cghost *h, bool h
                 if (warn(out, err, limits[i].key, why) < 0)
                         return -1;
         }
+        /* Hybrid hosts: memory from a v1 hierarchy has no memory.high and limits memory and
+         * swap only together (memsw, and only with swap accounting). */
+        if (h->ctrl[CG_MEMORY].src == CG_SRC_V1) {
+                if (p->memory_high.set &&
+                    warn(out, err, "MemoryHigh",
+                         "memory is a cgroup v1 controller here and v1 has no memory.high: not "
+                         "applied") < 0)
+                        return -1;
+                if (p->memory_swap_max.set &&
+                    warn(out, err, "MemorySwapMax",
+                         "memory is a cgroup v1 controller here and v1 limits memory and swap "
+                         "only together: not applied") < 0)
+                        return -1;
+        }
         /* A swap limit on a host without swap changes nothing today and would start to
          * matter the day swap is added: worth knowing either way. */
-        if (p->memory_swap_max.set && h->ctrl[CG_MEMORY].src != CG_SRC_NONE && !have_swap &&
+        if (p->memory_swap_max.set && h->ctrl[CG_MEMORY].src == CG_SRC_V2 && !have_swap &&
             warn(out, err, "MemorySwapMax",
                  "no swap on this host: the limit has no effect until swap is added") < 0)
                 return -1;

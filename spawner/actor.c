@@ -15,6 +15,7 @@
 #include "../ns/clone.h"
 #include "../ns/signals.h"
 #include "../ns/timeutil.h"
+#include "../policy/units.h"
 #include "limits.h"
 #include "shim.h"
 #include "sup.h"
@@ -169,7 +170,6 @@ static uint64_t clone_flags(const struct profile *p)
         return f;
 }
 
-
 /* The profile's resource limits on the actor's node: v2 where the controller is enabled
  * there, else a v1 group mirrored at the same path, into which the zygote places the shim
  * before releasing it. */
@@ -177,16 +177,8 @@ static int apply_limits(struct supervisor *s, struct actor *a, const char *node_
                         struct spec_builder *b, struct cerr *err)
 {
         unsigned mask = limits_mask(&a->prof);
-        char msgs[8][160], used_v1[64] = "";
-        int nmsg = limits_unsupported(&a->prof, &s->host, msgs, 8);
+        char used_v1[64] = "";
 
-        for (int i = 0; i < nmsg; i++) {
-                struct ev e;
-
-                ev_begin(&e, s, "warning", a);
-                ev_str(&e, "message", msgs[i]);
-                ev_end(&e);
-        }
         for (int c = 0; c < CG_NCTRL; c++) {
                 const struct cg_ctrl_info *ci = &s->host.ctrl[c];
                 struct limit_write w[4];
@@ -200,8 +192,9 @@ static int apply_limits(struct supervisor *s, struct actor *a, const char *node_
                         /* the controller must be enabled on every level above the node */
                         if (cg_node_enable(&s->base, 1u << c, err) < 0 ||
                             cg_node_enable(&s->tree_node, 1u << c, err) < 0)
-                                return cerr_wrap(err, "enabling %s for corral's nodes (is it "
-                                                      "enabled in %s/cgroup.subtree_control?)",
+                                return cerr_wrap(err,
+                                                 "enabling %s for corral's nodes (is it "
+                                                 "enabled in %s/cgroup.subtree_control?)",
                                                  cg_ctrl_name(c), s->deleg.own_dir);
                         for (int i = 0; i < n; i++) {
                                 if (cg_node_write(&a->node, w[i].file, w[i].value, err) < 0)
@@ -218,8 +211,8 @@ static int apply_limits(struct supervisor *s, struct actor *a, const char *node_
 
                         snprintf(rel, sizeof rel, "%s/%s/%s", CG_BASE_NAME, s->tree, node_name);
                         if (cg_v1_mirror(&a->v1node[c], ci->v1.own_dir, rel, s->tree, err) < 0 ||
-                            cg_node_create(&a->v1self[c], a->v1node[c].path, "self", s->tree,
-                                           err) < 0)
+                            cg_node_create(&a->v1self[c], a->v1node[c].path, "self", s->tree, err) <
+                                0)
                                 return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
                 }
                 for (int i = 0; i < n; i++) {
@@ -236,8 +229,9 @@ static int apply_limits(struct supervisor *s, struct actor *a, const char *node_
 
                 s->said_v1 = true;
                 ev_begin(&e, s, "host", NULL);
-                ev_str(&e, "message", "hybrid host: these controllers are limited through "
-                                      "cgroup v1");
+                ev_str(&e, "message",
+                       "hybrid host: these controllers are limited through "
+                       "cgroup v1");
                 ev_str(&e, "v1", used_v1);
                 ev_end(&e);
         }
@@ -288,6 +282,20 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
         if (build_env(s, a, &b, &envc, err) < 0)
                 goto out;
         b.hdr.envc = envc;
+        if (spec_add_bpf(&b, s->bpf.filter, s->bpf.len, err) < 0)
+                goto out;
+        for (int r = 0; r < RLIMIT_NLIMITS; r++) {
+                const struct rlimit_setting *rs = &a->prof.rlimits[r];
+
+                if (!rs->set)
+                        continue;
+                b.hdr.rlimits[b.hdr.n_rlimits].resource = (uint32_t)r;
+                b.hdr.rlimits[b.hdr.n_rlimits].soft =
+                    rs->soft == UNITS_INFINITY ? RLIM_INFINITY : rs->soft;
+                b.hdr.rlimits[b.hdr.n_rlimits].hard =
+                    rs->hard == UNITS_INFINITY ? RLIM_INFINITY : rs->hard;
+                b.hdr.n_rlimits++;
+        }
 
         if (pipe_pair(exec_p, err) < 0 || pipe_pair(rep_p, err) < 0)
                 goto out;

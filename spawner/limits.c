@@ -50,8 +50,8 @@ int limits_writes(const struct profile *p, enum cg_ctrl c, bool v1, struct limit
 
         switch (c) {
         case CG_MEMORY:
-                put_limit(out, &n, max, v1 ? "memory.limit_in_bytes" : "memory.max",
-                          &p->memory_max, v1);
+                put_limit(out, &n, max, v1 ? "memory.limit_in_bytes" : "memory.max", &p->memory_max,
+                          v1);
                 if (!v1)
                         put_limit(out, &n, max, "memory.high", &p->memory_high, v1);
                 /* v1 has only memory+swap (memsw), needing swap accounting: see
@@ -117,49 +117,14 @@ int limits_writes(const struct profile *p, enum cg_ctrl c, bool v1, struct limit
         return n;
 }
 
-int limits_unsupported(const struct profile *p, const struct cghost *h, char msgs[][160], int max)
-{
-        int n = 0;
-        const struct {
-                bool set;
-                enum cg_ctrl c;
-                const char *key;
-        } keys[] = {
-                {p->memory_max.set, CG_MEMORY, "MemoryMax"},
-                {p->memory_high.set, CG_MEMORY, "MemoryHigh"},
-                {p->memory_swap_max.set, CG_MEMORY, "MemorySwapMax"},
-                {p->tasks_max.set, CG_PIDS, "TasksMax"},
-                {p->cpu_quota.set, CG_CPU, "CPUQuota"},
-                {p->cpu_weight.set, CG_CPU, "CPUWeight"},
-                {p->io_weight.set, CG_IO, "IOWeight"},
-        };
-
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0] && n < max; i++) {
-                const struct cg_ctrl_info *ci = &h->ctrl[keys[i].c];
-
-                if (!keys[i].set)
-                        continue;
-                if (ci->src == CG_SRC_NONE || (ci->src == CG_SRC_V1 && !ci->v1.own_dir[0]))
-                        snprintf(msgs[n++], 160, "%s: the %s controller is unavailable here (%s): "
-                                 "not applied", keys[i].key, cg_ctrl_name(keys[i].c), ci->note);
-                else if (ci->src == CG_SRC_V1 && strcmp(keys[i].key, "MemoryHigh") == 0)
-                        snprintf(msgs[n++], 160, "MemoryHigh: cgroup v1 has no memory.high "
-                                 "(memory is a v1 controller here): not applied");
-                else if (ci->src == CG_SRC_V1 && strcmp(keys[i].key, "MemorySwapMax") == 0)
-                        snprintf(msgs[n++], 160, "MemorySwapMax: cgroup v1 limits memory+swap "
-                                 "together only (memory is a v1 controller here): not applied");
-        }
-        return n;
-}
-
 long long limits_oom_kills(const struct cg_node *n, bool v1)
 {
         struct cerr err = {0};
         char buf[1024];
         long long v;
 
-        if (n->fd < 0 || cg_node_read(n, v1 ? "memory.oom_control" : "memory.events", buf,
-                                      sizeof buf, &err) < 0)
+        if (n->fd < 0 ||
+            cg_node_read(n, v1 ? "memory.oom_control" : "memory.events", buf, sizeof buf, &err) < 0)
                 return 0;
         return cg_kv_get(buf, "oom_kill", &v) == 0 ? v : 0;
 }

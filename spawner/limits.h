@@ -22,11 +22,6 @@ struct limit_write {
 int limits_writes(const struct profile *p, enum cg_ctrl c, bool v1, struct limit_write *out,
                   int max);
 
-/* Limits that cannot be applied with the controller's source on this host (v1 has no
- * memory.high, for instance): a warning each, never silence. Returns the count. */
-int limits_unsupported(const struct profile *p, const struct cghost *h, char msgs[][160],
-                       int max);
-
 /* OOM kills recorded for a node: memory.events "oom_kill" (v2) or memory.oom_control
  * "oom_kill" (v1). 0 when unknown. */
 long long limits_oom_kills(const struct cg_node *n, bool v1);

@@ -141,8 +141,18 @@ static void actor_signals(void)
          * blocked mask survives fork and exec: a program under `nohup` or `trap '' INT` must not
          * inherit either. */
         for (int sig = 1; sig < NSIG; sig++) {
-                if (sig != SIGKILL && sig != SIGSTOP && signal(sig, SIG_DFL) == SIG_ERR &&
-                    errno != EINVAL)
+                /* the raw call: glibc's sigaction refuses its two internal real-time signals
+                 * (32, 33), and a caller may have left those ignored too */
+                struct {
+                        void (*handler)(int);
+                        unsigned long flags;
+                        void (*restorer)(void);
+                        uint64_t mask;
+                } ksa = {.handler = SIG_DFL};
+
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                if (syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask) < 0)
                         fail(STAGE_SIGNALS, errno);
         }
         sigemptyset(&none);

@@ -7,6 +7,7 @@
 #include "../ns/cgdeleg.h"
 #include "../ns/cghost.h"
 #include "../ns/cgroup.h"
+#include "../policy/seccomp_policy.h"
 #include "output.h"
 #include "registry.h"
 #include "supervisor.h"
@@ -77,6 +78,7 @@ struct supervisor {
         bool tree_created;
         char v1_tree[CG_NCTRL][PATH_MAX]; /* <v1 own>/corral/<tree>, "" when not v1 */
         bool said_v1;                     /* the hybrid-host event was logged */
+        struct sock_fprog bpf;            /* the root profile's filter, compiled once */
         struct actor *root;
         uint32_t next_id, next_req;
         /* the cascade on the tree */

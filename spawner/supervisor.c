@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../ns/syscalls.h"
+#include "../policy/policy.h"
 #include "../ns/timeutil.h"
 #include "sup.h"
 
@@ -177,6 +178,26 @@ static int setup_signals(struct supervisor *s, struct cerr *err)
         return 0;
 }
 
+/* Keys this host cannot apply: a warning each in the event log, never silence. */
+static void host_warnings(struct supervisor *s, const struct profile *p)
+{
+        struct strlist w = {0};
+        struct cerr err = {0};
+        bool swap = false;
+
+        policy_host_has_swap(&swap, &err);
+        policy_host_warnings(p, &s->host, swap, &w, &err);
+        for (size_t i = 0; i < w.n; i++) {
+                struct ev e;
+
+                ev_begin(&e, s, "warning", NULL);
+                ev_str(&e, "profile", p->name);
+                ev_str(&e, "message", w.v[i]);
+                ev_end(&e);
+        }
+        strlist_clear(&w);
+}
+
 static int setup_tree(struct supervisor *s, struct cerr *err)
 {
         struct registry_entry e = {0};
@@ -283,6 +304,7 @@ static void teardown(struct supervisor *s)
                 close(s->tfd);
         outstream_close(&s->out);
         outstream_close(&s->errs);
+        seccomp_fprog_free(&s->bpf);
 }
 
 /* Every fd we inherited above 2 becomes CLOEXEC, and every fd we open is: nothing of ours
@@ -346,6 +368,11 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
                 goto out;
         if (cg_deleg_enter_leaf(&s->deleg, err) < 0)
                 goto out;
+        /* Compiled once here; each child only installs it. */
+        if (seccomp_compile(o->profile, &s->bpf, err) < 0) {
+                cerr_wrap(err, "compiling the seccomp filter of profile %s", o->profile->name);
+                goto out;
+        }
         /* The zygote is forked now, while we hold almost nothing, and after the leaf move so
          * that it shares our (never killed) cgroup. */
         if (zygote_start(&s->zy, err) < 0)
@@ -364,6 +391,7 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
         }
         if (setup_tree(s, err) < 0)
                 goto out;
+        host_warnings(s, o->profile);
 
         s->root = calloc(1, sizeof *s->root);
         if (!s->root) {

@@ -184,6 +184,8 @@ static int probe_privileged(char *why, size_t len)
         return 0;
 }
 
+bool th_clean_tree(const char *name);
+
 /* After all suites: anything left below the base is a leak. Kill it, remove it, report. */
 static int sweep(const char *name)
 {
@@ -246,6 +248,34 @@ static int sweep(const char *name)
                         *slash = '\0';
                         rmdir(path);
                 }
+        }
+        /* trees the run started through `corral run` (named t<pid>-...): a supervisor killed
+         * with its test leaves them orphaned; anything left is a leak */
+        {
+                char prefix[32], cmd[PATH_MAX + 128];
+                FILE *f;
+
+                snprintf(prefix, sizeof prefix, "t%d-", (int)getpid());
+                snprintf(cmd, sizeof cmd, "ls /run/corral 2>/dev/null; ls '%s/corral' 2>/dev/null",
+                         th_deleg.own_dir);
+                f = popen(cmd, "r");
+                while (f && fgets(path, sizeof path, f)) {
+                        char tree[128];
+
+                        path[strcspn(path, "\n")] = '\0';
+                        if (strncmp(path, prefix, strlen(prefix)) != 0)
+                                continue;
+                        snprintf(tree, sizeof tree, "%.*s", (int)strcspn(path, "."), path);
+                        if (strstr(path, ".json"))
+                                snprintf(tree, sizeof tree, "%.*s", (int)(strlen(path) - 5), path);
+                        else
+                                snprintf(tree, sizeof tree, "%s", path);
+                        fprintf(stderr, "%s: LEAK: tree %s left behind\n", name, tree);
+                        leaks++;
+                        th_clean_tree(tree);
+                }
+                if (f)
+                        pclose(f);
         }
         if (base_created_corral) {
                 snprintf(path, sizeof path, "%s/corral", th_deleg.own_dir);
@@ -487,7 +517,7 @@ const char *th_tree_name(const char *what)
         return buf;
 }
 
-void th_assert_tree_gone(const char *name)
+bool th_clean_tree(const char *name)
 {
         char path[PATH_MAX];
         struct cerr err = {0};
@@ -518,7 +548,12 @@ void th_assert_tree_gone(const char *name)
                 fprintf(stderr, "LEAK: %s still exists\n", path);
                 unlink(path);
         }
-        ck_assert_msg(!leaked, "tree %s left things behind (see stderr)", name);
+        return leaked;
+}
+
+void th_assert_tree_gone(const char *name)
+{
+        ck_assert_msg(!th_clean_tree(name), "tree %s left things behind (see stderr)", name);
 }
 
 pid_t th_program_pid(pid_t shim)

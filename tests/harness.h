@@ -83,6 +83,8 @@ const char *th_event(const struct th_proc *p, const char *event, const char *fie
 /* Count JSON events of a kind (and optionally with field == value). */
 int th_event_count(const struct th_proc *p, const char *event, const char *field,
                    const char *value);
+/* Removes whatever tree `name` left (killing it first); true when there was anything. */
+bool th_clean_tree(const char *name);
 /* Fails the test if tree `name` left anything: nodes in any hierarchy, a registry record. */
 void th_assert_tree_gone(const char *name);
 /* A unique tree name for this test run. */

@@ -508,7 +508,6 @@ START_TEST(exec_failures_127_126)
 }
 END_TEST
 
-
 /* The supervisor's own fd table during a running tree: every fd it opened is CLOEXEC (the
  * caller's 0-2 aside), and the zygote holds nothing but stdio, its socket and our pidfd. */
 START_TEST(supervisor_and_zygote_fd_tables)

@@ -8,7 +8,7 @@
 #include "../ns/cghost.h"
 #include "../policy/policy.h"
 #include "cli.h"
-#include "json.h"
+#include "../spawner/json.h"
 
 static void policy_usage(FILE *f)
 {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../policy/policy.h"
 #include "../policy/profile.h"
 #include "../spawner/supervisor.h"
 #include "cli.h"
@@ -23,6 +24,12 @@ static void run_usage(FILE *f)
                "SIGINT/SIGTERM) tears the tree down: SIGINT, SIGTERM, then cgroup.kill, each\n"
                "after its timeout; a second signal skips a stage, a third kills at once.\n\n"
                "options:\n"
+               "  -p, --policy FILE   policy file with [profile NAME] sections\n"
+               "  --profile NAME      the profile for the program (default: the file's only\n"
+               "                      profile, or one named 'default'; without -p the\n"
+               "                      built-in default profile: `corral policy default`)\n"
+               "  --set KEY=VALUE     override one key of the profile, in policy-file syntax\n"
+               "                      (e.g. --set TimeoutInterruptSec=1s; repeatable)\n"
                "  --name NAME         name of the tree and its root actor (unique among live\n"
                "                      trees; default: the program's name plus a short id)\n"
                "  --fd N[:NAME]       pass our fd N to the program, renumbered from 3 in order,\n"
@@ -91,26 +98,123 @@ static int parse_fd_option(struct sup_options *o, const char *arg)
         return 0;
 }
 
+/* The profile the program runs with: from the file (or the built-in default), then every
+ * --set applied in order. Every error names the file, line and key; nothing is spawned. */
+static int resolve_profile(struct profile *out, const char *file, const char *name,
+                           const char *const *sets, int nsets)
+{
+        struct policy pol = {0};
+        struct cerr err = {0};
+        char buf[CERR_MSG_MAX + 64];
+        const struct profile *src = NULL;
+        struct profile def;
+
+        profile_default(&def, "default");
+        if (file) {
+                if (policy_load_file(file, &pol, &err) < 0) {
+                        fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
+                        profile_free(&def);
+                        return -1;
+                }
+                if (name)
+                        src = policy_find(&pol, name);
+                else if (pol.n == 1)
+                        src = &pol.profiles[0];
+                else
+                        src = policy_find(&pol, "default");
+                if (!src) {
+                        fprintf(stderr, "corral: %s: %s", file,
+                                name ? "no such profile"
+                                     : "several profiles: choose one with --profile");
+                        if (name)
+                                fprintf(stderr, " '%s'", name);
+                        fprintf(stderr, "; the file has:");
+                        for (size_t i = 0; i < pol.n; i++)
+                                fprintf(stderr, " %s", pol.profiles[i].name);
+                        fprintf(stderr, "\n");
+                        policy_free(&pol);
+                        profile_free(&def);
+                        return -1;
+                }
+                for (size_t i = 0; i < pol.notes.n; i++)
+                        fprintf(stderr, "corral: note: %s\n", pol.notes.v[i]);
+        } else if (name && strcmp(name, "default") != 0) {
+                fprintf(stderr,
+                        "corral: --profile %s: no policy file given (-p FILE); only the "
+                        "built-in 'default' profile exists\n",
+                        name);
+                profile_free(&def);
+                return -1;
+        } else {
+                src = &def;
+        }
+        if (profile_copy(out, src, &err) < 0) {
+                fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
+                policy_free(&pol);
+                profile_free(&def);
+                return -1;
+        }
+        policy_free(&pol);
+        profile_free(&def);
+        for (int i = 0; i < nsets; i++) {
+                const char *eq = strchr(sets[i], '=');
+                char key[64];
+                const char *pending;
+
+                if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key) {
+                        fprintf(stderr, "corral: --set '%s': expected KEY=VALUE\n", sets[i]);
+                        profile_free(out);
+                        return -1;
+                }
+                snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
+                if (profile_set_key(out, key, eq + 1, &err) < 0) {
+                        fprintf(stderr, "corral: --set %s: %s\n", sets[i],
+                                cerr_str(&err, buf, sizeof buf));
+                        profile_free(out);
+                        return -1;
+                }
+                pending = profile_key_pending(out, key);
+                if (pending)
+                        fprintf(stderr, "corral: note: --set %s: %s\n", key, pending);
+        }
+        return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"name", required_argument, NULL, 'n'},
-            {"fd", required_argument, NULL, 'f'},
-            {"events", required_argument, NULL, 'e'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
+            {"policy", required_argument, NULL, 'p'}, {"profile", required_argument, NULL, 'P'},
+            {"set", required_argument, NULL, 's'},    {"name", required_argument, NULL, 'n'},
+            {"fd", required_argument, NULL, 'f'},     {"events", required_argument, NULL, 'e'},
+            {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
         };
         struct sup_options o = {.out_fd = 1, .err_fd = 2};
         struct sup_result res;
         struct profile prof;
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
-        int c;
+        const char *policy_file = NULL, *profile_name = NULL;
+        const char *sets[64];
+        int nsets = 0;
+        int c, rc;
 
         optind = 1;
         /* '+': stop at the program's name, its options are its own */
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+hp:", opts, NULL)) != -1) {
                 switch (c) {
+                case 'p':
+                        policy_file = optarg;
+                        break;
+                case 'P':
+                        profile_name = optarg;
+                        break;
+                case 's':
+                        if (nsets == (int)(sizeof sets / sizeof sets[0])) {
+                                fprintf(stderr, "corral run: too many --set options\n");
+                                return EXIT_CANNOT_RUN;
+                        }
+                        sets[nsets++] = optarg;
+                        break;
                 case 'n':
                         o.tree_name = optarg;
                         break;
@@ -141,17 +245,18 @@ int cmd_run(int argc, char **argv)
                 run_usage(stderr);
                 return EXIT_CANNOT_RUN;
         }
-        profile_default(&prof, "default");
+        if (resolve_profile(&prof, policy_file, profile_name, sets, nsets) < 0)
+                return EXIT_CANNOT_RUN;
         o.profile = &prof;
         o.argv = argv + optind;
         o.force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK");
         o.force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK");
-        if (supervisor_run(&o, &res, &err) < 0) {
+        rc = supervisor_run(&o, &res, &err);
+        profile_free(&prof);
+        if (rc < 0) {
                 fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
-                profile_free(&prof);
                 return EXIT_CANNOT_RUN;
         }
-        profile_free(&prof);
         if (res.spawn_failed)
                 fprintf(stderr, "corral: %s\n", res.spawn_error);
         if (res.stuck)

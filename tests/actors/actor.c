@@ -15,6 +15,13 @@
  *                              actor itself sleeps SELF (default SECS) and exits
  *   flood BYTES                write BYTES to stdout as fast as possible, report to stderr
  *   spin SECS                  busy loop for SECS
+ *   cputime SECS               busy loop for SECS of wall time, print "cpu SECONDS wall SECONDS"
+ *   hog MB                     allocate and touch MB MiB (capped at 1024), print "hogged MB",
+ *                              exit 0
+ *   forkloop N                 fork up to N (capped at 512) children that wait; print
+ *                              "forked K errno NAME" (NAME is "0" when all N succeeded)
+ *   mount                      try mount(2) of a tmpfs on /tmp; print "mount ok" or
+ *                              "mount errno NAME"
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -25,7 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,6 +213,105 @@ static int mode_flood(long long bytes)
         return 0;
 }
 
+static const char *errname(int e)
+{
+        switch (e) {
+        case 0:
+                return "0";
+        case EAGAIN:
+                return "EAGAIN";
+        case EPERM:
+                return "EPERM";
+        case ENOMEM:
+                return "ENOMEM";
+        case EACCES:
+                return "EACCES";
+        case ENOSYS:
+                return "ENOSYS";
+        default:
+                return "other";
+        }
+}
+
+static int mode_hog(long mb)
+{
+        const size_t chunk = 1 << 20;
+
+        if (mb > 1024)
+                mb = 1024;
+        for (long i = 0; i < mb; i++) {
+                char *p =
+                    mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+                if (p == MAP_FAILED) {
+                        printf("hog: mmap failed after %ld MiB\n", i);
+                        return 1;
+                }
+                memset(p, 0xa5, chunk); /* touch every page: charged to the memory cgroup */
+        }
+        printf("hogged %ld\n", mb);
+        fflush(stdout);
+        return 0;
+}
+
+static int mode_forkloop(int n)
+{
+        int hold[2], k = 0, e = 0;
+
+        if (n > 512)
+                n = 512;
+        if (pipe(hold) < 0)
+                return 1;
+        for (; k < n; k++) {
+                pid_t p = fork();
+
+                if (p == 0) {
+                        char c;
+
+                        close(hold[1]);
+                        (void)!read(hold[0], &c, 1);
+                        _exit(0);
+                }
+                if (p < 0) {
+                        e = errno;
+                        break;
+                }
+        }
+        printf("forked %d errno %s\n", k, errname(e));
+        fflush(stdout);
+        close(hold[1]);
+        while (wait(NULL) > 0)
+                ;
+        return 0;
+}
+
+static int mode_cputime(double secs)
+{
+        double t0 = now(), end = t0 + secs;
+        struct rusage ru;
+        volatile unsigned long x = 0;
+
+        while (now() < end)
+                x++;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("cpu %.3f wall %.3f\n",
+               (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
+               now() - t0);
+        fflush(stdout);
+        return 0;
+}
+
+static int mode_mount(void)
+{
+        if (mount("none", "/tmp", "tmpfs", 0, "size=1m") == 0)
+                printf("mount ok\n");
+        else
+                printf("mount errno %s\n", errname(errno));
+        fflush(stdout);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         const char *mode;
@@ -248,6 +358,14 @@ int main(int argc, char **argv)
                                       argc == 5 ? atof(argv[4]) : atof(argv[2]));
         if (strcmp(mode, "flood") == 0 && argc == 3)
                 return mode_flood(atoll(argv[2]));
+        if (strcmp(mode, "hog") == 0 && argc == 3)
+                return mode_hog(atol(argv[2]));
+        if (strcmp(mode, "forkloop") == 0 && argc == 3)
+                return mode_forkloop(atoi(argv[2]));
+        if (strcmp(mode, "cputime") == 0 && argc == 3)
+                return mode_cputime(atof(argv[2]));
+        if (strcmp(mode, "mount") == 0)
+                return mode_mount();
         if (strcmp(mode, "spin") == 0 && argc == 3) {
                 double end = now() + atof(argv[2]);
 
