@@ -183,7 +183,9 @@ START_TEST(cpu_quota_holds_near_20_percent)
         line = strstr(p.outbuf, "] cpu ");
         ck_assert_ptr_nonnull(line);
         ck_assert_int_eq(sscanf(line, "] cpu %lf wall %lf", &free_cpu, &wall), 2);
-        ck_assert_msg(free_cpu / wall > 0.6, "unlimited cpu %.3f over wall %.3f", free_cpu, wall);
+        /* (generous: a loaded host shares the CPU with other work) */
+        ck_assert_msg(free_cpu / wall > 0.35 && free_cpu > 1.5 * cpu,
+                      "unlimited cpu %.3f over wall %.3f (limited: %.3f)", free_cpu, wall, cpu);
         th_assert_tree_gone(name);
 }
 END_TEST
