@@ -20,9 +20,7 @@
 #include "seccomp_policy.h"
 #include "units.h"
 
-#define CONFINE_LATER   "not applied yet: comes with the confinement issue (DESIGN §4a)"
-#define PENDING_CONFINE "validated; " CONFINE_LATER
-#define PENDING_TREES   "validated; not applied yet: comes with the actor-trees issue (DESIGN §6, §9)"
+#define PENDING_TREES "validated; not applied yet: comes with the actor-trees issue (DESIGN §6, §9)"
 
 /* A formatted list line stays well below the line limit of libinih (policy_max_line()). */
 #define LIST_LINE_MAX 120
@@ -1151,7 +1149,7 @@ static const struct enum_name on_child_failure_names[] = {
 
 static bool private_network_pending(const struct profile *p)
 {
-        return p->private_network != PRIVATE_NETWORK_NO;
+        return p->private_network == PRIVATE_NETWORK_TREE;
 }
 
 #define OFF(field) offsetof(struct profile, field)
@@ -1201,18 +1199,21 @@ static const struct key keys[] = {
     {"Namespaces", set_namespaces, fmt_namespaces, OFF(namespaces), 0, NULL, NULL, false, NULL,
      NULL},
     {"PrivateNetwork", set_enum, fmt_enum, OFF(private_network), 0, private_network_names, NULL,
-     false, "tree and actor validated; " CONFINE_LATER, private_network_pending},
-    BOOL("PrivateUsers", private_users, PENDING_CONFINE),
-    BOOL("PrivateTmp", private_tmp, PENDING_CONFINE),
-    ENUM("ProtectSystem", protect_system, protect_system_names, 1, PENDING_CONFINE),
-    LIST("ReadWritePaths", read_write_paths, check_abs_path, PENDING_CONFINE),
-    BOOL("ProtectControlGroups", protect_control_groups, PENDING_CONFINE),
+     false,
+     "tree: the root actor gets a network namespace of its own; sharing it with child actors "
+     "comes with the actor-trees issue",
+     private_network_pending},
+    BOOL("PrivateUsers", private_users, NULL),
+    BOOL("PrivateTmp", private_tmp, NULL),
+    ENUM("ProtectSystem", protect_system, protect_system_names, 1, NULL),
+    LIST("ReadWritePaths", read_write_paths, check_abs_path, NULL),
+    BOOL("ProtectControlGroups", protect_control_groups, NULL),
     /* credentials */
-    STRING("User", user, check_user_name, PENDING_CONFINE),
-    STRING("Group", group, check_user_name, PENDING_CONFINE),
-    LIST("SupplementaryGroups", supplementary_groups, check_user_name, PENDING_CONFINE),
-    CAPS("CapabilityBoundingSet", capability_bounding_set, PENDING_CONFINE),
-    CAPS("AmbientCapabilities", ambient_capabilities, PENDING_CONFINE),
+    STRING("User", user, check_user_name, NULL),
+    STRING("Group", group, check_user_name, NULL),
+    LIST("SupplementaryGroups", supplementary_groups, check_user_name, NULL),
+    CAPS("CapabilityBoundingSet", capability_bounding_set, NULL),
+    CAPS("AmbientCapabilities", ambient_capabilities, NULL),
     /* resources (§7) */
     LIMIT("MemoryMax", memory_max, LIM_SIZE),
     LIMIT("MemoryHigh", memory_high, LIM_SIZE),

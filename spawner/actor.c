@@ -2,6 +2,8 @@
  * tell what became of it, and its exit reason. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,7 +169,120 @@ static uint64_t clone_flags(const struct profile *p)
                 f |= CLONE_NEWUTS;
         if (p->namespaces & PROFILE_NS_CGROUP)
                 f |= CLONE_NEWCGROUP;
+        if (p->private_network != PRIVATE_NETWORK_NO)
+                f |= CLONE_NEWNET;
+        if (p->private_users)
+                f |= CLONE_NEWUSER;
         return f;
+}
+
+static int lookup_user(const char *name, uid_t *uid, gid_t *gid, char *canon, size_t len,
+                       struct cerr *err)
+{
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        char *end;
+        unsigned long n = strtoul(name, &end, 10);
+
+        if (*name && !*end) { /* numeric: need not exist in /etc/passwd */
+                *uid = (uid_t)n;
+                *gid = (gid_t)n;
+                if (getpwuid_r(*uid, &pw, buf, sizeof buf, &res) == 0 && res) {
+                        *gid = res->pw_gid;
+                        snprintf(canon, len, "%s", res->pw_name);
+                } else {
+                        canon[0] = '\0';
+                }
+                return 0;
+        }
+        if (getpwnam_r(name, &pw, buf, sizeof buf, &res) != 0 || !res)
+                return cerr_set(err, ENOENT, "credentials", "User=%s: no such user", name);
+        *uid = res->pw_uid;
+        *gid = res->pw_gid;
+        snprintf(canon, len, "%s", res->pw_name);
+        return 0;
+}
+
+static int lookup_group(const char *name, gid_t *gid, struct cerr *err)
+{
+        struct group gr, *res = NULL;
+        char buf[8192];
+        char *end;
+        unsigned long n = strtoul(name, &end, 10);
+
+        if (*name && !*end) {
+                *gid = (gid_t)n;
+                return 0;
+        }
+        if (getgrnam_r(name, &gr, buf, sizeof buf, &res) != 0 || !res)
+                return cerr_set(err, ENOENT, "credentials", "group %s: no such group", name);
+        *gid = res->gr_gid;
+        return 0;
+}
+
+/* Who the program runs as (DESIGN §4a): User=/Group=/SupplementaryGroups=, else the user who
+ * invoked sudo, else the caller. With PrivateUsers= it is uid 0 inside a user namespace, and
+ * that user (never root) outside. Capabilities: only what the profile grants. */
+static int build_creds(struct supervisor *s, struct actor *a, struct spec_hdr *h, struct cerr *err)
+{
+        const struct profile *p = &a->prof;
+        struct cred_plan *c = &h->cred;
+        char user[256] = "";
+        bool have_user = false;
+
+        memset(c, 0, sizeof *c);
+        c->cap_last = s->cap_last;
+        c->bounding = p->capability_bounding_set;
+        c->ambient = p->ambient_capabilities;
+        if (p->user) {
+                if (lookup_user(p->user, &c->uid, &c->gid, user, sizeof user, err) < 0)
+                        return -1;
+                have_user = true;
+        } else if (getuid() == 0 && getenv("SUDO_UID")) {
+                c->uid = (uid_t)strtoul(getenv("SUDO_UID"), NULL, 10);
+                c->gid = getenv("SUDO_GID") ? (gid_t)strtoul(getenv("SUDO_GID"), NULL, 10)
+                                            : (gid_t)c->uid;
+                snprintf(user, sizeof user, "%s", getenv("SUDO_USER") ? getenv("SUDO_USER") : "");
+                have_user = true;
+        } else {
+                c->uid = getuid();
+                c->gid = getgid();
+        }
+        if (p->group) {
+                if (lookup_group(p->group, &c->gid, err) < 0)
+                        return cerr_wrap(err, "Group=");
+                have_user = true;
+        }
+        if (have_user) {
+                int n = CREDS_MAX_GROUPS;
+
+                c->set_ids = true;
+                /* the user's own groups, as login would set them */
+                if (user[0] && getgrouplist(user, c->gid, c->groups, &n) >= 0)
+                        c->ngroups = n;
+                else
+                        c->groups[c->ngroups++] = c->gid;
+        }
+        for (size_t i = 0; i < p->supplementary_groups.n; i++) {
+                if (c->ngroups == CREDS_MAX_GROUPS)
+                        return cerr_set(err, E2BIG, "credentials", "more than %d groups",
+                                        CREDS_MAX_GROUPS);
+                if (lookup_group(p->supplementary_groups.v[i], &c->groups[c->ngroups], err) < 0)
+                        return cerr_wrap(err, "SupplementaryGroups=");
+                c->ngroups++;
+                c->set_ids = true;
+        }
+        if (p->private_users) {
+                /* inside: root, with whatever capabilities the profile grants there */
+                h->map_uid = c->uid == 0 ? 65534 : c->uid;
+                h->map_gid = c->gid == 0 ? 65534 : c->gid;
+                /* only uid/gid 0 exist inside: become them (the mapped outside ids) */
+                c->set_ids = true;
+                c->uid = 0;
+                c->gid = 0;
+                c->ngroups = 0;
+        }
+        return 0;
 }
 
 /* The profile's resource limits on the actor's node: v2 where the controller is enabled
@@ -272,7 +387,8 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
 
         if (spec_add_string(&b, a->prof.hostname ? a->prof.hostname : a->name, err) < 0 ||
             spec_add_string(&b, a->prof.working_directory ? a->prof.working_directory : "", err) <
-                0)
+                0 ||
+            spec_add_string(&b, a->node.path, err) < 0)
                 goto out;
         for (; argv[argc]; argc++) {
                 if (spec_add_string(&b, argv[argc], err) < 0)
@@ -282,8 +398,26 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
         if (build_env(s, a, &b, &envc, err) < 0)
                 goto out;
         b.hdr.envc = envc;
+        for (size_t i = 0; i < a->prof.read_write_paths.n; i++) {
+                if (spec_add_string(&b, a->prof.read_write_paths.v[i], err) < 0)
+                        goto out;
+        }
+        b.hdr.n_rw_paths = (uint32_t)a->prof.read_write_paths.n;
         if (spec_add_bpf(&b, s->bpf.filter, s->bpf.len, err) < 0)
                 goto out;
+        if (build_creds(s, a, &b.hdr, err) < 0)
+                goto out;
+        /* the mounts of §4a */
+        b.hdr.flags |= SPEC_PROTECT_KERNEL;
+        if (a->prof.private_tmp)
+                b.hdr.flags |= SPEC_PRIVATE_TMP;
+        if (!a->prof.protect_control_groups)
+                b.hdr.flags |= SPEC_CGROUP_VIEW_RW;
+        b.hdr.protect_system = (uint32_t)a->prof.protect_system;
+        if (b.hdr.clone_flags & CLONE_NEWNET) {
+                b.hdr.flags |= SPEC_LOOPBACK;
+                b.hdr.loopback_ifindex = s->opt->loopback_ifindex ? s->opt->loopback_ifindex : 1;
+        }
         for (int r = 0; r < RLIMIT_NLIMITS; r++) {
                 const struct rlimit_setting *rs = &a->prof.rlimits[r];
 
@@ -344,22 +478,21 @@ static void emit_started(struct supervisor *s, struct actor *a)
         ev_end(&e);
 }
 
-static void spawn_failed(struct supervisor *s, struct actor *a, int stage, int e, const char *msg)
+/* label: the sub-step that failed ("mount-proc", "clone3"), or NULL for the stage's name */
+static void spawn_failed(struct supervisor *s, struct actor *a, int stage, int e, const char *label)
 {
         struct ev ev;
-        char text[300];
 
         if (a->spawn_failed)
                 return;
         a->spawn_failed = true;
         a->fail_stage = stage;
         a->fail_errno = e;
-        snprintf(a->fail_msg, sizeof a->fail_msg, "%s", msg ? msg : "");
-        snprintf(text, sizeof text, "%s: %s",
-                 stage == STAGE_NONE && msg && *msg ? msg : spawn_stage_name(stage), strerror(e));
-        snprintf(a->reason, sizeof a->reason, "spawn-failed %s", text);
+        snprintf(a->fail_msg, sizeof a->fail_msg, "%s",
+                 label && *label ? label : spawn_stage_name(stage));
+        snprintf(a->reason, sizeof a->reason, "spawn-failed %s: %s", a->fail_msg, strerror(e));
         ev_begin(&ev, s, "spawn-failed", a);
-        ev_str(&ev, "stage", stage == STAGE_NONE && msg && *msg ? msg : spawn_stage_name(stage));
+        ev_str(&ev, "stage", a->fail_msg);
         ev_str(&ev, "error", strerror(e));
         ev_end(&ev);
 }
@@ -409,7 +542,7 @@ void actor_on_reply(struct supervisor *s)
                 a->dead = true;
         }
         if (rep.errnum)
-                spawn_failed(s, a, rep.stage, rep.errnum, rep.msg);
+                spawn_failed(s, a, rep.stage, rep.errnum, rep.stage == STAGE_NONE ? rep.msg : NULL);
         emit_started(s, a);
         if (a->dead)
                 actor_on_pidfd(s, a);
@@ -435,8 +568,10 @@ void actor_on_exec(struct supervisor *s, struct actor *a)
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
-        if (n == (ssize_t)sizeof rec)
-                spawn_failed(s, a, rec.stage, rec.errnum, NULL);
+        if (n == (ssize_t)sizeof rec) {
+                rec.detail[sizeof rec.detail - 1] = '\0';
+                spawn_failed(s, a, rec.stage, rec.errnum, rec.detail);
+        }
         /* EOF (or the record, after which the child exits): no more to learn here */
         if (n <= 0 || n == (ssize_t)sizeof rec) {
                 sup_unwatch(s, a->exec_rd);

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <grp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,18 +34,29 @@
 #include <linux/seccomp.h>
 #include <sys/syscall.h>
 
+#include "../ns/creds.h"
 #include "../ns/fdplan.h"
+#include "../ns/mounts.h"
+#include "../ns/netlink.h"
 
 static int exec_pipe = -1;
 
-static __attribute__((noreturn)) void fail(int stage, int e)
+static __attribute__((noreturn)) void fail_at(int stage, int e, const char *detail)
 {
         struct spec_child_error rec = {.stage = stage, .errnum = e};
+
+        if (detail)
+                strncpy(rec.detail, detail, sizeof rec.detail - 1);
 
         if (exec_pipe >= 0)
                 (void)!write(exec_pipe, &rec, sizeof rec);
         /* shells' convention, which corral run's own exit codes follow */
         _exit(stage == STAGE_EXECVE && e == ENOENT ? 127 : stage == STAGE_EXECVE ? 126 : 125);
+}
+
+static __attribute__((noreturn)) void fail(int stage, int e)
+{
+        fail_at(stage, e, NULL);
 }
 
 static void step_parent_death(int parent_pidfd)
@@ -68,14 +80,39 @@ static void step_sync(int sync_fd)
         close(sync_fd);
 }
 
-static void step_mounts(void)
+/* In a user namespace the shim, still host uid 0 from the clone (unmapped there), becomes
+ * the namespace's root (the one unprivileged outside id the zygote mapped), keeping its
+ * capabilities inside the namespace: from the host it is unprivileged too. */
+static void step_userns(const struct spec_req *r)
 {
-        /* Private propagation first, so nothing below leaks back to the host. */
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                fail(STAGE_MOUNT_PRIVATE, errno);
-        /* A /proc for the new PID namespace: the program sees only its own processes. */
-        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                fail(STAGE_MOUNT_PROC, errno);
+        if (!(r->hdr.clone_flags & CLONE_NEWUSER))
+                return;
+        if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+                fail_at(STAGE_CREDENTIALS, errno, "userns-ids");
+}
+
+static void step_mounts(const struct spec_req *r)
+{
+        struct mount_plan plan = {
+            .fresh_proc = true,
+            .protect_kernel = r->hdr.flags & SPEC_PROTECT_KERNEL,
+            .cgroup_view = r->cgroup_view,
+            .cgroup_view_rw = r->hdr.flags & SPEC_CGROUP_VIEW_RW,
+            .private_tmp = r->hdr.flags & SPEC_PRIVATE_TMP,
+            .protect_system = (enum mounts_protect_system)r->hdr.protect_system,
+            .rw_paths = r->rw_paths,
+            .mask_dirs = (char *const[]){"/run/corral", NULL},
+        };
+        enum mounts_step step;
+
+        if (mounts_apply(&plan, &step) < 0)
+                fail_at(STAGE_MOUNT_PRIVATE, errno, mounts_step_name(step));
+}
+
+static void step_loopback(const struct spec_req *r)
+{
+        if ((r->hdr.flags & SPEC_LOOPBACK) && net_link_up(r->hdr.loopback_ifindex) < 0)
+                fail(STAGE_LOOPBACK, errno);
 }
 
 static void step_hostname(const struct spec_req *r)
@@ -235,6 +272,12 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
                 envp[n++] = pidvar;
         }
         envp[n] = NULL;
+        {
+                enum creds_step cstep;
+
+                if (creds_apply(&r->hdr.cred, &cstep) < 0)
+                        fail_at(STAGE_CREDENTIALS, errno, creds_step_name(cstep));
+        }
         /* No privilege gain through exec, ever; and a filter may only be loaded after it. */
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 fail(STAGE_NO_NEW_PRIVS, errno);
@@ -308,10 +351,12 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
         exec_pipe = spec_fd(r, SPEC_FD_EXEC_PIPE);
         step_parent_death(parent_pidfd);
         step_sync(sync_fd);
+        step_userns(r);
         if (setsid() < 0)
                 fail(STAGE_SETSID, errno);
-        step_mounts();
+        step_mounts(r);
         step_hostname(r);
+        step_loopback(r);
 
         /* Signals stay blocked from the clone on; from here they are read, never delivered. */
         sigfillset(&all);

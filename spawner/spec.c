@@ -23,6 +23,10 @@ static const char *const stage_names[STAGE_COUNT] = {
     [STAGE_RLIMITS] = "rlimits",
     [STAGE_CHDIR] = "chdir",
     [STAGE_ENV] = "environment",
+    [STAGE_LOOPBACK] = "loopback",
+    [STAGE_CREDENTIALS] = "credentials",
+    [STAGE_NO_NEW_PRIVS] = "no-new-privs",
+    [STAGE_SECCOMP] = "seccomp",
     [STAGE_EXECVE] = "execve",
 };
 
@@ -200,7 +204,7 @@ int spec_fd(const struct spec_req *r, enum spec_fd slot)
 
 static int parse_blob(struct spec_req *r, struct cerr *err)
 {
-        size_t need = 2 + (size_t)r->hdr.argc + r->hdr.envc;
+        size_t need = 3 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths;
         const char *p = r->blob, *end = r->blob + r->hdr.blob_len;
         const char **strs;
 
@@ -209,7 +213,8 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
         strs = calloc(need, sizeof *strs);
         r->argv = calloc((size_t)r->hdr.argc + 1, sizeof *r->argv);
         r->envp = calloc((size_t)r->hdr.envc + 1, sizeof *r->envp);
-        if (!strs || !r->argv || !r->envp) {
+        r->rw_paths = calloc((size_t)r->hdr.n_rw_paths + 1, sizeof *r->rw_paths);
+        if (!strs || !r->argv || !r->envp || !r->rw_paths) {
                 free(strs);
                 return cerr_set(err, ENOMEM, "alloc", "parsing a request");
         }
@@ -234,10 +239,13 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
         }
         r->hostname = strs[0];
         r->cwd = strs[1];
+        r->cgroup_view = strs[2];
         for (uint32_t i = 0; i < r->hdr.argc; i++)
-                r->argv[i] = (char *)strs[2 + i];
+                r->argv[i] = (char *)strs[3 + i];
         for (uint32_t i = 0; i < r->hdr.envc; i++)
-                r->envp[i] = (char *)strs[2 + r->hdr.argc + i];
+                r->envp[i] = (char *)strs[3 + r->hdr.argc + i];
+        for (uint32_t i = 0; i < r->hdr.n_rw_paths; i++)
+                r->rw_paths[i] = (char *)strs[3 + r->hdr.argc + r->hdr.envc + i];
         free(strs);
         return 0;
 }
@@ -292,7 +300,10 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
             r->hdr.n_v1 > SPEC_MAX_V1 || r->hdr.n_pass > SPEC_MAX_PASS ||
             r->hdr.blob_len > SPEC_BLOB_MAX || r->hdr.argc == 0 ||
             r->hdr.argc > SPEC_BLOB_MAX / 2 || r->hdr.envc > SPEC_BLOB_MAX / 2 ||
-            r->hdr.n_rlimits > RLIMIT_NLIMITS || r->hdr.bpf_len > SPEC_BLOB_MAX / 8) {
+            r->hdr.n_rlimits > RLIMIT_NLIMITS || r->hdr.bpf_len > SPEC_BLOB_MAX / 8 ||
+            r->hdr.n_rw_paths > SPEC_BLOB_MAX / 2 || r->hdr.cred.ngroups < 0 ||
+            r->hdr.cred.ngroups > CREDS_MAX_GROUPS || r->hdr.cred.cap_last < 0 ||
+            r->hdr.cred.cap_last > 63) {
                 free(inline_buf);
                 close_fds(r->fds, r->nfds);
                 return cerr_set(err, EPROTO, "spawn", "malformed request");
@@ -340,6 +351,8 @@ void spec_req_free(struct spec_req *r)
         free(r->blob);
         free(r->argv);
         free(r->envp);
+        free(r->rw_paths);
+        r->rw_paths = NULL;
         r->blob = NULL;
         r->argv = r->envp = NULL;
 }

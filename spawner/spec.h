@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "../ns/creds.h"
 #include "../ns/err.h"
 
 #define SPEC_MAGIC      0x636f7231u /* "cor1" */
@@ -33,6 +34,7 @@ enum spec_fd {
         SPEC_FD_STDOUT,
         SPEC_FD_STDERR,
         SPEC_FD_BLOB, /* memfd with the string blob, when it is not inline */
+
         SPEC_FD_FIXED_COUNT
 };
 
@@ -42,6 +44,10 @@ enum spec_flag {
         SPEC_STDIN_NULL = 1u << 2,           /* no stdin fd passed: open /dev/null */
         SPEC_STDOUT_NULL = 1u << 3,
         SPEC_STDERR_NULL = 1u << 4,
+        SPEC_PROTECT_KERNEL = 1u << 5, /* /proc/sys, /sys read-only; /proc files masked */
+        SPEC_PRIVATE_TMP = 1u << 6,
+        SPEC_CGROUP_VIEW_RW = 1u << 7, /* ProtectControlGroups=no */
+        SPEC_LOOPBACK = 1u << 8,       /* a new network namespace: bring lo up */
 };
 
 struct spec_hdr {
@@ -63,15 +69,21 @@ struct spec_hdr {
                 uint32_t pad;
                 uint64_t soft, hard;
         } rlimits[RLIMIT_NLIMITS];
-        uint32_t bpf_len; /* seccomp filter: instructions, after the strings in the blob */
-        /* blob: hostname \0 cwd \0 (empty: inherit) argv[0] \0 ... env[0] \0 ...
-         *       then, 8-byte aligned, bpf_len struct sock_filter */
+        uint32_t bpf_len;          /* seccomp filter: instructions, after the strings in the blob */
+        uint32_t n_rw_paths;       /* ReadWritePaths=, strings after env in the blob */
+        uint32_t protect_system;   /* enum mounts_protect_system */
+        int32_t loopback_ifindex;  /* 1; tests give a bogus one to prove the error path */
+        struct cred_plan cred;     /* identity and capabilities of the program */
+        uint32_t map_uid, map_gid; /* PrivateUsers=: who uid/gid 0 inside is outside */
+        /* blob: hostname \0 cwd \0 (empty: inherit) cgroup-view \0 argv[0] \0 ... env[0] \0 ...
+         * rw_path \0 ... then, 8-byte aligned, bpf_len struct sock_filter */
 };
 
 /* The child's error record on the exec pipe. */
 struct spec_child_error {
         int32_t stage; /* enum spawn_stage */
         int32_t errnum;
+        char detail[32]; /* the sub-step, for mounts and credentials ("mount-proc") */
 };
 
 enum spawn_stage {
@@ -90,6 +102,8 @@ enum spawn_stage {
         STAGE_RLIMITS,
         STAGE_CHDIR,
         STAGE_ENV,
+        STAGE_LOOPBACK,
+        STAGE_CREDENTIALS,
         STAGE_NO_NEW_PRIVS,
         STAGE_SECCOMP,
         STAGE_EXECVE,
@@ -141,8 +155,11 @@ struct spec_req {
         int nfds;
         /* parsed from the blob */
         const char *hostname, *cwd;
-        char **argv; /* owned array, strings in blob */
+        const char *cgroup_view; /* the actor's node, by path: a bind mount cannot take an fd
+                                  * from another mount namespace */
+        char **argv;             /* owned array, strings in blob */
         char **envp;
+        char **rw_paths;
         const void *bpf; /* bpf_len instructions, aligned, inside blob */
 };
 

@@ -79,6 +79,7 @@ struct supervisor {
         char v1_tree[CG_NCTRL][PATH_MAX]; /* <v1 own>/corral/<tree>, "" when not v1 */
         bool said_v1;                     /* the hybrid-host event was logged */
         struct sock_fprog bpf;            /* the root profile's filter, compiled once */
+        int cap_last;                     /* /proc/sys/kernel/cap_last_cap */
         struct actor *root;
         uint32_t next_id, next_req;
         /* the cascade on the tree */

@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "../ns/creds.h"
 #include "../ns/syscalls.h"
 #include "../policy/policy.h"
 #include "../ns/timeutil.h"
@@ -368,6 +369,7 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
                 goto out;
         if (cg_deleg_enter_leaf(&s->deleg, err) < 0)
                 goto out;
+        s->cap_last = creds_cap_last();
         /* Compiled once here; each child only installs it. */
         if (seccomp_compile(o->profile, &s->bpf, err) < 0) {
                 cerr_wrap(err, "compiling the seccomp filter of profile %s", o->profile->name);
@@ -430,10 +432,7 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
         if (s->root->spawn_failed) {
                 res->spawn_failed = true;
                 snprintf(res->spawn_error, sizeof res->spawn_error, "spawn failed at %s: %s",
-                         s->root->fail_stage == STAGE_NONE && s->root->fail_msg[0]
-                             ? s->root->fail_msg
-                             : spawn_stage_name(s->root->fail_stage),
-                         strerror(s->root->fail_errno));
+                         s->root->fail_msg, strerror(s->root->fail_errno));
         }
         rc = 0;
         goto out;

@@ -27,6 +27,7 @@ struct sup_options {
         /* test hooks: force the fallback paths so tests can prove they work */
         bool force_clone_fallback;
         bool force_fd_walk;
+        int loopback_ifindex; /* 0: lo (1); tests name a missing device to prove the error path */
 };
 
 /* corral run's exit status (DESIGN §10): the program's, 128+N when it died of signal N;

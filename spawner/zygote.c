@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,33 @@ static int write_pid(int dirfd, pid_t pid)
         return rc;
 }
 
+static int write_file(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        ssize_t n = (ssize_t)strlen(text);
+        int rc = 0;
+
+        if (fd < 0)
+                return -1;
+        if (write(fd, text, (size_t)n) != n)
+                rc = -1;
+        close(fd);
+        return rc;
+}
+
+static int write_maps(pid_t pid, uint32_t uid, uint32_t gid)
+{
+        char path[64], map[64];
+
+        snprintf(map, sizeof map, "0 %u 1\n", uid);
+        snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+        if (write_file(path, map) < 0)
+                return -1;
+        snprintf(map, sizeof map, "0 %u 1\n", gid);
+        snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+        return write_file(path, map);
+}
+
 static void fill_error(struct spec_reply *rep, int e, int stage, const char *msg)
 {
         rep->errnum = e;
@@ -75,7 +103,8 @@ static void handle(int sock, int parent_pidfd, struct spec_req *r)
         struct ns_clone_res res;
         struct cerr err = {0};
         int sync[2] = {-1, -1};
-        bool need_sync = r->hdr.n_v1 > 0 || creq.force_fallback || ns_clone3_state() != 1;
+        bool userns = r->hdr.clone_flags & CLONE_NEWUSER;
+        bool need_sync = r->hdr.n_v1 > 0 || userns || creq.force_fallback || ns_clone3_state() != 1;
         pid_t pid;
 
         if (need_sync && pipe2(sync, O_CLOEXEC) < 0) {
@@ -110,6 +139,9 @@ static void handle(int sock, int parent_pidfd, struct spec_req *r)
                 if (write_pid(spec_v1_fd(r, i), pid) < 0)
                         fill_error(&rep, errno, STAGE_SYNC, "placing the child in a v1 cgroup");
         }
+        /* PrivateUsers=: root inside is one unprivileged id outside */
+        if (!rep.errnum && userns && write_maps(pid, r->hdr.map_uid, r->hdr.map_gid) < 0)
+                fill_error(&rep, errno, STAGE_SYNC, "writing the user namespace's id maps");
         if (rep.errnum)
                 sys_pidfd_send_signal(res.pidfd, SIGKILL, NULL, 0);
         else if (sync[1] >= 0 && write(sync[1], "g", 1) != 1)

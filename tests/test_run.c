@@ -485,7 +485,7 @@ END_TEST
 START_TEST(exec_failures_127_126)
 {
         const char *nf[] = {"run", "--", "/nonexistent/program", NULL};
-        char noexec[64];
+        char noexec[PATH_MAX + 32], cwd[PATH_MAX];
         const char *nx[] = {"run", "--", noexec, NULL};
         const char *bad[] = {"run", "--name", "memory.max", "--", "true", NULL};
         struct th_proc p;
@@ -495,7 +495,9 @@ START_TEST(exec_failures_127_126)
         ck_assert_msg(strstr(p.errbuf, "corral: spawn failed at execve: No such file or directory"),
                       "%s", p.errbuf);
         /* a file we may read but not execute */
-        snprintf(noexec, sizeof noexec, "/tmp/corral-noexec-%d", (int)getpid());
+        /* not under /tmp: the program's /tmp is its own (PrivateTmp=yes) */
+        snprintf(noexec, sizeof noexec, "%s/corral-noexec-%d", getcwd(cwd, sizeof cwd),
+                 (int)getpid());
         close(open(noexec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
         th_corral_start(&p, nx, -1, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 10000), 126);

@@ -251,6 +251,8 @@ int cmd_run(int argc, char **argv)
         o.argv = argv + optind;
         o.force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK");
         o.force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK");
+        if (getenv("CORRAL_TEST_LOOPBACK_IFINDEX"))
+                o.loopback_ifindex = atoi(getenv("CORRAL_TEST_LOOPBACK_IFINDEX"));
         rc = supervisor_run(&o, &res, &err);
         profile_free(&prof);
         if (rc < 0) {

@@ -22,6 +22,10 @@
  *                              "forked K errno NAME" (NAME is "0" when all N succeeded)
  *   mount                      try mount(2) of a tmpfs on /tmp; print "mount ok" or
  *                              "mount errno NAME"
+ *   try OP [ARGS]              one escape attempt, printed as "OP ok" or "OP errno NAME":
+ *                              umount PATH | setns FD | write PATH TEXT | kill PID |
+ *                              ptrace PID | touch PATH | init-module | connect PATH |
+ *                              loopback-tcp | interfaces | id
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -32,7 +36,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -215,6 +224,10 @@ static int mode_flood(long long bytes)
 
 static const char *errname(int e)
 {
+        const char *n = e ? strerrorname_np(e) : NULL;
+
+        if (n)
+                return n;
         switch (e) {
         case 0:
                 return "0";
@@ -312,6 +325,110 @@ static int mode_mount(void)
         return 0;
 }
 
+static int report(const char *op, int rc)
+{
+        if (rc == 0)
+                printf("%s ok\n", op);
+        else
+                printf("%s errno %s\n", op, errname(errno));
+        fflush(stdout);
+        return 0;
+}
+
+static int try_write(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return -1;
+        n = write(fd, text, strlen(text));
+        close(fd);
+        return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static int try_loopback_tcp(void)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t l = sizeof a;
+        int ls = socket(AF_INET, SOCK_STREAM, 0), c, s2;
+        char b = 0;
+
+        if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 || listen(ls, 1) < 0 ||
+            getsockname(ls, (struct sockaddr *)&a, &l) < 0)
+                return -1;
+        c = socket(AF_INET, SOCK_STREAM, 0);
+        if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) < 0)
+                return -1;
+        s2 = accept(ls, NULL, NULL);
+        if (s2 < 0 || write(c, "x", 1) != 1 || read(s2, &b, 1) != 1 || b != 'x')
+                return -1;
+        close(s2);
+        close(c);
+        close(ls);
+        return 0;
+}
+
+static int mode_try(int argc, char **argv)
+{
+        const char *op = argv[2];
+
+        if (strcmp(op, "umount") == 0 && argc == 4)
+                return report(op, umount2(argv[3], MNT_DETACH));
+        if (strcmp(op, "setns") == 0 && argc == 4)
+                return report(op, setns(atoi(argv[3]), 0));
+        if (strcmp(op, "write") == 0 && argc == 5)
+                return report(op, try_write(argv[3], argv[4]));
+        if (strcmp(op, "kill") == 0 && argc == 4)
+                return report(op, kill((pid_t)atoi(argv[3]), SIGCONT));
+        if (strcmp(op, "ptrace") == 0 && argc == 4) {
+                long rc = ptrace(PTRACE_SEIZE, (pid_t)atoi(argv[3]), NULL, NULL);
+
+                if (rc == 0)
+                        ptrace(PTRACE_DETACH, (pid_t)atoi(argv[3]), NULL, NULL);
+                return report(op, (int)rc);
+        }
+        if (strcmp(op, "touch") == 0 && argc == 4) {
+                int fd = open(argv[3], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+                if (fd >= 0)
+                        close(fd);
+                return report(op, fd < 0 ? -1 : 0);
+        }
+        if (strcmp(op, "init-module") == 0) {
+                static const char junk[64] = "not an ELF module image";
+
+                return report(op, (int)syscall(SYS_init_module, junk, sizeof junk, ""));
+        }
+        if (strcmp(op, "connect") == 0 && argc == 4) {
+                struct sockaddr_un a = {.sun_family = AF_UNIX};
+                int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+                snprintf(a.sun_path, sizeof a.sun_path, "%s", argv[3]);
+                return report(op, connect(fd, (struct sockaddr *)&a, sizeof a));
+        }
+        if (strcmp(op, "loopback-tcp") == 0)
+                return report(op, try_loopback_tcp());
+        if (strcmp(op, "interfaces") == 0) {
+                struct if_nameindex *ifs = if_nameindex();
+
+                printf("interfaces");
+                for (struct if_nameindex *i = ifs; i && i->if_index; i++)
+                        printf(" %s", i->if_name);
+                printf("\n");
+                fflush(stdout);
+                if (ifs)
+                        if_freenameindex(ifs);
+                return 0;
+        }
+        if (strcmp(op, "id") == 0) {
+                printf("uid %d gid %d\n", (int)getuid(), (int)getgid());
+                fflush(stdout);
+                return 0;
+        }
+        return usage();
+}
+
 int main(int argc, char **argv)
 {
         const char *mode;
@@ -366,6 +483,8 @@ int main(int argc, char **argv)
                 return mode_cputime(atof(argv[2]));
         if (strcmp(mode, "mount") == 0)
                 return mode_mount();
+        if (strcmp(mode, "try") == 0 && argc >= 3)
+                return mode_try(argc, argv);
         if (strcmp(mode, "spin") == 0 && argc == 3) {
                 double end = now() + atof(argv[2]);
 

@@ -1,0 +1,239 @@
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+const char *mounts_step_name(enum mounts_step s)
+{
+        static const char *const names[] = {
+            [MOUNTS_PRIVATE] = "mount-private",
+            [MOUNTS_PROC] = "mount-proc",
+            [MOUNTS_PROTECT_KERNEL] = "mount-protect-kernel",
+            [MOUNTS_CGROUP_VIEW] = "mount-cgroup-view",
+            [MOUNTS_MASK] = "mount-mask",
+            [MOUNTS_PROTECT_SYSTEM] = "mount-protect-system",
+            [MOUNTS_RW_PATHS] = "mount-read-write-paths",
+            [MOUNTS_PRIVATE_TMP] = "mount-private-tmp",
+        };
+
+        return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "mount";
+}
+
+/* The flags a remount must keep: in a user namespace, mounts inherited from the host are
+ * locked and a remount that drops nosuid/nodev/noexec/atime flags is refused. */
+static unsigned long kept_flags(const char *path)
+{
+        struct statvfs sv;
+        unsigned long f = 0;
+
+        if (statvfs(path, &sv) < 0)
+                return 0;
+        if (sv.f_flag & ST_NOSUID)
+                f |= MS_NOSUID;
+        if (sv.f_flag & ST_NODEV)
+                f |= MS_NODEV;
+        if (sv.f_flag & ST_NOEXEC)
+                f |= MS_NOEXEC;
+        if (sv.f_flag & ST_NOATIME)
+                f |= MS_NOATIME;
+        if (sv.f_flag & ST_NODIRATIME)
+                f |= MS_NODIRATIME;
+        if (sv.f_flag & ST_RELATIME)
+                f |= MS_RELATIME;
+        return f;
+}
+
+static int remount_one(const char *mnt, bool readonly)
+{
+        unsigned long f = MS_REMOUNT | MS_BIND | kept_flags(mnt) | (readonly ? MS_RDONLY : 0);
+
+        return mount(NULL, mnt, NULL, f, NULL);
+}
+
+/* Kernels before 5.12: remount the mount at path and each one below it, from mountinfo. No
+ * stdio: a fixed buffer and a line-by-line scan of the raw file. */
+static int readonly_walk(const char *path, bool readonly)
+{
+        static char buf[256 * 1024];
+        size_t pl = strlen(path);
+        ssize_t n, got = 0;
+        int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        int rc = 0;
+
+        if (fd < 0)
+                return -1;
+        while ((n = read(fd, buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+                got += n;
+        close(fd);
+        buf[got] = '\0';
+        for (char *line = buf; line && *line;) {
+                char *nl = strchr(line, '\n');
+                char *f = line;
+
+                if (nl)
+                        *nl = '\0';
+                /* field 5 is the mount point (escapes are left alone: paths we protect have
+                 * none) */
+                for (int i = 0; i < 4 && f; i++) {
+                        f = strchr(f, ' ');
+                        if (f)
+                                f++;
+                }
+                if (f) {
+                        char *end = strchr(f, ' ');
+
+                        if (end)
+                                *end = '\0';
+                        if (strncmp(f, path, pl) == 0 &&
+                            (f[pl] == '\0' || f[pl] == '/' || strcmp(path, "/") == 0) &&
+                            remount_one(f, readonly) < 0 && errno != EINVAL && errno != ENOENT)
+                                rc = -1;
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+        return rc;
+}
+
+int mounts_set_readonly(const char *path, bool readonly)
+{
+        struct mount_attr attr = {0};
+
+        if (readonly)
+                attr.attr_set = MOUNT_ATTR_RDONLY;
+        else
+                attr.attr_clr = MOUNT_ATTR_RDONLY;
+        if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof attr) == 0)
+                return 0;
+        if (errno != ENOSYS)
+                return -1;
+        return readonly_walk(path, readonly);
+}
+
+static bool exists(const char *path)
+{
+        struct stat st;
+
+        return lstat(path, &st) == 0;
+}
+
+/* A directory becomes its own mount (so that flags on it do not touch its parent mount). */
+static int bind_self(const char *path)
+{
+        return mount(path, path, NULL, MS_BIND | MS_REC, NULL);
+}
+
+static int protect_kernel(void)
+{
+        static const char *const masked[] = {"/proc/sysrq-trigger", "/proc/kcore", "/proc/keys",
+                                             "/proc/timer_list", "/proc/sched_debug"};
+
+        if (exists("/proc/sys") &&
+            (bind_self("/proc/sys") < 0 || mounts_set_readonly("/proc/sys", true) < 0))
+                return -1;
+        for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+                if (exists(masked[i]) && mount("/dev/null", masked[i], NULL, MS_BIND, NULL) < 0)
+                        return -1;
+        }
+        /* /sys: our copy of it, read-only all the way down */
+        return mounts_set_readonly("/sys", true);
+}
+
+static int cgroup_view(const char *node, bool rw)
+{
+        /* Bind the node over /sys/fs/cgroup: the host's hierarchies (v2 and every v1 one) stay
+         * hidden underneath; the actor sees its own node and nothing else. A bind mount costs
+         * no new cgroupfs superblock (mounting one stalls for an RCU grace period). */
+        if (mount(node, "/sys/fs/cgroup", NULL, MS_BIND, NULL) < 0)
+                return -1;
+        return rw ? mounts_set_readonly("/sys/fs/cgroup", false)
+                  : mounts_set_readonly("/sys/fs/cgroup", true);
+}
+
+static int protect_system(enum mounts_protect_system ps)
+{
+        static const char *const yes[] = {"/usr", "/boot", "/efi", NULL};
+        static const char *const full[] = {"/usr", "/boot", "/efi", "/etc", NULL};
+        const char *const *dirs = ps == MOUNTS_PS_YES ? yes : full;
+
+        if (ps == MOUNTS_PS_NO)
+                return 0;
+        if (ps == MOUNTS_PS_STRICT) {
+                /* everything, then /dev back to writable (device nodes, /dev/shm) */
+                if (mounts_set_readonly("/", true) < 0)
+                        return -1;
+                if (exists("/dev") && mounts_set_readonly("/dev", false) < 0)
+                        return -1;
+                return mounts_set_readonly("/proc", false);
+        }
+        for (; *dirs; dirs++) {
+                if (!exists(*dirs))
+                        continue;
+                if (bind_self(*dirs) < 0 || mounts_set_readonly(*dirs, true) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int rw_paths(char *const *paths)
+{
+        for (; paths && *paths; paths++) {
+                if (!exists(*paths))
+                        continue; /* systemd's "-" prefix semantics by default: nothing to open */
+                if (bind_self(*paths) < 0 || mounts_set_readonly(*paths, false) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int tmpfs_at(const char *path, unsigned long extra)
+{
+        return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | extra, "mode=1777");
+}
+
+int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
+{
+#define STEP(s, expr)                                                                              \
+        do {                                                                                       \
+                *failed = (s);                                                                     \
+                if ((expr) < 0)                                                                    \
+                        return -1;                                                                 \
+        } while (0)
+
+        /* Private propagation first, so nothing below leaks back to the host. */
+        STEP(MOUNTS_PRIVATE, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+        if (p->fresh_proc)
+                STEP(MOUNTS_PROC,
+                     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+        /* ProtectSystem= before the kernel's files: strict makes everything read-only and
+         * gives /dev and /proc back, which the kernel protections then narrow again. */
+        STEP(MOUNTS_PROTECT_SYSTEM, protect_system(p->protect_system));
+        if (p->protect_kernel)
+                STEP(MOUNTS_PROTECT_KERNEL, protect_kernel());
+        if (p->cgroup_view && *p->cgroup_view && exists("/sys/fs/cgroup"))
+                STEP(MOUNTS_CGROUP_VIEW, cgroup_view(p->cgroup_view, p->cgroup_view_rw));
+        for (char *const *m = p->mask_dirs; m && *m; m++) {
+                if (exists(*m))
+                        STEP(MOUNTS_MASK, mount("tmpfs", *m, "tmpfs",
+                                                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                                "size=4k,mode=000"));
+        }
+        STEP(MOUNTS_RW_PATHS, rw_paths(p->rw_paths));
+        if (p->private_tmp) {
+                STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/tmp", 0));
+                if (exists("/var/tmp"))
+                        STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/var/tmp", 0));
+        }
+        return 0;
+#undef STEP
+}

@@ -1,0 +1,42 @@
+/* The mount namespace of an actor (DESIGN §4a), built by its shim right after the clone, in
+ * a private copy of the host's mounts. Plain structs in; the failed step out. */
+#ifndef CORRAL_NS_MOUNTS_H
+#define CORRAL_NS_MOUNTS_H
+
+#include <stdbool.h>
+
+enum mounts_protect_system { MOUNTS_PS_NO, MOUNTS_PS_YES, MOUNTS_PS_FULL, MOUNTS_PS_STRICT };
+
+struct mount_plan {
+        bool fresh_proc;         /* a /proc for the new PID namespace */
+        bool protect_kernel;     /* /proc/sys and /sys read-only, /proc/sysrq-trigger etc. masked */
+        const char *cgroup_view; /* show this cgroup directory at /sys/fs/cgroup, or NULL */
+        bool cgroup_view_rw;     /* ProtectControlGroups=no */
+        bool private_tmp;        /* fresh tmpfs on /tmp and /var/tmp */
+        enum mounts_protect_system protect_system;
+        char *const *rw_paths;  /* ReadWritePaths= (NULL-terminated, may be NULL) */
+        char *const *mask_dirs; /* hidden under an empty read-only tmpfs (/run/corral) */
+};
+
+/* The steps, for error reports: which one failed. */
+enum mounts_step {
+        MOUNTS_PRIVATE,
+        MOUNTS_PROC,
+        MOUNTS_PROTECT_KERNEL,
+        MOUNTS_CGROUP_VIEW,
+        MOUNTS_MASK,
+        MOUNTS_PROTECT_SYSTEM,
+        MOUNTS_RW_PATHS,
+        MOUNTS_PRIVATE_TMP,
+};
+
+const char *mounts_step_name(enum mounts_step s);
+
+/* Returns 0, or -1 with errno set and *failed the step. Runs in the child; no allocation. */
+int mounts_apply(const struct mount_plan *p, enum mounts_step *failed);
+
+/* Make the mount at path, and every mount below it, read-only (mount_setattr with
+ * AT_RECURSIVE, or a remount of each where the kernel lacks it). clear: the opposite. */
+int mounts_set_readonly(const char *path, bool readonly);
+
+#endif
