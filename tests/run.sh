@@ -20,6 +20,8 @@ for t in "$BUILD"/tests/test_*; do
 		failed+=("$name")
 	fi
 done
+echo "== readme_default"
+./tests/readme_default.sh || failed+=("readme_default")
 echo
 if [ ${#skipped[@]} -gt 0 ]; then
 	echo "NOT RUN (no privileges; see above): ${skipped[*]}"
