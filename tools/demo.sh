@@ -14,7 +14,18 @@ step "a sandboxed program looks around: pid 2 under corral's shim, its own hostn
 "$CORRAL" run --name demo-look -- /bin/sh -c '
 	echo "I am pid $$ on host $(hostname); my parent is pid $PPID"
 	echo "processes I can see: $(ls -d /proc/[0-9]* | wc -l)"
-	echo "my open fds: $(ls /proc/self/fd | tr "\n" " ")"'
+	echo "my open fds: $(ls /proc/self/fd | tr "\n" " ")"
+	echo "my capabilities: $(grep CapEff /proc/self/status)"
+	touch /etc/escape 2>&1 || true'
+
+step "a policy: 32 MiB of memory for a program that wants 100 (on this host through cgroup $(
+	"$CORRAL" check --json | grep -o '"memory":{"source":"v[12]"' | grep -o 'v[12]'))"
+cat >"$BUILD/demo-policy.ini" <<'INI'
+[profile small]
+MemoryMax = 32M
+TasksMax = 16
+INI
+"$CORRAL" run -p "$BUILD/demo-policy.ini" --name demo-oom -- "$ACTOR" hog 100 || echo "corral run exited with $? (oom-killed: 128 + SIGKILL)"
 
 step "a daemonized grandchild (setsid + double fork) ends with the tree, not after it"
 "$CORRAL" run --name demo-daemon -- "$ACTOR" daemonize 3600 0 0.5
