@@ -43,24 +43,10 @@ static void send_reply(int sock, const struct spec_reply *rep, int pidfd)
                 ;
 }
 
-static int write_pid(int dirfd, pid_t pid)
+/* One short write to a kernel interface file (cgroup.procs, uid_map), relative to dirfd. */
+static int write_at(int dirfd, const char *path, const char *text)
 {
-        char v[24];
-        int n = snprintf(v, sizeof v, "%d", (int)pid);
-        int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-        int rc = 0;
-
-        if (fd < 0)
-                return -1;
-        if (write(fd, v, (size_t)n) != n)
-                rc = -1;
-        close(fd);
-        return rc;
-}
-
-static int write_file(const char *path, const char *text)
-{
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
         ssize_t n = (ssize_t)strlen(text);
         int rc = 0;
 
@@ -72,17 +58,25 @@ static int write_file(const char *path, const char *text)
         return rc;
 }
 
+static int write_pid(int dirfd, pid_t pid)
+{
+        char v[24];
+
+        snprintf(v, sizeof v, "%d", (int)pid);
+        return write_at(dirfd, "cgroup.procs", v);
+}
+
 static int write_maps(pid_t pid, uint32_t uid, uint32_t gid)
 {
         char path[64], map[64];
 
         snprintf(map, sizeof map, "0 %u 1\n", uid);
         snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
-        if (write_file(path, map) < 0)
+        if (write_at(AT_FDCWD, path, map) < 0)
                 return -1;
         snprintf(map, sizeof map, "0 %u 1\n", gid);
         snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
-        return write_file(path, map);
+        return write_at(AT_FDCWD, path, map);
 }
 
 static void fill_error(struct spec_reply *rep, int e, int stage, const char *msg)

@@ -365,6 +365,28 @@ void th_corral_start(struct th_proc *p, const char *const *args, int stdout_fd,
         ck_assert_int_ge(p->pidfd, 0);
 }
 
+void th_run_actor(struct th_proc *p, char *name, const char *what, const char *const *extra,
+                  const char *const *prog, void (*prep)(void *), void *ctx)
+{
+        const char *args[48];
+        int n = 0;
+
+        snprintf(name, 64, "%s", th_tree_name(what));
+        args[n++] = "run";
+        args[n++] = "--name";
+        args[n++] = name;
+        args[n++] = "--events";
+        args[n++] = "json";
+        for (; extra && *extra && n < 40; extra++)
+                args[n++] = *extra;
+        args[n++] = "--";
+        args[n++] = th_actor();
+        for (; *prog && n < 47; prog++)
+                args[n++] = *prog;
+        args[n] = NULL;
+        th_corral_start(p, args, -1, prep, ctx);
+}
+
 static void slurp(int fd, char *buf, size_t *len, size_t cap)
 {
         for (;;) {

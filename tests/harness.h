@@ -71,6 +71,10 @@ struct th_proc {
  * read, else that fd. prep runs in the child before exec (signal setup, extra fds). */
 void th_corral_start(struct th_proc *p, const char *const *args, int stdout_fd,
                      void (*prep)(void *), void *ctx);
+/* `corral run --name NAME --events json EXTRA... -- <test actor> PROG...` with a fresh tree
+ * name (written to name, at least 64 bytes). */
+void th_run_actor(struct th_proc *p, char *name, const char *what, const char *const *extra,
+                  const char *const *prog, void (*prep)(void *), void *ctx);
 /* Read stderr/stdout until `needle` appears in the given buffer (or ms pass). Returns true
  * when found. */
 bool th_wait_for(struct th_proc *p, bool in_stdout, const char *needle, int ms);

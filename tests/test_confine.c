@@ -25,26 +25,11 @@ static const char *confined(const char *what, const char *const *extra, const ch
 {
         static struct th_proc p;
         static char out[8192];
-        const char *args[48];
-        int n = 0;
         char prefix[80];
         const char *src;
         size_t o = 0;
 
-        snprintf(name, sizeof name, "%s", th_tree_name(what));
-        args[n++] = "run";
-        args[n++] = "--name";
-        args[n++] = name;
-        args[n++] = "--events";
-        args[n++] = "json";
-        for (; extra && *extra; extra++)
-                args[n++] = *extra;
-        args[n++] = "--";
-        args[n++] = th_actor();
-        for (; *prog; prog++)
-                args[n++] = *prog;
-        args[n] = NULL;
-        th_corral_start(&p, args, -1, prep, ctx);
+        th_run_actor(&p, name, what, extra, prog, prep, ctx);
         *code = th_corral_wait(&p, 20000);
         th_assert_tree_gone(name);
         /* "[name] line" -> "line" */

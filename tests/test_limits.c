@@ -18,23 +18,7 @@ static char name[64];
 static void run(struct th_proc *p, const char *what, const char *const *extra,
                 const char *const *prog)
 {
-        const char *args[48];
-        int n = 0;
-
-        snprintf(name, sizeof name, "%s", th_tree_name(what));
-        args[n++] = "run";
-        args[n++] = "--name";
-        args[n++] = name;
-        args[n++] = "--events";
-        args[n++] = "json";
-        for (; extra && *extra; extra++)
-                args[n++] = *extra;
-        args[n++] = "--";
-        args[n++] = th_actor();
-        for (; *prog; prog++)
-                args[n++] = *prog;
-        args[n] = NULL;
-        th_corral_start(p, args, -1, NULL, NULL);
+        th_run_actor(p, name, what, extra, prog, NULL, NULL);
 }
 
 /* Where `corral check --json` says controller c's limits go, as a directory for this tree's
@@ -115,6 +99,7 @@ START_TEST(tasks_max_forks_fail_inside_only)
 {
         const char *lim[] = {"--set", "TasksMax=8", NULL};
         const char *loop[] = {"forkloop", "50", NULL};
+        const char *slow[] = {"sleep", "30", NULL};
         struct th_proc p;
         char dir[PATH_MAX], v[64];
         pid_t probe;
@@ -125,12 +110,16 @@ START_TEST(tasks_max_forks_fail_inside_only)
         ck_assert_msg(th_wait_for(&p, true, "forked", 10000), "%s", p.outbuf);
         /* pids.max counts the shim and the program too: 6 children, then EAGAIN */
         ck_assert_msg(strstr(p.outbuf, "] forked 6 errno EAGAIN\n"), "%s", p.outbuf);
-        limit_dir("pids", dir, sizeof dir);
-        if (access(dir, F_OK) == 0) { /* still there while the loop reaps */
-                read_file(dir, "pids.max", v, sizeof v);
-                ck_assert_str_eq(v, "8");
-        }
         ck_assert_int_eq(th_corral_wait(&p, 10000), 0);
+        th_assert_tree_gone(name);
+        /* the limit sits in the file `corral check` names for it */
+        run(&p, "tasksfile", lim, slow);
+        ck_assert(th_wait_for(&p, false, "\"event\":\"started\"", 5000));
+        limit_dir("pids", dir, sizeof dir);
+        read_file(dir, "pids.max", v, sizeof v);
+        ck_assert_str_eq(v, "8");
+        kill(p.pid, SIGTERM);
+        th_corral_wait(&p, 10000);
         /* the host is unaffected: we can still fork */
         probe = fork();
         if (probe == 0)

@@ -23,23 +23,7 @@ static char name[64];
 static void start(struct th_proc *p, const char *what, const char *const *prog,
                   const char *const *extra, void (*prep)(void *), void *ctx)
 {
-        const char *args[48];
-        int n = 0;
-
-        snprintf(name, sizeof name, "%s", th_tree_name(what));
-        args[n++] = "run";
-        args[n++] = "--name";
-        args[n++] = name;
-        args[n++] = "--events";
-        args[n++] = "json";
-        for (; extra && *extra; extra++)
-                args[n++] = *extra;
-        args[n++] = "--";
-        args[n++] = th_actor();
-        for (; *prog; prog++)
-                args[n++] = *prog;
-        args[n] = NULL;
-        th_corral_start(p, args, -1, prep, ctx);
+        th_run_actor(p, name, what, extra, prog, prep, ctx);
 }
 
 static pid_t started(struct th_proc *p, char *node, size_t len)
