@@ -560,6 +560,37 @@ START_TEST(supervisor_and_zygote_fd_tables)
 }
 END_TEST
 
+
+/* A second signal skips a stage, a third goes straight to the kill: with the default 3 s
+ * stages, three quick signals end a program that ignores SIGINT and SIGTERM at once. */
+START_TEST(second_and_third_signal_escalate)
+{
+        const char *prog[] = {"ignore", "INT,TERM", "30", NULL};
+        struct th_proc p;
+        char node[PATH_MAX], why[64];
+        int64_t t;
+
+        start(&p, "signals3", prog, NULL, NULL, NULL);
+        started(&p, node, sizeof node);
+        ck_assert(th_wait_for(&p, true, "ready", 5000));
+        t = mono_ms();
+        kill(p.pid, SIGINT);
+        ck_assert(th_wait_for(&p, false, "\"stage\":\"interrupt\"", 2000));
+        kill(p.pid, SIGINT);
+        ck_assert(th_wait_for(&p, false, "\"stage\":\"terminate\"", 2000));
+        kill(p.pid, SIGINT);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 128 + SIGKILL);
+        t = mono_ms() - t;
+        ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "kill"), 1);
+        ck_assert_int_eq(th_event_count(&p, "cascade", "why", "SIGINT to corral (3)"), 1);
+        th_event(&p, "cascade", "why", why, sizeof why);
+        ck_assert_str_eq(why, "SIGINT to corral (1)");
+        /* far below the 3 s + 3 s the stage timeouts would have taken */
+        ck_assert_msg(t < th_ms(2500), "three signals took %lld ms", (long long)t);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
         Suite *s = suite_create("corral-run-privileged");
@@ -579,6 +610,7 @@ static Suite *run_suite(void)
         tcase_add_test(tc, name_clash_refused);
         tcase_add_test(tc, exec_failures_127_126);
         tcase_add_test(tc, supervisor_and_zygote_fd_tables);
+        tcase_add_test(tc, second_and_third_signal_escalate);
         suite_add_tcase(s, tc);
         return s;
 }
