@@ -11,6 +11,12 @@
 #include "timeutil.h"
 
 static int clone3_state = -1;
+static bool deferred_cgroupns;
+
+bool ns_clone_deferred_cgroupns(void)
+{
+        return deferred_cgroupns;
+}
 
 int ns_clone3_state(void)
 {
@@ -24,6 +30,11 @@ static pid_t clone_fallback(const struct ns_clone_req *req, int *pidfd)
          * two arguments, both 0 here. The clone3-only flags cannot be passed. */
         unsigned long flags =
             (unsigned long)(req->flags & ~(CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP));
+
+        /* A cgroup namespace is rooted where the child is at clone time: here that is still
+         * our cgroup. The child unshares it itself once it has been moved (crun does too). */
+        deferred_cgroupns = flags & CLONE_NEWCGROUP;
+        flags &= ~(unsigned long)CLONE_NEWCGROUP;
 
         return (pid_t)syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, 0, pidfd, 0, 0);
 }
@@ -55,6 +66,7 @@ pid_t ns_clone(const struct ns_clone_req *req, struct ns_clone_res *res, struct 
 
         memset(res, 0, sizeof *res);
         res->pidfd = -1;
+        deferred_cgroupns = false;
         sigfillset(&all);
         sigprocmask(SIG_SETMASK, &all, &res->saved_mask);
 
@@ -162,7 +174,9 @@ int pidfd_wait(int pidfd, int timeout_ms, int *wstatus, struct cerr *err)
 
 const char *wstatus_describe(int wstatus, char *buf, size_t len)
 {
-        if (WIFEXITED(wstatus))
+        if (wstatus == WSTATUS_UNKNOWN)
+                snprintf(buf, len, "status unknown");
+        else if (WIFEXITED(wstatus))
                 snprintf(buf, len, "exited %d", WEXITSTATUS(wstatus));
         else if (WIFSIGNALED(wstatus))
                 snprintf(buf, len, "signaled %s%s", sig_name(WTERMSIG(wstatus)),
@@ -174,6 +188,8 @@ const char *wstatus_describe(int wstatus, char *buf, size_t len)
 
 int wstatus_exit_code(int wstatus)
 {
+        if (wstatus == WSTATUS_UNKNOWN)
+                return 125;
         if (WIFEXITED(wstatus))
                 return WEXITSTATUS(wstatus);
         if (WIFSIGNALED(wstatus))

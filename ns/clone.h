@@ -36,6 +36,10 @@ struct ns_clone_res {
 /* Returns 0 in the child, the child's pid in the parent, -1 with err on failure. */
 pid_t ns_clone(const struct ns_clone_req *req, struct ns_clone_res *res, struct cerr *err);
 
+/* In the child of a fallback clone: CLONE_NEWCGROUP was held back (the namespace would be
+ * rooted at the caller's cgroup); unshare it once moved into the target cgroup. */
+bool ns_clone_deferred_cgroupns(void);
+
 /* True when clone3 with CLONE_INTO_CGROUP is available (cached after the first clone). */
 int ns_clone3_state(void); /* 1 yes, 0 no (fallback in use), -1 not tried yet */
 
@@ -43,14 +47,19 @@ int pidfd_signal(int pidfd, int sig, struct cerr *err);
 
 /* Wait for the process behind pidfd to exit, up to timeout_ms (-1: forever). For our own
  * children, reaps it and stores the wait status (as waitpid(2) encodes it) in *wstatus; for
- * other processes (pidfd_open of a pid we did not fork) only the exit is observed and
- * *wstatus is left alone. Returns 1 when exited, 0 on timeout, -1 on error. */
+ * other processes (pidfd_open of a pid we did not fork), or our own child already reaped by
+ * someone else, only the exit is observed and *wstatus is left alone. Returns 1 when exited,
+ * 0 on timeout, -1 on error. */
 int pidfd_wait(int pidfd, int timeout_ms, int *wstatus, struct cerr *err);
 
-/* "exited 3", "signaled SIGSEGV", "signaled SIGKILL (core dumped)". */
+/* A wait status nobody could learn (the child was reaped behind our back: SIGCHLD ignored). */
+#define WSTATUS_UNKNOWN (-1)
+
+/* "exited 3", "signaled SIGSEGV", "signaled SIGKILL (core dumped)", "status unknown". */
 const char *wstatus_describe(int wstatus, char *buf, size_t len);
 
-/* Exit status of a command per §10: the program's own, or 128+N when it died of signal N. */
+/* Exit status of a command per §10: the program's own, or 128+N when it died of signal N;
+ * 125 when unknown. */
 int wstatus_exit_code(int wstatus);
 
 #endif

@@ -83,9 +83,10 @@ int creds_apply(const struct cred_plan *c, enum creds_step *failed)
         }
         /* 3. Effective, permitted and inheritable: exactly what is granted. PR_SET_NO_NEW_PRIVS
          * makes execve intersect the new permitted set with the old one, so a uid-0 program
-         * keeps what is here and gains nothing; a non-root one keeps only its ambient set. */
+         * keeps what is here and gains nothing; a non-root one keeps only its ambient set
+         * (and after setuid without KEEPCAPS it has nothing else left to set). */
         *failed = CREDS_CAPS;
-        if (capset_all(bounding) < 0)
+        if (capset_all(getuid() == 0 ? bounding : c->ambient) < 0)
                 return -1;
         *failed = CREDS_AMBIENT;
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)

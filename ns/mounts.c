@@ -25,6 +25,7 @@ const char *mounts_step_name(enum mounts_step s)
             [MOUNTS_PROTECT_SYSTEM] = "mount-protect-system",
             [MOUNTS_RW_PATHS] = "mount-read-write-paths",
             [MOUNTS_PRIVATE_TMP] = "mount-private-tmp",
+            [MOUNTS_PRIVATE_IPC] = "mount-private-ipc",
         };
 
         return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "mount";
@@ -135,18 +136,44 @@ static int bind_self(const char *path)
 
 static int protect_kernel(void)
 {
-        static const char *const masked[] = {"/proc/sysrq-trigger", "/proc/kcore", "/proc/keys",
-                                             "/proc/timer_list", "/proc/sched_debug"};
+        /* what container runtimes protect too: knobs read-only, leaks and triggers masked */
+        static const char *const read_only[] = {"/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"};
+        static const char *const masked_files[] = {
+            "/proc/sysrq-trigger", "/proc/kcore",         "/proc/keys",       "/proc/timer_list",
+            "/proc/sched_debug",   "/proc/latency_stats", "/proc/timer_stats"};
+        static const char *const masked_dirs[] = {"/proc/acpi", "/proc/scsi"};
 
-        if (exists("/proc/sys") &&
-            (bind_self("/proc/sys") < 0 || mounts_set_readonly("/proc/sys", true) < 0))
-                return -1;
-        for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
-                if (exists(masked[i]) && mount("/dev/null", masked[i], NULL, MS_BIND, NULL) < 0)
+        for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
+                if (exists(read_only[i]) &&
+                    (bind_self(read_only[i]) < 0 || mounts_set_readonly(read_only[i], true) < 0))
+                        return -1;
+        }
+        for (size_t i = 0; i < sizeof masked_files / sizeof masked_files[0]; i++) {
+                if (exists(masked_files[i]) &&
+                    mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0)
+                        return -1;
+        }
+        for (size_t i = 0; i < sizeof masked_dirs / sizeof masked_dirs[0]; i++) {
+                if (exists(masked_dirs[i]) &&
+                    mount("tmpfs", masked_dirs[i], "tmpfs",
+                          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000") < 0)
                         return -1;
         }
         /* /sys: our copy of it, read-only all the way down */
         return mounts_set_readonly("/sys", true);
+}
+
+/* A new IPC namespace still shares the host's /dev/shm and /dev/mqueue as filesystems:
+ * give it its own. */
+static int private_ipc(void)
+{
+        if (exists("/dev/shm") &&
+            mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
+                return -1;
+        if (exists("/dev/mqueue") &&
+            mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                return -1;
+        return 0;
 }
 
 static int cgroup_view(const char *node, bool rw)
@@ -229,6 +256,8 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
                                                 "size=4k,mode=000"));
         }
         STEP(MOUNTS_RW_PATHS, rw_paths(p->rw_paths));
+        if (p->private_ipc)
+                STEP(MOUNTS_PRIVATE_IPC, private_ipc());
         if (p->private_tmp) {
                 STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/tmp", 0));
                 if (exists("/var/tmp"))

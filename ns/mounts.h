@@ -13,6 +13,7 @@ struct mount_plan {
         const char *cgroup_view; /* show this cgroup directory at /sys/fs/cgroup, or NULL */
         bool cgroup_view_rw;     /* ProtectControlGroups=no */
         bool private_tmp;        /* fresh tmpfs on /tmp and /var/tmp */
+        bool private_ipc;        /* a new IPC namespace: fresh /dev/shm and /dev/mqueue */
         enum mounts_protect_system protect_system;
         char *const *rw_paths;  /* ReadWritePaths= (NULL-terminated, may be NULL) */
         char *const *mask_dirs; /* hidden under an empty read-only tmpfs (/run/corral) */
@@ -28,6 +29,7 @@ enum mounts_step {
         MOUNTS_PROTECT_SYSTEM,
         MOUNTS_RW_PATHS,
         MOUNTS_PRIVATE_TMP,
+        MOUNTS_PRIVATE_IPC,
 };
 
 const char *mounts_step_name(enum mounts_step s);

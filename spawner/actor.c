@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,6 +100,23 @@ static int build_env(struct supervisor *s, struct actor *a, struct spec_builder 
         return 0;
 }
 
+/* A directory (or an O_PATH handle) as stdio would hand the program a way around its mounts
+ * (openat from it reaches the host's tree): directories travel only by --fd, by name. */
+static int stdio_fd_ok(int fd, const char *what, struct cerr *err)
+{
+        struct stat st;
+        int fl = fcntl(fd, F_GETFL);
+
+        if (fl < 0 || fstat(fd, &st) < 0)
+                return cerr_set(err, errno, "stdio", "%s (fd %d) is not open", what, fd);
+        if (S_ISDIR(st.st_mode) || (fl & O_PATH))
+                return cerr_set(err, EISDIR, "stdio",
+                                "%s is a directory or a path handle: refused as stdio (pass it "
+                                "with --fd if the program is meant to have it)",
+                                what);
+        return 0;
+}
+
 /* stdio per the profile: a pipe we drain (log), our own fd (inherit), a file, or /dev/null. */
 static int setup_stdio(struct supervisor *s, struct actor *a, struct spec_builder *b, int owned[3],
                        struct cerr *err)
@@ -107,6 +125,7 @@ static int setup_stdio(struct supervisor *s, struct actor *a, struct spec_builde
         const enum spec_fd slot[3] = {SPEC_FD_STDIN, SPEC_FD_STDOUT, SPEC_FD_STDERR};
         const unsigned nullflag[3] = {SPEC_STDIN_NULL, SPEC_STDOUT_NULL, SPEC_STDERR_NULL};
         const int ours[3] = {0, s->opt->out_fd, s->opt->err_fd};
+        static const char *const names[3] = {"our stdin", "our stdout", "our stderr"};
 
         for (int i = 0; i < 3; i++) {
                 int p[2];
@@ -117,6 +136,8 @@ static int setup_stdio(struct supervisor *s, struct actor *a, struct spec_builde
                         b->hdr.flags |= nullflag[i];
                         break;
                 case STDIO_INHERIT:
+                        if (stdio_fd_ok(ours[i], names[i], err) < 0)
+                                return -1;
                         spec_set_fd(b, slot[i], ours[i]);
                         break;
                 case STDIO_FILE:
@@ -131,6 +152,8 @@ static int setup_stdio(struct supervisor *s, struct actor *a, struct spec_builde
                                                 i == 0   ? "stdin"
                                                 : i == 1 ? "stdout"
                                                          : "stderr");
+                        if (stdio_fd_ok(owned[i], spec[i]->path, err) < 0)
+                                return -1;
                         spec_set_fd(b, slot[i], owned[i]);
                         break;
                 case STDIO_LOG: {
@@ -221,8 +244,9 @@ static int lookup_group(const char *name, gid_t *gid, struct cerr *err)
 }
 
 /* Who the program runs as (DESIGN §4a): User=/Group=/SupplementaryGroups=, else the user who
- * invoked sudo, else the caller. With PrivateUsers= it is uid 0 inside a user namespace, and
- * that user (never root) outside. Capabilities: only what the profile grants. */
+ * invoked sudo, else the caller, unless the caller is root: then nobody. With PrivateUsers=
+ * it is uid 0 inside a user namespace, and that user (never root) outside. Capabilities:
+ * only what the profile grants. */
 static int build_creds(struct supervisor *s, struct actor *a, struct spec_hdr *h, struct cerr *err)
 {
         const struct profile *p = &a->prof;
@@ -243,6 +267,15 @@ static int build_creds(struct supervisor *s, struct actor *a, struct spec_hdr *h
                 c->gid = getenv("SUDO_GID") ? (gid_t)strtoul(getenv("SUDO_GID"), NULL, 10)
                                             : (gid_t)c->uid;
                 snprintf(user, sizeof user, "%s", getenv("SUDO_USER") ? getenv("SUDO_USER") : "");
+                have_user = true;
+        } else if (getuid() == 0) {
+                /* Root without sudo: not root. Without capabilities uid 0 would still own most
+                 * of the host's files (/root, /var, /dev/shm ...); nobody owns none of them.
+                 * User=root asks for root explicitly. */
+                if (lookup_user("nobody", &c->uid, &c->gid, user, sizeof user, err) < 0) {
+                        c->uid = c->gid = 65534;
+                        user[0] = '\0';
+                }
                 have_user = true;
         } else {
                 c->uid = getuid();
@@ -357,6 +390,7 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
 {
         struct spec_builder b;
         char node_name[PROFILE_NAME_MAX + 16];
+        char cwd[PATH_MAX];
         int exec_p[2] = {-1, -1}, rep_p[2] = {-1, -1};
         int owned[3] = {-1, -1, -1};
         uint32_t envc = 0, argc = 0;
@@ -375,6 +409,12 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
                 return cerr_wrap(err, "creating the node of actor %s", a->name);
 
         spec_init(&b, ++s->next_req, a->id);
+        if (a->prof.working_directory) {
+                snprintf(cwd, sizeof cwd, "%s", a->prof.working_directory);
+                b.hdr.flags |= SPEC_CWD_EXPLICIT;
+        } else if (!getcwd(cwd, sizeof cwd)) {
+                snprintf(cwd, sizeof cwd, "/");
+        }
         if (apply_limits(s, a, node_name, &b, err) < 0)
                 goto out;
         a->req_id = b.hdr.req_id;
@@ -386,9 +426,11 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
         b.hdr.nofile = s->caller_nofile;
 
         if (spec_add_string(&b, a->prof.hostname ? a->prof.hostname : a->name, err) < 0 ||
-            spec_add_string(&b, a->prof.working_directory ? a->prof.working_directory : "", err) <
-                0 ||
-            spec_add_string(&b, a->node.path, err) < 0)
+            spec_add_string(&b, cwd, err) < 0 ||
+            /* ProtectControlGroups=no shows the self/ leaf writable, never the node that
+             * carries the actor's own limits */
+            spec_add_string(&b, a->prof.protect_control_groups ? a->node.path : a->self.path, err) <
+                0)
                 goto out;
         for (; argv[argc]; argc++) {
                 if (spec_add_string(&b, argv[argc], err) < 0)
@@ -431,10 +473,16 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
                 b.hdr.n_rlimits++;
         }
 
-        if (pipe_pair(exec_p, err) < 0 || pipe_pair(rep_p, err) < 0)
+        /* Our read ends are non-blocking: the event loop must never wait on a pipe whose
+         * writer may live on (a shim that landed while the zygote died before replying). */
+        if (pipe_pair(exec_p, err) < 0)
                 goto out;
         a->exec_rd = exec_p[0];
+        if (pipe_pair(rep_p, err) < 0)
+                goto out;
         a->report_rd = rep_p[0];
+        fcntl(a->exec_rd, F_SETFL, O_NONBLOCK);
+        fcntl(a->report_rd, F_SETFL, O_NONBLOCK);
         spec_set_fd(&b, SPEC_FD_CGROUP, a->self.fd);
         spec_set_fd(&b, SPEC_FD_EXEC_PIPE, exec_p[1]);
         spec_set_fd(&b, SPEC_FD_REPORT, rep_p[1]);
@@ -521,6 +569,10 @@ void actor_on_reply(struct supervisor *s)
                 if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
                         memcpy(&pidfd, CMSG_DATA(c), sizeof pidfd);
         }
+        /* The zygote answers a request it could not even parse with req_id 0: with one spawn
+         * in flight at a time, that failure is this spawn's. */
+        if (rep.req_id == 0 && rep.errnum && a && !a->replied)
+                rep.req_id = a->req_id;
         if ((size_t)n != sizeof rep || rep.magic != SPEC_MAGIC || !a || rep.req_id != a->req_id ||
             a->replied) {
                 if (pidfd >= 0)
@@ -653,6 +705,7 @@ void actor_on_pidfd(struct supervisor *s, struct actor *a)
                 int status = 0;
                 struct cerr err = {0};
 
+                status = WSTATUS_UNKNOWN;
                 if (pidfd_wait(a->pidfd, 0, &status, &err) == 0)
                         return; /* spurious */
                 a->shim_status = status;

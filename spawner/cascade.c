@@ -284,6 +284,9 @@ void cascade_on_timer(struct supervisor *s)
                         report_stuck(s);
                         return;
                 }
+                /* empty, but a spawn never answered: nothing of it can be left, give up on it */
+                if (s->root && !s->root->replied)
+                        actor_zygote_lost(s);
         } else if (s->stage != CS_IDLE && s->stage < CS_KILL && now >= s->deadline_us) {
                 char why[64];
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -61,7 +62,32 @@ static int read_all(int fd, char *buf, size_t len)
         return 0;
 }
 
+static int claim_once(const char *dir, const char *tree, struct registry *r, struct cerr *err);
+
+/* The file we locked is still the one at path (a sweep may have unlinked it meanwhile). */
+static bool still_linked(int fd, const char *path)
+{
+        struct stat a, b;
+
+        return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+               a.st_dev == b.st_dev;
+}
+
 int registry_claim(const char *dir, const char *tree, struct registry *r, struct cerr *err)
+{
+        for (int attempt = 0;; attempt++) {
+                int rc = claim_once(dir, tree, r, err);
+
+                if (rc < 0 || still_linked(r->fd, r->path))
+                        return rc;
+                close(r->fd); /* swept between our open and our lock: claim it afresh */
+                r->fd = -1;
+                if (attempt == 4)
+                        return cerr_set(err, EAGAIN, "registry", "%s keeps disappearing", r->path);
+        }
+}
+
+static int claim_once(const char *dir, const char *tree, struct registry *r, struct cerr *err)
 {
         r->fd = -1;
         if (make_dir(dir, err) < 0)
@@ -188,7 +214,8 @@ int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cer
         if (!d)
                 return errno == ENOENT ? 0 : cerr_set(err, errno, "registry", "listing %s", dir);
         while ((de = readdir(d))) {
-                char path[PATH_MAX], buf[8192];
+                char path[PATH_MAX], buf[8192] = "";
+                struct stat st;
                 size_t nl = strlen(de->d_name);
                 struct registry_entry e;
                 int fd;
@@ -201,6 +228,12 @@ int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cer
                         continue;
                 if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                         close(fd); /* a live (or stopped) supervisor holds it */
+                        continue;
+                }
+                /* an empty record is a claim being written right now, or one that never got
+                 * written; only the second, once it is old, is ours to remove */
+                if (fstat(fd, &st) == 0 && st.st_size == 0 && time(NULL) - st.st_mtime < 10) {
+                        close(fd);
                         continue;
                 }
                 orphans++;

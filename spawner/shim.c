@@ -34,6 +34,7 @@
 #include <linux/seccomp.h>
 #include <sys/syscall.h>
 
+#include "../ns/clone.h"
 #include "../ns/creds.h"
 #include "../ns/fdplan.h"
 #include "../ns/mounts.h"
@@ -99,6 +100,7 @@ static void step_mounts(const struct spec_req *r)
             .cgroup_view = r->cgroup_view,
             .cgroup_view_rw = r->hdr.flags & SPEC_CGROUP_VIEW_RW,
             .private_tmp = r->hdr.flags & SPEC_PRIVATE_TMP,
+            .private_ipc = r->hdr.clone_flags & CLONE_NEWIPC,
             .protect_system = (enum mounts_protect_system)r->hdr.protect_system,
             .rw_paths = r->rw_paths,
             .mask_dirs = (char *const[]){"/run/corral", NULL},
@@ -260,8 +262,6 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
                 if (setrlimit((int)r->hdr.rlimits[i].resource, &rl) < 0)
                         fail(STAGE_RLIMITS, errno);
         }
-        if (r->cwd[0] && chdir(r->cwd) < 0)
-                fail(STAGE_CHDIR, errno);
         /* LISTEN_PID is the program's pid as it sees it (2, below the shim). */
         envp = calloc(n + 2, sizeof *envp);
         if (!envp)
@@ -277,6 +277,15 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
 
                 if (creds_apply(&r->hdr.cred, &cstep) < 0)
                         fail_at(STAGE_CREDENTIALS, errno, creds_step_name(cstep));
+        }
+        /* By path, now: an inherited cwd would be a handle on the host's root mount that the
+         * read-only binds and the private /tmp do not cover; and as the program's own user.
+         * The caller's directory that the new mounts hide or refuse falls back to /. */
+        if (chdir(r->cwd) < 0) {
+                if (r->hdr.flags & SPEC_CWD_EXPLICIT)
+                        fail(STAGE_CHDIR, errno);
+                if (chdir("/") < 0)
+                        fail(STAGE_CHDIR, errno);
         }
         /* No privilege gain through exec, ever; and a filter may only be loaded after it. */
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -351,10 +360,17 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
         exec_pipe = spec_fd(r, SPEC_FD_EXEC_PIPE);
         step_parent_death(parent_pidfd);
         step_sync(sync_fd);
+        /* now in its cgroup: a fallback clone's cgroup namespace can be rooted there */
+        if (ns_clone_deferred_cgroupns() && unshare(CLONE_NEWCGROUP) < 0)
+                fail_at(STAGE_SYNC, errno, "unshare-cgroupns");
         step_userns(r);
+        /* changing credentials cleared the parent-death signal: set it (and look) again */
+        step_parent_death(parent_pidfd);
         if (setsid() < 0)
                 fail(STAGE_SETSID, errno);
         step_mounts(r);
+        if (chdir("/") < 0) /* the shim holds no handle on the host's tree either */
+                fail(STAGE_CHDIR, errno);
         step_hostname(r);
         step_loopback(r);
 

@@ -296,11 +296,12 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
                 return cerr_set(err, EPROTO, "spawn", "truncated request");
         }
         memcpy(&r->hdr, inline_buf, sizeof r->hdr);
+        /* from here on an error reply can name the request it refuses */
         if (r->hdr.magic != SPEC_MAGIC || r->hdr.nfds != (uint32_t)r->nfds ||
             r->hdr.n_v1 > SPEC_MAX_V1 || r->hdr.n_pass > SPEC_MAX_PASS ||
             r->hdr.blob_len > SPEC_BLOB_MAX || r->hdr.argc == 0 ||
             r->hdr.argc > SPEC_BLOB_MAX / 2 || r->hdr.envc > SPEC_BLOB_MAX / 2 ||
-            r->hdr.n_rlimits > RLIMIT_NLIMITS || r->hdr.bpf_len > SPEC_BLOB_MAX / 8 ||
+            r->hdr.n_rlimits > RLIMIT_NLIMITS || r->hdr.bpf_len > 4096 /* BPF_MAXINSNS */ ||
             r->hdr.n_rw_paths > SPEC_BLOB_MAX / 2 || r->hdr.cred.ngroups < 0 ||
             r->hdr.cred.ngroups > CREDS_MAX_GROUPS || r->hdr.cred.cap_last < 0 ||
             r->hdr.cred.cap_last > 63) {
@@ -308,8 +309,15 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
                 close_fds(r->fds, r->nfds);
                 return cerr_set(err, EPROTO, "spawn", "malformed request");
         }
+        /* The fixed fds, the v1 groups and the passed fds are three disjoint regions, in
+         * that order: a setup fd must never be mistaken for one the program may keep. */
         for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
-                if (r->hdr.fd_index[i] >= r->nfds || r->hdr.fd_index[i] < -1) {
+                int nfixed = r->nfds - (int)r->hdr.n_v1 - (int)r->hdr.n_pass;
+                bool dup = false;
+
+                for (int j = 0; j < i; j++)
+                        dup |= r->hdr.fd_index[i] >= 0 && r->hdr.fd_index[j] == r->hdr.fd_index[i];
+                if (r->hdr.fd_index[i] >= nfixed || r->hdr.fd_index[i] < -1 || dup) {
                         free(inline_buf);
                         close_fds(r->fds, r->nfds);
                         return cerr_set(err, EPROTO, "spawn", "malformed request fd table");

@@ -48,6 +48,7 @@ enum spec_flag {
         SPEC_PRIVATE_TMP = 1u << 6,
         SPEC_CGROUP_VIEW_RW = 1u << 7, /* ProtectControlGroups=no */
         SPEC_LOOPBACK = 1u << 8,       /* a new network namespace: bring lo up */
+        SPEC_CWD_EXPLICIT = 1u << 9,   /* WorkingDirectory=: failing to enter it is an error */
 };
 
 struct spec_hdr {
@@ -75,7 +76,7 @@ struct spec_hdr {
         int32_t loopback_ifindex;  /* 1; tests give a bogus one to prove the error path */
         struct cred_plan cred;     /* identity and capabilities of the program */
         uint32_t map_uid, map_gid; /* PrivateUsers=: who uid/gid 0 inside is outside */
-        /* blob: hostname \0 cwd \0 (empty: inherit) cgroup-view \0 argv[0] \0 ... env[0] \0 ...
+        /* blob: hostname \0 cwd \0 cgroup-view \0 argv[0] \0 ... env[0] \0 ...
          * rw_path \0 ... then, 8-byte aligned, bpf_len struct sock_filter */
 };
 

@@ -91,14 +91,14 @@ int sup_tree_populated(struct supervisor *s)
         return cg_node_populated(&s->tree_node, &err);
 }
 
-/* "sleep-3f2a": the program's basename, made a valid name, plus a short random id. */
+/* "sleep-3f2a91c0": the program's basename, made a valid name, plus a random id. */
 static void default_tree_name(char *out, size_t len, const char *prog)
 {
         char tmp[PATH_MAX];
         const char *base;
         char clean[48];
         size_t n = 0;
-        uint16_t rnd = 0;
+        uint32_t rnd = 0;
 
         snprintf(tmp, sizeof tmp, "%s", prog);
         base = basename(tmp);
@@ -113,8 +113,8 @@ static void default_tree_name(char *out, size_t len, const char *prog)
         if (!n || !sup_name_valid(clean))
                 snprintf(clean, sizeof clean, "tree");
         if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
-                rnd = (uint16_t)(getpid() ^ mono_us());
-        snprintf(out, len, "%s-%04x", clean, rnd);
+                rnd = (uint32_t)(getpid() ^ mono_us());
+        snprintf(out, len, "%s-%08x", clean, rnd);
 }
 
 /* An orphaned tree (its supervisor died): remove its nodes when they are empty. */
@@ -170,6 +170,9 @@ static int setup_signals(struct supervisor *s, struct cerr *err)
                 sigaddset(&set, cascade_signals[i]);
         }
         sigaddset(&set, SIGCHLD);
+        /* An inherited SIG_IGN for SIGCHLD makes the kernel reap our shims itself, and their
+         * wait status would be lost: back to the default, blocked, read and discarded. */
+        signal(SIGCHLD, SIG_DFL);
         if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
                 return cerr_set(err, errno, "signals", "sigprocmask");
         signal(SIGPIPE, SIG_IGN);
@@ -392,20 +395,20 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
                 goto out;
         }
         if (setup_tree(s, err) < 0)
-                goto out;
+                goto cleanup_tree;
         host_warnings(s, o->profile);
 
         s->root = calloc(1, sizeof *s->root);
         if (!s->root) {
                 cerr_set(err, ENOMEM, "alloc", "actor");
-                goto out;
+                goto cleanup_tree;
         }
         s->root->id = ++s->next_id;
         snprintf(s->root->name, sizeof s->root->name, "%s", s->tree);
         if (profile_copy(&s->root->prof, o->profile, err) < 0) {
                 free(s->root);
                 s->root = NULL;
-                goto out;
+                goto cleanup_tree;
         }
         if (actor_spawn(s, s->root, o->argv, err) < 0) {
                 /* nothing was cloned: remove what we made */
@@ -421,7 +424,7 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
                         continue;
                 if (n < 0) {
                         cerr_set(err, errno, "epoll", "epoll_wait");
-                        goto out;
+                        goto cleanup_tree;
                 }
                 for (int i = 0; i < n && !s->done; i++)
                         dispatch(s, evs[i].data.ptr, evs[i].events);
@@ -438,9 +441,12 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
         goto out;
 
 cleanup_tree:
+        /* corral cannot go on: whatever the tree holds goes with it (usually nothing yet) */
         if (s->tree_created) {
                 struct cerr e2 = {0};
 
+                if (cg_node_kill(&s->tree_node, &e2) == 0)
+                        cg_node_wait_empty(&s->tree_node, 2000, &e2);
                 cg_node_close(&s->tree_node);
                 cg_remove_tree(s->tree_node.path, &e2);
                 for (int c = 0; c < CG_NCTRL; c++) {

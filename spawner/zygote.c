@@ -196,7 +196,7 @@ static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
                 if (rc == 0)
                         _exit(0); /* the supervisor closed its end */
                 if (rc < 0) {
-                        struct spec_reply rep = {.magic = SPEC_MAGIC};
+                        struct spec_reply rep = {.magic = SPEC_MAGIC, .req_id = r.hdr.req_id};
 
                         if (err.errnum == EBADF || err.errnum == ENOTSOCK)
                                 _exit(1);

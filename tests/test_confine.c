@@ -18,6 +18,7 @@
 #include "harness.h"
 
 static char name[64];
+static char last_events[8192]; /* corral's stderr of the last confined() run */
 
 /* corral run [extra...] -- actor ARGS; returns the actor's stdout (prefix stripped). */
 static const char *confined(const char *what, const char *const *extra, const char *const *prog,
@@ -31,6 +32,7 @@ static const char *confined(const char *what, const char *const *extra, const ch
 
         th_run_actor(&p, name, what, extra, prog, prep, ctx);
         *code = th_corral_wait(&p, 20000);
+        snprintf(last_events, sizeof last_events, "%s", p.errbuf);
         th_assert_tree_gone(name);
         /* "[name] line" -> "line" */
         snprintf(prefix, sizeof prefix, "[%s] ", name);
@@ -79,7 +81,9 @@ static const char *unconfined(const char *const *prog)
         return out;
 }
 
-#define EXPECT(out, text) ck_assert_msg(strstr((out), (text)), "wanted '%s' in:\n%s", (text), (out))
+#define EXPECT(out, text)                                                                          \
+        ck_assert_msg(strstr((out), (text)), "wanted '%s' in:\n%s\n(stderr of the last run:\n%s)", \
+                      (text), (out), last_events)
 
 START_TEST(capabilities_empty_and_no_new_privs)
 {
@@ -118,8 +122,8 @@ START_TEST(capabilities_empty_and_no_new_privs)
                         ck_assert_msg(atoi(line + 11) == 1, "%s", line);
                         seen++;
                 }
-                if (strncmp(line, "Uid:", 4) == 0)
-                        ck_assert_msg(atoi(line + 4) == 0, "%s", line); /* the caller's own */
+                if (strncmp(line, "Uid:", 4) == 0) /* a root caller's actor is not root */
+                        ck_assert_msg(atoi(line + 4) == 65534, "%s", line);
         }
         fclose(f);
         ck_assert_int_eq(seen, 6);
@@ -129,13 +133,28 @@ START_TEST(capabilities_empty_and_no_new_privs)
 }
 END_TEST
 
+/* Asked for by name, root is root again, and still holds no capability. */
+START_TEST(user_root_has_no_capabilities)
+{
+        const char *prog[] = {"try", "capeff", NULL};
+        const char *root[] = {"--set", "User=root", NULL};
+        int code;
+
+        EXPECT(confined("root-caps", root, prog, &code, NULL, NULL),
+               "uid 0 CapEff 0 CapPrm 0 CapBnd 0");
+}
+END_TEST
+
 START_TEST(umount_proc)
 {
         const char *prog[] = {"try", "umount", "/proc", NULL};
-        const char *grant[] = {"--set", "CapabilityBoundingSet=CAP_SYS_ADMIN", NULL};
+        const char *grant[] = {"--set", "User=root", "--set", "CapabilityBoundingSet=CAP_SYS_ADMIN",
+                               NULL};
+        const char *root[] = {"--set", "User=root", NULL};
         int code;
 
         EXPECT(confined("umount", NULL, prog, &code, NULL, NULL), "umount errno EPERM");
+        EXPECT(confined("umount-root", root, prog, &code, NULL, NULL), "umount errno EPERM");
         /* positive control: granted CAP_SYS_ADMIN, the same call succeeds (in its own mount
          * namespace: the host's /proc is not touched) */
         EXPECT(confined("umount-ok", grant, prog, &code, NULL, NULL), "umount ok");
@@ -149,15 +168,15 @@ static void pass_host_netns(void *ctx)
         (void)ctx;
         if (dup2(host_ns_fd, 3) < 0)
                 _exit(120);
+        fcntl(3, F_SETFD, 0); /* dup2 onto itself would leave CLOEXEC set */
 }
 
 START_TEST(setns_into_host)
 {
         const char *prog[] = {"try", "setns", "3", NULL};
         const char *deflt[] = {"--fd", "3", "--set", "PrivateNetwork=actor", NULL};
-        const char *grant[] = {"--fd",  "3",
-                               "--set", "PrivateNetwork=actor",
-                               "--set", "CapabilityBoundingSet=CAP_SYS_ADMIN",
+        const char *grant[] = {"--fd",  "3",         "--set", "PrivateNetwork=actor",
+                               "--set", "User=root", "--set", "CapabilityBoundingSet=CAP_SYS_ADMIN",
                                NULL};
         int code;
 
@@ -268,13 +287,16 @@ START_TEST(write_under_etc)
 {
         char path[64];
         const char *prog[] = {"try", "touch", path, NULL};
-        const char *open_etc[] = {"--set", "ProtectSystem=no", NULL};
+        const char *open_etc[] = {"--set", "User=root", "--set", "ProtectSystem=no", NULL};
+        const char *root[] = {"--set", "User=root", NULL};
         int code;
 
         snprintf(path, sizeof path, "/etc/corral-test-scratch-%d", (int)getpid());
-        EXPECT(confined("etc", NULL, prog, &code, NULL, NULL), "touch errno EROFS");
+        EXPECT(confined("etc", NULL, prog, &code, NULL, NULL), "touch errno");
+        /* even as uid 0 (which owns /etc) it is the read-only mount that refuses */
+        EXPECT(confined("etc-root", root, prog, &code, NULL, NULL), "touch errno EROFS");
         ck_assert(access(path, F_OK) < 0);
-        /* positive control: with ProtectSystem=no the same write succeeds */
+        /* positive control: as root with ProtectSystem=no the same write succeeds */
         EXPECT(confined("etc-ok", open_etc, prog, &code, NULL, NULL), "touch ok");
         ck_assert_int_eq(unlink(path), 0);
 }
@@ -283,7 +305,8 @@ END_TEST
 START_TEST(init_module_invalid_image)
 {
         const char *prog[] = {"try", "init-module", NULL};
-        const char *grant[] = {"--set", "CapabilityBoundingSet=CAP_SYS_MODULE", NULL};
+        const char *grant[] = {"--set", "User=root", "--set",
+                               "CapabilityBoundingSet=CAP_SYS_MODULE", NULL};
         char buf[8] = "0";
         int fd = open("/proc/sys/kernel/modules_disabled", O_RDONLY | O_CLOEXEC), code;
         const char *out;
@@ -375,13 +398,20 @@ START_TEST(cgroup_view_is_own_node_read_only)
         const char *ls[] = {"try", "write", "/sys/fs/cgroup/cgroup.subtree_control", "+pids", NULL};
         const char *see[] = {"try", "write", "/sys/fs/cgroup/self/cgroup.procs", "0", NULL};
         const char *mine[] = {"try", "write", "/sys/fs/cgroup/unified/cgroup.procs", "0", NULL};
+        const char *subtree[] = {"try", "write", "/sys/fs/cgroup/cgroup.procs", "0", NULL};
+        const char *root[] = {"--set", "User=root", NULL};
+        const char *rw[] = {"--set", "User=root", "--set", "ProtectControlGroups=no", NULL};
         int code;
 
-        /* the node is there (self/ inside it), read-only */
-        EXPECT(confined("cgview", NULL, see, &code, NULL, NULL), "write errno EROFS");
-        EXPECT(confined("cgview-ctl", NULL, ls, &code, NULL, NULL), "write errno EROFS");
-        /* the host's hierarchies are not */
-        EXPECT(confined("cgview-host", NULL, mine, &code, NULL, NULL), "write errno ENOENT");
+        /* the node is there (self/ inside it), read-only: refused even to uid 0, which owns
+         * the files */
+        EXPECT(confined("cgview", root, see, &code, NULL, NULL), "write errno EROFS");
+        EXPECT(confined("cgview-ctl", root, ls, &code, NULL, NULL), "write errno EROFS");
+        /* the host's hierarchies are not there at all */
+        EXPECT(confined("cgview-host", root, mine, &code, NULL, NULL), "write errno ENOENT");
+        /* positive control: with ProtectControlGroups=no the view (the self/ leaf, never the
+         * node with the limits) takes writes */
+        EXPECT(confined("cgview-rw", rw, subtree, &code, NULL, NULL), "write ok");
 }
 END_TEST
 
@@ -428,6 +458,80 @@ START_TEST(private_network_setup_failure_is_reported)
 }
 END_TEST
 
+static void cwd_etc(void *ctx)
+{
+        (void)ctx;
+        if (chdir("/etc") < 0)
+                _exit(121);
+}
+
+/* Started from /etc, the program's working directory is /etc as its own mounts show it
+ * (read-only), not a handle on the host's writable tree. */
+START_TEST(inherited_cwd_goes_through_the_mounts)
+{
+        char rel[64], abs[80];
+        const char *prog[] = {"try", "touch", rel, NULL};
+        const char *root[] = {"--set", "User=root", NULL};
+        int code;
+
+        snprintf(rel, sizeof rel, "corral-test-cwd-%d", (int)getpid());
+        snprintf(abs, sizeof abs, "/etc/%s", rel);
+        EXPECT(confined("cwd", root, prog, &code, cwd_etc, NULL), "touch errno EROFS");
+        ck_assert_msg(access(abs, F_OK) < 0, "%s was created on the host", abs);
+}
+END_TEST
+
+static void stdin_is_root_dir(void *ctx)
+{
+        int fd = open("/", O_RDONLY | O_DIRECTORY);
+
+        (void)ctx;
+        if (fd < 0 || dup2(fd, 0) < 0)
+                _exit(121);
+}
+
+/* A directory as stdin would be a handle on the host's tree, around every mount: refused. */
+START_TEST(directory_never_becomes_stdio)
+{
+        const char *file[] = {"--set", "Stdin=file:/", NULL};
+        const char *inh[] = {"--set", "Stdin=inherit", NULL};
+        const char *prog[] = {"exit", "0", NULL};
+        int code;
+
+        confined("stdin-dir", file, prog, &code, NULL, NULL);
+        ck_assert_int_eq(code, 125);
+        ck_assert_msg(strstr(last_events, "refused as stdio"), "%s", last_events);
+        confined("stdin-inherit-dir", inh, prog, &code, stdin_is_root_dir, NULL);
+        ck_assert_int_eq(code, 125);
+        ck_assert_msg(strstr(last_events, "refused as stdio"), "%s", last_events);
+        /* positive control: a regular file is fine */
+        {
+                const char *ok[] = {"--set", "Stdin=file:/etc/hostname", NULL};
+
+                confined("stdin-file", ok, prog, &code, NULL, NULL);
+                ck_assert_int_eq(code, 0);
+        }
+}
+END_TEST
+
+START_TEST(non_root_user_with_a_bounding_set)
+{
+        const char *prog[] = {"try", "capeff", NULL};
+        const char *opts[] = {"--set", "User=nobody", "--set",
+                              "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", NULL};
+        const char *amb[] = {"--set", "User=nobody", "--set",
+                             "AmbientCapabilities=CAP_NET_BIND_SERVICE", NULL};
+        int code;
+
+        /* a bounding set alone gives a non-root program nothing, and is no error */
+        EXPECT(confined("nobody-bnd", opts, prog, &code, NULL, NULL),
+               "uid 65534 CapEff 0 CapPrm 0 CapBnd 400");
+        /* an ambient capability it keeps across exec */
+        EXPECT(confined("nobody-amb", amb, prog, &code, NULL, NULL),
+               "uid 65534 CapEff 400 CapPrm 400 CapBnd 400");
+}
+END_TEST
+
 static Suite *confine_suite(void)
 {
         Suite *s = suite_create("confinement-privileged");
@@ -435,6 +539,10 @@ static Suite *confine_suite(void)
 
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, capabilities_empty_and_no_new_privs);
+        tcase_add_test(tc, user_root_has_no_capabilities);
+        tcase_add_test(tc, inherited_cwd_goes_through_the_mounts);
+        tcase_add_test(tc, directory_never_becomes_stdio);
+        tcase_add_test(tc, non_root_user_with_a_bounding_set);
         tcase_add_test(tc, umount_proc);
         tcase_add_test(tc, setns_into_host);
         tcase_add_test(tc, cgroup_procs_of_scratch_cgroups);

@@ -187,7 +187,8 @@ START_TEST(seccomp_errno_and_kill)
                                "--set", "CapabilityBoundingSet=CAP_SYS_ADMIN",
                                NULL};
         const char *killer[] = {"--set", "SystemCallFilter=~@mount", NULL};
-        const char *none[] = {"--set", "CapabilityBoundingSet=CAP_SYS_ADMIN", NULL};
+        const char *none[] = {"--set", "User=root", "--set", "CapabilityBoundingSet=CAP_SYS_ADMIN",
+                              NULL};
         const char *mnt[] = {"mount", NULL};
         struct th_proc p;
         char reason[128];

@@ -560,7 +560,6 @@ START_TEST(supervisor_and_zygote_fd_tables)
 }
 END_TEST
 
-
 /* A second signal skips a stage, a third goes straight to the kill: with the default 3 s
  * stages, three quick signals end a program that ignores SIGINT and SIGTERM at once. */
 START_TEST(second_and_third_signal_escalate)
@@ -591,6 +590,25 @@ START_TEST(second_and_third_signal_escalate)
 }
 END_TEST
 
+static void ignore_sigchld(void *ctx)
+{
+        (void)ctx;
+        signal(SIGCHLD, SIG_IGN);
+}
+
+/* A caller that ignores SIGCHLD would have the kernel reap the shims behind corral's back;
+ * the program's status must survive that. */
+START_TEST(exit_status_with_sigchld_ignored)
+{
+        const char *prog[] = {"exit", "3", NULL};
+        struct th_proc p;
+
+        start(&p, "sigchld", prog, NULL, ignore_sigchld, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 3);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
         Suite *s = suite_create("corral-run-privileged");
@@ -611,6 +629,7 @@ static Suite *run_suite(void)
         tcase_add_test(tc, exec_failures_127_126);
         tcase_add_test(tc, supervisor_and_zygote_fd_tables);
         tcase_add_test(tc, second_and_third_signal_escalate);
+        tcase_add_test(tc, exit_status_with_sigchld_ignored);
         suite_add_tcase(s, tc);
         return s;
 }

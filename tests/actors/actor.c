@@ -421,6 +421,26 @@ static int mode_try(int argc, char **argv)
                         if_freenameindex(ifs);
                 return 0;
         }
+        if (strcmp(op, "capeff") == 0) {
+                char line[256];
+                FILE *f = fopen("/proc/self/status", "r");
+                unsigned long long eff = 1, prm = 1, bnd = 1;
+
+                while (f && fgets(line, sizeof line, f)) {
+                        if (strncmp(line, "CapEff:", 7) == 0)
+                                eff = strtoull(line + 7, NULL, 16);
+                        if (strncmp(line, "CapPrm:", 7) == 0)
+                                prm = strtoull(line + 7, NULL, 16);
+                        if (strncmp(line, "CapBnd:", 7) == 0)
+                                bnd = strtoull(line + 7, NULL, 16);
+                }
+                if (f)
+                        fclose(f);
+                printf("uid %d CapEff %llx CapPrm %llx CapBnd %llx\n", (int)getuid(), eff, prm,
+                       bnd);
+                fflush(stdout);
+                return 0;
+        }
         if (strcmp(op, "id") == 0) {
                 printf("uid %d gid %d\n", (int)getuid(), (int)getgid());
                 fflush(stdout);
