@@ -93,6 +93,15 @@ START_TEST(memory_max_oom_kills_and_bigger_profile_finishes)
                   th_host.ctrl[CG_MEMORY].src == CG_SRC_V1 ? "memory.limit_in_bytes" : "memory.max",
                   v, sizeof v);
         ck_assert_str_eq(v, "33554432");
+        if (th_host.ctrl[CG_MEMORY].src == CG_SRC_V2) {
+                char self[PATH_MAX + 8];
+
+                /* v2: an OOM kill takes the actor's whole leaf (shim included), never half */
+                snprintf(self, sizeof self, "%s/self", dir);
+                read_file(self, "memory.oom.group", v, sizeof v);
+                ck_assert_str_eq(v, "1");
+        }
+        th_assert_layout();
         kill(p.pid, SIGTERM);
         th_corral_wait(&p, 10000);
         th_assert_tree_gone(name);
@@ -129,6 +138,7 @@ START_TEST(tasks_max_forks_fail_inside_only)
         if (access(dir, F_OK) == 0) { /* still there while the loop reaps */
                 read_file(dir, "pids.max", v, sizeof v);
                 ck_assert_str_eq(v, "8");
+                th_assert_layout();
         }
         ck_assert_int_eq(th_corral_wait(&p, 10000), 0);
         /* the host is unaffected: we can still fork */
@@ -164,6 +174,7 @@ START_TEST(cpu_quota_holds_near_20_percent)
                 read_file(dir, "cpu.max", v, sizeof v);
                 ck_assert_str_eq(v, "20000 100000");
         }
+        th_assert_layout();
         kill(p.pid, SIGTERM);
         th_corral_wait(&p, 10000);
         th_assert_tree_gone(name);
