@@ -81,6 +81,11 @@ setup() {
 		return 1
 	}
 	mount -t cgroup2 -o nsdelegate cgroup2 "$CG" || return 1
+	# pure v2: no v1 hierarchy anywhere, so no v1 fallback can be taken
+	if grep -q ' - cgroup ' /proc/self/mountinfo; then
+		say "a cgroup v1 hierarchy is mounted"
+		return 1
+	fi
 	echo "$CONTROLLERS" >"$CG/cgroup.subtree_control" || return 1
 	ip link set lo up || return 1
 	mkdir "$CG/init.scope" "$CG/work.slice" && echo $$ >"$CG/init.scope/cgroup.procs" &&
