@@ -122,7 +122,8 @@ run_prog() {
 	[ -d "$dir/supervisor" ] && rmdir "$dir/supervisor"
 	if ! rmdir "$dir"; then
 		echo "$name: LEAK: $dir could not be removed:" >&2
-		find "$dir" -name cgroup.procs -size +0 -exec sh -c 'echo "  $1: $(cat "$1")"' _ {} \; >&2
+		# (cgroup files report size 0: read each one)
+		find "$dir" -name cgroup.procs -exec sh -c '[ -z "$(cat "$1")" ] || echo "  $1: $(cat "$1")"' _ {} \; >&2
 		echo 1 >"$dir/cgroup.kill"
 		rmdir "$dir"/* "$dir" 2>/dev/null
 		[ $rc -ne 0 ] || rc=1

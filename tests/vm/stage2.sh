@@ -9,6 +9,7 @@
 #       work.slice/                no processes; +memory +pids +cpu for its children
 #           shared.scope/          a sleeping process and `corral check`: must be refused
 #           check.scope/           `corral check` alone: must report pure-v2 and delegation
+#           run.scope/             `corral run` alone: moves into run.scope/supervisor
 #           suites.scope/          `make _check` (systemd-run --scope -p Delegate=yes make check)
 #               runner/            make, sh and tests/run.sh, moved there by tests/run.sh
 #               <program>/         one test program: the harness moves into supervisor/
@@ -63,13 +64,14 @@ in_scope() {
 	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$scope" "$@"
 }
 
+# (cgroup files report size 0 whatever they hold: read them, never test -s.)
 # No process in a cgroup that has child cgroups (corral's layout rule, and with controllers
 # enabled the kernel's no-internal-processes rule), below $1.
 internal_procs() {
 	local d
 	while IFS= read -r d; do
 		if [ -n "$(find "$d" -mindepth 1 -maxdepth 1 -type d -print -quit)" ] &&
-			[ -s "$d/cgroup.procs" ]; then
+			[ -n "$(cat "$d/cgroup.procs")" ]; then
 			echo "$d holds $(tr '\n' ' ' <"$d/cgroup.procs")and has child cgroups"
 		fi
 	done < <(find "$1" -type d)
@@ -143,6 +145,42 @@ check_refused() {
 	rmdir "$scope" || fail "shared.scope not removable"
 }
 
+# `corral run` started alone in a delegated scope (the suites start it from the harness's
+# leaf instead): it must move itself into <scope>/supervisor, enable the controllers in the
+# scope, and keep its tree's processes in the actor's self/ leaf.
+check_run_delegated() {
+	local scope=$CG/work.slice/run.scope pid rc node i procs="" bad=""
+	mkdir "$scope"
+	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$scope" "$BUILD/corral" run \
+		--name vmrun --set MemoryMax=64M --set TasksMax=16 -- sleep 3 &
+	pid=$!
+	node=$scope/corral/vmrun/vmrun-1
+	for i in $(seq 100); do
+		[ -n "$(cat "$node/self/cgroup.procs" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	procs=$(cat "$node/self/cgroup.procs" 2>/dev/null | wc -l)
+	[ "$procs" -ge 2 ] || bad+=" the actor's self/ holds $procs processes, wanted the shim and sleep;"
+	grep -qx "$pid" "$scope/supervisor/cgroup.procs" 2>/dev/null ||
+		bad+=" corral is not in $scope/supervisor;"
+	[ -z "$(cat "$scope/cgroup.procs")" ] || bad+=" the scope itself still holds processes;"
+	[ "$(cat "$node/memory.max" 2>/dev/null)" = 67108864 ] || bad+=" memory.max not 64M;"
+	[ "$(cat "$node/pids.max" 2>/dev/null)" = 16 ] || bad+=" pids.max not 16;"
+	[ -n "$(internal_procs "$scope")" ] && bad+=" $(internal_procs "$scope");"
+	wait "$pid"
+	rc=$?
+	[ $rc -eq 0 ] || bad+=" corral run exited $rc;"
+	[ ! -e "$scope/corral/vmrun" ] || bad+=" the tree's cgroups are left;"
+	if [ -n "$bad" ]; then
+		fail "corral run in a delegated scope:$bad"
+	else
+		pass "corral run in a delegated scope: moved into supervisor/, limits on v2, tree removed"
+	fi
+	echo 1 >"$scope/cgroup.kill"
+	find "$scope" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+	rmdir "$scope" || fail "run.scope not removable"
+}
+
 # The suites as a user runs them on a systemd host: `systemd-run --scope -p Delegate=yes make
 # check` puts make, its shell and tests/run.sh into one delegated scope with the test programs;
 # tests/run.sh moves that chain into <scope>/runner and gives each program a cgroup of its own,
@@ -185,6 +223,7 @@ if ! setup; then
 fi
 check_delegated
 check_refused
+check_run_delegated
 run_suites
 left=$(internal_procs "$CG/work.slice")
 [ -z "$left" ] || fail "$left"
