@@ -10,6 +10,7 @@
 #           shared.scope/          a sleeping process and `corral check`: must be refused
 #           check.scope/           `corral check` alone: must report pure-v2 and delegation
 #           run.scope/             `corral run` alone: moves into run.scope/supervisor
+#           container.scope/       the same inside a new cgroup namespace (a container)
 #           suites.scope/          `make _check` (systemd-run --scope -p Delegate=yes make check)
 #               runner/            make, sh and tests/run.sh, moved there by tests/run.sh
 #               <program>/         one test program: the harness moves into supervisor/
@@ -147,11 +148,14 @@ check_refused() {
 
 # `corral run` started alone in a delegated scope (the suites start it from the harness's
 # leaf instead): it must move itself into <scope>/supervisor, enable the controllers in the
-# scope, and keep its tree's processes in the actor's self/ leaf.
+# scope, and keep its tree's processes in the actor's self/ leaf. Checked from outside while
+# the tree runs. $1: the scope's name, $2: what the summary calls it, the rest: a wrapper
+# that ends in exec "$@" (every step execs, so $! stays corral's pid).
 check_run_delegated() {
-	local scope=$CG/work.slice/run.scope pid rc node i procs="" bad=""
+	local scope=$CG/work.slice/$1 what=$2 pid rc node i procs bad=""
+	shift 2
 	mkdir "$scope"
-	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$scope" "$BUILD/corral" run \
+	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$scope" "$@" "$BUILD/corral" run \
 		--name vmrun --set MemoryMax=64M --set TasksMax=16 -- sleep 3 &
 	pid=$!
 	node=$scope/corral/vmrun/vmrun-1
@@ -172,13 +176,13 @@ check_run_delegated() {
 	[ $rc -eq 0 ] || bad+=" corral run exited $rc;"
 	[ ! -e "$scope/corral/vmrun" ] || bad+=" the tree's cgroups are left;"
 	if [ -n "$bad" ]; then
-		fail "corral run in a delegated scope:$bad"
+		fail "corral run $what:$bad"
 	else
-		pass "corral run in a delegated scope: moved into supervisor/, limits on v2, tree removed"
+		pass "corral run $what: moved into supervisor/, limits on v2, tree removed"
 	fi
 	echo 1 >"$scope/cgroup.kill"
 	find "$scope" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
-	rmdir "$scope" || fail "run.scope not removable"
+	rmdir "$scope" || fail "$scope not removable"
 }
 
 # The suites as a user runs them on a systemd host: `systemd-run --scope -p Delegate=yes make
@@ -223,7 +227,12 @@ if ! setup; then
 fi
 check_delegated
 check_refused
-check_run_delegated
+check_run_delegated run.scope "in a delegated scope"
+# Inside a new cgroup namespace (a container, the third fix corral suggests) our cgroup is "/"
+# but not the real root: corral must behave as in any delegated cgroup.
+check_run_delegated container.scope "in a container's cgroup namespace" \
+	unshare --cgroup --mount --propagation private sh -c \
+	'umount /sys/fs/cgroup && mount -t cgroup2 -o nsdelegate ctr /sys/fs/cgroup && exec "$@"' sh
 run_suites
 left=$(internal_procs "$CG/work.slice")
 [ -z "$left" ] || fail "$left"
