@@ -152,28 +152,33 @@ check_refused() {
 # the tree runs. $1: the scope's name, $2: what the summary calls it, the rest: a wrapper
 # that ends in exec "$@" (every step execs, so $! stays corral's pid).
 check_run_delegated() {
-	local scope=$CG/work.slice/$1 what=$2 pid rc node i procs bad=""
+	local scope=$CG/work.slice/$1 what=$2 pid rc node i bad
 	shift 2
 	mkdir "$scope"
 	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$scope" "$@" "$BUILD/corral" run \
-		--name vmrun --set MemoryMax=64M --set TasksMax=16 -- sleep 3 &
+		--name vmrun --set MemoryMax=64M --set TasksMax=16 -- sleep 600 &
 	pid=$!
 	node=$scope/corral/vmrun/vmrun-1
-	for i in $(seq 100); do
-		[ -n "$(cat "$node/self/cgroup.procs" 2>/dev/null)" ] && break
-		sleep 0.1
+	# the tree runs until we stop it: poll until everything holds (or 60 s pass)
+	for i in $(seq 300); do
+		bad=""
+		[ "$(cat "$node/self/cgroup.procs" 2>/dev/null | wc -l)" -ge 2 ] ||
+			bad+=" the actor's self/ does not hold the shim and sleep;"
+		grep -qx "$pid" "$scope/supervisor/cgroup.procs" 2>/dev/null ||
+			bad+=" corral is not in $scope/supervisor;"
+		[ -z "$(cat "$scope/cgroup.procs")" ] || bad+=" the scope itself holds processes;"
+		[ "$(cat "$node/memory.max" 2>/dev/null)" = 67108864 ] || bad+=" memory.max not 64M;"
+		[ "$(cat "$node/pids.max" 2>/dev/null)" = 16 ] || bad+=" pids.max not 16;"
+		[ -z "$bad" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
 	done
-	procs=$(cat "$node/self/cgroup.procs" 2>/dev/null | wc -l)
-	[ "$procs" -ge 2 ] || bad+=" the actor's self/ holds $procs processes, wanted the shim and sleep;"
-	grep -qx "$pid" "$scope/supervisor/cgroup.procs" 2>/dev/null ||
-		bad+=" corral is not in $scope/supervisor;"
-	[ -z "$(cat "$scope/cgroup.procs")" ] || bad+=" the scope itself still holds processes;"
-	[ "$(cat "$node/memory.max" 2>/dev/null)" = 67108864 ] || bad+=" memory.max not 64M;"
-	[ "$(cat "$node/pids.max" 2>/dev/null)" = 16 ] || bad+=" pids.max not 16;"
 	[ -n "$(internal_procs "$scope")" ] && bad+=" $(internal_procs "$scope");"
+	# SIGTERM starts the cascade; sleep ends at its first stage (SIGINT): 128 + 2
+	kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
 	rc=$?
-	[ $rc -eq 0 ] || bad+=" corral run exited $rc;"
+	[ $rc -eq 130 ] || bad+=" corral run exited $rc after SIGTERM, wanted 130;"
 	[ ! -e "$scope/corral/vmrun" ] || bad+=" the tree's cgroups are left;"
 	if [ -n "$bad" ]; then
 		fail "corral run $what:$bad"
