@@ -35,7 +35,7 @@ ACTOR      := $(BUILD)/corral-test-actor
 
 .SECONDARY:
 
-.PHONY: all deps demo check test-bins _check format format-check install clean
+.PHONY: all deps demo check test-bins _check vm-fetch check-vm format format-check install clean
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(CORRAL) $(ACTOR)
 
@@ -60,6 +60,19 @@ check: deps
 
 _check:
 	BUILD=$(BUILD) ./tests/run.sh
+
+# The pure cgroup v2 tier (tests/vm/README.md): Debian's stock kernel, downloaded once into
+# $(VMDIR) and never installed, boots under QEMU with the host's root shared read-only, and the
+# privileged suites run there with memory/pids/cpu on v2. VM_* variables tune it (tests/vm/run.sh).
+VMDIR ?= $(BUILD)/vm
+
+vm-fetch:
+	./tests/vm/fetch.sh $(VMDIR)
+
+check-vm: deps
+	@$(MAKE) --no-print-directory all test-bins
+	@$(MAKE) --no-print-directory vm-fetch
+	./tests/vm/run.sh $(BUILD) $(VMDIR)
 
 test-bins: $(TEST_BINS)
 

@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -118,6 +119,88 @@ void th_tree_finish(struct th_tree *t)
         ck_assert_msg(!leaked, "leak: %s still held processes at the end of the test", t->name);
 }
 
+void th_enable_v2(enum cg_ctrl c)
+{
+        struct cerr err = {0};
+        struct cg_node n;
+        char path[PATH_MAX], ebuf[600];
+
+        ck_assert_msg(th_host.ctrl[c].src == CG_SRC_V2, "%s is not on v2 here", cg_ctrl_name(c));
+        snprintf(path, sizeof path, "%s/corral", th_deleg.own_dir);
+        for (int i = 0; i < 2; i++) {
+                if (cg_node_open(&n, i == 0 ? path : th_base_v2, &err) < 0 ||
+                    cg_node_enable(&n, 1u << c, &err) < 0)
+                        ck_abort_msg("enabling %s: %s", cg_ctrl_name(c),
+                                     cerr_str(&err, ebuf, sizeof ebuf));
+                cg_node_close(&n);
+        }
+}
+
+/* Returns the number of offending cgroups below dir (each named on stderr when say). */
+static int layout_walk(const char *dir, int depth, bool say)
+{
+        char path[PATH_MAX + 16], procs[256];
+        struct dirent *de;
+        bool children = false;
+        int bad = 0, fd;
+        ssize_t n;
+        DIR *d;
+
+        if (depth > 64 || !(d = opendir(dir)))
+                return 0; /* removed while we looked: a finished tree */
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                children = true;
+                snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+                bad += layout_walk(path, depth + 1, say);
+        }
+        closedir(d);
+        if (!children)
+                return bad;
+        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return bad;
+        n = read(fd, procs, sizeof procs - 1);
+        close(fd);
+        if (n > 0) {
+                procs[n] = '\0';
+                procs[strcspn(procs, "\n")] = '\0';
+                if (say)
+                        fprintf(stderr,
+                                "layout: %s has child cgroups and holds processes (%s...)\n", dir,
+                                procs);
+                bad++;
+        }
+        return bad;
+}
+
+static const char *layout_top(char *path, size_t len)
+{
+        if (th_host.v2_own_is_root) /* the root holds the rest of the host, and is exempt */
+                snprintf(path, len, "%s/corral", th_deleg.own_dir);
+        else
+                snprintf(path, len, "%s", th_deleg.own_dir);
+        return path;
+}
+
+int th_layout_violations(void)
+{
+        char path[PATH_MAX];
+
+        return layout_walk(layout_top(path, sizeof path), 0, false);
+}
+
+void th_assert_layout(void)
+{
+        char path[PATH_MAX];
+        int bad = layout_walk(layout_top(path, sizeof path), 0, true);
+
+        ck_assert_msg(bad == 0, "%d cgroup(s) below %s hold processes beside child cgroups", bad,
+                      path);
+}
+
 void th_assert_dead(int pidfd, int ms, const char *what)
 {
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
@@ -153,7 +236,8 @@ static int probe_privileged(char *why, size_t len)
                 return -1;
         }
         if (!th_deleg.ok) {
-                snprintf(why, len, "cgroup v2 not writable here: %s", th_deleg.problem);
+                snprintf(why, len, "cgroup v2 is not delegated to us: %s; %s", th_deleg.problem,
+                         th_deleg.fix);
                 return -1;
         }
         if (cg_deleg_enter_leaf(&th_deleg, &err) < 0) {

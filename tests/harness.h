@@ -44,6 +44,18 @@ void th_tree_v1(struct th_tree *t, enum cg_ctrl c, struct cg_node *out);
 /* Leak check, then cleanup: fails the test if the tree still held processes. */
 void th_tree_finish(struct th_tree *t);
 
+/* Enables controller c (a v2 one) for the nodes below the run's base: in <own>/corral and
+ * the base itself, which hold no processes. */
+void th_enable_v2(enum cg_ctrl c);
+
+/* The cgroups below our own (below <own>/corral when our own is the root) that hold
+ * processes and have child cgroups. corral's layout keeps processes in
+ * leaves only; on pure v2 with controllers enabled that is also the kernel's
+ * no-internal-processes rule. th_assert_layout() names each on stderr and fails the test unless
+ * there are none. */
+int th_layout_violations(void);
+void th_assert_layout(void);
+
 /* Fails the test when a process is still alive (pidfd not readable within ms). */
 void th_assert_dead(int pidfd, int ms, const char *what);
 

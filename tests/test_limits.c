@@ -77,6 +77,18 @@ START_TEST(memory_max_oom_kills_and_bigger_profile_finishes)
                   th_host.ctrl[CG_MEMORY].src == CG_SRC_V1 ? "memory.limit_in_bytes" : "memory.max",
                   v, sizeof v);
         ck_assert_str_eq(v, "33554432");
+        if (th_host.ctrl[CG_MEMORY].src == CG_SRC_V2) {
+                char self[PATH_MAX + 8];
+
+                /* memory on v2 never takes the v1 path (the event log says when it does) */
+                ck_assert_msg(!strstr(p.errbuf, "through cgroup v1"), "%s", p.errbuf);
+
+                /* v2: an OOM kill takes the actor's whole leaf (shim included), never half */
+                snprintf(self, sizeof self, "%s/self", dir);
+                read_file(self, "memory.oom.group", v, sizeof v);
+                ck_assert_str_eq(v, "1");
+        }
+        th_assert_layout();
         kill(p.pid, SIGTERM);
         th_corral_wait(&p, 10000);
         th_assert_tree_gone(name);
@@ -118,6 +130,7 @@ START_TEST(tasks_max_forks_fail_inside_only)
         limit_dir("pids", dir, sizeof dir);
         read_file(dir, "pids.max", v, sizeof v);
         ck_assert_str_eq(v, "8");
+        th_assert_layout();
         kill(p.pid, SIGTERM);
         th_corral_wait(&p, 10000);
         /* the host is unaffected: we can still fork */
@@ -153,6 +166,7 @@ START_TEST(cpu_quota_holds_near_20_percent)
                 read_file(dir, "cpu.max", v, sizeof v);
                 ck_assert_str_eq(v, "20000 100000");
         }
+        th_assert_layout();
         kill(p.pid, SIGTERM);
         th_corral_wait(&p, 10000);
         th_assert_tree_gone(name);

@@ -220,6 +220,40 @@ START_TEST(daemonized_grandchild_killed_by_cgroup_kill)
 }
 END_TEST
 
+/* Positive control for th_assert_layout(), which the corral run suites call on live trees: a
+ * process in a node that also has a child node is found (no controllers are enabled in the
+ * node, so the kernel allows it; corral's layout never does it). */
+START_TEST(layout_check_finds_internal_process)
+{
+        struct th_tree t;
+        struct cg_node sub;
+        struct ns_clone_req req = {.flags = CLONE_CLEAR_SIGHAND, .cgroup_fd = -1};
+        struct ns_clone_res res;
+        struct cerr err = {0};
+        pid_t pid;
+
+        th_tree_create(&t, "layout");
+        ck_assert_int_eq(cg_node_create(&sub, t.v2.path, "child", "ctest", &err), 0);
+        ck_assert_int_eq(th_layout_violations(), 0);
+        req.cgroup_fd = t.v2.fd;
+        pid = ns_clone(&req, &res, &err);
+        if (pid == 0) {
+                for (int i = 0; i < 600; i++)
+                        usleep(100000);
+                _exit(0);
+        }
+        ck_assert_int_gt(pid, 0);
+        ck_assert_int_eq(th_layout_violations(), 1);
+        ck_assert_int_eq(pidfd_signal(res.pidfd, SIGKILL, &err), 0);
+        ck_assert_int_eq(pidfd_wait(res.pidfd, th_ms(5000), NULL, &err), 1);
+        close(res.pidfd);
+        ck_assert_int_eq(cg_node_wait_empty(&t.v2, th_ms(5000), &err), 0);
+        ck_assert_int_eq(th_layout_violations(), 0);
+        cg_node_close(&sub);
+        th_tree_finish(&t);
+}
+END_TEST
+
 START_TEST(wait_empty_times_out_while_populated)
 {
         struct th_tree t;
@@ -276,9 +310,8 @@ START_TEST(untagged_nodes_are_never_touched)
 }
 END_TEST
 
-/* On a hybrid host pids is a v1 controller: a group mirrored at the node's relative path, the
- * child placed into it by pid, and pids.max bites there. Positive control: the same fork loop
- * without the limit reaches its own cap. */
+/* Positive control for the pids tests: the same fork loop without the limit reaches its own
+ * cap. */
 static int fork_until_fail(int cap, int *err_out)
 {
         int hold[2];
@@ -349,17 +382,22 @@ static void run_fork_loop(struct th_tree *t, const struct cg_node *v1, int cap, 
         ck_assert_int_eq(cg_node_wait_empty(&t->v2, th_ms(5000), &err), 0);
 }
 
-START_TEST(v1_pids_limit_bites)
+/* pids.max bites where this host keeps the pids controller: on a pure v2 host on the node
+ * itself (enabled from its parents), on a hybrid one in a v1 group mirrored at the node's path
+ * into which the child is placed by pid. */
+START_TEST(pids_limit_bites)
 {
         struct th_tree t;
         struct cg_node grp;
+        const struct cg_node *lim;
+        bool v1 = th_host.ctrl[CG_PIDS].src == CG_SRC_V1;
         struct cerr err = {0};
         char buf[64];
         int forks, errnum;
 
-        if (th_host.ctrl[CG_PIDS].src != CG_SRC_V1) {
-                fprintf(stderr, "v1_pids_limit_bites: pids is not a v1 controller on this host "
-                                "(pure v2): the v1 path does not exist here\n");
+        if (th_host.ctrl[CG_PIDS].src == CG_SRC_NONE) {
+                fprintf(stderr, "pids_limit_bites: no pids controller on this host (%s)\n",
+                        th_host.ctrl[CG_PIDS].note);
                 return;
         }
         th_tree_create(&t, "pids");
@@ -368,15 +406,28 @@ START_TEST(v1_pids_limit_bites)
         ck_assert_int_eq(forks, 12);
         ck_assert_int_eq(errnum, 0);
 
-        th_tree_v1(&t, CG_PIDS, &grp);
-        ck_assert_int_eq(cg_node_write(&grp, "pids.max", "5", &err), 0);
-        run_fork_loop(&t, &grp, 12, &forks, &errnum);
+        if (v1) {
+                th_tree_v1(&t, CG_PIDS, &grp);
+                lim = &grp;
+        } else {
+                th_enable_v2(CG_PIDS);
+                lim = &t.v2;
+        }
+        ck_assert_int_eq(cg_node_write(lim, "pids.max", "5", &err), 0);
+        run_fork_loop(&t, v1 ? &grp : NULL, 12, &forks, &errnum);
         /* pids.max counts the forking process itself: 4 children, then EAGAIN */
         ck_assert_int_eq(forks, 4);
         ck_assert_int_eq(errnum, EAGAIN);
-        ck_assert_int_gt(cg_node_read(&grp, "pids.current", buf, sizeof buf, &err), 0);
+        ck_assert_int_gt(cg_node_read(lim, "pids.current", buf, sizeof buf, &err), 0);
         ck_assert_int_eq(atoi(buf), 0);
-        cg_node_close(&grp);
+        if (!v1) {
+                /* v2 counts the refusals where the limit is set */
+                ck_assert_int_gt(cg_node_read(lim, "pids.events", buf, sizeof buf, &err), 0);
+                ck_assert_msg(strstr(buf, "max ") && atoi(strstr(buf, "max ") + 4) > 0,
+                              "pids.events: %s", buf);
+        }
+        if (v1)
+                cg_node_close(&grp);
         th_tree_finish(&t); /* removes the v1 group too, and asserts it is gone */
 }
 END_TEST
@@ -537,8 +588,9 @@ static Suite *cgroup_suite(void)
         tcase_add_test(tc, pidfd_signal_and_status);
         tcase_add_test(tc, daemonized_grandchild_killed_by_cgroup_kill);
         tcase_add_test(tc, wait_empty_times_out_while_populated);
+        tcase_add_test(tc, layout_check_finds_internal_process);
         tcase_add_test(tc, untagged_nodes_are_never_touched);
-        tcase_add_test(tc, v1_pids_limit_bites);
+        tcase_add_test(tc, pids_limit_bites);
         suite_add_tcase(s, tc);
         return s;
 }

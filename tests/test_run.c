@@ -33,6 +33,7 @@ static pid_t started(struct th_proc *p, char *node, size_t len)
         ck_assert_msg(th_wait_for(p, false, "\"event\":\"started\"", 5000),
                       "no started event; events:\n%s", p->errbuf);
         th_event(p, "started", "node", node, len);
+        th_assert_layout();
         return (pid_t)atoi(th_event(p, "started", "pid", buf, sizeof buf));
 }
 
@@ -79,11 +80,15 @@ START_TEST(program_is_pid2_under_shim_in_its_leaf)
 {
         const char *prog[] = {"info", "30", NULL};
         struct th_proc p;
-        char node[PATH_MAX], nspid[64], host[128];
+        char node[PATH_MAX], nspid[64], host[128], spawn[32];
         pid_t shim, prog_pid;
 
         start(&p, "ident", prog, NULL, NULL, NULL);
         shim = started(&p, node, sizeof node);
+        /* the hot path, not a silent fallback: this and every kernel since 5.7 place the
+         * shim with clone3(CLONE_INTO_CGROUP) */
+        th_event(&p, "started", "spawn", spawn, sizeof spawn);
+        ck_assert_str_eq(spawn, "clone3");
         ck_assert(th_wait_for(&p, true, "SigCgt", 5000));
         /* inside: pid 2 below a pid-1 shim, its own hostname, a /proc of its namespace only */
         ck_assert_ptr_nonnull(strstr(p.outbuf, "] pid 2\n"));
