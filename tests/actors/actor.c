@@ -441,6 +441,16 @@ static int mode_try(int argc, char **argv)
                 fflush(stdout);
                 return 0;
         }
+        if (strcmp(op, "netns") == 0) {
+                char l[64] = "";
+                ssize_t n = readlink("/proc/self/ns/net", l, sizeof l - 1);
+
+                if (n > 0)
+                        l[n] = '\0';
+                printf("netns %s\n", l);
+                fflush(stdout);
+                return 0;
+        }
         if (strcmp(op, "id") == 0) {
                 printf("uid %d gid %d\n", (int)getuid(), (int)getgid());
                 fflush(stdout);
