@@ -190,7 +190,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
         a->o.out_fd = 1;
         a->o.err_fd = 2;
         cerr_clear(err);
-        optind = 1;
+        optind = 0; /* 0, not 1: glibc then also resets its state from a previous parse */
         /* '+': stop at the program's name, its options are its own */
         while ((c = getopt_long(argc, argv, "+hp:", opts, NULL)) != -1) {
                 switch (c) {
