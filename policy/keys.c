@@ -229,6 +229,13 @@ static int append_words(struct strlist *l, struct strlist *words, struct cerr *e
         return rc;
 }
 
+/* A \xHH escape may have made a byte that is not UTF-8; a policy file is UTF-8 text, so such
+ * a byte is written back as its escape. The length of the valid sequence at c, or 0. */
+static size_t utf8_seq(const unsigned char *c)
+{
+        return policy_utf8_len(c, strnlen((const char *)c, 4));
+}
+
 static bool word_needs_quotes(const char *w)
 {
         if (!*w)
@@ -237,6 +244,13 @@ static bool word_needs_quotes(const char *w)
                 /* ';' after whitespace starts an inline comment for libinih */
                 if (*c <= ' ' || *c == 0x7f || *c == '"' || *c == '\'' || *c == '\\' || *c == ';')
                         return true;
+                if (*c >= 0x80) {
+                        size_t l = utf8_seq(c);
+
+                        if (l == 0)
+                                return true;
+                        c += l - 1;
+                }
         }
         return false;
 }
@@ -261,8 +275,13 @@ static char *word_quote(const char *w)
                         o += sprintf(o, "\\n");
                 } else if (*c == '\t') {
                         o += sprintf(o, "\\t");
-                } else if (*c < ' ' || *c == 0x7f || *c == ';') {
+                } else if (*c < ' ' || *c == 0x7f || *c == ';' ||
+                           (*c >= 0x80 && utf8_seq(c) == 0)) {
                         o += sprintf(o, "\\x%02x", *c);
+                } else if (*c >= 0x80) {
+                        for (size_t l = utf8_seq(c); l > 1; l--)
+                                *o++ = (char)*c++;
+                        *o++ = (char)*c;
                 } else {
                         *o++ = (char)*c;
                 }
