@@ -35,7 +35,8 @@ ACTOR      := $(BUILD)/corral-test-actor
 
 .SECONDARY:
 
-.PHONY: all deps demo check test-bins _check format format-check install clean
+.PHONY: all deps demo check test-bins _check format format-check install clean \
+	fuzz fuzz-bins deps-clang
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(CORRAL) $(ACTOR)
 
@@ -91,7 +92,55 @@ $(BUILD)/tests/%.o: tests/%.c
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(STATIC_LIB) $(LIB_LIBS) $(TEST_LIBS)
 
-FORMAT_SRCS = $(wildcard ns/*.[ch] policy/*.[ch] spawner/*.[ch] tools/*.[ch] tests/*.[ch] tests/actors/*.[ch])
+# ---- hardening (README "Hardening"): fuzzing, sanitizers, valgrind, static analysis ----
+
+# libFuzzer targets, tests/fuzz/fuzz_<target>.c. `make check` replays their seeds and kept
+# crashers (tests/fuzz/regressions/<target>/) with the normal compiler: each entry point is
+# renamed and linked into tests/test_fuzz_replay.
+FUZZ_TARGETS := policy units seccomp signals run_args
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_REPLAY_OBJS := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.replay.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# gcc-only warning options in WARN are unknown to clang
+CLANG_NOWARN := -Wno-unknown-warning-option
+
+$(BUILD)/tests/fuzz/fuzz_%.replay.o: tests/fuzz/fuzz_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
+
+$(BUILD)/tests/test_fuzz_replay: $(BUILD)/tests/test_fuzz_replay.o $(FUZZ_REPLAY_OBJS) \
+				 $(BUILD)/tools/cmd_run.o $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
+	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(TEST_LIBS)
+
+# clang with the sanitizer and libFuzzer runtimes (Debian: clang, libclang-rt-14-dev), installed
+# when missing.
+deps-clang:
+	@if ! printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined -o /dev/null - >/dev/null 2>&1; then \
+		echo "make deps-clang: installing clang libclang-rt-14-dev"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y --no-install-recommends clang libclang-rt-14-dev || \
+		{ apt-get update && apt-get install -y --no-install-recommends clang libclang-rt-14-dev; }; \
+	fi
+
+# Each target runs FUZZ_SECONDS; a crash, leak, timeout or broken invariant fails the run and
+# leaves its input in tests/fuzz/regressions/<target>/ (commit it with the fix).
+fuzz: deps deps-clang
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+		EXTRA_CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link $(CLANG_NOWARN)" EXTRA_LDFLAGS="$(SAN_FLAGS)" fuzz-bins
+	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(EXTRA_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
+
+FORMAT_SRCS = $(wildcard ns/*.[ch] policy/*.[ch] spawner/*.[ch] tools/*.[ch] tests/*.[ch] tests/actors/*.[ch] \
+		tests/fuzz/*.[ch])
 
 format:
 	clang-format -i $(FORMAT_SRCS)
@@ -112,4 +161,5 @@ install: all
 clean:
 	rm -rf $(BUILD) build-*
 
--include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) $(TEST_BINS:=.d) \
+	 $(FUZZ_REPLAY_OBJS:.o=.d)
