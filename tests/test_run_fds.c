@@ -193,9 +193,12 @@ static void audit(const struct case_ *c)
                 if (de->d_name[0] == '.')
                         continue;
                 snprintf(path, sizeof path, "/proc/%d/fd/%s", (int)prog, de->d_name);
-                link[0] = '\0';
-                if (readlink(path, link, sizeof link - 1) < 0)
-                        snprintf(link, sizeof link, "?");
+                {
+                        ssize_t l = readlink(path, link, sizeof link - 1);
+
+                        snprintf(link + (l > 0 ? l : 0), sizeof link - (size_t)(l > 0 ? l : 0),
+                                 "%s", l > 0 ? "" : "?");
+                }
                 ck_assert_msg(atoi(de->d_name) < want, "%s: fd %s (%s) leaked into the program",
                               desc, de->d_name, link);
                 count++;
