@@ -304,8 +304,10 @@ static int format_words(const char *const *w, size_t n, const char *prefix, stru
                 char *q = word_quote(w[i]), *nl;
                 size_t ql;
 
-                if (!q)
+                if (!q) {
+                        free(line);
                         return cerr_set(err, ENOMEM, "alloc", "formatting a list");
+                }
                 ql = strlen(q);
                 if (line && len + 1 + ql > LIST_LINE_MAX) {
                         rc = out_add(out, line, err);
