@@ -37,7 +37,7 @@ ACTOR      := $(BUILD)/corral-test-actor
 .SECONDARY:
 
 .PHONY: all deps demo check test-bins _check format format-check install clean \
-	fuzz fuzz-bins deps-clang check-sanitize check-valgrind deps-valgrind
+	fuzz fuzz-bins deps-clang check-sanitize check-valgrind deps-valgrind lint deps-lint
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(CORRAL) $(ACTOR)
 
@@ -162,6 +162,22 @@ deps-valgrind:
 check-valgrind: deps deps-valgrind
 	@$(MAKE) --no-print-directory all test-bins
 	./tests/valgrind.sh $(BUILD)
+
+# Static analysis: clang-tidy (.clang-tidy says which checks and why) and cppcheck, no finding
+# allowed. Both come with Debian's clang-tidy and cppcheck packages.
+LINT_SRCS = $(wildcard ns/*.c policy/*.c spawner/*.c tools/*.c tests/*.c tests/actors/*.c \
+		tests/fuzz/*.c)
+deps-lint:
+	@if ! command -v clang-tidy >/dev/null 2>&1 || ! command -v cppcheck >/dev/null 2>&1; then \
+		echo "make deps-lint: installing clang-tidy cppcheck"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y --no-install-recommends clang-tidy cppcheck || \
+		{ apt-get update && apt-get install -y --no-install-recommends clang-tidy cppcheck; }; \
+	fi
+
+lint: deps deps-lint
+	./tests/lint.sh "-std=gnu11 -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PC_LIB) $(PC_TEST))" \
+		$(LINT_SRCS)
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o $(STATIC_LIB)
 	@mkdir -p $(dir $@)

@@ -188,7 +188,7 @@ static int word_next(const char **sp, char *buf, struct cerr *err)
 static int split_words(const char *value, int (*check)(const char *w, struct cerr *err),
                        struct strlist *words, struct cerr *err)
 {
-        char *buf = malloc(strlen(value) + 1);
+        char *buf = calloc(1, strlen(value) + 1); /* zeroed: see .clang-tidy */
         const char *s = value;
         int rc;
 
@@ -1094,7 +1094,7 @@ static int set_rlimit(struct profile *p, const struct key *k, const char *v, str
         struct rlimit_setting *r = &p->rlimits[rlimit_keys[k->arg].resource];
         int kind = rlimit_keys[k->arg].kind;
         const char *colon = strchr(v, ':');
-        uint64_t soft, hard;
+        uint64_t soft = 0, hard = 0; /* set on every success path: see .clang-tidy */
 
         if (!*v) {
                 memset(r, 0, sizeof *r);

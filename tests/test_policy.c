@@ -606,7 +606,7 @@ END_TEST
 START_TEST(format_round_trip)
 {
         struct profile p;
-        struct policy pol;
+        struct policy pol = {0};
         struct cerr err = {0};
         char *text = NULL, *text2 = NULL;
         size_t len = 0, len2 = 0;
@@ -781,8 +781,11 @@ static char *read_all(const char *path, size_t *len)
         *len = 0;
         for (;;) {
                 if (*len + 4096 > cap) {
+                        char *nb = realloc(buf, *len + 4096 + 1);
+
+                        ck_assert_ptr_nonnull(nb);
+                        buf = nb;
                         cap = *len + 4096;
-                        buf = realloc(buf, cap + 1);
                 }
                 size_t n = fread(buf + *len, 1, 4096, f);
 
