@@ -186,7 +186,7 @@ static int word_next(const char **sp, char *buf, struct cerr *err)
 static int split_words(const char *value, int (*check)(const char *w, struct cerr *err),
                        struct strlist *words, struct cerr *err)
 {
-        char *buf = malloc(strlen(value) + 1);
+        char *buf = calloc(1, strlen(value) + 1); /* zeroed: see .clang-tidy */
         const char *s = value;
         int rc;
 
@@ -227,6 +227,13 @@ static int append_words(struct strlist *l, struct strlist *words, struct cerr *e
         return rc;
 }
 
+/* A \xHH escape may have made a byte that is not UTF-8; a policy file is UTF-8 text, so such
+ * a byte is written back as its escape. The length of the valid sequence at c, or 0. */
+static size_t utf8_seq(const unsigned char *c)
+{
+        return policy_utf8_len(c, strnlen((const char *)c, 4));
+}
+
 static bool word_needs_quotes(const char *w)
 {
         if (!*w)
@@ -235,6 +242,13 @@ static bool word_needs_quotes(const char *w)
                 /* ';' after whitespace starts an inline comment for libinih */
                 if (*c <= ' ' || *c == 0x7f || *c == '"' || *c == '\'' || *c == '\\' || *c == ';')
                         return true;
+                if (*c >= 0x80) {
+                        size_t l = utf8_seq(c);
+
+                        if (l == 0)
+                                return true;
+                        c += l - 1;
+                }
         }
         return false;
 }
@@ -259,8 +273,13 @@ static char *word_quote(const char *w)
                         o += sprintf(o, "\\n");
                 } else if (*c == '\t') {
                         o += sprintf(o, "\\t");
-                } else if (*c < ' ' || *c == 0x7f || *c == ';') {
+                } else if (*c < ' ' || *c == 0x7f || *c == ';' ||
+                           (*c >= 0x80 && utf8_seq(c) == 0)) {
                         o += sprintf(o, "\\x%02x", *c);
+                } else if (*c >= 0x80) {
+                        for (size_t l = utf8_seq(c); l > 1; l--)
+                                *o++ = (char)*c++;
+                        *o++ = (char)*c;
                 } else {
                         *o++ = (char)*c;
                 }
@@ -283,8 +302,10 @@ static int format_words(const char *const *w, size_t n, const char *prefix, stru
                 char *q = word_quote(w[i]), *nl;
                 size_t ql;
 
-                if (!q)
+                if (!q) {
+                        free(line);
                         return cerr_set(err, ENOMEM, "alloc", "formatting a list");
+                }
                 ql = strlen(q);
                 if (line && len + 1 + ql > LIST_LINE_MAX) {
                         rc = out_add(out, line, err);
@@ -1071,7 +1092,7 @@ static int set_rlimit(struct profile *p, const struct key *k, const char *v, str
         struct rlimit_setting *r = &p->rlimits[rlimit_keys[k->arg].resource];
         int kind = rlimit_keys[k->arg].kind;
         const char *colon = strchr(v, ':');
-        uint64_t soft, hard;
+        uint64_t soft = 0, hard = 0; /* set on every success path: see .clang-tidy */
 
         if (!*v) {
                 memset(r, 0, sizeof *r);

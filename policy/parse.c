@@ -60,8 +60,7 @@ static int fail(struct parse_state *st, const char *fmt, ...)
         return cerr_set(st->err, 0, "parse", "%s:%u: %s", st->name, st->line, msg);
 }
 
-/* Length of the UTF-8 sequence at s (at most n bytes), or 0 when it is not valid UTF-8. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t policy_utf8_len(const unsigned char *s, size_t n)
 {
         size_t len;
         unsigned cp;
@@ -107,7 +106,7 @@ static int check_text(struct parse_state *st, const char *line, size_t n)
                         return fail(st,
                                     "control character 0x%02x at column %zu; a policy file is text",
                                     s[i], i + 1);
-                l = utf8_len(s + i, n - i);
+                l = policy_utf8_len(s + i, n - i);
                 if (l == 0)
                         return fail(st, "invalid UTF-8 at column %zu; a policy file is UTF-8 text",
                                     i + 1);

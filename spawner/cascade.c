@@ -9,10 +9,12 @@
  * ask politely, and whatever still populates the tree (a process moved into it from outside)
  * goes straight to the kill stage. */
 #include <errno.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -172,45 +174,60 @@ void cascade_on_signal(struct supervisor *s, int sig)
         cascade_progress(s);
 }
 
+/* The pids left in the tree and what each is blocked in, "pid:wchan,...": every cgroup.procs
+ * below the tree's node, walked without a shell (a node path in a command line would be one
+ * quote away from running something as root). nftw() takes no context: one walk at a time. */
+static struct {
+        char *buf;
+        size_t off, cap;
+} stuck_pids;
+
+static int stuck_visit(const char *dir, const struct stat *st, int type, struct FTW *ftw)
+{
+        char procs[PATH_MAX + 16], line[512];
+        FILE *f;
+
+        (void)st;
+        (void)ftw;
+        if (type != FTW_D)
+                return 0;
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+        f = fopen(procs, "re");
+        while (f && fgets(line, sizeof line, f) && stuck_pids.off < stuck_pids.cap - 64) {
+                char wchan[64] = "?", wpath[64];
+                int pid = atoi(line);
+                FILE *w;
+
+                snprintf(wpath, sizeof wpath, "/proc/%d/wchan", pid);
+                w = fopen(wpath, "re");
+                if (w) {
+                        if (!fgets(wchan, sizeof wchan, w))
+                                snprintf(wchan, sizeof wchan, "?");
+                        fclose(w);
+                }
+                stuck_pids.off += (size_t)snprintf(stuck_pids.buf + stuck_pids.off,
+                                                   stuck_pids.cap - stuck_pids.off, "%s%d:%s",
+                                                   stuck_pids.off ? "," : "", pid, wchan);
+        }
+        if (f)
+                fclose(f);
+        return 0;
+}
+
 static void report_stuck(struct supervisor *s)
 {
-        char cmd[PATH_MAX + 64], line[512];
-        FILE *f;
+        char pids[1024] = "";
         struct ev e;
 
         s->stuck = true;
         s->stage = CS_STUCK;
-        /* pids still in the tree, and what each is blocked in */
-        snprintf(cmd, sizeof cmd, "%s", s->tree_node.path);
         ev_begin(&e, s, "stuck", NULL);
         ev_str(&e, "node", s->tree_node.path);
-        {
-                char pids[1024] = "";
-                size_t off = 0;
-                char path[PATH_MAX + 32];
-
-                snprintf(path, sizeof path, "find '%s' -name cgroup.procs -exec cat {} +",
-                         s->tree_node.path);
-                f = popen(path, "r");
-                while (f && fgets(line, sizeof line, f) && off < sizeof pids - 64) {
-                        char wchan[64] = "?", wpath[64];
-                        int pid = atoi(line);
-                        FILE *w;
-
-                        snprintf(wpath, sizeof wpath, "/proc/%d/wchan", pid);
-                        w = fopen(wpath, "re");
-                        if (w) {
-                                if (!fgets(wchan, sizeof wchan, w))
-                                        snprintf(wchan, sizeof wchan, "?");
-                                fclose(w);
-                        }
-                        off += (size_t)snprintf(pids + off, sizeof pids - off, "%s%d:%s",
-                                                off ? "," : "", pid, wchan);
-                }
-                if (f)
-                        pclose(f);
-                ev_str(&e, "pids", pids);
-        }
+        stuck_pids.buf = pids;
+        stuck_pids.off = 0;
+        stuck_pids.cap = sizeof pids;
+        nftw(s->tree_node.path, stuck_visit, 8, FTW_PHYS);
+        ev_str(&e, "pids", pids);
         ev_end(&e);
         s->done = true;
 }

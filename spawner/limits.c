@@ -28,6 +28,8 @@ static void put(struct limit_write *out, int *n, int max, const char *file, cons
         if (*n >= max)
                 return;
         out[*n].file = file;
+        /* fmt is "%llu" or a fixed word ("max", "-1") that ignores v */
+        /* cppcheck-suppress wrongPrintfScanfArgNum */
         snprintf(out[*n].value, sizeof out[*n].value, fmt, v);
         (*n)++;
 }

@@ -96,7 +96,7 @@ static void default_tree_name(char *out, size_t len, const char *prog)
 {
         char tmp[PATH_MAX];
         const char *base;
-        char clean[48];
+        char clean[48] = "";
         size_t n = 0;
         uint32_t rnd = 0;
 

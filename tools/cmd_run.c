@@ -11,6 +11,7 @@
 #include "../policy/profile.h"
 #include "../spawner/supervisor.h"
 #include "cli.h"
+#include "cmd_run.h"
 
 #define EXIT_CANNOT_RUN 125
 
@@ -48,7 +49,7 @@ static bool env_flag(const char *name)
         return v && strcmp(v, "1") == 0;
 }
 
-static int parse_fd_option(struct sup_options *o, const char *arg)
+static int parse_fd_option(struct sup_options *o, const char *arg, struct cerr *err)
 {
         char *end;
         long fd;
@@ -58,16 +59,13 @@ static int parse_fd_option(struct sup_options *o, const char *arg)
         errno = 0;
         fd = strtol(arg, &end, 10);
         if (errno || end == arg || (*end && *end != ':') || fd < 0 || fd > INT_MAX) {
-                fprintf(stderr, "corral run: --fd '%s': expected N or N:NAME\n", arg);
-                return -1;
+                return cerr_set(err, EINVAL, "usage", "--fd '%s': expected N or N:NAME", arg);
         }
         if (fcntl((int)fd, F_GETFD) < 0) {
-                fprintf(stderr, "corral run: --fd %ld: not an open file descriptor\n", fd);
-                return -1;
+                return cerr_set(err, EBADF, "usage", "--fd %ld: not an open file descriptor", fd);
         }
         if (o->npass == SPEC_MAX_PASS) {
-                fprintf(stderr, "corral run: at most %d --fd options\n", SPEC_MAX_PASS);
-                return -1;
+                return cerr_set(err, E2BIG, "usage", "at most %d --fd options", SPEC_MAX_PASS);
         }
         p = &o->pass[o->npass];
         p->fd = (int)fd;
@@ -78,18 +76,16 @@ static int parse_fd_option(struct sup_options *o, const char *arg)
 
                 /* sd_listen_fds_with_names(3): names are ASCII, no ':' or control characters */
                 if (n == 0 || n >= sizeof p->name) {
-                        fprintf(stderr, "corral run: --fd '%s': NAME must be 1-%zu characters\n",
-                                arg, sizeof p->name - 1);
-                        return -1;
+                        return cerr_set(err, EINVAL, "usage",
+                                        "--fd '%s': NAME must be 1-%zu characters", arg,
+                                        sizeof p->name - 1);
                 }
                 for (const char *c = name; *c; c++) {
                         if (*c <= ' ' || *c > '~' || *c == ':') {
-                                fprintf(
-                                    stderr,
-                                    "corral run: --fd '%s': NAME may hold printable ASCII without "
-                                    "spaces or ':'\n",
-                                    arg);
-                                return -1;
+                                return cerr_set(err, EINVAL, "usage",
+                                                "--fd '%s': NAME may hold printable ASCII "
+                                                "without spaces or ':'",
+                                                arg);
                         }
                 }
                 snprintf(p->name, sizeof p->name, "%s", name);
@@ -100,8 +96,8 @@ static int parse_fd_option(struct sup_options *o, const char *arg)
 
 /* The profile the program runs with: from the file (or the built-in default), then every
  * --set applied in order. Every error names the file, line and key; nothing is spawned. */
-static int resolve_profile(struct profile *out, const char *file, const char *name,
-                           const char *const *sets, int nsets)
+int run_resolve_profile(struct profile *out, const char *file, const char *name,
+                        const char *const *sets, int nsets)
 {
         struct policy pol = {0};
         struct cerr err = {0};
@@ -180,7 +176,7 @@ static int resolve_profile(struct profile *out, const char *file, const char *na
         return 0;
 }
 
-int cmd_run(int argc, char **argv)
+int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
 {
         static const struct option opts[] = {
             {"policy", required_argument, NULL, 'p'}, {"profile", required_argument, NULL, 'P'},
@@ -188,72 +184,87 @@ int cmd_run(int argc, char **argv)
             {"fd", required_argument, NULL, 'f'},     {"events", required_argument, NULL, 'e'},
             {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
         };
-        struct sup_options o = {.out_fd = 1, .err_fd = 2};
-        struct sup_result res;
-        struct profile prof;
-        struct cerr err = {0};
-        char buf[CERR_MSG_MAX + 64];
-        const char *policy_file = NULL, *profile_name = NULL;
-        const char *sets[64];
-        int nsets = 0;
-        int c, rc;
+        int c;
 
-        optind = 1;
+        memset(a, 0, sizeof *a);
+        a->o.out_fd = 1;
+        a->o.err_fd = 2;
+        cerr_clear(err);
+        optind = 0; /* 0, not 1: glibc then also resets its state from a previous parse */
         /* '+': stop at the program's name, its options are its own */
         while ((c = getopt_long(argc, argv, "+hp:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'p':
-                        policy_file = optarg;
+                        a->policy_file = optarg;
                         break;
                 case 'P':
-                        profile_name = optarg;
+                        a->profile_name = optarg;
                         break;
                 case 's':
-                        if (nsets == (int)(sizeof sets / sizeof sets[0])) {
-                                fprintf(stderr, "corral run: too many --set options\n");
-                                return EXIT_CANNOT_RUN;
-                        }
-                        sets[nsets++] = optarg;
+                        if (a->nsets == (int)(sizeof a->sets / sizeof a->sets[0]))
+                                return cerr_set(err, E2BIG, "usage", "too many --set options");
+                        a->sets[a->nsets++] = optarg;
                         break;
                 case 'n':
-                        o.tree_name = optarg;
+                        a->o.tree_name = optarg;
                         break;
                 case 'f':
-                        if (parse_fd_option(&o, optarg) < 0)
-                                return EXIT_CANNOT_RUN;
+                        if (parse_fd_option(&a->o, optarg, err) < 0)
+                                return -1;
                         break;
                 case 'e':
                         if (strcmp(optarg, "json") == 0) {
-                                o.events_json = true;
+                                a->o.events_json = true;
                         } else if (strcmp(optarg, "text") != 0) {
-                                fprintf(stderr,
-                                        "corral run: --events '%s': expected text or json\n",
-                                        optarg);
-                                return EXIT_CANNOT_RUN;
+                                return cerr_set(err, EINVAL, "usage",
+                                                "--events '%s': expected text or json", optarg);
                         }
                         break;
                 case 'h':
-                        run_usage(stdout);
-                        return EXIT_OK;
+                        return RUN_ARGS_HELP;
                 default:
-                        run_usage(stderr);
-                        return EXIT_CANNOT_RUN;
+                        /* getopt has said what was wrong */
+                        a->show_usage = true;
+                        return cerr_set(err, EINVAL, "usage", "%s", "");
                 }
         }
         if (optind >= argc) {
-                fprintf(stderr, "corral run: no program given\n\n");
-                run_usage(stderr);
+                a->show_usage = true;
+                return cerr_set(err, EINVAL, "usage", "no program given");
+        }
+        a->o.argv = argv + optind;
+        return RUN_ARGS_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+        struct run_args a;
+        struct sup_result res;
+        struct profile prof;
+        struct cerr err = {0};
+        char buf[CERR_MSG_MAX + 64];
+        int rc;
+
+        rc = run_parse_args(argc, argv, &a, &err);
+        if (rc == RUN_ARGS_HELP) {
+                run_usage(stdout);
+                return EXIT_OK;
+        }
+        if (rc < 0) {
+                if (err.msg[0])
+                        fprintf(stderr, "corral run: %s\n%s", err.msg, a.show_usage ? "\n" : "");
+                if (a.show_usage)
+                        run_usage(stderr);
                 return EXIT_CANNOT_RUN;
         }
-        if (resolve_profile(&prof, policy_file, profile_name, sets, nsets) < 0)
+        if (run_resolve_profile(&prof, a.policy_file, a.profile_name, a.sets, a.nsets) < 0)
                 return EXIT_CANNOT_RUN;
-        o.profile = &prof;
-        o.argv = argv + optind;
-        o.force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK");
-        o.force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK");
+        a.o.profile = &prof;
+        a.o.force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK");
+        a.o.force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK");
         if (getenv("CORRAL_TEST_LOOPBACK_IFINDEX"))
-                o.loopback_ifindex = atoi(getenv("CORRAL_TEST_LOOPBACK_IFINDEX"));
-        rc = supervisor_run(&o, &res, &err);
+                a.o.loopback_ifindex = atoi(getenv("CORRAL_TEST_LOOPBACK_IFINDEX"));
+        rc = supervisor_run(&a.o, &res, &err);
         profile_free(&prof);
         if (rc < 0) {
                 fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));

@@ -1,5 +1,8 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -39,8 +42,25 @@ bool cli_wants_help(int argc, char **argv)
         return false;
 }
 
+/* A caller may start us with 0, 1 or 2 closed (`<&-`, some daemon managers). Then the first fd
+ * we open would take that number and be handed on as a program's stdio (Stdin=inherit), or
+ * receive our messages. Like systemd, point each closed one at /dev/null before anything else
+ * is opened. */
+static void stdio_fill(void)
+{
+        for (int fd = 0; fd <= 2; fd++) {
+                if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+                        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+
+                        if (n >= 0 && n != fd) /* lower numbers are open: n == fd */
+                                close(n);
+                }
+        }
+}
+
 int main(int argc, char **argv)
 {
+        stdio_fill();
         if (argc < 2) {
                 usage(stderr);
                 return EXIT_USAGE;

@@ -1,0 +1,34 @@
+/* corral run's command line, apart from the run itself, so that tests and the fuzz target
+ * (tests/fuzz/) can parse arguments without starting a supervisor. */
+#ifndef CORRAL_TOOLS_CMD_RUN_H
+#define CORRAL_TOOLS_CMD_RUN_H
+
+#include <stdbool.h>
+
+#include "../ns/err.h"
+#include "../policy/profile.h"
+#include "../spawner/supervisor.h"
+
+struct run_args {
+        struct sup_options o; /* tree_name, pass/npass, events_json, argv; profile unset */
+        const char *policy_file, *profile_name;
+        const char *sets[64]; /* --set KEY=VALUE, in order */
+        int nsets;
+        bool show_usage; /* on error: the usage text follows the message */
+};
+
+enum { RUN_ARGS_OK = 0, RUN_ARGS_HELP = 1 };
+
+/* Parse `run [OPTIONS] -- CMD [ARGS...]` (argv[0] is "run"). Prints nothing and runs
+ * nothing; checks that each --fd is open in this process. Returns RUN_ARGS_OK with a->o.argv
+ * pointing into argv, RUN_ARGS_HELP for -h/--help, or -1 with err->msg saying what was wrong
+ * (empty when getopt_long has already printed it). */
+int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err);
+
+/* The profile the program runs with: from FILE (or the built-in default), then every --set
+ * applied in order. Prints what was wrong to stderr and returns -1; out needs profile_free()
+ * after 0. */
+int run_resolve_profile(struct profile *out, const char *file, const char *name,
+                        const char *const *sets, int nsets);
+
+#endif
