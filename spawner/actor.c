@@ -251,6 +251,8 @@ static int build_creds(struct supervisor *s, struct actor *a, struct spec_hdr *h
 {
         const struct profile *p = &a->prof;
         struct cred_plan *c = &h->cred;
+        const char *sudo_uid = getenv("SUDO_UID"), *sudo_gid = getenv("SUDO_GID");
+        const char *sudo_user = getenv("SUDO_USER");
         char user[256] = "";
         bool have_user = false;
 
@@ -262,11 +264,10 @@ static int build_creds(struct supervisor *s, struct actor *a, struct spec_hdr *h
                 if (lookup_user(p->user, &c->uid, &c->gid, user, sizeof user, err) < 0)
                         return -1;
                 have_user = true;
-        } else if (getuid() == 0 && getenv("SUDO_UID")) {
-                c->uid = (uid_t)strtoul(getenv("SUDO_UID"), NULL, 10);
-                c->gid = getenv("SUDO_GID") ? (gid_t)strtoul(getenv("SUDO_GID"), NULL, 10)
-                                            : (gid_t)c->uid;
-                snprintf(user, sizeof user, "%s", getenv("SUDO_USER") ? getenv("SUDO_USER") : "");
+        } else if (getuid() == 0 && sudo_uid) {
+                c->uid = (uid_t)strtoul(sudo_uid, NULL, 10);
+                c->gid = sudo_gid ? (gid_t)strtoul(sudo_gid, NULL, 10) : (gid_t)c->uid;
+                snprintf(user, sizeof user, "%s", sudo_user ? sudo_user : "");
                 have_user = true;
         } else if (getuid() == 0) {
                 /* Root without sudo: not root. Without capabilities uid 0 would still own most

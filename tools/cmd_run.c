@@ -243,6 +243,7 @@ int cmd_run(int argc, char **argv)
         struct profile prof;
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
+        const char *ifindex;
         int rc;
 
         rc = run_parse_args(argc, argv, &a, &err);
@@ -262,8 +263,9 @@ int cmd_run(int argc, char **argv)
         a.o.profile = &prof;
         a.o.force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK");
         a.o.force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK");
-        if (getenv("CORRAL_TEST_LOOPBACK_IFINDEX"))
-                a.o.loopback_ifindex = atoi(getenv("CORRAL_TEST_LOOPBACK_IFINDEX"));
+        ifindex = getenv("CORRAL_TEST_LOOPBACK_IFINDEX");
+        if (ifindex)
+                a.o.loopback_ifindex = atoi(ifindex);
         rc = supervisor_run(&a.o, &res, &err);
         profile_free(&prof);
         if (rc < 0) {
