@@ -298,7 +298,11 @@ void cascade_on_timer(struct supervisor *s)
 
 void cascade_on_tree_event(struct supervisor *s)
 {
-        if (s->stage == CS_KILL && sup_tree_populated(s) == 1)
+        /* Always re-read: kernfs keeps cgroup.events readable for POLLPRI until the file is
+         * read again, so an event left unread makes epoll_wait return at once, forever. */
+        int populated = sup_tree_populated(s);
+
+        if (s->stage == CS_KILL && populated == 1)
                 kill_tree(s);
         cascade_progress(s);
 }
