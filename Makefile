@@ -20,7 +20,7 @@ TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PC_TEST))
 
 LIB_SRCS  := $(wildcard ns/*.c policy/*.c spawner/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-TOOL_SRCS := $(filter-out tools/bench.c,$(wildcard tools/*.c))
+TOOL_SRCS := $(filter-out tools/bench.c tools/bench_true.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
@@ -32,10 +32,12 @@ STATIC_LIB := $(BUILD)/libcorral.a
 SHARED_LIB := $(BUILD)/libcorral.so
 CORRAL     := $(BUILD)/corral
 ACTOR      := $(BUILD)/corral-test-actor
+BENCH      := $(BUILD)/corral-bench
+BENCH_TRUE := $(BUILD)/bench-true
 
 .SECONDARY:
 
-.PHONY: all deps demo check test-bins _check format format-check install clean
+.PHONY: all deps demo check test-bins _check bench bench-quick format format-check install clean
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(CORRAL) $(ACTOR)
 
@@ -62,6 +64,24 @@ _check:
 	BUILD=$(BUILD) ./tests/run.sh
 
 test-bins: $(TEST_BINS)
+
+# The benchmark (README, "Benchmarks"): one table on stdout, JSON (and a PNG when gnuplot is
+# installed) in $(BUILD). bench-quick is the same program with small counts, for CI.
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
+	$(BENCH) --build $(BUILD)
+
+bench-quick: deps
+	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
+	$(BENCH) --quick --build $(BUILD)
+
+$(BENCH): $(BUILD)/tools/bench.o $(STATIC_LIB)
+	$(CC) $(EXTRA_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIB_LIBS) -lm
+
+# The program every benchmark spawns: static, no C library, exits 0 at once.
+$(BENCH_TRUE): tools/bench_true.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -nostdlib -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,4 +132,4 @@ install: all
 clean:
 	rm -rf $(BUILD) build-*
 
--include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/tools/bench.d $(TEST_SUPPORT_OBJS:.o=.d) $(TEST_BINS:=.d)
