@@ -205,7 +205,7 @@ static struct stat_sum summarize(const struct samples *s)
 /* One line of the table: a variant with its metrics, and the baseline it is read against.
  * The table prints A and B (median, p90, p99) and the median of C; the phases (P1..P5:
  * where the time of one spawn went) are in the JSON only. */
-enum { M_A, M_B, M_C, M_P1, M_P2, M_P3, M_P4, M_P5, NMETRIC };
+enum { M_A, M_B, M_C, M_P1, M_P2, M_P3, M_P4, M_P5, M_CPU_SELF, M_CPU_ZYGOTE, M_CPU_KIDS, NMETRIC };
 
 struct row {
         const char *key, *section, *label;
@@ -582,12 +582,17 @@ struct floor_cfg {
 static struct sock_fprog floor_bpf;
 static struct profile limit_prof;
 
+struct cpu {
+        double self, zygote, kids; /* microseconds */
+};
+
 struct floor_times {
         int64_t t0, t_started, t_reaped, t_done;
         int64_t t_cloned;          /* floor: clone3 returned in the parent */
         int64_t t_sent, t_replied; /* corral: request to the zygote, its reply */
         int64_t migrate_us;        /* cgroup.procs writes into v1 groups before the release */
         double cpu_us;             /* CPU time of every process involved */
+        struct cpu cpu;            /* the same by role: us, the zygote, reaped children */
 };
 
 static const char *const floor_phases[] = {"mkdir_clone3_us", "child_until_exec_us", "exit_reap_us",
@@ -598,11 +603,11 @@ static const char *const corral_phases[] = {
 /* CPU time, in microseconds, of this process, of its reaped children (and theirs: the
  * shim or PID 1, the program), and of a zygote when there is one. Precise (scheduler
  * runtime), unlike wall time not stretched by waiting for a CPU. */
-static double cpu_us(int zygote_schedstat_fd)
+static struct cpu cpu_now(int zygote_schedstat_fd)
 {
+        struct cpu c = {0};
         struct timespec ts;
         struct rusage ch;
-        double us = 0;
 
         if (zygote_schedstat_fd >= 0) {
                 char buf[128];
@@ -610,15 +615,22 @@ static double cpu_us(int zygote_schedstat_fd)
 
                 if (n > 0) {
                         buf[n] = '\0';
-                        us += strtod(buf, NULL) / 1e3; /* nanoseconds on a CPU */
+                        c.zygote = strtod(buf, NULL) / 1e3; /* nanoseconds on a CPU */
                 }
         }
         getrusage(RUSAGE_CHILDREN, &ch);
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        us += (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3 +
-              (double)(ch.ru_utime.tv_sec + ch.ru_stime.tv_sec) * 1e6 +
-              (double)(ch.ru_utime.tv_usec + ch.ru_stime.tv_usec);
-        return us;
+        c.self = (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+        c.kids = (double)(ch.ru_utime.tv_sec + ch.ru_stime.tv_sec) * 1e6 +
+                 (double)(ch.ru_utime.tv_usec + ch.ru_stime.tv_usec);
+        return c;
+}
+
+static double cpu_us(int zygote_schedstat_fd)
+{
+        struct cpu c = cpu_now(zygote_schedstat_fd);
+
+        return c.self + c.zygote + c.kids;
 }
 
 static int schedstat_open(pid_t pid)
@@ -1002,6 +1014,11 @@ static void variant_init(struct variant *v)
 
         v->zfd = v->sup ? schedstat_open(bench_sup_zygote_pid(v->sup)) : -1;
         v->row->metric[M_C] = "cpu_us";
+        /* by role: this process (the supervisor, or the floor's parent), the zygote, and the
+         * reaped children (shim or PID 1, with the program they reaped) */
+        v->row->metric[M_CPU_SELF] = "cpu_spawner_us";
+        v->row->metric[M_CPU_ZYGOTE] = v->kind == V_CORRAL ? "cpu_zygote_us" : NULL;
+        v->row->metric[M_CPU_KIDS] = "cpu_children_us";
         for (int i = 0; ph && i < 5 && ph[i]; i++)
                 v->row->metric[M_P1 + i] = ph[i];
 }
@@ -1018,12 +1035,12 @@ static int run_variant(struct variant *v, bool record)
         struct floor_times t;
         char why[CERR_MSG_MAX + 64] = "";
         char *argv[] = {cfg.prog, NULL};
-        double c0;
+        struct cpu c0, c1;
         int rc;
 
         if (v->row->na[0])
                 return 0;
-        c0 = cpu_us(v->zfd);
+        c0 = cpu_now(v->zfd);
         switch (v->kind) {
         case V_FORKEXEC:
                 rc = forkexec_spawn(&t);
@@ -1040,7 +1057,9 @@ static int run_variant(struct variant *v, bool record)
                 rc = corral_spawn(v->sup, argv, &t, why, sizeof why);
                 break;
         }
-        t.cpu_us = cpu_us(v->zfd) - c0;
+        c1 = cpu_now(v->zfd);
+        t.cpu = (struct cpu){c1.self - c0.self, c1.zygote - c0.zygote, c1.kids - c0.kids};
+        t.cpu_us = t.cpu.self + t.cpu.zygote + t.cpu.kids;
         if (rc < 0) {
                 if (stop)
                         return -1;
@@ -1061,6 +1080,9 @@ static int run_variant(struct variant *v, bool record)
                 add_sample(&r->m[M_A], (double)(t.t_started - t.t0));
                 add_sample(&r->m[M_B], (double)(t.t_done - t.t0));
                 add_sample(&r->m[M_C], t.cpu_us);
+                add_sample(&r->m[M_CPU_SELF], t.cpu.self);
+                add_sample(&r->m[M_CPU_ZYGOTE], t.cpu.zygote);
+                add_sample(&r->m[M_CPU_KIDS], t.cpu.kids);
                 if (v->kind == V_FLOOR) {
                         add_sample(&r->m[M_P1], (double)(t.t_cloned - t.t0));
                         add_sample(&r->m[M_P2], (double)(t.t_started - t.t_cloned));
