@@ -65,7 +65,11 @@ static struct {
         bool quick, verbose;
         char build[PATH_MAX];
         char json[PATH_MAX], png[PATH_MAX];
-        char prog[PATH_MAX];   /* the program every spawn runs */
+        char prog[PATH_MAX]; /* the program every spawn runs */
+        char prog_line[PATH_MAX];
+        char prog_line_full[PATH_MAX]; /* as given, for the JSON */
+        char *argv[9];                 /* prog and its arguments (--prog "PATH ARGS") */
+        int argc;
         char corral[PATH_MAX]; /* build/corral, for the one-shot comparison */
         char self[PATH_MAX];   /* this binary: the helper modes */
         const char *only;      /* comma list of sections, NULL: all */
@@ -686,14 +690,12 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
         if (pid < 0)
                 child_fail(exec_wr, errno);
         if (pid == 0) {
-                char *argv[] = {cfg.prog, NULL};
-
                 if (fc->seccomp) {
                         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
                             syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf) < 0)
                                 child_fail(exec_wr, errno);
                 }
-                execve(cfg.prog, argv, environ);
+                execve(cfg.prog, cfg.argv, environ);
                 child_fail(exec_wr, errno);
         }
         close(exec_wr);
@@ -882,10 +884,8 @@ static int forkexec_spawn(struct floor_times *t)
                 return -errno;
         pid = fork();
         if (pid == 0) {
-                char *argv[] = {cfg.prog, NULL};
-
                 close(p[0]);
-                execve(cfg.prog, argv, environ);
+                execve(cfg.prog, cfg.argv, environ);
                 child_fail(p[1], errno);
         }
         close(p[1]);
@@ -907,13 +907,12 @@ static int forkexec_spawn(struct floor_times *t)
 
 static int posix_spawn_one(struct floor_times *t)
 {
-        char *argv[] = {cfg.prog, NULL};
         pid_t pid;
         int rc, status;
 
         memset(t, 0, sizeof *t);
         t->t0 = now_us();
-        rc = posix_spawn(&pid, cfg.prog, NULL, NULL, argv, environ);
+        rc = posix_spawn(&pid, cfg.prog, NULL, NULL, cfg.argv, environ);
         t->t_started = now_us(); /* glibc returns once the child has exec'd (CLONE_VFORK) */
         if (rc != 0)
                 return -rc;
@@ -1034,7 +1033,6 @@ static int run_variant(struct variant *v, bool record)
 {
         struct floor_times t;
         char why[CERR_MSG_MAX + 64] = "";
-        char *argv[] = {cfg.prog, NULL};
         struct cpu c0, c1;
         int rc;
 
@@ -1054,7 +1052,7 @@ static int run_variant(struct variant *v, bool record)
                         snprintf(why, sizeof why, "%s", strerror(-rc));
                 break;
         default:
-                rc = corral_spawn(v->sup, argv, &t, why, sizeof why);
+                rc = corral_spawn(v->sup, cfg.argv, &t, why, sizeof why);
                 break;
         }
         c1 = cpu_now(v->zfd);
@@ -1346,6 +1344,18 @@ static int run_cmd(char *const *argv, int64_t *us, double *cpu)
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* out = pre..., then the program and its arguments */
+static void with_prog(char **out, char *const *pre)
+{
+        int n = 0;
+
+        for (; pre && *pre; pre++)
+                out[n++] = *pre;
+        for (int i = 0; i < cfg.argc; i++)
+                out[n++] = cfg.argv[i];
+        out[n] = NULL;
+}
+
 static char absent[256];
 
 static void note_absent(const char *what)
@@ -1359,11 +1369,10 @@ static void section_oneshot(void)
         char bwrap[PATH_MAX], unshare[PATH_MAX];
         bool have_bwrap = in_path("bwrap", bwrap, sizeof bwrap);
         bool have_unshare = in_path("unshare", unshare, sizeof unshare);
-        char *a_direct[] = {cfg.prog, NULL};
-        char *a_corral[] = {cfg.corral, "run", "--", cfg.prog, NULL};
-        char *a_unshare[] = {unshare, "--fork", "--pid", "--mount-proc", cfg.prog, NULL};
-        char *a_bwrap[] = {bwrap,           "--dev-bind",  "/",      "/",
-                           "--unshare-all", "--share-net", cfg.prog, NULL};
+        char *a_direct[16], *a_corral[16], *a_unshare[16], *a_bwrap[16];
+        char *pre_corral[] = {cfg.corral, "run", "--", NULL};
+        char *pre_unshare[] = {unshare, "--fork", "--pid", "--mount-proc", NULL};
+        char *pre_bwrap[] = {bwrap, "--dev-bind", "/", "/", "--unshare-all", "--share-net", NULL};
         struct {
                 struct row *row;
                 char **argv;
@@ -1371,6 +1380,10 @@ static void section_oneshot(void)
         int nv = 0;
         struct row *direct, *r;
 
+        with_prog(a_direct, NULL);
+        with_prog(a_corral, pre_corral);
+        with_prog(a_unshare, pre_unshare);
+        with_prog(a_bwrap, pre_bwrap);
         direct = row_new("oneshot_direct", "oneshot", "direct exec of the program", "wall_us", NULL,
                          NULL);
         v[nv].row = direct;
@@ -1671,9 +1684,11 @@ static void print_table(void)
         const char *last = "";
 
         printf("\n%s\n%s\n", host_line, noise_line);
-        printf("program: %s; all times in microseconds (CLOCK_MONOTONIC); ratio = median / "
-               "baseline median\n",
-               cfg.prog);
+        printf("program:");
+        for (int i = 0; i < cfg.argc; i++)
+                printf(" %s", cfg.argv[i]);
+        printf("; all times in microseconds (CLOCK_MONOTONIC); ratio = median / baseline "
+               "median\n");
         if (absent[0])
                 printf("not installed (rows n/a): %s\n", absent);
 
@@ -1824,7 +1839,7 @@ static void write_json(const char *mode)
         fprintf(f, ",\"noise\":");
         json_str(f, noise_line);
         fprintf(f, ",\"program\":");
-        json_str(f, cfg.prog);
+        json_str(f, cfg.prog_line_full);
         fprintf(f, ",\"absent\":");
         json_str(f, absent);
         fprintf(f, ",\n\"targets\":[");
@@ -2015,13 +2030,14 @@ static int helper_netns(const char *ino)
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: corral-bench [--quick] [--build DIR] [--prog PATH] [--json FILE] "
-                   "[--png FILE]\n"
-                   "                    [--only spawn,heap,oneshot,teardown] [--match KEY,...] "
-                   "[--verbose]\n\n"
-                   "Measures corral's spawn and teardown against baselines measured in the same "
-                   "run (README,\n\"Benchmarks\"). Needs root, like corral run. Prints one table, "
-                   "writes JSON (and a PNG\nwhen gnuplot is installed).\n");
+        fprintf(f,
+                "usage: corral-bench [--quick] [--build DIR] [--prog \"PATH ARGS\"] [--json FILE] "
+                "[--png FILE]\n"
+                "                    [--only spawn,heap,oneshot,teardown] [--match KEY,...] "
+                "[--verbose]\n\n"
+                "Measures corral's spawn and teardown against baselines measured in the same "
+                "run (README,\n\"Benchmarks\"). Needs root, like corral run. Prints one table, "
+                "writes JSON (and a PNG\nwhen gnuplot is installed).\n");
 }
 
 static void set_defaults(void)
@@ -2139,7 +2155,16 @@ int main(int argc, char **argv)
                 char tmp[PATH_MAX * 2];
 
                 snprintf(tmp, sizeof tmp, "%s/bench-true", cfg.build);
-                abspath(cfg.prog, sizeof cfg.prog, prog ? prog : tmp);
+                /* --prog "PATH ARGS": split on spaces, as the program's command line */
+                snprintf(cfg.prog_line, sizeof cfg.prog_line, "%s", prog ? prog : tmp);
+                snprintf(cfg.prog_line_full, sizeof cfg.prog_line_full, "%s", cfg.prog_line);
+                for (char *save = NULL, *w = strtok_r(cfg.prog_line, " ", &save); w && cfg.argc < 8;
+                     w = strtok_r(NULL, " ", &save))
+                        cfg.argv[cfg.argc++] = w;
+                if (!cfg.argc)
+                        die("--prog: empty");
+                abspath(cfg.prog, sizeof cfg.prog, cfg.argv[0]);
+                cfg.argv[0] = cfg.prog;
                 snprintf(tmp, sizeof tmp, "%s/corral", cfg.build);
                 abspath(cfg.corral, sizeof cfg.corral, tmp);
                 snprintf(tmp, sizeof tmp, "%s/bench%s.json", cfg.build, cfg.quick ? "-quick" : "");
