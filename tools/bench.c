@@ -345,6 +345,9 @@ static int floor_base_fd = -1;
 static char floor_v1_base[CG_NCTRL][PATH_MAX]; /* the same in each v1 hierarchy we limit */
 static int floor_v1_fd[CG_NCTRL] = {-1, -1, -1, -1};
 static bool floor_base_made;
+/* <own>/corral in v2 and in each v1 hierarchy: removed at the end when the bench made it */
+static char corral_dirs[1 + CG_NCTRL][PATH_MAX];
+static bool corral_dir_ours[1 + CG_NCTRL];
 
 /* rmdir a directory tree below (and including) path, bottom-up. Only directories are
  * removed: in cgroupfs that is exactly the cgroups, and nothing else can be deleted. */
@@ -468,6 +471,14 @@ static void host_setup(void)
         if (cghost_discover(&host, &err) < 0 || cghost_usable(&host, &err) < 0 ||
             cg_deleg_probe(&host, &deleg, &err) < 0 || cg_deleg_enter_leaf(&deleg, &err) < 0)
                 die("%s", cerr_str(&err, ebuf, sizeof ebuf));
+        for (int h = 0; h <= CG_NCTRL; h++) {
+                const char *own = h == 0 ? deleg.own_dir : host.ctrl[h - 1].v1.own_dir;
+
+                if (h > 0 && (host.ctrl[h - 1].src != CG_SRC_V1 || !own[0]))
+                        continue;
+                snprintf(corral_dirs[h], sizeof corral_dirs[h], "%s/%s", own, CG_BASE_NAME);
+                corral_dir_ours[h] = access(corral_dirs[h], F_OK) < 0;
+        }
         registry_sweep(REGISTRY_DIR, sweep_bench_orphan, NULL, &err);
         snprintf(dir, sizeof dir, "%s/%s", deleg.own_dir, CG_BASE_NAME);
         sweep_floor_orphans(dir, true);
@@ -546,13 +557,7 @@ static void floor_teardown(void)
                         close(floor_v1_fd[c]);
                 floor_v1_fd[c] = -1;
                 if (floor_v1_base[c][0]) {
-                        char parent[PATH_MAX];
-
                         rmdir_tree(floor_v1_base[c]);
-                        /* <v1 own>/corral, when nobody else uses it */
-                        snprintf(parent, sizeof parent, "%s", floor_v1_base[c]);
-                        *strrchr(parent, '/') = '\0';
-                        rmdir(parent);
                         floor_v1_base[c][0] = '\0';
                 }
         }
@@ -969,6 +974,13 @@ static void cleanup_all(void)
                 }
         }
         floor_teardown();
+        /* <own>/corral where the bench made it; when another corral uses it by now, the
+         * rmdir fails and it stays, as corral itself leaves it */
+        for (int h = 0; h <= CG_NCTRL; h++) {
+                if (corral_dir_ours[h])
+                        rmdir(corral_dirs[h]);
+                corral_dir_ours[h] = false;
+        }
 }
 
 static int corral_spawn(struct bench_sup *b, char *const *argv, struct floor_times *t, char *why,
