@@ -1287,54 +1287,247 @@ static void *touch(size_t bytes)
         return p;
 }
 
-static struct bench_sup *heap_sup; /* opened at start, while we are small */
+/* Each side of the comparison is a worker process forked from the bench while it is small:
+ * it opens its own supervisor (whose zygote is forked at once), then touches its memory once
+ * and keeps it, and runs batches on command. Touching and freeing 1 GiB between batches
+ * would measure the VM instead: on this host freed memory goes back to the hypervisor (free
+ * page reporting), and the next allocations stall on it for seconds. */
+struct heap_cmd {
+        int corral, posix, floor; /* spawns of each kind, interleaved; 0,0,0: exit */
+};
+
+struct heap_sample {
+        int kind; /* V_CORRAL, V_POSIX_SPAWN, V_FLOOR; -1: failed */
+        int64_t start, cycle, p[5];
+        struct cpu cpu;
+};
+
+struct heap_worker {
+        pid_t pid;
+        int cmd, res; /* our ends */
+};
+
+static void heap_send(int fd, const struct variant *v, const struct floor_times *t, bool ok)
+{
+        struct heap_sample h = {.kind = ok ? (int)v->kind : -1};
+
+        if (ok) {
+                h.start = t->t_started - t->t0;
+                h.cycle = t->t_done - t->t0;
+                h.cpu = t->cpu;
+                if (v->kind == V_CORRAL) {
+                        h.p[0] = t->t_sent - t->t0;
+                        h.p[1] = t->t_replied - t->t_sent;
+                        h.p[2] = t->t_started - t->t_replied;
+                        h.p[3] = t->t_reaped - t->t_started;
+                        h.p[4] = t->t_done - t->t_reaped;
+                }
+        }
+        (void)!write(fd, &h, sizeof h);
+}
+
+/* One spawn in the worker, as run_variant() does it, the sample going to the bench. */
+static void heap_one(struct variant *v, int res)
+{
+        struct floor_times t;
+        char why[CERR_MSG_MAX + 64] = "";
+        struct cpu c0, c1;
+        int rc;
+
+        c0 = cpu_now(v->zfd);
+        if (v->kind == V_CORRAL)
+                rc = corral_spawn(v->sup, cfg.argv, &t, why, sizeof why);
+        else if (v->kind == V_POSIX_SPAWN)
+                rc = posix_spawn_one(&t);
+        else
+                rc = floor_spawn(&v->fc, &t);
+        c1 = cpu_now(v->zfd);
+        t.cpu = (struct cpu){c1.self - c0.self, c1.zygote - c0.zygote, c1.kids - c0.kids};
+        if (rc < 0 && why[0])
+                fprintf(stderr, "corral-bench: heap worker: %s\n", why);
+        heap_send(res, v, &t, rc == 0);
+}
+
+static __attribute__((noreturn)) void heap_worker_main(size_t hold, int cmd, int res)
+{
+        struct bench_sup_options o = {
+            .profile = &prof_def, .out_fd = -1, .err_fd = cfg.verbose ? 2 : -1, .stop = &stop};
+        struct variant vc = {.kind = V_CORRAL, .zfd = -1};
+        struct variant vp = {.kind = V_POSIX_SPAWN, .zfd = -1};
+        struct variant vf = {
+            .kind = V_FLOOR, .zfd = -1, .fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true}};
+        struct cerr err = {0};
+        struct heap_cmd c;
+        char ready = 'r';
+
+        /* nothing of the bench's own: its supervisors and cgroups are the bench's to remove
+         * (a die() in here must not take the floor's base away from under it) */
+        for (int i = 0; i < MAX_SUPS; i++)
+                sups[i] = NULL;
+        floor_base_made = false;
+        for (int h = 0; h <= CG_NCTRL; h++)
+                corral_dir_ours[h] = false;
+        for (int c2 = 0; c2 < CG_NCTRL; c2++)
+                floor_v1_base[c2][0] = '\0';
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (bench_sup_open(&vc.sup, &o, &err) < 0) {
+                char ebuf[CERR_MSG_MAX + 64];
+
+                fprintf(stderr, "corral-bench: heap worker: %s\n",
+                        cerr_str(&err, ebuf, sizeof ebuf));
+                _exit(1);
+        }
+        vc.zfd = schedstat_open(bench_sup_zygote_pid(vc.sup));
+        touch(hold);
+        if (write(res, &ready, 1) != 1)
+                ready = 0;
+        while (ready && !stop && read(cmd, &c, sizeof c) == (ssize_t)sizeof c &&
+               (c.corral || c.posix || c.floor)) {
+                for (int k = 0; k < c.corral || k < c.posix; k++) {
+                        if (k < c.corral)
+                                heap_one(&vc, res);
+                        if (k < c.posix)
+                                heap_one(&vp, res);
+                }
+                for (int k = 0; k < c.floor; k++)
+                        heap_one(&vf, res);
+        }
+        bench_sup_close(vc.sup);
+        _exit(0);
+}
+
+static int heap_worker_start(struct heap_worker *w, size_t hold)
+{
+        int cp[2], rp[2];
+        char ready;
+
+        if (pipe2(cp, O_CLOEXEC) < 0)
+                return -1;
+        if (pipe2(rp, O_CLOEXEC) < 0) {
+                close(cp[0]);
+                close(cp[1]);
+                return -1;
+        }
+        fflush(NULL);
+        w->pid = fork();
+        if (w->pid == 0) {
+                close(cp[1]);
+                close(rp[0]);
+                heap_worker_main(hold, cp[0], rp[1]);
+        }
+        close(cp[0]);
+        close(rp[1]);
+        w->cmd = cp[1];
+        w->res = rp[0];
+        if (w->pid < 0 || read(w->res, &ready, 1) != 1)
+                return -1;
+        return 0;
+}
+
+static void heap_worker_stop(struct heap_worker *w)
+{
+        struct heap_cmd quit = {0};
+
+        if (w->pid <= 0)
+                return;
+        (void)!write(w->cmd, &quit, sizeof quit);
+        close(w->cmd);
+        close(w->res);
+        while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+                kill(w->pid, SIGTERM);
+        w->pid = -1;
+}
+
+static void heap_record(struct row *r, const struct heap_sample *h)
+{
+        add_sample(&r->m[M_A], (double)h->start);
+        add_sample(&r->m[M_B], (double)h->cycle);
+        add_sample(&r->m[M_C], h->cpu.self + h->cpu.zygote + h->cpu.kids);
+        add_sample(&r->m[M_CPU_SELF], h->cpu.self);
+        add_sample(&r->m[M_CPU_ZYGOTE], h->cpu.zygote);
+        add_sample(&r->m[M_CPU_KIDS], h->cpu.kids);
+        for (int i = 0; i < 5 && h->kind == V_CORRAL; i++)
+                add_sample(&r->m[M_P1 + i], (double)h->p[i]);
+}
 
 static void section_heap(void)
 {
-        static char labels[4][80];
-        struct floor_cfg fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true};
-        struct row *c10, *c1g, *f10, *f1g;
-        void *small;
+        static char labels[6][80];
+        struct row *rows_of[2][3]; /* [small, big][corral, posix, floor] */
+        struct heap_worker w[2] = {{.pid = -1}, {.pid = -1}};
+        size_t hold[2] = {cfg.heap_small, cfg.heap_big};
+        const char *what[3] = {"corral: default, supervisor holds",
+                               "control: posix_spawn, spawner holds",
+                               "floor (fork-style), spawner holds"};
+        const char *keys[2][3] = {
+            {"corral_default_heap_small", "control_posix_spawn_heap_small",
+             "floor_default_heap_small"},
+            {"corral_default_heap_big", "control_posix_spawn_heap_big", "floor_default_heap_big"}};
 
-        snprintf(labels[0], sizeof labels[0], "corral: default, supervisor holds %zu MiB",
-                 cfg.heap_small >> 20);
-        snprintf(labels[1], sizeof labels[1], "corral: default, supervisor holds %zu MiB",
-                 cfg.heap_big >> 20);
-        snprintf(labels[2], sizeof labels[2], "floor (fork-style), spawner holds %zu MiB",
-                 cfg.heap_small >> 20);
-        snprintf(labels[3], sizeof labels[3], "floor (fork-style), spawner holds %zu MiB",
-                 cfg.heap_big >> 20);
-        c10 = row_new("corral_default_heap_small", "heap", labels[0], "start_us", "cycle_us", NULL);
-        c1g = row_new("corral_default_heap_big", "heap", labels[1], "start_us", "cycle_us", c10);
-        f10 = row_new("floor_default_heap_small", "heap", labels[2], "start_us", "cycle_us", NULL);
-        f1g = row_new("floor_default_heap_big", "heap", labels[3], "start_us", "cycle_us", f10);
+        for (int side = 0; side < 2; side++) {
+                for (int k = 0; k < 3; k++) {
+                        char *l = labels[side * 3 + k];
+                        struct row *r;
 
-        fprintf(stderr, "corral-bench: heap: %d round(s) of %d spawns at %zu MiB and at %zu MiB\n",
-                cfg.heap_rounds, cfg.heap_batch, cfg.heap_small >> 20, cfg.heap_big >> 20);
-        small = touch(cfg.heap_small);
-        for (int round = 0; round < cfg.heap_rounds && !stop; round++) {
-                for (int phase = 0; phase < 2 && !stop; phase++) {
-                        struct variant vc = {
-                            .kind = V_CORRAL, .sup = heap_sup, .row = phase ? c1g : c10};
-                        struct variant vf = {.kind = V_FLOOR, .fc = fc, .row = phase ? f1g : f10};
-                        size_t extra = cfg.heap_big - cfg.heap_small;
-                        void *big = phase ? touch(extra) : NULL;
-
-                        variant_init(&vc);
-                        variant_init(&vf);
-                        /* one unrecorded spawn after the allocation settles the caches */
-                        run_variant(&vc, false);
-                        for (int k = 0; k < cfg.heap_batch && !stop; k++)
-                                run_variant(&vc, true);
-                        for (int k = 0; k < cfg.heap_floor_batch && !stop; k++)
-                                run_variant(&vf, true);
-                        variant_fini(&vc);
-                        variant_fini(&vf);
-                        if (big)
-                                munmap(big, extra);
+                        snprintf(l, sizeof labels[0], "%s %zu MiB", what[k], hold[side] >> 20);
+                        r = row_new(keys[side][k], "heap", l, "start_us", "cycle_us",
+                                    side ? rows_of[0][k] : NULL);
+                        r->metric[M_C] = "cpu_us";
+                        r->metric[M_CPU_SELF] = "cpu_spawner_us";
+                        r->metric[M_CPU_KIDS] = "cpu_children_us";
+                        if (k == 0) {
+                                r->metric[M_CPU_ZYGOTE] = "cpu_zygote_us";
+                                for (int i = 0; i < 5; i++)
+                                        r->metric[M_P1 + i] = corral_phases[i];
+                        }
+                        rows_of[side][k] = r;
                 }
         }
-        munmap(small, cfg.heap_small);
+        fprintf(stderr,
+                "corral-bench: heap: two supervisors holding %zu MiB and %zu MiB, %d round(s) of "
+                "%d spawns each\n",
+                cfg.heap_small >> 20, cfg.heap_big >> 20, cfg.heap_rounds, cfg.heap_batch);
+        for (int side = 0; side < 2; side++) {
+                if (heap_worker_start(&w[side], hold[side]) < 0) {
+                        for (int k = 0; k < 3; k++)
+                                snprintf(rows_of[side][k]->na, sizeof rows_of[side][k]->na,
+                                         "failed: the worker holding %zu MiB did not start",
+                                         hold[side] >> 20);
+                        goto out;
+                }
+        }
+        for (int round = -1; round < cfg.heap_rounds && !stop; round++) {
+                for (int j = 0; j < 2 && !stop; j++) {
+                        int side = (j + (round < 0 ? 0 : round)) % 2;
+                        /* round -1 warms both up and is not recorded */
+                        struct heap_cmd c = {.corral = round < 0 ? 3 : cfg.heap_batch,
+                                             .posix = round < 0 ? 3 : cfg.heap_batch,
+                                             .floor = round < 0 ? 0 : cfg.heap_floor_batch};
+                        int n = c.corral + c.posix + c.floor;
+
+                        if (write(w[side].cmd, &c, sizeof c) != (ssize_t)sizeof c)
+                                break;
+                        for (int i = 0; i < n; i++) {
+                                struct heap_sample h;
+                                ssize_t got = read(w[side].res, &h, sizeof h);
+
+                                if (got != (ssize_t)sizeof h)
+                                        break;
+                                if (h.kind < 0) {
+                                        rows_of[side][0]->failures++;
+                                        continue;
+                                }
+                                if (round >= 0)
+                                        heap_record(rows_of[side][h.kind == V_CORRAL        ? 0
+                                                                  : h.kind == V_POSIX_SPAWN ? 1
+                                                                                            : 2],
+                                                    &h);
+                        }
+                }
+        }
+out:
+        heap_worker_stop(&w[0]);
+        heap_worker_stop(&w[1]);
 }
 
 /* ---------------------------------------------------------------- section 4: one-shot ---- */
@@ -1640,18 +1833,20 @@ struct target {
         const char *num, *den; /* row keys */
         int metric;
         double limit;
-        const char *alt; /* a second denominator shown for information */
+        const char *alt;               /* a second denominator shown for information */
+        const char *ctl_num, *ctl_den; /* a control ratio shown next to it */
 };
 
 static const struct target targets[] = {
     {"spawn (start), default profile vs the floor, same isolation", "corral_default",
-     "floor_default", M_A, 1.25, NULL},
+     "floor_default", M_A, 1.25, NULL, NULL, NULL},
     {"one-shot corral run vs bwrap --unshare-all --share-net", "oneshot_corral_run",
-     "oneshot_bwrap", M_A, 0.5, "oneshot_unshare"},
+     "oneshot_bwrap", M_A, 0.5, "oneshot_unshare", NULL, NULL},
     {"spawn (start) with a 1 GiB supervisor vs 10 MiB", "corral_default_heap_big",
-     "corral_default_heap_small", M_A, 1.2, NULL},
+     "corral_default_heap_small", M_A, 1.2, NULL, "control_posix_spawn_heap_big",
+     "control_posix_spawn_heap_small"},
     {"teardown of 1000 processes vs bare cgroup.kill", "teardown_corral_1000", "teardown_bare_1000",
-     M_A, 1.2, NULL},
+     M_A, 1.2, NULL, NULL, NULL},
 };
 
 static struct row *find_row(const char *key)
@@ -1728,12 +1923,27 @@ static void print_table(void)
                 printf("  %6.2fx  <= %.2fx  %s", v, t->limit, v <= t->limit ? "met" : "MISSED");
                 if (v > t->limit)
                         printf(" by %.0f%%", (v / t->limit - 1) * 100);
+                if (t->ctl_num) {
+                        struct row *a = find_row(t->ctl_num), *b = find_row(t->ctl_den);
+                        double c =
+                            a && b ? row_median(a, t->metric) / row_median(b, t->metric) : NAN;
+
+                        if (!isnan(c))
+                                printf(" (control, posix_spawn alike: %.2fx)", c);
+                }
                 printf("\n");
         }
 
-        for (int i = 0; i < nrows; i++) {
-                const struct row *r = &rows[i];
-                struct stat_sum a = summarize(&r->m[M_A]), b = summarize(&r->m[M_B]);
+        static const char *const order[] = {"spawn", "heap", "oneshot", "teardown"};
+
+        for (int i = 0; i < 4 * nrows; i++) {
+                const struct row *r = &rows[i % nrows];
+                struct stat_sum a, b;
+
+                if (strcmp(r->section, order[i / nrows]) != 0)
+                        continue;
+                a = summarize(&r->m[M_A]);
+                b = summarize(&r->m[M_B]);
                 struct stat_sum c = summarize(&r->m[M_C]);
 
                 if (strcmp(r->section, last) != 0) {
@@ -2206,11 +2416,6 @@ int main(int argc, char **argv)
          * corral's supervisor but not corral's shims. Noise is handled by interleaving, medians
          * and the CPU-time column instead. */
         host_setup();
-        /* opened now, while this process is small: its zygote is forked from what we are */
-        if (section_on("heap")) {
-                profile_or_die(&prof_def, "default", NULL);
-                heap_sup = sup_open(&prof_def);
-        }
 
         uname(&u);
         read_small("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof thp);
@@ -2228,16 +2433,13 @@ int main(int argc, char **argv)
                 section_spawn();
         else
                 profile_or_die(&prof_def, "default", NULL);
-        if (section_on("heap") && !stop)
-                section_heap();
-        if (heap_sup) {
-                sup_close(heap_sup);
-                heap_sup = NULL;
-        }
         if (section_on("oneshot") && !stop)
                 section_oneshot();
         if (section_on("teardown") && !stop)
                 section_teardown();
+        /* last: its 1 GiB, touched and then freed, disturbs this VM for a while after */
+        if (section_on("heap") && !stop)
+                section_heap();
 
         busy1 = cpu_busy_ticks();
         own1 = own_cpu_s();
