@@ -1923,6 +1923,16 @@ static void print_table(void)
                 printf("  %6.2fx  <= %.2fx  %s", v, t->limit, v <= t->limit ? "met" : "MISSED");
                 if (v > t->limit)
                         printf(" by %.0f%%", (v / t->limit - 1) * 100);
+                /* wall-time ratios on a busy machine say more about the machine */
+                if (t->metric == M_A) {
+                        struct row *a = find_row(t->num), *b = find_row(t->den);
+                        double c = a && b && a->metric[M_C] && b->metric[M_C]
+                                       ? row_median(a, M_C) / row_median(b, M_C)
+                                       : NAN;
+
+                        if (!isnan(c))
+                                printf(" (cpu %.2fx)", c);
+                }
                 if (t->ctl_num) {
                         struct row *a = find_row(t->ctl_num), *b = find_row(t->ctl_den);
                         double c =
