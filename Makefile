@@ -21,7 +21,7 @@ TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PC_TEST))
 
 LIB_SRCS  := $(wildcard ns/*.c policy/*.c spawner/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-TOOL_SRCS := $(filter-out tools/bench.c,$(wildcard tools/*.c))
+TOOL_SRCS := $(filter-out tools/bench.c tools/bench_true.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
@@ -33,11 +33,14 @@ STATIC_LIB := $(BUILD)/libcorral.a
 SHARED_LIB := $(BUILD)/libcorral.so
 CORRAL     := $(BUILD)/corral
 ACTOR      := $(BUILD)/corral-test-actor
+BENCH      := $(BUILD)/corral-bench
+BENCH_TRUE := $(BUILD)/bench-true
 
 .SECONDARY:
 
-.PHONY: all deps demo check test-bins _check vm-fetch check-vm format format-check install clean \
-	fuzz fuzz-bins deps-clang check-sanitize check-valgrind deps-valgrind lint deps-lint
+.PHONY: all deps demo check test-bins _check vm-fetch check-vm bench bench-quick format \
+	format-check install clean fuzz fuzz-bins deps-clang check-sanitize check-valgrind \
+	deps-valgrind lint deps-lint
 
 all: $(STATIC_LIB) $(SHARED_LIB) $(CORRAL) $(ACTOR)
 
@@ -77,6 +80,24 @@ check-vm: deps
 	./tests/vm/run.sh $(BUILD) $(VMDIR)
 
 test-bins: $(TEST_BINS)
+
+# The benchmark (README, "Benchmarks"): one table on stdout, JSON (and a PNG when gnuplot is
+# installed) in $(BUILD). bench-quick is the same program with small counts, for CI.
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
+	$(BENCH) --build $(BUILD)
+
+bench-quick: deps
+	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
+	$(BENCH) --quick --build $(BUILD)
+
+$(BENCH): $(BUILD)/tools/bench.o $(STATIC_LIB)
+	$(CC) $(EXTRA_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIB_LIBS) -lm
+
+# The program every benchmark spawns: static, no C library, exits 0 at once.
+$(BENCH_TRUE): tools/bench_true.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -nostdlib -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -218,5 +239,5 @@ install: all
 clean:
 	rm -rf $(BUILD) build-*
 
--include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) $(TEST_BINS:=.d) \
-	 $(FUZZ_REPLAY_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/tools/bench.d $(TEST_SUPPORT_OBJS:.o=.d) \
+	 $(TEST_BINS:=.d) $(FUZZ_REPLAY_OBJS:.o=.d)

@@ -159,6 +159,17 @@ static void escalate(struct supervisor *s, const char *why)
         }
 }
 
+/* Straight to the kill stage (cgroup.kill on the tree, then populated 0, then the nodes go),
+ * skipping the polite stages: what a third signal does, for callers that want only the kill
+ * (the benchmark's teardown measurement; `corral kill --force` through a supervisor). */
+void cascade_kill_now(struct supervisor *s, const char *why)
+{
+        if (s->done || !s->root || s->stage >= CS_KILL)
+                return;
+        enter(s, CS_KILL, why);
+        cascade_progress(s);
+}
+
 void cascade_on_signal(struct supervisor *s, int sig)
 {
         char why[64];

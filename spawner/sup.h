@@ -124,6 +124,7 @@ void cascade_on_timer(struct supervisor *s);
 void cascade_on_tree_event(struct supervisor *s);
 void cascade_progress(struct supervisor *s);
 void cascade_arm_timer(struct supervisor *s);
+void cascade_kill_now(struct supervisor *s, const char *why);
 
 /* supervisor.c */
 int sup_watch(struct supervisor *s, int fd, uint32_t events, struct watch *w, enum watch_kind kind,

@@ -1,0 +1,79 @@
+/* A benchmark-facing entry point into the supervisor (tools/bench.c, `make bench`).
+ *
+ * supervisor_run() runs one tree per call and returns when it is gone, so it cannot time
+ * many spawns inside one supervisor. This API sets a supervisor up once, exactly as
+ * supervisor_run() does (host discovery, delegation leaf, the profile's seccomp filter
+ * compiled once, the zygote forked while the process is still small, the tree's node and
+ * registry record), and then spawns actors one at a time through the real spawn path
+ * (actor_spawn -> zygote -> clone3 -> shim), driving the same handlers from its own event
+ * loop and timing each step. The kill measurement runs the cascade's own kill stage.
+ *
+ * Limits, all of today's supervisor: one actor at a time (the supervisor's actor table is
+ * its root); after bench_sup_kill() the tree is gone and only bench_sup_close() remains.
+ * Not for production use: no signal handling, events go to the fds given. */
+#ifndef CORRAL_SPAWNER_BENCH_API_H
+#define CORRAL_SPAWNER_BENCH_API_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../ns/err.h"
+#include "../policy/profile.h"
+
+struct bench_sup;
+
+struct bench_sup_options {
+        const struct profile *profile; /* every actor's profile (copied) */
+        const char *tree_name;         /* NULL: "bench-<pid>-<n>" */
+        int out_fd, err_fd;            /* actor output and the event log; -1: /dev/null */
+        /* When set and it becomes non-zero (a signal handler), waits give up with ECANCELED. */
+        volatile sig_atomic_t *stop;
+        int timeout_ms; /* bound on each wait; 0: 10000 */
+};
+
+/* Monotonic microseconds (CLOCK_MONOTONIC) of each step of one spawn; 0 when not reached. */
+struct bench_spawn_times {
+        int64_t t_request; /* before the actor's node is created */
+        int64_t t_sent;    /* the request went to the zygote (nodes, limits, pipes done) */
+        int64_t t_replied; /* the zygote's reply (pid and pidfd) was handled */
+        int64_t t_started; /* exec pipe EOF: the program's execve succeeded ("started") */
+        int64_t t_reaped;  /* the shim was reaped and the program's status read */
+        int64_t t_removed; /* the actor's nodes (v2 and any v1) were removed */
+        pid_t pid;         /* the shim, in our namespace */
+        bool have_status;
+        int wstatus; /* the program's, as waitpid(2) encodes it */
+};
+
+struct bench_kill_times {
+        int64_t t_request; /* the kill stage was entered (cgroup.kill written right after) */
+        int64_t t_empty;   /* the supervisor saw populated 0 */
+        int64_t t_removed; /* every node of the tree removed */
+};
+
+int bench_sup_open(struct bench_sup **out, const struct bench_sup_options *o, struct cerr *err);
+
+/* Spawn argv as one actor and wait until it has started (exec pipe EOF). With wait_exit,
+ * also wait until it exits and remove its nodes (the supervisor is then ready for the next
+ * spawn); without, the actor keeps running until bench_sup_kill() or bench_sup_close().
+ * A spawn failure is an error naming the stage. */
+int bench_sup_spawn(struct bench_sup *b, char *const *argv, bool wait_exit,
+                    struct bench_spawn_times *t, struct cerr *err);
+
+/* The running actor's v2 self/ leaf (NULL when none), the tree's v2 node, the zygote's pid
+ * (for its CPU time: /proc/PID/schedstat). */
+const char *bench_sup_actor_leaf(const struct bench_sup *b);
+const char *bench_sup_tree_path(const struct bench_sup *b);
+pid_t bench_sup_zygote_pid(const struct bench_sup *b);
+
+/* The cascade's kill stage on the whole tree (DESIGN §6 stage 4, then 5): cgroup.kill, wait
+ * for populated 0, remove the nodes. */
+int bench_sup_kill(struct bench_sup *b, struct bench_kill_times *t, struct cerr *err);
+
+/* Everything goes, whatever state the supervisor is in: a live actor is killed (tree
+ * cgroup.kill) and reaped, nodes in every hierarchy removed, the zygote stopped, the registry
+ * record released. Safe on NULL. */
+void bench_sup_close(struct bench_sup *b);
+
+#endif
