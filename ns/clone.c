@@ -18,6 +18,21 @@ bool ns_clone_deferred_cgroupns(void)
         return deferred_cgroupns;
 }
 
+void ns_clone3_probe(void)
+{
+        struct clone_args args;
+
+        if (clone3_state != -1)
+                return;
+        memset(&args, 0, sizeof args);
+        /* CLONE_THREAD without CLONE_SIGHAND is always refused (EINVAL), after the struct
+         * was copied in: E2BIG comes first when the kernel does not know .cgroup */
+        args.flags = CLONE_THREAD | CLONE_INTO_CGROUP;
+        args.cgroup = 1;
+        if (sys_clone3(&args, sizeof args) < 0)
+                clone3_state = errno == EINVAL ? 1 : errno == ENOSYS || errno == E2BIG ? 0 : -1;
+}
+
 int ns_clone3_state(void)
 {
         return clone3_state;

@@ -40,6 +40,11 @@ pid_t ns_clone(const struct ns_clone_req *req, struct ns_clone_res *res, struct 
  * rooted at the caller's cgroup); unshare it once moved into the target cgroup. */
 bool ns_clone_deferred_cgroupns(void);
 
+/* Learn, without creating a process, whether clone3 takes CLONE_INTO_CGROUP here: a struct
+ * with the cgroup field set and an invalid flag combination gets E2BIG from a kernel that
+ * does not know the field, EINVAL from one that does, ENOSYS without clone3. */
+void ns_clone3_probe(void);
+
 /* True when clone3 with CLONE_INTO_CGROUP is available (cached after the first clone). */
 int ns_clone3_state(void); /* 1 yes, 0 no (fallback in use), -1 not tried yet */
 

@@ -120,6 +120,8 @@ static int mark_rest_cloexec_walk(const struct fdplan *p, int dirfd)
         long n;
 
         if (dirfd < 0)
+                dirfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
                 return -1;
         if (lseek(dirfd, 0, SEEK_SET) < 0)
                 return -1;

@@ -53,7 +53,8 @@ int fdplan_compute(struct fdplan *p, const struct fdplan_move *moves, int n, str
 /* In the child. `private_fds` (the exec-error pipe, ...) are fds the child still needs until
  * execve; they stay CLOEXEC, and one that sits on a target number is moved out of the way
  * first (its new number is written back). proc_fd_dir is an fd of /proc/self/fd opened by this
- * same process before any mount change (for the fallback), or -1. Async-signal-safe. */
+ * same process (for the fallback), or -1: the fallback then opens /proc/self/fd itself, which
+ * must be this process's (a /proc of its own PID namespace). Async-signal-safe. */
 int fdplan_apply(const struct fdplan *p, int *private_fds, int nprivate, int proc_fd_dir,
                  enum fdplan_path *path, struct cerr *err);
 

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static const struct {
         int num;
@@ -86,4 +89,34 @@ int sig_parse(const char *text)
                 return sig;
         }
         return -1;
+}
+
+static int reset_one(int sig)
+{
+        struct {
+                void (*handler)(int);
+                unsigned long flags;
+                void (*restorer)(void);
+                uint64_t mask;
+        } ksa = {.handler = SIG_DFL};
+
+        return (int)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
+}
+
+int sig_reset(const int *sigs, int n)
+{
+        for (int i = 0; i < n; i++) {
+                if (reset_one(sigs[i]) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int sig_reset_all(void)
+{
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sig != SIGKILL && sig != SIGSTOP && reset_one(sig) < 0)
+                        return -1;
+        }
+        return 0;
 }

@@ -9,4 +9,10 @@ const char *sig_name(int sig);
  * when the text names no signal. */
 int sig_parse(const char *text);
 
+/* Every catchable signal back to SIG_DFL with the raw rt_sigaction: glibc's own refuses its
+ * two internal real-time signals (32, 33), which a caller may have left ignored. Returns 0,
+ * or -1 with errno. Async-signal-safe. */
+int sig_reset(const int *sigs, int n);
+int sig_reset_all(void);
+
 #endif

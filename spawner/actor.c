@@ -355,20 +355,26 @@ static int apply_limits(struct supervisor *s, struct actor *a, const char *node_
                                 return -1;
                         continue;
                 }
-                {
+                /* The tree's v1 group once per run; per spawn only the actor's own, at the same
+                 * path as its v2 node. v1 has no no-internal-processes rule: the shim goes
+                 * straight into the actor's group, no self/ level (one mkdir less). */
+                if (s->v1_tree_node[c].fd < 0) {
                         char rel[PATH_MAX];
 
-                        snprintf(rel, sizeof rel, "%s/%s/%s", CG_BASE_NAME, s->tree, node_name);
-                        if (cg_v1_mirror(&a->v1node[c], ci->v1.own_dir, rel, s->tree, err) < 0 ||
-                            cg_node_create(&a->v1self[c], a->v1node[c].path, "self", s->tree, err) <
-                                0)
-                                return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
+                        snprintf(rel, sizeof rel, "%s/%s", CG_BASE_NAME, s->tree);
+                        if (cg_v1_mirror(&s->v1_tree_node[c], ci->v1.own_dir, rel, s->tree, err) <
+                            0)
+                                return cerr_wrap(err, "creating the tree's v1 %s group",
+                                                 cg_ctrl_name(c));
                 }
+                if (cg_node_create(&a->v1node[c], s->v1_tree_node[c].path, node_name, s->tree,
+                                   err) < 0)
+                        return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
                 for (int i = 0; i < n; i++) {
                         if (cg_node_write(&a->v1node[c], w[i].file, w[i].value, err) < 0)
                                 return -1;
                 }
-                if (spec_add_v1(b, a->v1self[c].fd, err) < 0)
+                if (spec_add_v1(b, a->v1node[c].fd, err) < 0)
                         return -1;
                 snprintf(used_v1 + strlen(used_v1), sizeof used_v1 - strlen(used_v1), "%s%s",
                          used_v1[0] ? "," : "", cg_ctrl_name(c));
@@ -401,7 +407,7 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
         a->out.fd = a->err.fd = -1;
         a->node.fd = a->self.fd = -1;
         for (int c = 0; c < CG_NCTRL; c++)
-                a->v1node[c].fd = a->v1self[c].fd = -1;
+                a->v1node[c].fd = -1;
         a->t_spawn = mono_us();
         /* A fresh node per spawn: a killed node is never reused (DESIGN §4b). */
         snprintf(node_name, sizeof node_name, "%s-%u", a->name, a->id);
@@ -721,9 +727,10 @@ void actor_on_pidfd(struct supervisor *s, struct actor *a)
                           ? s->stage
                           : CS_IDLE;
         for (int c = 0; c < CG_NCTRL && !a->oom_killed; c++) {
-                if (c == CG_MEMORY && a->v1self[c].fd >= 0)
-                        a->oom_killed = limits_oom_kills(&a->v1self[c], true) > 0 ||
-                                        limits_oom_kills(&a->v1node[c], true) > 0;
+                /* v1 counts the kill in the victim's memcg: the actor's group, where the shim
+                 * and everything it forked live */
+                if (c == CG_MEMORY && a->v1node[c].fd >= 0)
+                        a->oom_killed = limits_oom_kills(&a->v1node[c], true) > 0;
         }
         if (!a->oom_killed && (limits_mask(&a->prof) & (1u << CG_MEMORY)) &&
             s->host.ctrl[CG_MEMORY].src == CG_SRC_V2)
@@ -784,7 +791,6 @@ void actor_close(struct supervisor *s, struct actor *a)
         cg_node_close(&a->self);
         cg_node_close(&a->node);
         for (int c = 0; c < CG_NCTRL; c++) {
-                cg_node_close(&a->v1self[c]);
                 cg_node_close(&a->v1node[c]);
         }
 }

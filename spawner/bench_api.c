@@ -1,6 +1,6 @@
 /* The benchmark entry point: one supervisor, many sequential spawns (see bench_api.h).
  *
- * Setup mirrors supervisor_run() step for step (its helpers are private to supervisor.c);
+ * Setup mirrors supervisor_run() step for step (the tree itself through sup_setup_tree());
  * everything per spawn and per kill is the supervisor's own code: actor_spawn(), the
  * zygote, the shim, the actor_on_* handlers, cascade_kill_now() and the reap stage. When
  * supervisor_run() gains a setup step, add it here too. */
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../ns/clone.h"
+#include "../ns/creds.h"
 #include "../ns/timeutil.h"
 #include "sup.h"
 
@@ -41,41 +42,9 @@ static void sup_init(struct bench_sup *b)
         s->zy.pid = -1;
         s->zy.sock = s->zy.pidfd = -1;
         s->base.fd = s->tree_node.fd = -1;
+        for (int c = 0; c < CG_NCTRL; c++)
+                s->v1_tree_node[c].fd = -1;
         b->devnull = -1;
-}
-
-/* supervisor.c's setup_tree(), without the orphan sweep (the bench sweeps its own). */
-static int setup_tree(struct supervisor *s, struct cerr *err)
-{
-        struct registry_entry e = {0};
-
-        if (registry_claim(REGISTRY_DIR, s->tree, &s->reg, err) < 0)
-                return -1;
-        if (cg_base_open(&s->deleg, &s->base, err) < 0)
-                return cerr_wrap(err, "opening corral's cgroup base");
-        if (cg_node_create(&s->tree_node, s->base.path, s->tree, s->tree, err) < 0)
-                return cerr_wrap(err, "creating the tree's node");
-        s->tree_created = true;
-        s->tree_events_fd = openat(s->tree_node.fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-        if (s->tree_events_fd < 0)
-                return cerr_set(err, errno, "open", "%s/cgroup.events", s->tree_node.path);
-        if (sup_watch(s, s->tree_events_fd, EPOLLPRI, &s->w_tree, W_TREE_EVENTS, NULL) < 0)
-                return cerr_set(err, errno, "epoll", "watching cgroup.events");
-        snprintf(e.tree, sizeof e.tree, "%s", s->tree);
-        e.supervisor_pid = getpid();
-        e.supervisor_start = proc_start_time(getpid());
-        snprintf(e.nodes[e.nnodes++], sizeof e.nodes[0], "%s", s->tree_node.path);
-        for (int c = 0; c < CG_NCTRL; c++) {
-                const struct cg_ctrl_info *ci = &s->host.ctrl[c];
-
-                if (ci->src != CG_SRC_V1 || !ci->v1.own_dir[0])
-                        continue;
-                snprintf(s->v1_tree[c], sizeof s->v1_tree[c], "%s/%s/%s", ci->v1.own_dir,
-                         CG_BASE_NAME, s->tree);
-                if (e.nnodes < REGISTRY_MAX_NODES)
-                        snprintf(e.nodes[e.nnodes++], sizeof e.nodes[0], "%s", s->v1_tree[c]);
-        }
-        return registry_write(&s->reg, &e, err);
 }
 
 int bench_sup_open(struct bench_sup **out, const struct bench_sup_options *o, struct cerr *err)
@@ -118,6 +87,7 @@ int bench_sup_open(struct bench_sup **out, const struct bench_sup_options *o, st
         if (cghost_discover(&s->host, err) < 0 || cghost_usable(&s->host, err) < 0 ||
             cg_deleg_probe(&s->host, &s->deleg, err) < 0 || cg_deleg_enter_leaf(&s->deleg, err) < 0)
                 goto fail;
+        s->cap_last = creds_cap_last();
         if (seccomp_compile(&b->prof, &s->bpf, err) < 0) {
                 cerr_wrap(err, "compiling the seccomp filter of profile %s", b->prof.name);
                 goto fail;
@@ -135,7 +105,8 @@ int bench_sup_open(struct bench_sup **out, const struct bench_sup_options *o, st
                 cerr_set(err, errno, "setup", "epoll_ctl");
                 goto fail;
         }
-        if (setup_tree(s, err) < 0)
+        /* without the orphan sweep: the bench sweeps its own */
+        if (sup_setup_tree(s, false, err) < 0)
                 goto fail;
         *out = b;
         return 0;
@@ -411,6 +382,8 @@ void bench_sup_close(struct bench_sup *b)
                 close(s->tree_events_fd);
         cg_node_close(&s->tree_node);
         cg_node_close(&s->base);
+        for (int c = 0; c < CG_NCTRL; c++)
+                cg_node_close(&s->v1_tree_node[c]);
         if (s->tree_created) {
                 cg_remove_tree(s->tree_node.path, &err);
                 for (int c = 0; c < CG_NCTRL; c++) {

@@ -1,6 +1,6 @@
 /* The shim, as a linear list of steps (nsjail's contain.cc idea), each failing with its stage:
  *
- *   parent-death watch -> sync -> setsid -> mounts -> hostname -> signalfd -> fork the actor
+ *   parent-death watch -> sync -> mounts -> hostname -> signalfd -> fork the actor
  *   -> PID-1 loop: forward signals, reap everything, report the actor's wait status, exit
  *
  * and in the actor child:
@@ -13,6 +13,7 @@
  * program's real status. When the shim exits, the kernel kills everything left in the
  * namespace. */
 #include "shim.h"
+#include "zygote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,7 @@
 #include "../ns/creds.h"
 #include "../ns/fdplan.h"
 #include "../ns/mounts.h"
+#include "../ns/signals.h"
 #include "../ns/netlink.h"
 
 static int exec_pipe = -1;
@@ -146,7 +148,6 @@ static void actor_fds(const struct spec_req *r)
         struct fdplan_move moves[3 + SPEC_MAX_PASS];
         enum fdplan_path path;
         int n = 0;
-        int dirfd;
         struct {
                 enum spec_fd slot;
                 unsigned null_flag;
@@ -155,8 +156,6 @@ static void actor_fds(const struct spec_req *r)
                       {SPEC_FD_STDOUT, SPEC_STDOUT_NULL, O_WRONLY},
                       {SPEC_FD_STDERR, SPEC_STDERR_NULL, O_WRONLY}};
 
-        /* For the fallback walk: our own /proc/self/fd, in the /proc of our namespace. */
-        dirfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         for (int i = 0; i < 3; i++) {
                 int src = stdio_source(r, stdio[i].slot, stdio[i].null_flag, stdio[i].flags);
 
@@ -168,7 +167,9 @@ static void actor_fds(const struct spec_req *r)
         if (fdplan_compute(&plan, moves, n, NULL) < 0)
                 fail(STAGE_FDS, EINVAL);
         plan.force_walk = r->hdr.flags & SPEC_FORCE_FD_WALK;
-        if (fdplan_apply(&plan, &exec_pipe, 1, dirfd, &path, NULL) < 0)
+        /* -1: the fallback walk opens our /proc/self/fd (the /proc of our namespace) itself,
+         * only when it is needed */
+        if (fdplan_apply(&plan, &exec_pipe, 1, -1, &path, NULL) < 0)
                 fail(STAGE_FDS, errno ? errno : EBADF);
 }
 
@@ -179,21 +180,10 @@ static void actor_signals(void)
         /* CLONE_CLEAR_SIGHAND resets handlers but keeps ignored signals ignored, and the shim's
          * blocked mask survives fork and exec: a program under `nohup` or `trap '' INT` must not
          * inherit either. */
-        for (int sig = 1; sig < NSIG; sig++) {
-                /* the raw call: glibc's sigaction refuses its two internal real-time signals
-                 * (32, 33), and a caller may have left those ignored too */
-                struct {
-                        void (*handler)(int);
-                        unsigned long flags;
-                        void (*restorer)(void);
-                        uint64_t mask;
-                } ksa = {.handler = SIG_DFL};
-
-                if (sig == SIGKILL || sig == SIGSTOP)
-                        continue;
-                if (syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask) < 0)
-                        fail(STAGE_SIGNALS, errno);
-        }
+        /* Only what the zygote ignores can be ignored here: it reset everything else (and
+         * CLONE_CLEAR_SIGHAND dropped every handler). */
+        if (sig_reset(zygote_ignored_signals, zygote_nignored) < 0)
+                fail(STAGE_SIGNALS, errno);
         sigemptyset(&none);
         if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
                 fail(STAGE_SIGNALS, errno);
@@ -366,8 +356,7 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
         step_userns(r);
         /* changing credentials cleared the parent-death signal: set it (and look) again */
         step_parent_death(parent_pidfd);
-        if (setsid() < 0)
-                fail(STAGE_SETSID, errno);
+        /* (no setsid: the zygote's session has no terminal, and the shim is in it) */
         step_mounts(r);
         if (chdir("/") < 0) /* the shim holds no handle on the host's tree either */
                 fail(STAGE_CHDIR, errno);

@@ -11,7 +11,6 @@ static const char *const stage_names[STAGE_COUNT] = {
     [STAGE_NONE] = "none",
     [STAGE_PDEATHSIG] = "parent-death-watch",
     [STAGE_SYNC] = "sync",
-    [STAGE_SETSID] = "setsid",
     [STAGE_MOUNT_PRIVATE] = "mount-private",
     [STAGE_MOUNT_PROC] = "mount-proc",
     [STAGE_HOSTNAME] = "hostname",

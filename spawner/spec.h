@@ -91,7 +91,6 @@ enum spawn_stage {
         STAGE_NONE,
         STAGE_PDEATHSIG,
         STAGE_SYNC,
-        STAGE_SETSID,
         STAGE_MOUNT_PRIVATE,
         STAGE_MOUNT_PROC,
         STAGE_HOSTNAME,

@@ -57,7 +57,7 @@ struct actor {
         int shim_status;      /* the shim's own */
         enum cstage ended_in; /* the cascade stage during which it ended */
         /* v1 groups of the controllers the profile limits on a hybrid host */
-        struct cg_node v1node[CG_NCTRL], v1self[CG_NCTRL];
+        struct cg_node v1node[CG_NCTRL];
         bool oom_killed;
         int64_t t_spawn, t_exit;
         char reason[160];
@@ -76,10 +76,11 @@ struct supervisor {
         struct cg_node base, tree_node;
         int tree_events_fd;
         bool tree_created;
-        char v1_tree[CG_NCTRL][PATH_MAX]; /* <v1 own>/corral/<tree>, "" when not v1 */
-        bool said_v1;                     /* the hybrid-host event was logged */
-        struct sock_fprog bpf;            /* the root profile's filter, compiled once */
-        int cap_last;                     /* /proc/sys/kernel/cap_last_cap */
+        char v1_tree[CG_NCTRL][PATH_MAX];      /* <v1 own>/corral/<tree>, "" when not v1 */
+        struct cg_node v1_tree_node[CG_NCTRL]; /* that group, once a profile limited it */
+        bool said_v1;                          /* the hybrid-host event was logged */
+        struct sock_fprog bpf;                 /* the root profile's filter, compiled once */
+        int cap_last;                          /* /proc/sys/kernel/cap_last_cap */
         struct actor *root;
         uint32_t next_id, next_req;
         /* the cascade on the tree */
@@ -131,5 +132,8 @@ int sup_watch(struct supervisor *s, int fd, uint32_t events, struct watch *w, en
               struct actor *a);
 void sup_unwatch(struct supervisor *s, int fd);
 int sup_tree_populated(struct supervisor *s);
+/* The tree's node, its cgroup.events watch and its registry record (after sweeping orphans
+ * when asked). */
+int sup_setup_tree(struct supervisor *s, bool sweep_orphans, struct cerr *err);
 
 #endif

@@ -202,12 +202,12 @@ static void host_warnings(struct supervisor *s, const struct profile *p)
         strlist_clear(&w);
 }
 
-static int setup_tree(struct supervisor *s, struct cerr *err)
+int sup_setup_tree(struct supervisor *s, bool sweep_orphans, struct cerr *err)
 {
         struct registry_entry e = {0};
         const char *dir = s->opt->registry_dir ? s->opt->registry_dir : REGISTRY_DIR;
 
-        if (registry_sweep(dir, sweep_orphan, s, err) < 0)
+        if (sweep_orphans && registry_sweep(dir, sweep_orphan, s, err) < 0)
                 return -1;
         if (registry_claim(dir, s->tree, &s->reg, err) < 0)
                 return -1;
@@ -295,6 +295,8 @@ static void teardown(struct supervisor *s)
                 close(s->tree_events_fd);
         cg_node_close(&s->tree_node);
         cg_node_close(&s->base);
+        for (int c = 0; c < CG_NCTRL; c++)
+                cg_node_close(&s->v1_tree_node[c]);
         /* the record goes only with the tree: a stuck tree stays findable */
         if (!s->stuck && s->reg.fd >= 0)
                 registry_release(&s->reg);
@@ -340,6 +342,8 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
         s->zy.pid = -1;
         s->zy.sock = s->zy.pidfd = -1;
         s->base.fd = s->tree_node.fd = -1;
+        for (int c = 0; c < CG_NCTRL; c++)
+                s->v1_tree_node[c].fd = -1;
         outstream_open(&s->out, o->out_fd);
         outstream_open(&s->errs, o->err_fd);
         memset(res, 0, sizeof *res);
@@ -394,7 +398,7 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
                 cerr_set(err, errno, "setup", "epoll_ctl");
                 goto out;
         }
-        if (setup_tree(s, err) < 0)
+        if (sup_setup_tree(s, true, err) < 0)
                 goto cleanup_tree;
         host_warnings(s, o->profile);
 

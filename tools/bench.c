@@ -48,6 +48,8 @@
 #include "../ns/cgdeleg.h"
 #include "../ns/cghost.h"
 #include "../ns/cgroup.h"
+#include "../ns/creds.h"
+#include "../ns/mounts.h"
 #include "../ns/syscalls.h"
 #include "../ns/timeutil.h"
 #include "../policy/policy.h"
@@ -342,6 +344,9 @@ static struct cghost host;
 static struct cg_deleg deleg;
 static char floor_base[PATH_MAX]; /* <own>/corral/benchfloor-<pid> (v2) */
 static int floor_base_fd = -1;
+/* per spawn: the floor's node, shown at /sys/fs/cgroup as corral shows an actor its own */
+static char floor_node_path[PATH_MAX];
+static struct cred_plan floor_creds;
 static char floor_v1_base[CG_NCTRL][PATH_MAX]; /* the same in each v1 hierarchy we limit */
 static int floor_v1_fd[CG_NCTRL] = {-1, -1, -1, -1};
 static bool floor_base_made;
@@ -498,6 +503,12 @@ static void host_setup(void)
         floor_base_made = true;
         snprintf(floor_base, sizeof floor_base, "%s", fb.path);
         floor_base_fd = open(fb.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        floor_creds = (struct cred_plan){.set_ids = true,
+                                         .uid = 65534,
+                                         .gid = 65534,
+                                         .groups = {65534},
+                                         .ngroups = 1,
+                                         .cap_last = creds_cap_last()};
         cg_node_close(&fb);
         cg_node_close(&base);
         if (floor_base_fd < 0)
@@ -568,20 +579,9 @@ static void floor_teardown(void)
 /* The mounts corral's shim makes (spawner/shim.c, step_mounts), in order. When the shim
  * gains mounts (ProtectSystem=, PrivateTmp=, masks), add the same calls here so that the
  * floor keeps doing the same kernel work. */
-struct floor_mount {
-        const char *source, *target, *fstype;
-        unsigned long flags;
-        const char *data;
-};
-
-static const struct floor_mount floor_mounts[] = {
-    {NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL},
-    {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
-};
-
 struct floor_cfg {
         uint64_t ns;     /* CLONE_NEW* */
-        bool mounts;     /* floor_mounts[] */
+        bool mounts;     /* corral's mounts (ns/mounts.c) and its default credentials */
         bool hostname;   /* sethostname (with CLONE_NEWUTS), as corral does */
         bool setsid;     /* a session of its own, as the shim takes (a diagnostic row) */
         bool loopback;   /* bring lo up (with CLONE_NEWNET) */
@@ -671,12 +671,21 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
                         _exit(125);
         }
         if (fc->mounts) {
-                for (size_t i = 0; i < sizeof floor_mounts / sizeof floor_mounts[0]; i++) {
-                        const struct floor_mount *m = &floor_mounts[i];
+                /* exactly corral's mount work (ns/mounts.c, the plan the shim builds for the
+                 * default profile): the floor cannot drift from it */
+                struct mount_plan plan = {
+                    .fresh_proc = true,
+                    .protect_kernel = true,
+                    .cgroup_view = floor_node_path,
+                    .private_tmp = true,
+                    .private_ipc = fc->ns & CLONE_NEWIPC,
+                    .protect_system = MOUNTS_PS_FULL,
+                    .mask_dirs = (char *const[]){"/run/corral", NULL},
+                };
+                enum mounts_step step;
 
-                        if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
-                                child_fail(exec_wr, errno);
-                }
+                if (mounts_apply(&plan, &step) < 0 || chdir("/") < 0)
+                        child_fail(exec_wr, errno);
         }
         if (fc->setsid && setsid() < 0)
                 child_fail(exec_wr, errno);
@@ -698,11 +707,17 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
         if (pid < 0)
                 child_fail(exec_wr, errno);
         if (pid == 0) {
-                if (fc->seccomp) {
-                        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-                            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf) < 0)
+                if (fc->mounts) {
+                        /* and corral's credentials for a root caller: nobody, no capabilities */
+                        enum creds_step cs;
+
+                        if (creds_apply(&floor_creds, &cs) < 0)
                                 child_fail(exec_wr, errno);
                 }
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        child_fail(exec_wr, errno);
+                if (fc->seccomp && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf) < 0)
+                        child_fail(exec_wr, errno);
                 execve(cfg.prog, cfg.argv, environ);
                 child_fail(exec_wr, errno);
         }
@@ -734,6 +749,7 @@ static int floor_spawn(const struct floor_cfg *fc, struct floor_times *t)
 
         memset(t, 0, sizeof *t);
         snprintf(name, sizeof name, "f%u", ++floor_seq);
+        snprintf(floor_node_path, sizeof floor_node_path, "%s/%s", floor_base, name);
         t->t0 = now_us();
         if (mkdirat(floor_base_fd, name, 0755) < 0)
                 return -errno;
