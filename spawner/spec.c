@@ -352,6 +352,11 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
         return 1;
 }
 
+void spec_req_close_fds(struct spec_req *r)
+{
+        close_fds(r->fds, r->nfds);
+}
+
 void spec_req_free(struct spec_req *r)
 {
         close_fds(r->fds, r->nfds);

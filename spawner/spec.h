@@ -168,6 +168,7 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err);
 int spec_fd(const struct spec_req *r, enum spec_fd slot); /* -1 when absent */
 int spec_v1_fd(const struct spec_req *r, uint32_t i);
 int spec_pass_fd(const struct spec_req *r, uint32_t i);
+void spec_req_close_fds(struct spec_req *r);
 void spec_req_free(struct spec_req *r);
 
 #endif

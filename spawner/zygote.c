@@ -146,6 +146,10 @@ static void handle(int sock, int parent_pidfd, struct spec_req *r)
                 fill_error(&rep, errno, STAGE_SYNC, "releasing the child");
         if (sync[1] >= 0)
                 close(sync[1]);
+        /* Our copies of the child's pipes go before the reply: the supervisor reads the exec
+         * pipe's EOF as "execve succeeded", and must see it once the child is past it, not
+         * whenever we get round to freeing the request. */
+        spec_req_close_fds(r);
         send_reply(sock, &rep, res.pidfd);
         close(res.pidfd);
 }
