@@ -576,9 +576,6 @@ static void floor_teardown(void)
 
 /* ---------------------------------------------------------------- the floor ---- */
 
-/* The mounts corral's shim makes (spawner/shim.c, step_mounts), in order. When the shim
- * gains mounts (ProtectSystem=, PrivateTmp=, masks), add the same calls here so that the
- * floor keeps doing the same kernel work. */
 struct floor_cfg {
         uint64_t ns;     /* CLONE_NEW* */
         bool mounts;     /* corral's mounts (ns/mounts.c) and its default credentials */
