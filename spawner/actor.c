@@ -319,6 +319,74 @@ static int build_creds(struct supervisor *s, struct actor *a, struct spec_hdr *h
         return 0;
 }
 
+/* The PATH the program will see: its profile's Environment= first, then ours. */
+static const char *program_path_env(const struct actor *a)
+{
+        for (size_t i = 0; i < a->prof.environment.n; i++) {
+                if (strncmp(a->prof.environment.v[i], "PATH=", 5) == 0)
+                        return a->prof.environment.v[i] + 5;
+        }
+        return getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+}
+
+static int open_candidate(const char *path, int *fd, int *best_errno)
+{
+        struct stat st;
+        int f = open(path, O_PATH | O_CLOEXEC);
+
+        if (f < 0) {
+                if (errno != ENOENT && errno != ENOTDIR)
+                        *best_errno = errno;
+                return -1;
+        }
+        if (fstat(f, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+                *best_errno = EACCES; /* what execve says of a directory or a plain file */
+                close(f);
+                return -1;
+        }
+        *fd = f;
+        return 0;
+}
+
+/* execvp's search, done here with the program's PATH and opened O_PATH before anything of
+ * the actor's mounts exists: the child execs the fd (see the shim), so a program below a
+ * path its own mounts hide still runs. Relative paths are made absolute against our cwd.
+ * Returns 0, or -1 with the errno execvp would report (EACCES beats ENOENT). */
+static int resolve_program(const struct actor *a, const char *argv0, char *out, size_t len, int *fd,
+                           int *errnum)
+{
+        int best = ENOENT;
+        const char *p;
+
+        *fd = -1;
+        if (strchr(argv0, '/')) {
+                char cwd[PATH_MAX];
+
+                if (argv0[0] == '/' || !getcwd(cwd, sizeof cwd))
+                        snprintf(out, len, "%s", argv0);
+                else
+                        snprintf(out, len, "%s/%s", cwd, argv0);
+                if (open_candidate(out, fd, &best) == 0)
+                        return 0;
+                *errnum = best;
+                return -1;
+        }
+        for (p = program_path_env(a); p;) {
+                const char *end = strchr(p, ':');
+                size_t dl = end ? (size_t)(end - p) : strlen(p);
+
+                if (dl == 0)
+                        snprintf(out, len, "%s", argv0);
+                else
+                        snprintf(out, len, "%.*s/%s", (int)dl, p, argv0);
+                if (open_candidate(out, fd, &best) == 0)
+                        return 0;
+                p = end ? end + 1 : NULL;
+        }
+        *errnum = best;
+        return -1;
+}
+
 /* The profile's resource limits on the actor's node: v2 where the controller is enabled
  * there, else a v1 group mirrored at the same path, into which the zygote places the shim
  * before releasing it. */
@@ -397,7 +465,8 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
 {
         struct spec_builder b;
         char node_name[PROFILE_NAME_MAX + 16];
-        char cwd[PATH_MAX];
+        char cwd[PATH_MAX], program[PATH_MAX];
+        int program_fd = -1, errnum = 0;
         int exec_p[2] = {-1, -1}, rep_p[2] = {-1, -1};
         int owned[3] = {-1, -1, -1};
         uint32_t envc = 0, argc = 0;
@@ -415,6 +484,11 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
             cg_node_create(&a->self, a->node.path, "self", s->tree, err) < 0)
                 return cerr_wrap(err, "creating the node of actor %s", a->name);
 
+        if (resolve_program(a, argv[0], program, sizeof program, &program_fd, &errnum) < 0) {
+                /* what the child would have found: reported the same way, with nothing cloned */
+                actor_fail_before_clone(s, a, STAGE_EXECVE, errnum);
+                return 0;
+        }
         spec_init(&b, ++s->next_req, a->id);
         if (a->prof.working_directory) {
                 snprintf(cwd, sizeof cwd, "%s", a->prof.working_directory);
@@ -437,7 +511,8 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
             /* ProtectControlGroups=no shows the self/ leaf writable, never the node that
              * carries the actor's own limits */
             spec_add_string(&b, a->prof.protect_control_groups ? a->node.path : a->self.path, err) <
-                0)
+                0 ||
+            spec_add_string(&b, program, err) < 0)
                 goto out;
         for (; argv[argc]; argc++) {
                 if (spec_add_string(&b, argv[argc], err) < 0)
@@ -491,6 +566,7 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
         fcntl(a->exec_rd, F_SETFL, O_NONBLOCK);
         fcntl(a->report_rd, F_SETFL, O_NONBLOCK);
         spec_set_fd(&b, SPEC_FD_CGROUP, a->self.fd);
+        spec_set_fd(&b, SPEC_FD_PROGRAM, program_fd);
         spec_set_fd(&b, SPEC_FD_EXEC_PIPE, exec_p[1]);
         spec_set_fd(&b, SPEC_FD_REPORT, rep_p[1]);
         if (setup_stdio(s, a, &b, owned, err) < 0)
@@ -511,6 +587,7 @@ out:
         /* The child has its copies (or never will): ours of the write ends go. */
         close_fd(&exec_p[1]);
         close_fd(&rep_p[1]);
+        close_fd(&program_fd);
         for (int i = 0; i < 3; i++)
                 close_fd(&owned[i]);
         spec_free(&b);
@@ -550,6 +627,16 @@ static void spawn_failed(struct supervisor *s, struct actor *a, int stage, int e
         ev_str(&ev, "stage", a->fail_msg);
         ev_str(&ev, "error", strerror(e));
         ev_end(&ev);
+}
+
+void actor_fail_before_clone(struct supervisor *s, struct actor *a, int stage, int e)
+{
+        spawn_failed(s, a, stage, e, NULL);
+        a->replied = a->exec_done = true;
+        /* the status the child would have exited with, as the shells' convention has it */
+        a->shim_status = (stage == STAGE_EXECVE ? (e == ENOENT ? 127 : 126) : 125) << 8;
+        a->dead = true;
+        actor_on_pidfd(s, a);
 }
 
 void actor_on_reply(struct supervisor *s)

@@ -43,6 +43,7 @@
 #include "../ns/netlink.h"
 
 static int exec_pipe = -1;
+static int program_fd = -1; /* where the fd plan left the program's fd */
 
 static __attribute__((noreturn)) void fail_at(int stage, int e, const char *detail)
 {
@@ -169,8 +170,14 @@ static void actor_fds(const struct spec_req *r)
         plan.force_walk = r->hdr.flags & SPEC_FORCE_FD_WALK;
         /* -1: the fallback walk opens our /proc/self/fd (the /proc of our namespace) itself,
          * only when it is needed */
-        if (fdplan_apply(&plan, &exec_pipe, 1, -1, &path, NULL) < 0)
-                fail(STAGE_FDS, errno ? errno : EBADF);
+        {
+                int priv[2] = {exec_pipe, spec_fd(r, SPEC_FD_PROGRAM)};
+
+                if (fdplan_apply(&plan, priv, 2, -1, &path, NULL) < 0)
+                        fail(STAGE_FDS, errno ? errno : EBADF);
+                exec_pipe = priv[0];
+                program_fd = priv[1];
+        }
 }
 
 static void actor_signals(void)
@@ -189,50 +196,26 @@ static void actor_signals(void)
                 fail(STAGE_SIGNALS, errno);
 }
 
-static const char *env_get(char **envp, const char *key)
+/* The supervisor found and opened the program before any mount changed: exec it by fd, so
+ * that a program under a path its own mounts hide (a checkout in /tmp with PrivateTmp=)
+ * still runs. A script cannot be run that way (its interpreter would open /dev/fd/N, gone
+ * with CLOEXEC): it is run by path, where its mounts must show it. */
+static __attribute__((noreturn)) void actor_exec(const struct spec_req *r, char **envp)
 {
-        size_t kl = strlen(key);
+        int fd = program_fd;
+        int e;
 
-        for (char **e = envp; *e; e++) {
-                if (strncmp(*e, key, kl) == 0 && (*e)[kl] == '=')
-                        return *e + kl + 1;
+        if (fd >= 0) {
+                syscall(SYS_execveat, fd, "", r->argv, envp, AT_EMPTY_PATH);
+                if (errno != ENOENT)
+                        fail(STAGE_EXECVE, errno);
         }
-        return NULL;
-}
-
-/* execvp's search, with the program's own PATH (execvpe would use ours). */
-static __attribute__((noreturn)) void actor_exec(char **argv, char **envp)
-{
-        const char *path = env_get(envp, "PATH");
-        const char *file = argv[0];
-        char buf[PATH_MAX];
-        int saved = ENOENT;
-
-        if (strchr(file, '/')) {
-                execve(file, argv, envp);
-                fail(STAGE_EXECVE, errno);
-        }
-        if (!path)
-                path = "/usr/local/bin:/usr/bin:/bin";
-        while (*path) {
-                const char *end = strchr(path, ':');
-                size_t dl = end ? (size_t)(end - path) : strlen(path);
-
-                if (dl + 1 + strlen(file) + 1 <= sizeof buf) {
-                        if (dl == 0)
-                                snprintf(buf, sizeof buf, "%s", file);
-                        else
-                                snprintf(buf, sizeof buf, "%.*s/%s", (int)dl, path, file);
-                        execve(buf, argv, envp);
-                        /* keep the most telling error: EACCES beats ENOENT, as execvp does */
-                        if (errno != ENOENT && errno != ENOTDIR)
-                                saved = errno;
-                }
-                if (!end)
-                        break;
-                path = end + 1;
-        }
-        fail(STAGE_EXECVE, saved);
+        execve(r->program, r->argv, envp);
+        e = errno;
+        /* a script the actor's own mounts hide (under a private /tmp, say) */
+        if (fd >= 0 && e == ENOENT)
+                fail_at(STAGE_EXECVE, e, "execve of a script by path");
+        fail(STAGE_EXECVE, e);
 }
 
 static __attribute__((noreturn)) void actor_child(struct spec_req *r)
@@ -289,7 +272,7 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
                 if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
                         fail(STAGE_SECCOMP, errno);
         }
-        actor_exec(r->argv, envp);
+        actor_exec(r, envp);
 }
 
 /* ---- PID 1 ---- */

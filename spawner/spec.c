@@ -203,7 +203,7 @@ int spec_fd(const struct spec_req *r, enum spec_fd slot)
 
 static int parse_blob(struct spec_req *r, struct cerr *err)
 {
-        size_t need = 3 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths;
+        size_t need = 4 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths;
         const char *p = r->blob, *end = r->blob + r->hdr.blob_len;
         const char **strs;
 
@@ -239,12 +239,13 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
         r->hostname = strs[0];
         r->cwd = strs[1];
         r->cgroup_view = strs[2];
+        r->program = strs[3];
         for (uint32_t i = 0; i < r->hdr.argc; i++)
-                r->argv[i] = (char *)strs[3 + i];
+                r->argv[i] = (char *)strs[4 + i];
         for (uint32_t i = 0; i < r->hdr.envc; i++)
-                r->envp[i] = (char *)strs[3 + r->hdr.argc + i];
+                r->envp[i] = (char *)strs[4 + r->hdr.argc + i];
         for (uint32_t i = 0; i < r->hdr.n_rw_paths; i++)
-                r->rw_paths[i] = (char *)strs[3 + r->hdr.argc + r->hdr.envc + i];
+                r->rw_paths[i] = (char *)strs[4 + r->hdr.argc + r->hdr.envc + i];
         free(strs);
         return 0;
 }

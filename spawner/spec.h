@@ -33,7 +33,8 @@ enum spec_fd {
         SPEC_FD_STDIN,     /* -1 in the header when absent */
         SPEC_FD_STDOUT,
         SPEC_FD_STDERR,
-        SPEC_FD_BLOB, /* memfd with the string blob, when it is not inline */
+        SPEC_FD_BLOB,    /* memfd with the string blob, when it is not inline */
+        SPEC_FD_PROGRAM, /* the program, O_PATH, resolved and opened by the supervisor */
 
         SPEC_FD_FIXED_COUNT
 };
@@ -76,7 +77,7 @@ struct spec_hdr {
         int32_t loopback_ifindex;  /* 1; tests give a bogus one to prove the error path */
         struct cred_plan cred;     /* identity and capabilities of the program */
         uint32_t map_uid, map_gid; /* PrivateUsers=: who uid/gid 0 inside is outside */
-        /* blob: hostname \0 cwd \0 cgroup-view \0 argv[0] \0 ... env[0] \0 ...
+        /* blob: hostname \0 cwd \0 cgroup-view \0 program-path \0 argv[0] \0 ... env[0] \0 ...
          * rw_path \0 ... then, 8-byte aligned, bpf_len struct sock_filter */
 };
 
@@ -157,6 +158,7 @@ struct spec_req {
         const char *hostname, *cwd;
         const char *cgroup_view; /* the actor's node, by path: a bind mount cannot take an fd
                                   * from another mount namespace */
+        const char *program;     /* the resolved path of argv[0] (scripts are run by it) */
         char **argv;             /* owned array, strings in blob */
         char **envp;
         char **rw_paths;

@@ -110,6 +110,9 @@ void ev_end(struct ev *e);
 /* actor.c */
 int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct cerr *err);
 void actor_on_reply(struct supervisor *s);
+/* A spawn that failed before any clone (the program was not found): reported as the child
+ * would have reported it. */
+void actor_fail_before_clone(struct supervisor *s, struct actor *a, int stage, int e);
 void actor_on_exec(struct supervisor *s, struct actor *a);
 void actor_on_pidfd(struct supervisor *s, struct actor *a);
 void actor_on_report(struct supervisor *s, struct actor *a);

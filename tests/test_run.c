@@ -614,6 +614,37 @@ START_TEST(exit_status_with_sigchld_ignored)
 }
 END_TEST
 
+/* The program is found and opened before the actor's mounts exist: a binary below a path
+ * those mounts hide (a checkout under /tmp, which PrivateTmp= replaces) still runs; a script
+ * there cannot (its interpreter opens it by path) and says so. */
+START_TEST(program_under_a_hidden_path)
+{
+        char bin[64], script[64];
+        const char *run_bin[] = {"run", "--", bin, "exit", "5", NULL};
+        const char *run_script[] = {"run", "--", script, NULL};
+        struct th_proc p;
+        char cmd[PATH_MAX + 128];
+        int fd;
+
+        snprintf(bin, sizeof bin, "/tmp/corral-test-bin-%d", (int)getpid());
+        snprintf(script, sizeof script, "/tmp/corral-test-script-%d", (int)getpid());
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", th_actor(), bin);
+        ck_assert_int_eq(system(cmd), 0);
+        fd = open(script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_gt(write(fd, "#!/bin/sh\nexit 0\n", 17), 0);
+        close(fd);
+        th_corral_start(&p, run_bin, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 5);
+        th_corral_start(&p, run_script, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 10000), 127);
+        ck_assert_msg(strstr(p.errbuf, "spawn failed at execve of a script by path"), "%s",
+                      p.errbuf);
+        unlink(bin);
+        unlink(script);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
         Suite *s = suite_create("corral-run-privileged");
@@ -635,6 +666,7 @@ static Suite *run_suite(void)
         tcase_add_test(tc, supervisor_and_zygote_fd_tables);
         tcase_add_test(tc, second_and_third_signal_escalate);
         tcase_add_test(tc, exit_status_with_sigchld_ignored);
+        tcase_add_test(tc, program_under_a_hidden_path);
         suite_add_tcase(s, tc);
         return s;
 }
