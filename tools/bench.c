@@ -15,7 +15,9 @@
  * Everything this program creates lives below <own>/corral/ (trees bench-<pid>-<n>, the
  * floor's benchfloor-<pid>) and is removed on every exit path, including SIGINT/SIGTERM;
  * leftovers of a bench that was SIGKILLed are swept at the next start. */
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -356,26 +358,23 @@ static bool corral_dir_ours[1 + CG_NCTRL];
 
 /* rmdir a directory tree below (and including) path, bottom-up. Only directories are
  * removed: in cgroupfs that is exactly the cgroups, and nothing else can be deleted. */
+static int rmdir_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        if (type == FTW_DP) {
+                for (int i = 0; i < 200 && rmdir(p) < 0 && errno == EBUSY; i++)
+                        sleep_ms(1);
+        }
+        return 0;
+}
+
 static void rmdir_tree(const char *path)
 {
-        char cmd[PATH_MAX + 64];
-        FILE *f;
-
         if (access(path, F_OK) < 0)
                 return;
-        /* -depth lists children before their parents */
-        snprintf(cmd, sizeof cmd, "find '%s' -depth -type d 2>/dev/null", path);
-        f = popen(cmd, "re");
-        if (f) {
-                char line[PATH_MAX];
-
-                while (fgets(line, sizeof line, f)) {
-                        line[strcspn(line, "\n")] = '\0';
-                        for (int i = 0; i < 200 && rmdir(line) < 0 && errno == EBUSY; i++)
-                                sleep_ms(1);
-                }
-                pclose(f);
-        }
+        /* FTW_DEPTH: children before their parents; FTW_PHYS: never follow a link */
+        nftw(path, rmdir_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Kill everything below a v2 directory of ours and remove it. */
@@ -440,19 +439,16 @@ static bool sweep_bench_orphan(const struct registry_entry *e, void *ctx)
 
 static void sweep_floor_orphans(const char *corral_dir, bool v2)
 {
-        char cmd[PATH_MAX + 64], line[PATH_MAX];
-        FILE *f;
+        DIR *d = opendir(corral_dir);
+        struct dirent *de;
 
-        snprintf(cmd, sizeof cmd, "ls '%s' 2>/dev/null", corral_dir);
-        f = popen(cmd, "re");
-        while (f && fgets(line, sizeof line, f)) {
+        while (d && (de = readdir(d))) {
                 char path[PATH_MAX * 2], tag[64];
                 int pid;
 
-                line[strcspn(line, "\n")] = '\0';
-                if (sscanf(line, "benchfloor-%d", &pid) != 1 || pid_alive(pid))
+                if (sscanf(de->d_name, "benchfloor-%d", &pid) != 1 || pid_alive(pid))
                         continue;
-                snprintf(path, sizeof path, "%s/%s", corral_dir, line);
+                snprintf(path, sizeof path, "%s/%s", corral_dir, de->d_name);
                 if (cg_tag_get(path, tag, sizeof tag) < 0)
                         continue;
                 if (v2)
@@ -461,8 +457,8 @@ static void sweep_floor_orphans(const char *corral_dir, bool v2)
                         rmdir_tree(path);
                 fprintf(stderr, "corral-bench: removed %s, left by a bench that died\n", path);
         }
-        if (f)
-                pclose(f);
+        if (d)
+                closedir(d);
 }
 
 static void host_setup(void)
@@ -1020,17 +1016,31 @@ static int corral_spawn(struct bench_sup *b, char *const *argv, struct floor_tim
         return 0;
 }
 
+/* Run PROG ARG without a shell; its exit status, or -1. */
+static int run_program(const char *prog, const char *arg)
+{
+        char *const argv[] = {(char *)prog, (char *)arg, NULL};
+        pid_t pid;
+        int st;
+
+        if (posix_spawnp(&pid, prog, NULL, NULL, argv, environ) != 0)
+                return -1;
+        if (waitpid(pid, &st, 0) < 0)
+                return -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* ---------------------------------------------------------------- section 1+2: spawn ---- */
 
 enum vkind { V_FORKEXEC, V_POSIX_SPAWN, V_FLOOR, V_CORRAL };
 
 struct variant {
-        enum vkind kind;
         struct floor_cfg fc;
         struct bench_sup *sup;
-        int zfd; /* the zygote's /proc/PID/schedstat, or -1 */
         struct row *row;
         struct row *mig; /* floor with v1 limits: the migration, reported on its own */
+        enum vkind kind;
+        int zfd; /* the zygote's /proc/PID/schedstat, or -1 */
 };
 
 static void variant_init(struct variant *v)
@@ -2156,7 +2166,7 @@ static void write_json(const char *mode)
 /* Empirical distribution functions of the start latencies, when gnuplot is installed. */
 static void write_png(void)
 {
-        char gp[PATH_MAX], dir[PATH_MAX], gnuplot[PATH_MAX], cmd[PATH_MAX * 2];
+        char gp[PATH_MAX], dir[PATH_MAX], gnuplot[PATH_MAX];
         FILE *f;
         int plotted = 0;
 
@@ -2195,7 +2205,8 @@ static void write_png(void)
                         memcpy(v, r->m[M_A].v, r->m[M_A].n * sizeof *v);
                         qsort(v, r->m[M_A].n, sizeof *v, cmp_double);
                         for (size_t k = 0; k < r->m[M_A].n; k++)
-                                fprintf(d, "%.0f %.4f\n", v[k], (double)(k + 1) / r->m[M_A].n);
+                                fprintf(d, "%.0f %.4f\n", v[k],
+                                        (double)(k + 1) / (double)r->m[M_A].n);
                         free(v);
                         fclose(d);
                         fprintf(f, "%s'%s' using 1:2 with steps title '%s'", plotted ? ", " : "",
@@ -2208,8 +2219,7 @@ static void write_png(void)
         }
         fprintf(f, "unset multiplot\n");
         fclose(f);
-        snprintf(cmd, sizeof cmd, "'%s' '%s'", gnuplot, gp);
-        if (system(cmd) == 0)
+        if (run_program(gnuplot, gp) == 0)
                 fprintf(stderr, "corral-bench: wrote %s\n", cfg.png);
         else
                 fprintf(stderr, "corral-bench: gnuplot failed on %s\n", gp);
