@@ -13,6 +13,7 @@ struct cghost th_host;
 struct cg_deleg th_deleg;
 char th_base_rel[64];
 char th_base_v2[PATH_MAX];
+pid_t th_runner;
 
 static int base_created_corral; /* the run created <own>/corral in v2 */
 
@@ -361,6 +362,9 @@ static int sweep(const char *name)
                 if (f)
                         pclose(f);
         }
+        /* a scratch socket a confinement test listens on (its test may have aborted) */
+        snprintf(path, sizeof path, "/run/corral/ctest-%d.sock", (int)th_runner);
+        unlink(path);
         if (base_created_corral) {
                 snprintf(path, sizeof path, "%s/corral", th_deleg.own_dir);
                 rmdir(path); /* fails harmlessly when another run is using it */
@@ -374,6 +378,7 @@ int th_run(const char *name, enum th_kind kind, Suite *(*const *suites)(void), i
         int failed;
         int leaks = 0;
 
+        th_runner = getpid();
         if (kind == TH_PRIVILEGED) {
                 char why[800];
 

@@ -23,6 +23,7 @@ extern struct cghost th_host;
 extern struct cg_deleg th_deleg;
 extern char th_base_rel[64]; /* "corral/ctest-<pid>" relative to own in every hierarchy */
 extern char th_base_v2[PATH_MAX];
+extern pid_t th_runner; /* the runner's pid: scratch names the final sweep can find */
 
 /* Milliseconds scaled by CORRAL_TEST_SLOWDOWN (default 1). */
 int th_ms(int ms);

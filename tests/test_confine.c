@@ -358,7 +358,7 @@ START_TEST(admin_socket_under_run_corral)
         int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), code;
 
         mkdir("/run/corral", 0755);
-        snprintf(a.sun_path, sizeof a.sun_path, "/run/corral/ctest-%d.sock", (int)getpid());
+        snprintf(a.sun_path, sizeof a.sun_path, "/run/corral/ctest-%d.sock", (int)th_runner);
         unlink(a.sun_path);
         ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
         ck_assert_int_eq(listen(s, 4), 0);
