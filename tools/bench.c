@@ -346,6 +346,7 @@ static struct cghost host;
 static struct cg_deleg deleg;
 static char floor_base[PATH_MAX]; /* <own>/corral/benchfloor-<pid> (v2) */
 static int floor_base_fd = -1;
+static int prog_fd = -1; /* the program, O_PATH: the floor execs it by fd, as corral does */
 /* per spawn: the floor's node, shown at /sys/fs/cgroup as corral shows an actor its own */
 static char floor_node_path[PATH_MAX];
 static struct cred_plan floor_creds;
@@ -711,7 +712,7 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
                         child_fail(exec_wr, errno);
                 if (fc->seccomp && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf) < 0)
                         child_fail(exec_wr, errno);
-                execve(cfg.prog, cfg.argv, environ);
+                syscall(SYS_execveat, prog_fd, "", cfg.argv, environ, AT_EMPTY_PATH);
                 child_fail(exec_wr, errno);
         }
         close(exec_wr);
@@ -2439,6 +2440,11 @@ int main(int argc, char **argv)
                 die("readlink /proc/self/exe: %s", strerror(errno));
         if (access(cfg.prog, X_OK) < 0)
                 die("%s: %s (make builds it)", cfg.prog, strerror(errno));
+        /* The floor execs by fd, as corral's child does: its mounts (a private /tmp) may hide
+         * the program's path */
+        prog_fd = open(cfg.prog, O_PATH | O_CLOEXEC);
+        if (prog_fd < 0)
+                die("%s: %s", cfg.prog, strerror(errno));
 
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
