@@ -117,42 +117,15 @@ fail:
 
 /* The supervisor's dispatch, minus signals (the caller owns them). Outside the kill stage a
  * cgroup.events wake-up is only consumed: an actor's exit must not end the tree. */
+/* The supervisor's own dispatch, but for cgroup.events outside a kill: the bench watches its
+ * actors one at a time and must not let the cascade reap the tree between spawns (the file
+ * is still read, which re-arms it). */
 static void dispatch(struct supervisor *s, struct watch *w, uint32_t events, bool killing)
 {
-        switch (w->kind) {
-        case W_SIGNAL:
-                break;
-        case W_TIMER:
-                cascade_on_timer(s);
-                break;
-        case W_TREE_EVENTS:
-                if (killing)
-                        cascade_on_tree_event(s);
-                else
-                        (void)sup_tree_populated(s);
-                break;
-        case W_ZYGOTE:
-                if (events & EPOLLIN)
-                        actor_on_reply(s);
-                else
-                        actor_zygote_lost(s);
-                break;
-        case W_PIDFD:
-                actor_on_pidfd(s, w->a);
-                break;
-        case W_EXEC:
-                actor_on_exec(s, w->a);
-                break;
-        case W_REPORT:
-                actor_on_report(s, w->a);
-                break;
-        case W_OUT:
-                actor_on_output(s, w->a, false);
-                break;
-        case W_ERR:
-                actor_on_output(s, w->a, true);
-                break;
-        }
+        if (w->kind == W_TREE_EVENTS && !killing)
+                (void)sup_tree_populated(s);
+        else
+                sup_dispatch(s, w, events);
 }
 
 enum until { U_REPLIED, U_STARTED, U_FINISHED, U_DONE };

@@ -135,6 +135,8 @@ int sup_watch(struct supervisor *s, int fd, uint32_t events, struct watch *w, en
               struct actor *a);
 void sup_unwatch(struct supervisor *s, int fd);
 int sup_tree_populated(struct supervisor *s);
+/* One epoll event, to the handler of its watch. */
+void sup_dispatch(struct supervisor *s, struct watch *w, uint32_t events);
 /* The tree's node, its cgroup.events watch and its registry record (after sweeping orphans
  * when asked). */
 int sup_setup_tree(struct supervisor *s, bool sweep_orphans, struct cerr *err);

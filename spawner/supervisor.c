@@ -239,7 +239,7 @@ int sup_setup_tree(struct supervisor *s, bool sweep_orphans, struct cerr *err)
         return registry_write(&s->reg, &e, err);
 }
 
-static void dispatch(struct supervisor *s, struct watch *w, uint32_t events)
+void sup_dispatch(struct supervisor *s, struct watch *w, uint32_t events)
 {
         switch (w->kind) {
         case W_SIGNAL: {
@@ -431,7 +431,7 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
                         goto cleanup_tree;
                 }
                 for (int i = 0; i < n && !s->done; i++)
-                        dispatch(s, evs[i].data.ptr, evs[i].events);
+                        sup_dispatch(s, evs[i].data.ptr, evs[i].events);
                 cascade_progress(s);
         }
         res->stuck = s->stuck;
