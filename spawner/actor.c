@@ -273,10 +273,10 @@ static int build_creds(struct supervisor *s, struct actor *a, struct spec_hdr *h
                 /* Root without sudo: not root. Without capabilities uid 0 would still own most
                  * of the host's files (/root, /var, /dev/shm ...); nobody owns none of them.
                  * User=root asks for root explicitly. */
-                if (lookup_user("nobody", &c->uid, &c->gid, user, sizeof user, err) < 0) {
-                        c->uid = c->gid = 65534;
-                        user[0] = '\0';
-                }
+                /* the kernel's overflow ids, which every distribution names nobody/nogroup:
+                 * no NSS lookup (loading its modules cost a one-shot run about a millisecond) */
+                c->uid = c->gid = 65534;
+                user[0] = '\0';
                 have_user = true;
         } else {
                 c->uid = getuid();
