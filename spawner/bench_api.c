@@ -84,27 +84,8 @@ int bench_sup_open(struct bench_sup **out, const struct bench_sup_options *o, st
                 goto fail;
         }
 
-        if (cghost_discover(&s->host, err) < 0 || cghost_usable(&s->host, err) < 0 ||
-            cg_deleg_probe(&s->host, &s->deleg, err) < 0 || cg_deleg_enter_leaf(&s->deleg, err) < 0)
+        if (sup_start(s, &b->prof, err) < 0)
                 goto fail;
-        s->cap_last = creds_cap_last();
-        if (seccomp_compile(&b->prof, &s->bpf, err) < 0) {
-                cerr_wrap(err, "compiling the seccomp filter of profile %s", b->prof.name);
-                goto fail;
-        }
-        if (zygote_start(&s->zy, err) < 0)
-                goto fail;
-        s->epfd = epoll_create1(EPOLL_CLOEXEC);
-        s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (s->epfd < 0 || s->tfd < 0) {
-                cerr_set(err, errno, "setup", "epoll/timerfd");
-                goto fail;
-        }
-        if (sup_watch(s, s->tfd, EPOLLIN, &s->w_timer, W_TIMER, NULL) < 0 ||
-            sup_watch(s, s->zy.sock, EPOLLIN, &s->w_zygote, W_ZYGOTE, NULL) < 0) {
-                cerr_set(err, errno, "setup", "epoll_ctl");
-                goto fail;
-        }
         /* without the orphan sweep: the bench sweeps its own */
         if (sup_setup_tree(s, false, err) < 0)
                 goto fail;

@@ -135,6 +135,9 @@ int sup_watch(struct supervisor *s, int fd, uint32_t events, struct watch *w, en
               struct actor *a);
 void sup_unwatch(struct supervisor *s, int fd);
 int sup_tree_populated(struct supervisor *s);
+/* Host discovery, the pure-v2 leaf move, the seccomp filter, the zygote, epoll and the cascade
+ * timer: everything but signals and the tree. */
+int sup_start(struct supervisor *s, const struct profile *p, struct cerr *err);
 /* One epoll event, to the handler of its watch. */
 void sup_dispatch(struct supervisor *s, struct watch *w, uint32_t events);
 /* The tree's node, its cgroup.events watch and its registry record (after sweeping orphans

@@ -327,6 +327,31 @@ static void own_fds_cloexec(void)
         }
 }
 
+int sup_start(struct supervisor *s, const struct profile *p, struct cerr *err)
+{
+        if (cghost_discover(&s->host, err) < 0 || cghost_usable(&s->host, err) < 0 ||
+            cg_deleg_probe(&s->host, &s->deleg, err) < 0)
+                return -1;
+        if (cg_deleg_enter_leaf(&s->deleg, err) < 0)
+                return -1;
+        s->cap_last = creds_cap_last();
+        /* Compiled once here; each child only installs it. */
+        if (seccomp_compile(p, &s->bpf, err) < 0)
+                return cerr_wrap(err, "compiling the seccomp filter of profile %s", p->name);
+        /* The zygote is forked now, while we hold almost nothing, and after the leaf move so
+         * that it shares our (never killed) cgroup. */
+        if (zygote_start(&s->zy, err) < 0)
+                return -1;
+        s->epfd = epoll_create1(EPOLL_CLOEXEC);
+        s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (s->epfd < 0 || s->tfd < 0)
+                return cerr_set(err, errno, "setup", "epoll/timerfd");
+        if (sup_watch(s, s->tfd, EPOLLIN, &s->w_timer, W_TIMER, NULL) < 0 ||
+            sup_watch(s, s->zy.sock, EPOLLIN, &s->w_zygote, W_ZYGOTE, NULL) < 0)
+                return cerr_set(err, errno, "setup", "epoll_ctl");
+        return 0;
+}
+
 int supervisor_run(const struct sup_options *o, struct sup_result *res, struct cerr *err)
 {
         struct supervisor *s = calloc(1, sizeof *s);
@@ -371,30 +396,9 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
 
         if (setup_signals(s, err) < 0)
                 goto out;
-        if (cghost_discover(&s->host, err) < 0 || cghost_usable(&s->host, err) < 0 ||
-            cg_deleg_probe(&s->host, &s->deleg, err) < 0)
+        if (sup_start(s, o->profile, err) < 0)
                 goto out;
-        if (cg_deleg_enter_leaf(&s->deleg, err) < 0)
-                goto out;
-        s->cap_last = creds_cap_last();
-        /* Compiled once here; each child only installs it. */
-        if (seccomp_compile(o->profile, &s->bpf, err) < 0) {
-                cerr_wrap(err, "compiling the seccomp filter of profile %s", o->profile->name);
-                goto out;
-        }
-        /* The zygote is forked now, while we hold almost nothing, and after the leaf move so
-         * that it shares our (never killed) cgroup. */
-        if (zygote_start(&s->zy, err) < 0)
-                goto out;
-        s->epfd = epoll_create1(EPOLL_CLOEXEC);
-        s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (s->epfd < 0 || s->tfd < 0) {
-                cerr_set(err, errno, "setup", "epoll/timerfd");
-                goto out;
-        }
-        if (sup_watch(s, s->sfd, EPOLLIN, &s->w_signal, W_SIGNAL, NULL) < 0 ||
-            sup_watch(s, s->tfd, EPOLLIN, &s->w_timer, W_TIMER, NULL) < 0 ||
-            sup_watch(s, s->zy.sock, EPOLLIN, &s->w_zygote, W_ZYGOTE, NULL) < 0) {
+        if (sup_watch(s, s->sfd, EPOLLIN, &s->w_signal, W_SIGNAL, NULL) < 0) {
                 cerr_set(err, errno, "setup", "epoll_ctl");
                 goto out;
         }
