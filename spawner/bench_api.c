@@ -31,19 +31,9 @@ struct bench_sup {
         int timeout_ms;
 };
 
-static void sup_init(struct bench_sup *b)
+static void bench_init(struct bench_sup *b)
 {
-        struct supervisor *s = &b->s;
-
-        s->opt = &b->opt;
-        s->t0_us = mono_us();
-        s->epfd = s->sfd = s->tfd = s->tree_events_fd = -1;
-        s->reg.fd = -1;
-        s->zy.pid = -1;
-        s->zy.sock = s->zy.pidfd = -1;
-        s->base.fd = s->tree_node.fd = -1;
-        for (int c = 0; c < CG_NCTRL; c++)
-                s->v1_tree_node[c].fd = -1;
+        sup_init(&b->s, &b->opt);
         b->devnull = -1;
 }
 
@@ -57,7 +47,7 @@ int bench_sup_open(struct bench_sup **out, const struct bench_sup_options *o, st
         if (!b)
                 return cerr_set(err, ENOMEM, "alloc", "bench supervisor");
         s = &b->s;
-        sup_init(b);
+        bench_init(b);
         b->stop = o->stop;
         b->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
         b->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);

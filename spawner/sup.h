@@ -135,6 +135,8 @@ int sup_watch(struct supervisor *s, int fd, uint32_t events, struct watch *w, en
               struct actor *a);
 void sup_unwatch(struct supervisor *s, int fd);
 int sup_tree_populated(struct supervisor *s);
+/* A zeroed supervisor to the state "nothing open yet" (every fd -1). */
+void sup_init(struct supervisor *s, const struct sup_options *o);
 /* Host discovery, the pure-v2 leaf move, the seccomp filter, the zygote, epoll and the cascade
  * timer: everything but signals and the tree. */
 int sup_start(struct supervisor *s, const struct profile *p, struct cerr *err);

@@ -327,6 +327,19 @@ static void own_fds_cloexec(void)
         }
 }
 
+void sup_init(struct supervisor *s, const struct sup_options *o)
+{
+        s->opt = o;
+        s->t0_us = mono_us();
+        s->epfd = s->sfd = s->tfd = s->tree_events_fd = -1;
+        s->reg.fd = -1;
+        s->zy.pid = -1;
+        s->zy.sock = s->zy.pidfd = -1;
+        s->base.fd = s->tree_node.fd = -1;
+        for (int c = 0; c < CG_NCTRL; c++)
+                s->v1_tree_node[c].fd = -1;
+}
+
 int sup_start(struct supervisor *s, const struct profile *p, struct cerr *err)
 {
         if (cghost_discover(&s->host, err) < 0 || cghost_usable(&s->host, err) < 0 ||
@@ -360,15 +373,7 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
 
         if (!s)
                 return cerr_set(err, ENOMEM, "alloc", "supervisor");
-        s->opt = o;
-        s->t0_us = mono_us();
-        s->epfd = s->sfd = s->tfd = s->tree_events_fd = -1;
-        s->reg.fd = -1;
-        s->zy.pid = -1;
-        s->zy.sock = s->zy.pidfd = -1;
-        s->base.fd = s->tree_node.fd = -1;
-        for (int c = 0; c < CG_NCTRL; c++)
-                s->v1_tree_node[c].fd = -1;
+        sup_init(s, o);
         outstream_open(&s->out, o->out_fd);
         outstream_open(&s->errs, o->err_fd);
         memset(res, 0, sizeof *res);
