@@ -20,7 +20,7 @@ bool cg_name_valid(const char *name)
 {
         size_t n = strlen(name);
 
-        if (n == 0 || n > 64 || name[0] == '.')
+        if (n == 0 || n > CG_NAME_MAX || name[0] == '.')
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = name[i];
@@ -354,6 +354,43 @@ static int remove_rec(const char *path, int depth, struct cerr *err)
         if (rc < 0)
                 return rc;
         return rmdir_bounded(path, err);
+}
+
+static int adopt_rec(const char *path, const char *tag, int depth, struct cerr *err)
+{
+        char have[128];
+        struct dirent *de;
+        DIR *d;
+        int rc = 0;
+
+        if (depth > REMOVE_MAX_DEPTH)
+                return cerr_set(err, ELOOP, "adopt", "%s is nested too deeply", path);
+        if (cg_tag_get(path, have, sizeof have) < 0 && cg_tag_set(path, tag, err) < 0)
+                return err->errnum == ENOENT ? 0 : -1; /* removed meanwhile: nothing to adopt */
+        d = opendir(path);
+        if (!d)
+                return errno == ENOENT ? 0 : cerr_set(err, errno, "adopt", "listing %s", path);
+        while (rc == 0 && (de = readdir(d))) {
+                char sub[PATH_MAX];
+
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= sizeof sub) {
+                        rc = cerr_set(err, ENAMETOOLONG, "adopt", "%s/%s is too long", path,
+                                      de->d_name);
+                        break;
+                }
+                rc = adopt_rec(sub, tag, depth + 1, err);
+        }
+        closedir(d);
+        return rc;
+}
+
+int cg_adopt_tree(const char *path, const char *tag, struct cerr *err)
+{
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        return adopt_rec(path, tag, 0, err);
 }
 
 int cg_remove_tree(const char *path, struct cerr *err)

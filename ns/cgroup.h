@@ -62,6 +62,12 @@ int cg_node_wait_empty(const struct cg_node *n, int timeout_ms, struct cerr *err
  * path that does not exist succeeds. */
 int cg_remove_tree(const char *path, struct cerr *err);
 
+/* A node corral recorded (with its random id) before creating it is corral's even without
+ * a tag: a crash may have come between its mkdir and its tag. Tag it, and every directory
+ * below it that lacks one, so that the usual kill and remove (which refuse untagged nodes)
+ * can finish what a dead supervisor started. A path that does not exist is left alone. */
+int cg_adopt_tree(const char *path, const char *tag, struct cerr *err);
+
 /* Mirror a node in a v1 hierarchy: rel ("corral/tree/a-1") below v1_own_dir. Missing
  * intermediate directories are created and tagged; the last component must be fresh. */
 int cg_v1_mirror(struct cg_node *n, const char *v1_own_dir, const char *rel, const char *tag,
@@ -71,8 +77,10 @@ int cg_v1_mirror(struct cg_node *n, const char *v1_own_dir, const char *rel, con
 int cg_tag_set(const char *path, const char *tag, struct cerr *err);
 int cg_tag_get(const char *path, char *buf, size_t len);
 
-/* Names that could be mistaken for interface files (cgroup.*, memory.* ...) are refused;
- * valid: [A-Za-z0-9_.-]{1,64} and no dot-prefixed controller names. */
+/* Node names: [A-Za-z0-9_.-]{1,CG_NAME_MAX}, not starting with '.'. (Names that could be
+ * mistaken for interface files, cgroup.* or memory.*, are the caller's to refuse: see
+ * sup_name_valid.) */
+#define CG_NAME_MAX 128
 bool cg_name_valid(const char *name);
 
 #endif

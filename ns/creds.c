@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <string.h>
 #include <linux/capability.h>
 #include <stdlib.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -97,4 +99,102 @@ int creds_apply(const struct cred_plan *c, enum creds_step *failed)
                         return -1;
         }
         return 0;
+}
+
+static int capget_eff(uint32_t eff[2], uint32_t prm[2])
+{
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct d[2];
+
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -1;
+        for (int i = 0; i < 2; i++) {
+                eff[i] = d[i].effective;
+                if (prm)
+                        prm[i] = d[i].permitted;
+        }
+        return 0;
+}
+
+/* Only the effective set changes: permitted and inheritable stay as they are. */
+static int capset_eff(const uint32_t eff[2])
+{
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct d[2];
+
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -1;
+        for (int i = 0; i < 2; i++)
+                d[i].effective = eff[i];
+        return (int)syscall(SYS_capset, &h, d);
+}
+
+int creds_fs_enter(uid_t uid, gid_t gid, const gid_t *groups, int ngroups, uint64_t caps,
+                   struct creds_fs_saved *s)
+{
+        uint32_t prm[2], eff[2];
+        long n;
+
+        memset(s, 0, sizeof *s);
+        if (geteuid() != 0)
+                return 0;
+        n = syscall(SYS_getgroups, 0, NULL);
+        if (n < 0 || capget_eff(s->eff, prm) < 0)
+                return -1;
+        s->groups = malloc(((size_t)n + 1) * sizeof *s->groups);
+        if (!s->groups)
+                return -1;
+        n = syscall(SYS_getgroups, n, s->groups);
+        if (n < 0) {
+                free(s->groups);
+                s->groups = NULL;
+                return -1;
+        }
+        s->ngroups = (int)n;
+        s->fsuid = (uid_t)setfsuid((uid_t)-1); /* an invalid id changes nothing: the current */
+        s->fsgid = (gid_t)setfsgid((gid_t)-1);
+        s->active = true;
+        if (syscall(SYS_setgroups, (size_t)ngroups, groups) < 0)
+                goto fail;
+        setfsgid(gid);
+        setfsuid(uid);
+        if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid) {
+                errno = EPERM;
+                goto fail;
+        }
+        /* a uid other than 0 already lost the file capabilities with the fsuid; what is left
+         * (or everything, for a uid-0 program) goes down to what the program is granted */
+        eff[0] = (uint32_t)caps & prm[0];
+        eff[1] = (uint32_t)(caps >> 32) & prm[1];
+        if (capset_eff(eff) < 0)
+                goto fail;
+        return 0;
+fail : {
+        int e = errno;
+
+        creds_fs_leave(s);
+        errno = e;
+        return -1;
+}
+}
+
+int creds_fs_leave(struct creds_fs_saved *s)
+{
+        int rc = 0;
+
+        if (!s->active)
+                return 0;
+        /* capabilities first: setfsuid and setgroups need CAP_SETUID and CAP_SETGID back */
+        if (capset_eff(s->eff) < 0)
+                rc = -1;
+        setfsuid(s->fsuid);
+        setfsgid(s->fsgid);
+        if ((uid_t)setfsuid((uid_t)-1) != s->fsuid || (gid_t)setfsgid((gid_t)-1) != s->fsgid)
+                rc = -1;
+        if (syscall(SYS_setgroups, (size_t)s->ngroups, s->groups) < 0)
+                rc = -1;
+        free(s->groups);
+        s->groups = NULL;
+        s->active = false;
+        return rc;
 }

@@ -34,4 +34,24 @@ int creds_apply(const struct cred_plan *c, enum creds_step *failed);
 /* The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap). */
 int creds_cap_last(void);
 
+/* A program's file-system identity, borrowed by the calling thread for one open on the
+ * program's behalf (Stdout=file:PATH), so the program gets only what it could have opened
+ * itself: its fsuid, fsgid and supplementary groups, and no effective capability it will not
+ * have (`caps`; a root supervisor's CAP_DAC_OVERRIDE must not open a file for a uid-0 program
+ * that holds none). Raw per-thread syscalls: glibc's setgroups() would change every thread.
+ * Only a root caller switches; anyone else opens with its own rights. */
+struct creds_fs_saved {
+        bool active;
+        uid_t fsuid;
+        gid_t fsgid;
+        int ngroups;
+        gid_t *groups;
+        uint32_t eff[2]; /* effective capabilities before */
+};
+
+int creds_fs_enter(uid_t uid, gid_t gid, const gid_t *groups, int ngroups, uint64_t caps,
+                   struct creds_fs_saved *saved);
+/* Back to the saved identity. Returns 0, or -1 when that failed (the caller must not go on). */
+int creds_fs_leave(struct creds_fs_saved *saved);
+
 #endif

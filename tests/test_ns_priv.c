@@ -13,6 +13,7 @@
 
 #include "../ns/clone.h"
 #include "../ns/fdplan.h"
+#include "../ns/safepath.h"
 #include "../ns/syscalls.h"
 #include "harness.h"
 
@@ -577,6 +578,127 @@ START_TEST(fdplan_proc_walk_fallback)
 }
 END_TEST
 
+/* ---- the safe-path walk (ns/safepath.c), on a scratch tree ---- */
+
+static char sp_dir[PATH_MAX];
+
+static const char *sp(const char *rel)
+{
+        static char buf[4][PATH_MAX];
+        static int i;
+        char *out = buf[i++ % 4];
+
+        snprintf(out, PATH_MAX, "%s/%s", sp_dir, rel);
+        return out;
+}
+
+static ino_t ino_of_fd(int fd)
+{
+        struct stat st;
+
+        ck_assert_int_eq(fstat(fd, &st), 0);
+        return st.st_ino;
+}
+
+static ino_t ino_of(const char *path)
+{
+        struct stat st;
+
+        ck_assert_msg(stat(path, &st) == 0, "%s: %s", path, strerror(errno));
+        return st.st_ino;
+}
+
+/* Opens path with the walk and checks it names the same inode as want (a plain stat). */
+static void sp_same(const char *path, int flags, const char *want)
+{
+        struct safepath_fail f;
+        int fd = safepath_open(path, flags, 0644, &f);
+
+        ck_assert_msg(fd >= 0, "%s: errno %d at %s", path, f.errnum, f.at);
+        ck_assert_msg(ino_of_fd(fd) == ino_of(want), "%s is not %s", path, want);
+        close(fd);
+}
+
+static void sp_refused(const char *path, int want_errno, bool unsafe)
+{
+        struct safepath_fail f;
+        int fd = safepath_open(path, O_RDONLY, 0, &f);
+
+        ck_assert_msg(fd < 0, "%s opened", path);
+        ck_assert_msg(f.errnum == want_errno && errno == want_errno,
+                      "%s: errno %d (fail %d), wanted %d", path, errno, f.errnum, want_errno);
+        ck_assert_int_eq(f.unsafe_link, unsafe);
+}
+
+START_TEST(safepath_follows_only_root_links_in_root_dirs)
+{
+        int fd;
+
+        snprintf(sp_dir, sizeof sp_dir, "/var/tmp/corral-ctest-sp-%d", (int)getpid());
+        ck_assert_int_eq(mkdir(sp_dir, 0755), 0);
+        ck_assert_int_eq(mkdir(sp("d"), 0755), 0);
+        ck_assert_int_eq(mkdir(sp("user"), 0755), 0);
+        ck_assert_int_eq(chown(sp("user"), 65534, 65534), 0);
+        ck_assert_int_eq(mkdir(sp("gw"), 0775), 0);
+        ck_assert_int_eq(chmod(sp("gw"), 0775), 0);
+        close(open(sp("d/f"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        /* root's links in root's 0755 directories: relative, absolute, chained, last */
+        ck_assert_int_eq(symlink("d", sp("rel")), 0);
+        ck_assert_int_eq(symlink(sp("d"), sp("abs")), 0);
+        ck_assert_int_eq(symlink("rel/f", sp("chain")), 0);
+        ck_assert_int_eq(symlink("../d/f", sp("d/up")), 0);
+        sp_same(sp("rel/f"), O_RDONLY, sp("d/f"));
+        sp_same(sp("abs/f"), O_RDONLY, sp("d/f"));
+        sp_same(sp("chain"), O_RDONLY, sp("d/f"));
+        sp_same(sp("d/up"), O_RDONLY, sp("d/f"));
+        sp_same(sp("d/../d/./f"), O_RDONLY, sp("d/f"));
+        sp_same(sp("abs/"), O_PATH, sp("d"));
+        sp_same(sp("rel"), O_PATH | O_DIRECTORY, sp("d"));
+        sp_same("/", O_PATH, "/");
+        /* O_CREAT through a trusted link: created where the link points */
+        ck_assert_int_eq(symlink("d/new", sp("dangling")), 0);
+        fd = safepath_open(sp("dangling"), O_WRONLY | O_CREAT, 0644, NULL);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_int_eq(access(sp("d/new"), F_OK), 0);
+        /* a link someone else owns, or in a directory someone else can write: refused,
+         * whether it is in the middle of the path or at its end */
+        ck_assert_int_eq(symlink(sp("d"), sp("user/l")), 0);
+        ck_assert_int_eq(lchown(sp("user/l"), 65534, 65534), 0);
+        sp_refused(sp("user/l/f"), EPERM, true);
+        ck_assert_int_eq(symlink(sp("d/f"), sp("user/root-link")), 0); /* root's, in a user dir */
+        sp_refused(sp("user/root-link"), EPERM, true);
+        ck_assert_int_eq(symlink(sp("d/f"), sp("gw/l")), 0); /* root's, group-writable dir */
+        sp_refused(sp("gw/l"), EPERM, true);
+        {
+                struct safepath_fail f;
+                struct cerr err = {0};
+
+                ck_assert_int_lt(safepath_open(sp("user/l/f"), O_RDONLY, 0, &f), 0);
+                ck_assert_str_eq(f.at, sp("user/l"));
+                safepath_cerr(&err, "stdio", "Stdout=file:", sp("user/l/f"), &f);
+                ck_assert_msg(strstr(err.msg, "is a symlink owned by uid 65534"), "%s", err.msg);
+        }
+        /* the ordinary failures, with their errno */
+        ck_assert_int_eq(symlink("loop", sp("loop")), 0);
+        sp_refused(sp("loop"), ELOOP, false);
+        sp_refused(sp("missing/f"), ENOENT, false);
+        sp_refused(sp("d/f/x"), ENOTDIR, false);
+        sp_refused("relative/path", EINVAL, false);
+        {
+                const char *rm[] = {"d/f",      "d/new",  "d/up",           "rel",  "abs",  "chain",
+                                    "dangling", "user/l", "user/root-link", "gw/l", "loop", NULL};
+
+                for (const char *const *r = rm; *r; r++)
+                        unlink(sp(*r));
+                rmdir(sp("d"));
+                rmdir(sp("user"));
+                rmdir(sp("gw"));
+                ck_assert_int_eq(rmdir(sp_dir), 0);
+        }
+}
+END_TEST
+
 static Suite *cgroup_suite(void)
 {
         Suite *s = suite_create("ns-cgroup-privileged");
@@ -607,9 +729,19 @@ static Suite *fdplan_suite(void)
         return s;
 }
 
+static Suite *safepath_suite(void)
+{
+        Suite *s = suite_create("ns-safepath-privileged");
+        TCase *tc = tcase_create("walk");
+
+        tcase_add_test(tc, safepath_follows_only_root_links_in_root_dirs);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
 int main(void)
 {
-        Suite *(*const suites[])(void) = {cgroup_suite, fdplan_suite};
+        Suite *(*const suites[])(void) = {cgroup_suite, fdplan_suite, safepath_suite};
 
-        return th_run("test_ns_priv", TH_PRIVILEGED, suites, 2);
+        return th_run("test_ns_priv", TH_PRIVILEGED, suites, 3);
 }
