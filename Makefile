@@ -5,8 +5,10 @@ CC        ?= cc
 ACTOR_CC  ?= $(CC)
 PKG_CONFIG ?= pkg-config
 
-# Debian packages behind the pkg-config modules below (`make deps` installs what is missing).
-DEB_PKGS   := pkg-config libmnl-dev libseccomp-dev libinih-dev check
+# Debian packages behind the pkg-config modules below (`make deps` installs what is missing),
+# and the programs the tests run (strace: tests/test_crash.c kills corral at each of its calls).
+DEB_PKGS   := pkg-config libmnl-dev libseccomp-dev libinih-dev check strace
+DEB_TOOLS  := strace
 PC_LIB     := libmnl libseccomp inih
 PC_TEST    := check
 
@@ -47,7 +49,8 @@ all: $(STATIC_LIB) $(SHARED_LIB) $(CORRAL) $(ACTOR)
 # Install the build dependencies only when pkg-config cannot find them (CI starts clean).
 deps:
 	@if ! command -v $(PKG_CONFIG) >/dev/null 2>&1 || \
-	    ! $(PKG_CONFIG) --exists $(PC_LIB) $(PC_TEST); then \
+	    ! $(PKG_CONFIG) --exists $(PC_LIB) $(PC_TEST) || \
+	    ! for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || exit 1; done; then \
 		echo "make deps: installing $(DEB_PKGS)"; \
 		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi; \
 		export DEBIAN_FRONTEND=noninteractive; \

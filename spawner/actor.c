@@ -429,7 +429,7 @@ static int apply_limits(struct supervisor *s, struct actor *a, const char *node_
                 if (s->v1_tree_node[c].fd < 0) {
                         char rel[PATH_MAX];
 
-                        snprintf(rel, sizeof rel, "%s/%s", CG_BASE_NAME, s->tree);
+                        snprintf(rel, sizeof rel, "%s/%s", CG_BASE_NAME, s->tree_node_name);
                         if (cg_v1_mirror(&s->v1_tree_node[c], ci->v1.own_dir, rel, s->tree, err) <
                             0)
                                 return cerr_wrap(err, "creating the tree's v1 %s group",

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -87,8 +86,23 @@ int registry_claim(const char *dir, const char *tree, struct registry *r, struct
         }
 }
 
+/* The supervisor pid a record names (0 when it cannot be read). */
+static pid_t record_pid(int fd)
+{
+        char buf[8192];
+        struct registry_entry e = {0};
+
+        if (read_all(fd, buf, sizeof buf) == 0)
+                registry_parse(buf, &e);
+        return e.supervisor_pid;
+}
+
 static int claim_once(const char *dir, const char *tree, struct registry *r, struct cerr *err)
 {
+        struct stat st;
+        pid_t pid;
+        int e_no;
+
         r->fd = -1;
         if (make_dir(dir, err) < 0)
                 return -1;
@@ -97,22 +111,24 @@ static int claim_once(const char *dir, const char *tree, struct registry *r, str
         r->fd = open(r->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (r->fd < 0)
                 return cerr_set(err, errno, "registry", "opening %s", r->path);
-        if (flock(r->fd, LOCK_EX | LOCK_NB) < 0) {
-                char buf[8192];
-                struct registry_entry e = {0};
-                int e_no = errno;
-
-                if (read_all(r->fd, buf, sizeof buf) == 0)
-                        registry_parse(buf, &e);
-                close(r->fd);
-                r->fd = -1;
-                if (e_no == EWOULDBLOCK)
-                        return cerr_set(err, EEXIST, "registry",
-                                        "a tree named '%s' is already running (supervisor pid %d)",
-                                        tree, (int)e.supervisor_pid);
-                return cerr_set(err, e_no, "registry", "locking %s", r->path);
-        }
-        return 0;
+        e_no = flock(r->fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
+        /* Locked and empty: ours. Locked with a dead supervisor's record still in it: that
+         * record names nodes only a sweep may remove, so it is never overwritten. */
+        if (!e_no && fstat(r->fd, &st) == 0 && st.st_size == 0)
+                return 0;
+        pid = record_pid(r->fd);
+        close(r->fd);
+        r->fd = -1;
+        if (!e_no)
+                return cerr_set(err, EEXIST, "registry",
+                                "a tree named '%s' was left behind by a supervisor that died "
+                                "(pid %d) and could not be removed: `corral gc` says why",
+                                tree, (int)pid);
+        if (e_no == EWOULDBLOCK)
+                return cerr_set(err, EEXIST, "registry",
+                                "a tree named '%s' is already running (supervisor pid %d)", tree,
+                                (int)pid);
+        return cerr_set(err, e_no, "registry", "locking %s", r->path);
 }
 
 int registry_write(struct registry *r, const struct registry_entry *e, struct cerr *err)
@@ -134,10 +150,15 @@ int registry_write(struct registry *r, const struct registry_entry *e, struct ce
         for (int i = 0; i < e->nnodes; i++)
                 json_string(&j, NULL, e->nodes[i]);
         json_end_array(&j);
+        json_begin_array(&j, "bases");
+        for (int i = 0; i < e->nbases; i++)
+                json_string(&j, NULL, e->bases[i]);
+        json_end_array(&j);
         json_end_object(&j);
         fclose(f);
-        /* In place: a rename would replace the inode our lock is on. */
-        if (ftruncate(r->fd, 0) < 0 || pwrite(r->fd, buf, len, 0) != (ssize_t)len)
+        /* In place: a rename would replace the inode our lock is on. Written, then cut to its
+         * length: a truncation to 0 first would make the close wait on ext4's discards. */
+        if (pwrite(r->fd, buf, len, 0) != (ssize_t)len || ftruncate(r->fd, (off_t)len) < 0)
                 rc = cerr_set(err, errno, "registry", "writing %s", r->path);
         free(buf);
         return rc;
@@ -179,6 +200,28 @@ static const char *json_copy_string(const char *p, char *out, size_t len)
         return *p == '"' ? p + 1 : NULL;
 }
 
+/* "key":["a","b"] into out (at most REGISTRY_MAX_NODES); absent: none. -1 when malformed. */
+static int parse_paths(const char *text, const char *key, char (*out)[PATH_MAX], int *n)
+{
+        const char *p = json_find(text, key);
+
+        *n = 0;
+        if (!p)
+                return 0;
+        if (*p != '[')
+                return -1;
+        p++;
+        while (*p == '"' && *n < REGISTRY_MAX_NODES) {
+                p = json_copy_string(p, out[*n], PATH_MAX);
+                if (!p)
+                        return -1;
+                (*n)++;
+                if (*p == ',')
+                        p++;
+        }
+        return 0;
+}
+
 int registry_parse(const char *text, struct registry_entry *e)
 {
         const char *p;
@@ -190,18 +233,9 @@ int registry_parse(const char *text, struct registry_entry *e)
                 e->supervisor_pid = (pid_t)atoi(p);
         if ((p = json_find(text, "supervisor_start")))
                 e->supervisor_start = strtoull(p, NULL, 10);
-        p = json_find(text, "nodes");
-        if (!p || *p != '[')
+        if (!json_find(text, "nodes") || parse_paths(text, "nodes", e->nodes, &e->nnodes) < 0 ||
+            parse_paths(text, "bases", e->bases, &e->nbases) < 0)
                 return -1;
-        p++;
-        while (*p == '"' && e->nnodes < REGISTRY_MAX_NODES) {
-                p = json_copy_string(p, e->nodes[e->nnodes], sizeof e->nodes[0]);
-                if (!p)
-                        return -1;
-                e->nnodes++;
-                if (*p == ',')
-                        p++;
-        }
         return e->tree[0] ? 0 : -1;
 }
 
@@ -230,18 +264,20 @@ int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cer
                         close(fd); /* a live (or stopped) supervisor holds it */
                         continue;
                 }
-                /* an empty record is a claim being written right now, or one that never got
-                 * written; only the second, once it is old, is ours to remove */
-                if (fstat(fd, &st) == 0 && st.st_size == 0 && time(NULL) - st.st_mtime < 10) {
+                /* Empty: a claim that died before its first write, so before any mkdir (the
+                 * record comes first). Not one being written now: its claimer holds the lock,
+                 * or will find the file unlinked and claim afresh (registry_claim). */
+                if (fstat(fd, &st) == 0 && st.st_size == 0) {
+                        unlink(path);
                         close(fd);
                         continue;
                 }
                 orphans++;
                 if (read_all(fd, buf, sizeof buf) == 0 && registry_parse(buf, &e) == 0) {
-                        if (fn(&e, ctx))
+                        if (fn(&e, path, ctx))
                                 unlink(path);
-                } else if (buf[0] == '\0') {
-                        unlink(path); /* a claim that never got written: nothing to clean */
+                } else {
+                        fn(NULL, path, ctx); /* unreadable: reported, kept for a human */
                 }
                 close(fd);
         }

@@ -74,9 +74,10 @@ struct supervisor {
         struct registry reg;
         char tree[PROFILE_NAME_MAX + 1];
         struct cg_node base, tree_node;
+        char tree_node_name[PROFILE_NAME_MAX + 16]; /* "<tree>.<random id>" */
         int tree_events_fd;
         bool tree_created;
-        char v1_tree[CG_NCTRL][PATH_MAX];      /* <v1 own>/corral/<tree>, "" when not v1 */
+        char v1_tree[CG_NCTRL][PATH_MAX];      /* <v1 own>/corral/<tree>.<id>, "" when not v1 */
         struct cg_node v1_tree_node[CG_NCTRL]; /* that group, once a profile limited it */
         bool said_v1;                          /* the hybrid-host event was logged */
         struct sock_fprog bpf;                 /* the root profile's filter, compiled once */

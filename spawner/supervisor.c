@@ -19,6 +19,7 @@
 #include "../ns/syscalls.h"
 #include "../policy/policy.h"
 #include "../ns/timeutil.h"
+#include "gc.h"
 #include "sup.h"
 
 static const char *const reserved_prefixes[] = {
@@ -45,7 +46,7 @@ static const char *const reserved_prefixes[] = {
 
 bool sup_name_valid(const char *name)
 {
-        if (!cg_name_valid(name))
+        if (!cg_name_valid(name) || strlen(name) > PROFILE_NAME_MAX)
                 return false;
         for (size_t i = 0; i < sizeof reserved_prefixes / sizeof reserved_prefixes[0]; i++) {
                 size_t n = strlen(reserved_prefixes[i]);
@@ -117,38 +118,26 @@ static void default_tree_name(char *out, size_t len, const char *prog)
         snprintf(out, len, "%s-%08x", clean, rnd);
 }
 
-/* An orphaned tree (its supervisor died): remove its nodes when they are empty. */
-static bool sweep_orphan(const struct registry_entry *e, void *ctx)
+/* What a dead supervisor left: removed when empty; otherwise left for `corral gc` (its
+ * shims may still be dying: a run does not wait for another tree). Each orphan is an event. */
+static void report_orphan(const struct gc_report *r, void *ctx)
 {
         struct supervisor *s = ctx;
-        bool all_gone = true;
+        char buf[CERR_MSG_MAX + 64];
         struct ev ev;
 
-        for (int i = 0; i < e->nnodes; i++) {
-                struct cg_node n;
-                struct cerr err = {0};
-                char tag[128];
-
-                if (access(e->nodes[i], F_OK) < 0)
-                        continue;
-                if (cg_tag_get(e->nodes[i], tag, sizeof tag) < 0) {
-                        all_gone = false; /* not ours: never touched */
-                        continue;
-                }
-                snprintf(n.path, sizeof n.path, "%s", e->nodes[i]);
-                n.fd = -1;
-                if (cg_node_open(&n, e->nodes[i], &err) < 0 || cg_node_populated(&n, &err) != 0 ||
-                    cg_remove_tree(e->nodes[i], &err) < 0)
-                        all_gone = false;
-                cg_node_close(&n);
+        ev_begin(&ev, s, r->outcome == GC_REMOVED ? "orphan-removed" : "orphan-left", NULL);
+        if (r->e) {
+                ev_str(&ev, "orphan", r->e->tree);
+                ev_int(&ev, "supervisor_pid", r->e->supervisor_pid);
+        } else {
+                ev_str(&ev, "record", r->record);
         }
-        ev_begin(&ev, s, all_gone ? "orphan-removed" : "orphan-populated", NULL);
-        ev_str(&ev, "orphan", e->tree);
-        ev_int(&ev, "supervisor_pid", e->supervisor_pid);
-        if (!all_gone)
-                ev_str(&ev, "hint", "processes remain: corral kill --force");
+        if (r->outcome == GC_POPULATED)
+                ev_str(&ev, "hint", "processes remain: `corral gc --kill` ends and removes them");
+        else if (r->outcome != GC_REMOVED)
+                ev_str(&ev, "error", cerr_str(&r->err, buf, sizeof buf));
         ev_end(&ev);
-        return all_gone;
 }
 
 static const int cascade_signals[] = {SIGINT, SIGTERM, SIGHUP};
@@ -202,18 +191,52 @@ static void host_warnings(struct supervisor *s, const struct profile *p)
         strlist_clear(&w);
 }
 
+/* A shared base (<own>/corral) that does not exist yet goes into the record: we may be the
+ * one to create it, and may die between its mkdir and its tag. */
+static void record_base(struct registry_entry *e, const char *own)
+{
+        char base[PATH_MAX];
+
+        snprintf(base, sizeof base, "%s/%s", own, CG_BASE_NAME);
+        if (access(base, F_OK) < 0 && e->nbases < REGISTRY_MAX_NODES)
+                snprintf(e->bases[e->nbases++], sizeof e->bases[0], "%s", base);
+}
+
 int sup_setup_tree(struct supervisor *s, bool sweep_orphans, struct cerr *err)
 {
+        static const struct gc_options no_wait = {0};
         struct registry_entry e = {0};
         const char *dir = s->opt->registry_dir ? s->opt->registry_dir : REGISTRY_DIR;
 
-        if (sweep_orphans && registry_sweep(dir, sweep_orphan, s, err) < 0)
+        if (sweep_orphans && gc_sweep(dir, &no_wait, report_orphan, s, err) < 0)
                 return -1;
         if (registry_claim(dir, s->tree, &s->reg, err) < 0)
                 return -1;
+        /* Every path goes into the record before anything exists (DESIGN §7): whatever
+         * instant we die at, gc finds all we made, tagged or not yet. */
+        gc_tree_node_name(s->tree_node_name, sizeof s->tree_node_name, s->tree);
+        snprintf(e.tree, sizeof e.tree, "%s", s->tree);
+        e.supervisor_pid = getpid();
+        e.supervisor_start = proc_start_time(getpid());
+        snprintf(e.nodes[e.nnodes++], sizeof e.nodes[0], "%s/%s/%s", s->deleg.own_dir, CG_BASE_NAME,
+                 s->tree_node_name);
+        record_base(&e, s->deleg.own_dir);
+        /* where the tree's v1 groups go, should a profile limit a v1 controller */
+        for (int c = 0; c < CG_NCTRL; c++) {
+                const struct cg_ctrl_info *ci = &s->host.ctrl[c];
+
+                if (ci->src != CG_SRC_V1 || !ci->v1.own_dir[0] || e.nnodes == REGISTRY_MAX_NODES)
+                        continue;
+                snprintf(s->v1_tree[c], sizeof s->v1_tree[c], "%s/%s/%s", ci->v1.own_dir,
+                         CG_BASE_NAME, s->tree_node_name);
+                snprintf(e.nodes[e.nnodes++], sizeof e.nodes[0], "%s", s->v1_tree[c]);
+                record_base(&e, ci->v1.own_dir);
+        }
+        if (registry_write(&s->reg, &e, err) < 0)
+                return -1;
         if (cg_base_open(&s->deleg, &s->base, err) < 0)
                 return cerr_wrap(err, "opening corral's cgroup base");
-        if (cg_node_create(&s->tree_node, s->base.path, s->tree, s->tree, err) < 0)
+        if (cg_node_create(&s->tree_node, s->base.path, s->tree_node_name, s->tree, err) < 0)
                 return cerr_wrap(err, "creating the tree's node");
         s->tree_created = true;
         s->tree_events_fd = openat(s->tree_node.fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
@@ -221,22 +244,7 @@ int sup_setup_tree(struct supervisor *s, bool sweep_orphans, struct cerr *err)
                 return cerr_set(err, errno, "open", "%s/cgroup.events", s->tree_node.path);
         if (sup_watch(s, s->tree_events_fd, EPOLLPRI, &s->w_tree, W_TREE_EVENTS, NULL) < 0)
                 return cerr_set(err, errno, "epoll", "watching cgroup.events");
-        snprintf(e.tree, sizeof e.tree, "%s", s->tree);
-        e.supervisor_pid = getpid();
-        e.supervisor_start = proc_start_time(getpid());
-        snprintf(e.nodes[e.nnodes++], sizeof e.nodes[0], "%s", s->tree_node.path);
-        /* where the tree's v1 groups go, should a profile limit a v1 controller */
-        for (int c = 0; c < CG_NCTRL; c++) {
-                const struct cg_ctrl_info *ci = &s->host.ctrl[c];
-
-                if (ci->src != CG_SRC_V1 || !ci->v1.own_dir[0])
-                        continue;
-                snprintf(s->v1_tree[c], sizeof s->v1_tree[c], "%s/%s/%s", ci->v1.own_dir,
-                         CG_BASE_NAME, s->tree);
-                if (e.nnodes < REGISTRY_MAX_NODES)
-                        snprintf(e.nodes[e.nnodes++], sizeof e.nodes[0], "%s", s->v1_tree[c]);
-        }
-        return registry_write(&s->reg, &e, err);
+        return 0;
 }
 
 void sup_dispatch(struct supervisor *s, struct watch *w, uint32_t events)

@@ -628,6 +628,30 @@ const char *th_tree_name(const char *what)
         return buf;
 }
 
+const char *th_tree_node(const char *own, const char *name, char *out, size_t len)
+{
+        char dir[PATH_MAX];
+        size_t nl = strlen(name);
+        struct dirent *de;
+        DIR *d;
+
+        out[0] = '\0';
+        snprintf(dir, sizeof dir, "%s/corral", own);
+        d = opendir(dir);
+        while (d && (de = readdir(d))) {
+                const char *id = de->d_name + nl + 1;
+
+                if (strncmp(de->d_name, name, nl) == 0 && de->d_name[nl] == '.' &&
+                    strlen(id) == 8 && strspn(id, "0123456789abcdef") == 8) {
+                        snprintf(out, len, "%s/%s", dir, de->d_name);
+                        break;
+                }
+        }
+        if (d)
+                closedir(d);
+        return out;
+}
+
 bool th_clean_tree(const char *name)
 {
         char path[PATH_MAX];
@@ -639,18 +663,25 @@ bool th_clean_tree(const char *name)
 
                 if (h >= 0 && (th_host.ctrl[h].src != CG_SRC_V1 || !own[0]))
                         continue;
-                snprintf(path, sizeof path, "%s/corral/%s", own, name);
-                if (access(path, F_OK) == 0) {
+                while (th_tree_node(own, name, path, sizeof path)[0]) {
                         struct cg_node n;
 
                         leaked = true;
                         fprintf(stderr, "LEAK: %s still exists\n", path);
+                        /* this run's tree by its name: ours even if a crash left it untagged */
+                        cg_adopt_tree(path, "ctest", &err);
                         if (h < 0 && cg_node_open(&n, path, &err) == 0) {
                                 cg_node_kill(&n, &err);
                                 cg_node_wait_empty(&n, th_ms(5000), &err);
                                 cg_node_close(&n);
                         }
-                        cg_remove_tree(path, &err);
+                        if (cg_remove_tree(path, &err) < 0) {
+                                char ebuf[600];
+
+                                fprintf(stderr, "cannot remove %s: %s\n", path,
+                                        cerr_str(&err, ebuf, sizeof ebuf));
+                                break;
+                        }
                 }
         }
         snprintf(path, sizeof path, "/run/corral/%s.json", name);

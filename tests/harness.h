@@ -100,6 +100,9 @@ const char *th_event(const struct th_proc *p, const char *event, const char *fie
 /* Count JSON events of a kind (and optionally with field == value). */
 int th_event_count(const struct th_proc *p, const char *event, const char *field,
                    const char *value);
+/* The node of tree `name` below <own>/corral in one hierarchy: "<own>/corral/<name>.<id>"
+ * (corral gives every tree node a random id). out is "" when there is none. */
+const char *th_tree_node(const char *own, const char *name, char *out, size_t len);
 /* Removes whatever tree `name` left (killing it first); true when there was anything. */
 bool th_clean_tree(const char *name);
 /* Fails the test if tree `name` left anything: nodes in any hierarchy, a registry record. */

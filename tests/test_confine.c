@@ -240,12 +240,11 @@ START_TEST(raise_own_pids_max)
         args[8] = th_actor();
         th_corral_start(&p, args, -1, NULL, NULL);
         ck_assert(th_wait_for(&p, false, "\"event\":\"started\"", 5000));
-        if (th_host.ctrl[CG_PIDS].src == CG_SRC_V1)
-                snprintf(dir, sizeof dir, "%s/corral/%s/%s-1", th_host.ctrl[CG_PIDS].v1.own_dir,
-                         name, name);
-        else
-                snprintf(dir, sizeof dir, "%s/corral/%s/%s-1", th_deleg.own_dir, name, name);
-        snprintf(path, sizeof path, "%s/pids.max", dir);
+        th_tree_node(th_host.ctrl[CG_PIDS].src == CG_SRC_V1 ? th_host.ctrl[CG_PIDS].v1.own_dir
+                                                            : th_deleg.own_dir,
+                     name, dir, sizeof dir);
+        ck_assert_msg(dir[0], "no node of tree %s", name);
+        snprintf(path, sizeof path, "%s/%s-1/pids.max", dir, name);
         fd = open(path, O_WRONLY | O_CLOEXEC);
         ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
         ck_assert_int_eq(write(fd, "max", 3), 3);

@@ -22,7 +22,7 @@ static void run(struct th_proc *p, const char *what, const char *const *extra,
 }
 
 /* Where `corral check --json` says controller c's limits go, as a directory for this tree's
- * root actor: "<v1 own>/corral/<tree>/<tree>-1" on a v1 source, the v2 node otherwise. */
+ * root actor: "<v1 own>/corral/<tree>.<id>/<tree>-1" on a v1 source, the v2 node otherwise. */
 static void limit_dir(const char *ctrl, char *out, size_t len)
 {
         const char *args[] = {"check", "--json", NULL};
@@ -38,9 +38,15 @@ static void limit_dir(const char *ctrl, char *out, size_t len)
                 char *o = strstr(p, "\"own_dir\":\"") + 11;
 
                 snprintf(own, sizeof own, "%.*s", (int)strcspn(o, "\""), o);
-                snprintf(out, len, "%s/corral/%s/%s-1", own, name, name);
         } else {
-                snprintf(out, len, "%s/corral/%s/%s-1", th_deleg.own_dir, name, name);
+                snprintf(own, sizeof own, "%s", th_deleg.own_dir);
+        }
+        {
+                char node[PATH_MAX];
+
+                ck_assert_msg(th_tree_node(own, name, node, sizeof node)[0],
+                              "no node of tree %s below %s/corral", name, own);
+                snprintf(out, len, "%s/%s-1", node, name);
         }
 }
 

@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "spawn a program as the root of a sandboxed tree and supervise it"},
     {"check", cmd_check, "what this host supports, and how corral will use it"},
     {"policy", cmd_policy, "validate a policy file (check FILE) or print the default profile"},
+    {"gc", cmd_gc, "remove what supervisors that died left behind (cgroup nodes, records)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

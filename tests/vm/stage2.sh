@@ -158,10 +158,12 @@ check_run_delegated() {
 	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$scope" "$@" "$BUILD/corral" run \
 		--name vmrun --set MemoryMax=64M --set TasksMax=16 -- sleep 600 &
 	pid=$!
-	node=$scope/corral/vmrun/vmrun-1
+	# the tree's node carries a random id: corral/vmrun.<id>/vmrun-1
+	node=""
 	# the tree runs until we stop it: poll until everything holds (or 60 s pass)
 	for i in $(seq 300); do
 		bad=""
+		[ -n "$node" ] || node=$(echo "$scope"/corral/vmrun.*/vmrun-1)
 		[ "$(cat "$node/self/cgroup.procs" 2>/dev/null | wc -l)" -ge 2 ] ||
 			bad+=" the actor's self/ does not hold the shim and sleep;"
 		grep -qx "$pid" "$scope/supervisor/cgroup.procs" 2>/dev/null ||
@@ -179,7 +181,7 @@ check_run_delegated() {
 	wait "$pid"
 	rc=$?
 	[ $rc -eq 130 ] || bad+=" corral run exited $rc after SIGTERM, wanted 130;"
-	[ ! -e "$scope/corral/vmrun" ] || bad+=" the tree's cgroups are left;"
+	! ls -d "$scope"/corral/vmrun.* >/dev/null 2>&1 || bad+=" the tree's cgroups are left;"
 	if [ -n "$bad" ]; then
 		fail "corral run $what:$bad"
 	else
