@@ -212,13 +212,55 @@ static int protect_system(enum mounts_protect_system ps)
         return 0;
 }
 
-static int rw_paths(char *const *paths)
+int mounts_rw_clone(int fd)
 {
-        for (; paths && *paths; paths++) {
-                if (!exists(*paths))
-                        continue; /* systemd's "-" prefix semantics by default: nothing to open */
-                if (bind_self(*paths) < 0 || mounts_set_readonly(*paths, false) < 0)
+        struct mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY, .propagation = MS_PRIVATE};
+        int tree =
+            open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+
+        if (tree < 0)
+                return -1;
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+                int e = errno;
+
+                close(tree);
+                errno = e;
+                return -1;
+        }
+        return tree;
+}
+
+/* Each ReadWritePaths= entry arrives as a detached mount the supervisor cloned from the path it
+ * resolved with the safe-path rule in the host's namespace (a planted symlink was refused
+ * there). It goes on top of the same path here: the mount goes onto an fd, and that fd must
+ * name the very directory (device and inode) the clone was made from, or the spawn fails
+ * (ESTALE) rather than mount it anywhere else. */
+static int rw_paths(char *const *paths, const int *fds)
+{
+        for (int i = 0; paths && paths[i]; i++) {
+                struct stat want, got;
+                int target = open(paths[i], O_PATH | O_CLOEXEC);
+                int rc;
+
+                if (target < 0)
                         return -1;
+                if (fstat(fds[i], &want) < 0 || fstat(target, &got) < 0) {
+                        rc = -1;
+                } else if (want.st_dev != got.st_dev || want.st_ino != got.st_ino) {
+                        errno = ESTALE;
+                        rc = -1;
+                } else {
+                        rc = move_mount(fds[i], "", target, "",
+                                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+                }
+                if (rc < 0) {
+                        int e = errno;
+
+                        close(target);
+                        errno = e;
+                        return -1;
+                }
+                close(target);
         }
         return 0;
 }
@@ -255,7 +297,7 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
                                                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                                 "size=4k,mode=000"));
         }
-        STEP(MOUNTS_RW_PATHS, rw_paths(p->rw_paths));
+        STEP(MOUNTS_RW_PATHS, rw_paths(p->rw_paths, p->rw_fds));
         if (p->private_ipc)
                 STEP(MOUNTS_PRIVATE_IPC, private_ipc());
         if (p->private_tmp) {

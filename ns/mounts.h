@@ -15,7 +15,10 @@ struct mount_plan {
         bool private_tmp;        /* fresh tmpfs on /tmp and /var/tmp */
         bool private_ipc;        /* a new IPC namespace: fresh /dev/shm and /dev/mqueue */
         enum mounts_protect_system protect_system;
-        char *const *rw_paths;  /* ReadWritePaths= (NULL-terminated, may be NULL) */
+        /* ReadWritePaths=: where each goes (NULL-terminated, may be NULL) and, for each, a
+         * detached mount of it (mounts_rw_clone) made in the host's namespace */
+        char *const *rw_paths;
+        const int *rw_fds;
         char *const *mask_dirs; /* hidden under an empty read-only tmpfs (/run/corral) */
 };
 
@@ -36,6 +39,12 @@ const char *mounts_step_name(enum mounts_step s);
 
 /* Returns 0, or -1 with errno set and *failed the step. Runs in the child; no allocation. */
 int mounts_apply(const struct mount_plan *p, enum mounts_step *failed);
+
+/* ReadWritePaths= on an actor's behalf, in the caller's (the host's) mount namespace: a
+ * detached copy (open_tree) of what `fd` names, with every mount below it, read-write and
+ * private (nothing the actor mounts inside propagates back to the host). Returns the new fd,
+ * or -1 with errno. */
+int mounts_rw_clone(int fd);
 
 /* Make the mount at path, and every mount below it, read-only (mount_setattr with
  * AT_RECURSIVE, or a remount of each where the kernel lacks it). clear: the opposite. */

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include "../ns/clone.h"
+#include "../ns/creds.h"
+#include "../ns/mounts.h"
+#include "../ns/safepath.h"
 #include "../ns/signals.h"
 #include "../ns/timeutil.h"
 #include "../policy/units.h"
@@ -117,6 +120,77 @@ static int stdio_fd_ok(int fd, const char *what, struct cerr *err)
         return 0;
 }
 
+/* Stdin=/Stdout=/Stderr=file:PATH, opened as the program would open it itself (DESIGN §5):
+ * with its fsuid, fsgid, groups and capabilities (uid and gid outside its user namespace, with
+ * PrivateUsers=), and through the safe-path walk, which refuses a symlink an unprivileged user
+ * could have planted. The program gets nothing it could not have opened. */
+static int open_stdio_file(const struct spec_hdr *h, const char *path, int stream, struct cerr *err)
+{
+        static const char *const what[3] = {"Stdin=file:", "Stdout=file:", "Stderr=file:"};
+        const struct cred_plan *c = &h->cred;
+        struct creds_fs_saved saved;
+        struct safepath_fail fail;
+        bool userns = h->clone_flags & CLONE_NEWUSER;
+        int flags = stream == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND;
+        int fd, e;
+
+        if (c->set_ids &&
+            creds_fs_enter(userns ? h->map_uid : c->uid, userns ? h->map_gid : c->gid, c->groups,
+                           userns ? 0 : c->ngroups,
+                           c->uid == 0 && !userns ? c->bounding | c->ambient : c->ambient,
+                           &saved) < 0)
+                return cerr_set(err, errno, "stdio", "taking the program's identity to open %s",
+                                path);
+        fd = safepath_open(path, flags, 0644, &fail);
+        e = errno;
+        if (c->set_ids && creds_fs_leave(&saved) < 0) {
+                /* we cannot vouch for our own identity any more: stop here */
+                if (fd >= 0)
+                        close(fd);
+                return cerr_set(err, errno, "stdio", "restoring our identity after opening %s",
+                                path);
+        }
+        if (fd < 0) {
+                fail.errnum = e;
+                return safepath_cerr(err, "stdio", what[stream], path, &fail);
+        }
+        return fd;
+}
+
+/* ReadWritePaths=: each resolved with the safe-path rule in our (the host's) namespace, as
+ * root, since the mount is ours to make; cloned there as a detached mount, read-write and
+ * private; handed to the shim, which mounts the clone on the same path without resolving it
+ * again. A path that does not exist is skipped, as with systemd's "-" prefix. */
+static int add_rw_paths(const struct actor *a, struct spec_builder *b, int fds[SPEC_MAX_RW],
+                        struct cerr *err)
+{
+        const struct strlist *l = &a->prof.read_write_paths;
+
+        for (size_t i = 0; i < l->n; i++) {
+                struct safepath_fail fail;
+                int fd = safepath_open(l->v[i], O_PATH, 0, &fail);
+                int tree;
+
+                if (fd < 0 && fail.errnum == ENOENT && !fail.unsafe_link)
+                        continue;
+                if (fd < 0)
+                        return safepath_cerr(err, "mount", "ReadWritePaths=", l->v[i], &fail);
+                tree = mounts_rw_clone(fd);
+                close(fd);
+                if (tree < 0)
+                        return cerr_set(err, errno, "mount",
+                                        "ReadWritePaths=%s: cloning the mount (open_tree)",
+                                        l->v[i]);
+                if (b->hdr.n_rw_paths < SPEC_MAX_RW)
+                        fds[b->hdr.n_rw_paths] = tree;
+                if (spec_add_rw(b, l->v[i], tree, err) < 0) {
+                        close(tree);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 /* stdio per the profile: a pipe we drain (log), our own fd (inherit), a file, or /dev/null. */
 static int setup_stdio(struct supervisor *s, struct actor *a, struct spec_builder *b, int owned[3],
                        struct cerr *err)
@@ -141,18 +215,8 @@ static int setup_stdio(struct supervisor *s, struct actor *a, struct spec_builde
                         spec_set_fd(b, slot[i], ours[i]);
                         break;
                 case STDIO_FILE:
-                        owned[i] =
-                            open(spec[i]->path,
-                                 i == 0 ? O_RDONLY | O_CLOEXEC
-                                        : O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
-                                 0644);
-                        if (owned[i] < 0)
-                                return cerr_set(err, errno, "stdio", "opening %s for %s",
-                                                spec[i]->path,
-                                                i == 0   ? "stdin"
-                                                : i == 1 ? "stdout"
-                                                         : "stderr");
-                        if (stdio_fd_ok(owned[i], spec[i]->path, err) < 0)
+                        owned[i] = open_stdio_file(&b->hdr, spec[i]->path, i, err);
+                        if (owned[i] < 0 || stdio_fd_ok(owned[i], spec[i]->path, err) < 0)
                                 return -1;
                         spec_set_fd(b, slot[i], owned[i]);
                         break;
@@ -469,6 +533,7 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
         int program_fd = -1, errnum = 0;
         int exec_p[2] = {-1, -1}, rep_p[2] = {-1, -1};
         int owned[3] = {-1, -1, -1};
+        int rw_fds[SPEC_MAX_RW];
         uint32_t envc = 0, argc = 0;
         int rc = -1;
 
@@ -504,6 +569,8 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
                 b.hdr.flags |= SPEC_FORCE_CLONE_FALLBACK;
         if (s->opt->force_fd_walk)
                 b.hdr.flags |= SPEC_FORCE_FD_WALK;
+        if (s->opt->share_keyring)
+                b.hdr.flags |= SPEC_SHARE_KEYRING;
         b.hdr.nofile = s->caller_nofile;
 
         if (spec_add_string(&b, a->prof.hostname ? a->prof.hostname : a->name, err) < 0 ||
@@ -522,11 +589,8 @@ int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct
         if (build_env(s, a, &b, &envc, err) < 0)
                 goto out;
         b.hdr.envc = envc;
-        for (size_t i = 0; i < a->prof.read_write_paths.n; i++) {
-                if (spec_add_string(&b, a->prof.read_write_paths.v[i], err) < 0)
-                        goto out;
-        }
-        b.hdr.n_rw_paths = (uint32_t)a->prof.read_write_paths.n;
+        if (add_rw_paths(a, &b, rw_fds, err) < 0)
+                goto out;
         if (spec_add_bpf(&b, s->bpf.filter, s->bpf.len, err) < 0)
                 goto out;
         if (build_creds(s, a, &b.hdr, err) < 0)
@@ -590,6 +654,8 @@ out:
         close_fd(&program_fd);
         for (int i = 0; i < 3; i++)
                 close_fd(&owned[i]);
+        for (uint32_t i = 0; i < b.hdr.n_rw_paths; i++)
+                close_fd(&rw_fds[i]);
         spec_free(&b);
         if (rc < 0)
                 cerr_wrap(err, "spawning %s", a->name);
@@ -692,6 +758,55 @@ void actor_on_reply(struct supervisor *s)
         emit_started(s, a);
         if (a->dead)
                 actor_on_pidfd(s, a);
+}
+
+void actor_check_stopped(struct supervisor *s)
+{
+        struct actor *a = s->root;
+        siginfo_t si;
+
+        if (!a || a->dead || a->pidfd < 0)
+                return;
+        memset(&si, 0, sizeof si);
+        if (waitid((idtype_t)P_PIDFD, (id_t)a->pidfd, &si, WSTOPPED | WNOHANG) == 0 &&
+            si.si_pid > 0 && si.si_code == CLD_STOPPED) {
+                char why[96];
+
+                snprintf(why, sizeof why, "the shim (pid %d) was stopped (%s)", (int)si.si_pid,
+                         sig_name(si.si_status));
+                cascade_start(s, why);
+        }
+}
+
+/* The zygote died while we still needed it: say how, once (it was killed by something, or
+ * crashed); pending spawns fail with an error. */
+static void report_zygote_death(struct supervisor *s)
+{
+        siginfo_t si;
+        struct ev e;
+        char msg[160];
+
+        memset(&si, 0, sizeof si);
+        if (s->zy.pidfd < 0 ||
+            waitid((idtype_t)P_PIDFD, (id_t)s->zy.pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+            si.si_pid <= 0)
+                return;
+        if (si.si_code == CLD_EXITED)
+                snprintf(msg, sizeof msg, "the spawn server (zygote, pid %d) exited with status %d",
+                         (int)si.si_pid, si.si_status);
+        else
+                snprintf(msg, sizeof msg, "the spawn server (zygote, pid %d) died of %s",
+                         (int)si.si_pid, sig_name(si.si_status));
+        ev_begin(&e, s, "error", NULL);
+        ev_str(&e, "message", msg);
+        ev_end(&e);
+}
+
+void actor_zygote_exited(struct supervisor *s)
+{
+        sup_unwatch(s, s->zy.pidfd);
+        report_zygote_death(s);
+        actor_zygote_lost(s);
 }
 
 void actor_zygote_lost(struct supervisor *s)

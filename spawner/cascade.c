@@ -76,9 +76,13 @@ static void signal_actors(struct supervisor *s, int sig)
 {
         struct actor *a = s->root;
 
-        if (a && actor_live(a) && a->pidfd >= 0)
+        if (a && actor_live(a) && a->pidfd >= 0) {
                 pidfd_signal(a->pidfd, sig,
                              NULL); /* the shim forwards it (and SIGCONT after TERM) */
+                /* a stopped shim forwards nothing: stage 3 wakes it (SIGTERM waits pending) */
+                if (sig == SIGTERM)
+                        pidfd_signal(a->pidfd, SIGCONT, NULL);
+        }
 }
 
 static void kill_tree(struct supervisor *s)
@@ -167,6 +171,14 @@ void cascade_kill_now(struct supervisor *s, const char *why)
         if (s->done || !s->root || s->stage >= CS_KILL)
                 return;
         enter(s, CS_KILL, why);
+        cascade_progress(s);
+}
+
+void cascade_start(struct supervisor *s, const char *why)
+{
+        if (s->done || s->stage != CS_IDLE)
+                return; /* a running cascade's deadlines already bound what follows */
+        start(s, why);
         cascade_progress(s);
 }
 

@@ -1,7 +1,9 @@
 /* The shim, as a linear list of steps (nsjail's contain.cc idea), each failing with its stage:
  *
- *   parent-death watch -> sync -> mounts -> hostname -> signalfd -> fork the actor
- *   -> PID-1 loop: forward signals, reap everything, report the actor's wait status, exit
+ *   parent-death watch -> sync -> session keyring -> mounts -> hostname -> signalfd
+ *   -> process group -> fork the actor
+ *   -> PID-1 loop: forward signals from outside, reap everything, report the actor's wait
+ *      status, exit
  *
  * and in the actor child:
  *
@@ -32,6 +34,7 @@
 #include <unistd.h>
 
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <sys/syscall.h>
 
@@ -84,6 +87,20 @@ static void step_sync(int sync_fd)
         close(sync_fd);
 }
 
+/* A fresh anonymous session keyring (systemd's KeyringMode=private): without it the actor
+ * holds the caller's session keyring, and a key a login put there (PAM's, say) is the
+ * actor's to search and read. Joined here, as root before any credential change, so the
+ * keyrings are charged to root's key quota: a uid's own (kernel.keys.maxkeys, 200 here) ran
+ * out at the 199th actor of uid 65534. The actor child inherits it across fork and exec. A
+ * uid's user keyring (@u) stays shared between actors of one uid. */
+static void step_keyring(const struct spec_req *r)
+{
+        if (r->hdr.flags & SPEC_SHARE_KEYRING)
+                return; /* tests: the control that shows the caller's keyring is reachable */
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+                fail(STAGE_KEYRING, errno);
+}
+
 /* In a user namespace the shim, still host uid 0 from the clone (unmapped there), becomes
  * the namespace's root (the one unprivileged outside id the zygote mapped), keeping its
  * capabilities inside the namespace: from the host it is unprivileged too. */
@@ -97,6 +114,7 @@ static void step_userns(const struct spec_req *r)
 
 static void step_mounts(const struct spec_req *r)
 {
+        int rw_fds[SPEC_MAX_RW];
         struct mount_plan plan = {
             .fresh_proc = true,
             .protect_kernel = r->hdr.flags & SPEC_PROTECT_KERNEL,
@@ -106,10 +124,13 @@ static void step_mounts(const struct spec_req *r)
             .private_ipc = r->hdr.clone_flags & CLONE_NEWIPC,
             .protect_system = (enum mounts_protect_system)r->hdr.protect_system,
             .rw_paths = r->rw_paths,
+            .rw_fds = rw_fds,
             .mask_dirs = (char *const[]){"/run/corral", NULL},
         };
         enum mounts_step step;
 
+        for (uint32_t i = 0; i < r->hdr.n_rw_paths; i++)
+                rw_fds[i] = spec_rw_fd(r, i);
         if (mounts_apply(&plan, &step) < 0)
                 fail_at(STAGE_MOUNT_PRIVATE, errno, mounts_step_name(step));
 }
@@ -302,7 +323,11 @@ static __attribute__((noreturn)) void shim_loop(pid_t actor, int sfd, int report
                         _exit(125); /* the supervisor is gone: take the namespace down with us */
                 if (read(sfd, &si, sizeof si) != sizeof si)
                         continue;
-                if (forwarded((int)si.ssi_signo)) {
+                /* Only what comes from outside the namespace (the supervisor, an admin: the
+                 * sender's pid is 0 here) is meant for the program. The program's own
+                 * `kill 0` reaches its group, us included: passing that on would send it
+                 * twice. */
+                if (forwarded((int)si.ssi_signo) && si.ssi_pid == 0) {
                         kill(actor, (int)si.ssi_signo);
                         if (si.ssi_signo == SIGTERM)
                                 kill(actor, SIGCONT); /* a stopped program cannot act on SIGTERM */
@@ -333,6 +358,7 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
         exec_pipe = spec_fd(r, SPEC_FD_EXEC_PIPE);
         step_parent_death(parent_pidfd);
         step_sync(sync_fd);
+        step_keyring(r);
         /* now in its cgroup: a fallback clone's cgroup namespace can be rooted there */
         if (ns_clone_deferred_cgroupns() && unshare(CLONE_NEWCGROUP) < 0)
                 fail_at(STAGE_SYNC, errno, "unshare-cgroupns");
@@ -352,6 +378,11 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
         if (sfd < 0)
                 fail(STAGE_SIGNALFD, errno);
 
+        /* A process group of our own, which the program inherits: its `kill 0` reaches its
+         * own actor only, never the zygote or another actor (all are in the zygote's session,
+         * and were in its group). A group, unlike a session, starts no scheduling autogroup. */
+        if (setpgid(0, 0) < 0)
+                fail(STAGE_PGID, errno);
         actor = fork();
         if (actor < 0)
                 fail(STAGE_FORK, errno);

@@ -27,6 +27,8 @@ static const char *const stage_names[STAGE_COUNT] = {
     [STAGE_NO_NEW_PRIVS] = "no-new-privs",
     [STAGE_SECCOMP] = "seccomp",
     [STAGE_EXECVE] = "execve",
+    [STAGE_KEYRING] = "keyring",
+    [STAGE_PGID] = "process-group",
 };
 
 const char *spawn_stage_name(int stage)
@@ -112,6 +114,17 @@ int spec_add_v1(struct spec_builder *b, int fd, struct cerr *err)
         return 0;
 }
 
+int spec_add_rw(struct spec_builder *b, const char *path, int mount_fd, struct cerr *err)
+{
+        if (b->hdr.n_rw_paths == SPEC_MAX_RW)
+                return cerr_set(err, E2BIG, "spawn", "at most %d ReadWritePaths= can be mounted",
+                                SPEC_MAX_RW);
+        if (spec_add_string(b, path, err) < 0)
+                return -1;
+        b->rw_fds[b->hdr.n_rw_paths++] = mount_fd;
+        return 0;
+}
+
 int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err)
 {
         if (b->hdr.n_pass == SPEC_MAX_PASS)
@@ -151,6 +164,8 @@ int spec_send(struct spec_builder *b, int sock, struct cerr *err)
         }
         for (uint32_t i = 0; i < b->hdr.n_v1; i++)
                 order[n++] = b->v1_fds[i];
+        for (uint32_t i = 0; i < b->hdr.n_rw_paths; i++)
+                order[n++] = b->rw_fds[i];
         for (uint32_t i = 0; i < b->hdr.n_pass; i++)
                 order[n++] = b->pass_fds[i];
         b->hdr.nfds = (uint32_t)n;
@@ -302,22 +317,23 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
             r->hdr.blob_len > SPEC_BLOB_MAX || r->hdr.argc == 0 ||
             r->hdr.argc > SPEC_BLOB_MAX / 2 || r->hdr.envc > SPEC_BLOB_MAX / 2 ||
             r->hdr.n_rlimits > RLIMIT_NLIMITS || r->hdr.bpf_len > 4096 /* BPF_MAXINSNS */ ||
-            r->hdr.n_rw_paths > SPEC_BLOB_MAX / 2 || r->hdr.cred.ngroups < 0 ||
+            r->hdr.n_rw_paths > SPEC_MAX_RW || r->hdr.cred.ngroups < 0 ||
             r->hdr.cred.ngroups > CREDS_MAX_GROUPS || r->hdr.cred.cap_last < 0 ||
             r->hdr.cred.cap_last > 63) {
                 free(inline_buf);
                 close_fds(r->fds, r->nfds);
                 return cerr_set(err, EPROTO, "spawn", "malformed request");
         }
-        /* The fixed fds, the v1 groups and the passed fds are three disjoint regions, in
-         * that order: a setup fd must never be mistaken for one the program may keep. */
+        /* The fixed fds, the v1 groups, the mounts and the passed fds are disjoint regions,
+         * in that order: a setup fd must never be mistaken for one the program may keep. */
         for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
-                int nfixed = r->nfds - (int)r->hdr.n_v1 - (int)r->hdr.n_pass;
+                int nfixed =
+                    r->nfds - (int)r->hdr.n_v1 - (int)r->hdr.n_rw_paths - (int)r->hdr.n_pass;
                 bool dup = false;
 
                 for (int j = 0; j < i; j++)
                         dup |= r->hdr.fd_index[i] >= 0 && r->hdr.fd_index[j] == r->hdr.fd_index[i];
-                if (r->hdr.fd_index[i] >= nfixed || r->hdr.fd_index[i] < -1 || dup) {
+                if (nfixed < 0 || r->hdr.fd_index[i] >= nfixed || r->hdr.fd_index[i] < -1 || dup) {
                         free(inline_buf);
                         close_fds(r->fds, r->nfds);
                         return cerr_set(err, EPROTO, "spawn", "malformed request fd table");
@@ -372,9 +388,16 @@ void spec_req_free(struct spec_req *r)
 
 int spec_v1_fd(const struct spec_req *r, uint32_t i)
 {
-        int base = r->nfds - (int)r->hdr.n_pass - (int)r->hdr.n_v1;
+        int base = r->nfds - (int)r->hdr.n_pass - (int)r->hdr.n_rw_paths - (int)r->hdr.n_v1;
 
         return i < r->hdr.n_v1 && base >= 0 ? r->fds[base + (int)i] : -1;
+}
+
+int spec_rw_fd(const struct spec_req *r, uint32_t i)
+{
+        int base = r->nfds - (int)r->hdr.n_pass - (int)r->hdr.n_rw_paths;
+
+        return i < r->hdr.n_rw_paths && base >= 0 ? r->fds[base + (int)i] : -1;
 }
 
 int spec_pass_fd(const struct spec_req *r, uint32_t i)

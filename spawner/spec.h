@@ -23,9 +23,11 @@
 #define SPEC_BLOB_MAX   (8 * 1024 * 1024) /* argv + env + strings, total */
 #define SPEC_MAX_PASS   64                /* fds passed to a program (--fd) */
 #define SPEC_MAX_V1     4
-#define SPEC_MAX_FDS    (8 + SPEC_MAX_V1 + SPEC_MAX_PASS)
+#define SPEC_MAX_RW     64 /* ReadWritePaths= that exist, each a detached mount */
+#define SPEC_MAX_FDS    (8 + SPEC_MAX_V1 + SPEC_MAX_RW + SPEC_MAX_PASS)
 
-/* Fixed fd slots; the variable parts follow: v1 groups, then passed fds. */
+/* Fixed fd slots; the variable parts follow: v1 groups, ReadWritePaths= mounts, then passed
+ * fds. */
 enum spec_fd {
         SPEC_FD_CGROUP,    /* the actor's self/ leaf, O_PATH */
         SPEC_FD_EXEC_PIPE, /* write end: error record, or EOF when execve succeeded */
@@ -50,6 +52,7 @@ enum spec_flag {
         SPEC_CGROUP_VIEW_RW = 1u << 7, /* ProtectControlGroups=no */
         SPEC_LOOPBACK = 1u << 8,       /* a new network namespace: bring lo up */
         SPEC_CWD_EXPLICIT = 1u << 9,   /* WorkingDirectory=: failing to enter it is an error */
+        SPEC_SHARE_KEYRING = 1u << 10, /* tests: keep the caller's session keyring (a control) */
 };
 
 struct spec_hdr {
@@ -59,8 +62,10 @@ struct spec_hdr {
         uint32_t flags;       /* enum spec_flag */
         int32_t fd_index[SPEC_FD_FIXED_COUNT]; /* position of each fixed fd in SCM_RIGHTS, or -1 */
         uint32_t n_v1;                         /* v1 group dirfds follow the fixed ones */
-        uint32_t n_pass; /* then the passed fds, which land at 3..3+n_pass-1 */
-        uint32_t nfds;   /* total fds in SCM_RIGHTS */
+        uint32_t n_rw_paths; /* then one detached mount (open_tree) per ReadWritePaths= entry;
+                              * its path, where the shim mounts it, is in the blob */
+        uint32_t n_pass;     /* then the passed fds, which land at 3..3+n_pass-1 */
+        uint32_t nfds;       /* total fds in SCM_RIGHTS */
         uint32_t argc, envc;
         uint32_t blob_len;
         uint32_t actor_id;
@@ -72,7 +77,6 @@ struct spec_hdr {
                 uint64_t soft, hard;
         } rlimits[RLIMIT_NLIMITS];
         uint32_t bpf_len;          /* seccomp filter: instructions, after the strings in the blob */
-        uint32_t n_rw_paths;       /* ReadWritePaths=, strings after env in the blob */
         uint32_t protect_system;   /* enum mounts_protect_system */
         int32_t loopback_ifindex;  /* 1; tests give a bogus one to prove the error path */
         struct cred_plan cred;     /* identity and capabilities of the program */
@@ -108,6 +112,8 @@ enum spawn_stage {
         STAGE_NO_NEW_PRIVS,
         STAGE_SECCOMP,
         STAGE_EXECVE,
+        STAGE_KEYRING,
+        STAGE_PGID,
         STAGE_COUNT
 };
 
@@ -134,6 +140,7 @@ struct spec_builder {
         int fds[SPEC_MAX_FDS]; /* not owned: the caller keeps them until the send returns */
         int nfds;
         int v1_fds[SPEC_MAX_V1];
+        int rw_fds[SPEC_MAX_RW];
         int pass_fds[SPEC_MAX_PASS];
 };
 
@@ -141,6 +148,9 @@ void spec_init(struct spec_builder *b, uint32_t req_id, uint32_t actor_id);
 int spec_add_string(struct spec_builder *b, const char *s, struct cerr *err);
 void spec_set_fd(struct spec_builder *b, enum spec_fd slot, int fd);
 int spec_add_v1(struct spec_builder *b, int fd, struct cerr *err);
+/* A ReadWritePaths= entry: its path (where the shim mounts it) and its detached mount. Call
+ * after the environment's strings. */
+int spec_add_rw(struct spec_builder *b, const char *path, int mount_fd, struct cerr *err);
 int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err);
 /* Append the seccomp program after the strings (call after the last string). */
 int spec_add_bpf(struct spec_builder *b, const void *insns, uint32_t count, struct cerr *err);
@@ -169,6 +179,7 @@ struct spec_req {
 int spec_recv(int sock, struct spec_req *r, struct cerr *err);
 int spec_fd(const struct spec_req *r, enum spec_fd slot); /* -1 when absent */
 int spec_v1_fd(const struct spec_req *r, uint32_t i);
+int spec_rw_fd(const struct spec_req *r, uint32_t i);
 int spec_pass_fd(const struct spec_req *r, uint32_t i);
 void spec_req_close_fds(struct spec_req *r);
 void spec_req_free(struct spec_req *r);

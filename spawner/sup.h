@@ -15,6 +15,7 @@
 
 enum watch_kind {
         W_ZYGOTE,
+        W_ZYGOTE_PID,
         W_SIGNAL,
         W_TIMER,
         W_TREE_EVENTS,
@@ -69,12 +70,12 @@ struct supervisor {
         struct cg_deleg deleg;
         struct zygote zy;
         int epfd, sfd, tfd;
-        struct watch w_zygote, w_signal, w_timer, w_tree;
+        struct watch w_zygote, w_zygote_pid, w_signal, w_timer, w_tree;
         struct outstream out, errs;
         struct registry reg;
         char tree[PROFILE_NAME_MAX + 1];
-        struct cg_node base, tree_node;
         char tree_node_name[PROFILE_NAME_MAX + 16]; /* "<tree>.<random id>" */
+        struct cg_node base, tree_node;
         int tree_events_fd;
         bool tree_created;
         char v1_tree[CG_NCTRL][PATH_MAX];      /* <v1 own>/corral/<tree>.<id>, "" when not v1 */
@@ -119,6 +120,12 @@ void actor_on_pidfd(struct supervisor *s, struct actor *a);
 void actor_on_report(struct supervisor *s, struct actor *a);
 void actor_on_output(struct supervisor *s, struct actor *a, bool is_err);
 void actor_zygote_lost(struct supervisor *s);
+/* The zygote's pidfd became readable: it died while the supervisor still needs it. */
+void actor_zygote_exited(struct supervisor *s);
+/* A shim that stopped (SIGSTOP from outside: the only signal that can stop it) cannot forward
+ * signals or report the program's end: its actor's cascade starts, and its deadlines bound
+ * what follows. */
+void actor_check_stopped(struct supervisor *s);
 bool actor_live(const struct actor *a);
 void actor_close(struct supervisor *s, struct actor *a);
 int actor_exit_code(const struct actor *a);
@@ -130,6 +137,8 @@ void cascade_on_tree_event(struct supervisor *s);
 void cascade_progress(struct supervisor *s);
 void cascade_arm_timer(struct supervisor *s);
 void cascade_kill_now(struct supervisor *s, const char *why);
+/* Start the cascade (when none runs) for a reason other than a signal to corral. */
+void cascade_start(struct supervisor *s, const char *why);
 
 /* supervisor.c */
 int sup_watch(struct supervisor *s, int fd, uint32_t events, struct watch *w, enum watch_kind kind,

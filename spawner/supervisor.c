@@ -252,11 +252,18 @@ void sup_dispatch(struct supervisor *s, struct watch *w, uint32_t events)
         switch (w->kind) {
         case W_SIGNAL: {
                 struct signalfd_siginfo si;
+                bool child = false;
 
                 while (read(s->sfd, &si, sizeof si) == sizeof si) {
                         if (si.ssi_signo != SIGCHLD)
                                 cascade_on_signal(s, (int)si.ssi_signo);
+                        else
+                                child = true;
                 }
+                /* Exits are the pidfds' to tell; a SIGCHLD may also mean a shim stopped
+                 * (SIGCHLD coalesces: look whatever its code said). */
+                if (child)
+                        actor_check_stopped(s);
                 break;
         }
         case W_TIMER:
@@ -270,6 +277,9 @@ void sup_dispatch(struct supervisor *s, struct watch *w, uint32_t events)
                         actor_on_reply(s);
                 else
                         actor_zygote_lost(s);
+                break;
+        case W_ZYGOTE_PID:
+                actor_zygote_exited(s);
                 break;
         case W_PIDFD:
                 actor_on_pidfd(s, w->a);
@@ -368,7 +378,8 @@ int sup_start(struct supervisor *s, const struct profile *p, struct cerr *err)
         if (s->epfd < 0 || s->tfd < 0)
                 return cerr_set(err, errno, "setup", "epoll/timerfd");
         if (sup_watch(s, s->tfd, EPOLLIN, &s->w_timer, W_TIMER, NULL) < 0 ||
-            sup_watch(s, s->zy.sock, EPOLLIN, &s->w_zygote, W_ZYGOTE, NULL) < 0)
+            sup_watch(s, s->zy.sock, EPOLLIN, &s->w_zygote, W_ZYGOTE, NULL) < 0 ||
+            sup_watch(s, s->zy.pidfd, EPOLLIN, &s->w_zygote_pid, W_ZYGOTE_PID, NULL) < 0)
                 return cerr_set(err, errno, "setup", "epoll_ctl");
         return 0;
 }
@@ -393,6 +404,13 @@ int supervisor_run(const struct sup_options *o, struct sup_result *res, struct c
         rl = s->caller_nofile;
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < CORRAL_MIN_NOFILE) {
+                cerr_set(err, EMFILE, "setup",
+                         "the open-file limit (RLIMIT_NOFILE, `ulimit -n`) is %llu; corral needs "
+                         "at least %d",
+                         (unsigned long long)rl.rlim_cur, CORRAL_MIN_NOFILE);
+                goto out;
+        }
 
         if (o->tree_name) {
                 if (!sup_name_valid(o->tree_name)) {

@@ -27,8 +27,16 @@ struct sup_options {
         /* test hooks: force the fallback paths so tests can prove they work */
         bool force_clone_fallback;
         bool force_fd_walk;
+        bool share_keyring;   /* keep the caller's session keyring: the keyring test's control */
         int loopback_ifindex; /* 0: lo (1); tests name a missing device to prove the error path */
 };
+
+/* The fewest open files (RLIMIT_NOFILE, after the soft limit is raised to the hard one) a
+ * supervisor runs one actor with: a plain run holds about 22 (epoll, signalfd, timerfd, the
+ * zygote's socket and pidfd, the registry lock, cgroup nodes and cgroup.events, the actor's
+ * pidfd and pipes), more with v1 limits, `log` stdio and --fd. Below it corral refuses at
+ * start with EMFILE rather than fail half-way through a spawn. */
+#define CORRAL_MIN_NOFILE 64
 
 /* corral run's exit status (DESIGN §10): the program's, 128+N when it died of signal N;
  * 125 corral could not run (or could not clean up: `stuck`), 126 not executable, 127 not

@@ -180,9 +180,11 @@ static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
                 _exit(1);
-        /* via high numbers: either may already sit on 3 or 4 (and dup3 refuses equal fds) */
-        sock = fcntl(sock, F_DUPFD_CLOEXEC, 100);
-        parent_pidfd = fcntl(parent_pidfd, F_DUPFD_CLOEXEC, 100);
+        /* via the lowest free numbers above 4: either may already sit on 3 or 4 (and dup3
+         * refuses equal fds). Not a fixed high number: the process may be allowed only a few
+         * dozen fds (DESIGN: corral works from CORRAL_MIN_NOFILE up). */
+        sock = fcntl(sock, F_DUPFD_CLOEXEC, 5);
+        parent_pidfd = fcntl(parent_pidfd, F_DUPFD_CLOEXEC, 5);
         if (sock < 0 || parent_pidfd < 0 || dup3(sock, 3, O_CLOEXEC) < 0 ||
             dup3(parent_pidfd, 4, O_CLOEXEC) < 0)
                 _exit(1);

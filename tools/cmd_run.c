@@ -263,6 +263,7 @@ int cmd_run(int argc, char **argv)
         a.o.profile = &prof;
         a.o.force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK");
         a.o.force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK");
+        a.o.share_keyring = env_flag("CORRAL_TEST_SHARE_KEYRING");
         ifindex = getenv("CORRAL_TEST_LOOPBACK_IFINDEX");
         if (ifindex)
                 a.o.loopback_ifindex = atoi(ifindex);

@@ -25,7 +25,9 @@
  *   try OP [ARGS]              one escape attempt, printed as "OP ok" or "OP errno NAME":
  *                              umount PATH | setns FD | write PATH TEXT | kill PID |
  *                              ptrace PID | touch PATH | init-module | connect PATH |
- *                              loopback-tcp | interfaces | id
+ *                              loopback-tcp | interfaces | id | keyring DESC (prints the
+ *                              session keyring's id, then "keyring ok PAYLOAD" when a user key
+ *                              DESC is found in it and readable)
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -38,6 +40,7 @@
 #include <string.h>
 #include <net/if.h>
 #include <sched.h>
+#include <linux/keyctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -455,6 +458,27 @@ static int mode_try(int argc, char **argv)
                 printf("uid %d gid %d\n", (int)getuid(), (int)getgid());
                 fflush(stdout);
                 return 0;
+        }
+        if (strcmp(op, "keyring") == 0 && argc == 4) {
+                /* the session keyring's id, then a search for a user key and a read of it */
+                long ring = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+                long key = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user",
+                                   argv[3], 0);
+                char payload[128] = "";
+                long n = key < 0
+                             ? -1
+                             : syscall(SYS_keyctl, KEYCTL_READ, key, payload, sizeof payload - 1);
+                int e = errno;
+
+                printf("session-keyring %ld\n", ring);
+                errno = e;
+                if (n >= 0) {
+                        payload[n < (long)sizeof payload ? n : (long)sizeof payload - 1] = '\0';
+                        printf("keyring ok %s\n", payload);
+                        fflush(stdout);
+                        return 0;
+                }
+                return report(op, -1);
         }
         return usage();
 }
