@@ -163,7 +163,7 @@ check_run_delegated() {
 	# the tree runs until we stop it: poll until everything holds (or 60 s pass)
 	for i in $(seq 300); do
 		bad=""
-		[ -n "$node" ] || node=$(echo "$scope"/corral/vmrun.*/vmrun-1)
+		[ -d "$node" ] || node=$(echo "$scope"/corral/vmrun.*/vmrun-1)
 		[ "$(cat "$node/self/cgroup.procs" 2>/dev/null | wc -l)" -ge 2 ] ||
 			bad+=" the actor's self/ does not hold the shim and sleep;"
 		grep -qx "$pid" "$scope/supervisor/cgroup.procs" 2>/dev/null ||
