@@ -410,15 +410,16 @@ static bool pid_alive(pid_t pid)
 
 /* Leftovers of a bench that died without cleaning up (SIGKILL): trees in the registry whose
  * lock is free and whose name is ours, and floor bases of dead bench processes. */
-static bool sweep_bench_orphan(const struct registry_entry *e, void *ctx)
+static bool sweep_bench_orphan(const struct registry_entry *e, const char *record, void *ctx)
 {
         int pid;
         unsigned seq;
         char extra;
 
         (void)ctx;
-        /* bench_api's names: bench-<pid>-<n>; anything else is corral run's to sweep */
-        if (sscanf(e->tree, "bench-%d-%u%c", &pid, &seq, &extra) != 2)
+        (void)record;
+        /* the bench's names: bench-<pid>-<n>; anything else is corral gc's to sweep */
+        if (!e || sscanf(e->tree, "bench-%d-%u%c", &pid, &seq, &extra) != 2)
                 return false;
         for (int i = 0; i < e->nnodes; i++) {
                 struct cg_node n;
@@ -426,8 +427,10 @@ static bool sweep_bench_orphan(const struct registry_entry *e, void *ctx)
 
                 if (access(e->nodes[i], F_OK) < 0)
                         continue;
-                if (cg_node_open(&n, e->nodes[i], &err) < 0)
-                        return false; /* untagged: never touched */
+                /* recorded before it was made: ours even if a crash left it untagged */
+                if (cg_adopt_tree(e->nodes[i], e->tree, &err) < 0 ||
+                    cg_node_open(&n, e->nodes[i], &err) < 0)
+                        return false;
                 if (cg_node_populated(&n, &err) != 0 && cg_node_kill(&n, &err) == 0)
                         cg_node_wait_empty(&n, 5000, &err);
                 cg_node_close(&n);
