@@ -152,6 +152,9 @@ for t in "$BUILD"/tests/test_*; do
 done
 echo "== readme_default"
 ./tests/readme_default.sh || failed+=("readme_default")
+echo "== events_golden"
+./tests/events_golden.sh
+case $? in 0) ;; 77) skipped+=("events_golden") ;; *) failed+=("events_golden") ;; esac
 echo
 if [ ${#skipped[@]} -gt 0 ]; then
 	echo "NOT RUN (no privileges; see above): ${skipped[*]}"

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# corral run's event lines, text and JSON, for a set of scenarios, compared with the ones
+# recorded in tests/data/events/ (times, pids, node paths, durations and byte counts masked).
+# The supervisor's code may be reshaped; what a user reads of it must not change unless the
+# recording changes with it, on purpose. UPDATE=1 records instead of comparing.
+set -uo pipefail
+BUILD=${BUILD:-build}
+cd "$(dirname "$0")/.."
+root=$PWD
+corral=$root/$BUILD/corral
+actor=$root/$BUILD/corral-test-actor
+data=$root/tests/data/events
+scratch=$(mktemp -d /tmp/corral-events.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+fails=0
+count=0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "events_golden: NOT RUN: needs root (real cgroups and namespaces)" >&2
+	[ "${CORRAL_REQUIRE_PRIVILEGED:-}" = 1 ] && exit 1
+	exit 77
+fi
+
+# Masks what changes from run to run.
+mask() {
+	sed -E \
+		-e "s/$1/TREE/g" \
+		-e 's/"time":[0-9.]+/"time":T/' \
+		-e 's/("(pid|supervisor_pid|duration_ms|teardown_ms|bytes|of)":)[0-9]+/\1N/g' \
+		-e 's/ (pid|supervisor_pid|duration_ms|teardown_ms|bytes|of)=[0-9]+/ \1=N/g' \
+		-e 's/("node":")[^"]*"/\1NODE"/g' \
+		-e 's/ node=[^ ]*/ node=NODE/g' \
+		-e 's/\(pid [0-9]+\)/(pid N)/g' \
+		-e 's/ in [0-9.]+ s$/ in S s/'
+}
+
+# wait_for FILE TEXT: until TEXT is in FILE (10 s at most)
+wait_for() {
+	local i
+	for i in $(seq 500); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# scenario NAME FORMAT ACTION [corral run args...]: ACTION runs once corral has started
+# (with $pid and $err set); the events it printed are compared (or recorded).
+scenario() {
+	local name=$1 fmt=$2 action=$3
+	shift 3
+	local tree=ev-$$-$name-$fmt err=$scratch/$name.$fmt out=$scratch/$name.$fmt.out pid rc
+	"$corral" run --name "$tree" --events "$fmt" "$@" >"${OUT:-$out}" 2>"$err" &
+	pid=$!
+	$action
+	wait "$pid"
+	rc=$?
+	echo "exit $rc" >>"$err"
+	mask "$tree" <"$err" >"$scratch/$name.$fmt.masked"
+	count=$((count + 1))
+	if [ "${UPDATE:-}" = 1 ]; then
+		cp "$scratch/$name.$fmt.masked" "$data/$name.$fmt"
+	elif ! diff -u "$data/$name.$fmt" "$scratch/$name.$fmt.masked" >&2; then
+		echo "events_golden: $name ($fmt) differs from tests/data/events/$name.$fmt" >&2
+		fails=$((fails + 1))
+	fi
+}
+
+none() { :; }
+started() { wait_for "$err" started; }
+term() { started && kill -TERM "$pid"; }
+# (the program says "ready" once its signals are ignored: a signal before that would be a race)
+ready() { wait_for "${OUT:-$out}" ready; }
+term_ready() { started && ready && kill -TERM "$pid"; }
+# (TERM, not INT: a background job of a script starts with SIGINT ignored, and so corral
+# would ignore it too, as it should)
+three() { started && ready && kill -TERM "$pid" && sleep 0.2 && kill -TERM "$pid" && sleep 0.2 && kill -TERM "$pid"; }
+# a process moved into the actor's leaf from outside: only cgroup.kill can end it
+foreign() {
+	local node
+	started || return
+	node=$(sed -nE 's/.*"node":"([^"]*)".*/\1/p; s/.* node=([^ ]*) .*/\1/p' "$err" | head -1)
+	sleep 30 &
+	echo $! >"$node/cgroup.procs"
+	disown # (its death by cgroup.kill is the point, not news for this script)
+}
+stop_shim() {
+	local shim
+	started || return
+	shim=$(sed -nE 's/.*"pid":([0-9]+).*/\1/p; s/.* pid=([0-9]+) .*/\1/p' "$err" | head -1)
+	kill -STOP "$shim"
+}
+
+printf 'not a program\n' >"$scratch/notexec"
+chmod 644 "$scratch/notexec"
+for fmt in text json; do
+	scenario exit0 "$fmt" none -- "$actor" exit 0
+	scenario exit3 "$fmt" none -- "$actor" exit 3
+	scenario crash "$fmt" none -- "$actor" crash
+	scenario notfound "$fmt" none -- /nonexistent/program
+	scenario notexec "$fmt" none -- "$scratch/notexec"
+	scenario sigterm "$fmt" term -- "$actor" sleep 30
+	scenario ignoreint "$fmt" term_ready --set TimeoutInterruptSec=1s -- "$actor" ignore INT 30
+	scenario threesignals "$fmt" three -- "$actor" ignore INT,TERM 30
+	scenario leftover "$fmt" foreign -- "$actor" sleep 0.5
+	scenario limits "$fmt" none --set TasksMax=16 --set MemorySwapMax=1M -- "$actor" exit 0
+	CORRAL_TEST_LOOPBACK_IFINDEX=99999 \
+		scenario loopback "$fmt" none --set PrivateNetwork=actor -- "$actor" exit 0
+	scenario stopped "$fmt" stop_shim --set TimeoutInterruptSec=1s -- "$actor" sleep 0.3
+	# (its output into /dev/full: nothing written, everything counted as dropped)
+	OUT=/dev/full scenario dropped "$fmt" none --set Stdout=log -- "$actor" flood 2000000
+done
+if [ "${UPDATE:-}" = 1 ]; then
+	echo "events_golden: recorded $count scenarios in tests/data/events/"
+	exit 0
+fi
+if [ $fails -gt 0 ]; then
+	echo "events_golden: $fails of $count scenarios differ" >&2
+	exit 1
+fi
+echo "events_golden: $count scenarios, event lines as recorded"
