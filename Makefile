@@ -23,7 +23,7 @@ TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PC_TEST))
 
 LIB_SRCS  := $(wildcard ns/*.c policy/*.c spawner/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-TOOL_SRCS := $(filter-out tools/bench.c tools/bench_true.c,$(wildcard tools/*.c))
+TOOL_SRCS := $(filter-out tools/bench.c tools/bench_sup.c tools/bench_true.c,$(wildcard tools/*.c))
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
@@ -32,7 +32,6 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 ACTOR_SRCS := $(wildcard tests/actors/*.c)
 
 STATIC_LIB := $(BUILD)/libcorral.a
-SHARED_LIB := $(BUILD)/libcorral.so
 CORRAL     := $(BUILD)/corral
 ACTOR      := $(BUILD)/corral-test-actor
 BENCH      := $(BUILD)/corral-bench
@@ -44,7 +43,7 @@ BENCH_TRUE := $(BUILD)/bench-true
 	format-check install clean fuzz fuzz-bins deps-clang check-sanitize check-valgrind \
 	deps-valgrind lint deps-lint
 
-all: $(STATIC_LIB) $(SHARED_LIB) $(CORRAL) $(ACTOR)
+all: $(STATIC_LIB) $(CORRAL) $(ACTOR)
 
 # Install the build dependencies only when pkg-config cannot find them (CI starts clean).
 deps:
@@ -94,8 +93,8 @@ bench-quick: deps
 	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
 	$(BENCH) --quick --build $(BUILD)
 
-$(BENCH): $(BUILD)/tools/bench.o $(STATIC_LIB)
-	$(CC) $(EXTRA_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIB_LIBS) -lm
+$(BENCH): $(BUILD)/tools/bench.o $(BUILD)/tools/bench_sup.o $(BUILD)/tools/events_fmt.o $(STATIC_LIB)
+	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 # The program every benchmark spawns: static, no C library, exits 0 at once.
 $(BENCH_TRUE): tools/bench_true.c
@@ -110,9 +109,6 @@ $(STATIC_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
-
-$(SHARED_LIB): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libcorral.so.0 $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 $(CORRAL): $(TOOL_OBJS) $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $(TOOL_OBJS) $(STATIC_LIB) $(LIB_LIBS)
@@ -150,7 +146,8 @@ $(BUILD)/tests/fuzz/fuzz_%.replay.o: tests/fuzz/fuzz_%.c
 	$(CC) $(ALL_CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
 
 $(BUILD)/tests/test_fuzz_replay: $(BUILD)/tests/test_fuzz_replay.o $(FUZZ_REPLAY_OBJS) \
-				 $(BUILD)/tools/cmd_run.o $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
+				 $(BUILD)/tools/cmd_run.o $(BUILD)/tools/events_fmt.o $(TEST_SUPPORT_OBJS) \
+				 $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(TEST_LIBS)
 
 # clang with the sanitizer and libFuzzer runtimes (Debian: clang, libclang-rt-14-dev), installed
@@ -216,7 +213,8 @@ lint: deps deps-lint
 	./tests/lint.sh "-std=gnu11 -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PC_LIB) $(PC_TEST))" \
 		$(LINT_SRCS)
 
-$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o $(STATIC_LIB)
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o \
+		      $(BUILD)/tools/events_fmt.o $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(EXTRA_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
 
@@ -229,18 +227,15 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
+# The corral command only. build/libcorral.a is the project's internal archive (every module's
+# symbols, not an API): no library, header or corral.pc is installed until the public client
+# API of the actor trees (spawner/corral.h) exists; tests/install_check.sh holds that line.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/corral
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(CORRAL) $(DESTDIR)$(PREFIX)/bin/corral
-	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/libcorral.a
-	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/libcorral.so.0
-	ln -sf libcorral.so.0 $(DESTDIR)$(PREFIX)/lib/libcorral.so
-	if [ -f spawner/corral.h ]; then install -m 0644 spawner/corral.h $(DESTDIR)$(PREFIX)/include/corral/corral.h; fi
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' -e 's|@REQUIRES@|$(PC_LIB)|g' \
-		corral.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/corral.pc
 
 clean:
 	rm -rf $(BUILD) build-*
 
--include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/tools/bench.d $(TEST_SUPPORT_OBJS:.o=.d) \
+-include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/tools/bench.d $(BUILD)/tools/bench_sup.d $(TEST_SUPPORT_OBJS:.o=.d) \
 	 $(TEST_BINS:=.d) $(FUZZ_REPLAY_OBJS:.o=.d)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,7 +15,6 @@ void outstream_open(struct outstream *o, int fd)
 
         o->fd = fd;
         o->kind = OUT_DIRECT;
-        o->dropped = 0;
         if (fd < 0 || fstat(fd, &st) < 0) {
                 o->kind = OUT_CLOSED;
                 return;
@@ -65,16 +65,102 @@ size_t outstream_write(struct outstream *o, const void *buf, size_t len)
                         continue;
                 if (w < 0 && errno == EPIPE)
                         o->kind = OUT_CLOSED;
-                break; /* EAGAIN or an error: drop the rest */
+                break; /* EAGAIN or an error: the rest is the caller's */
         }
-        o->dropped += len - done;
         return done;
 }
 
-void drain_init(struct drain *d, int fd, struct outstream *dst, const char *prefix)
+int outstream_pollable_fd(const struct outstream *o)
+{
+        return o->kind == OUT_REOPENED || o->kind == OUT_SOCKET ? o->fd : -1;
+}
+
+void outq_open(struct outq *q, int fd)
+{
+        outstream_open(&q->s, fd);
+        q->buf = NULL;
+        q->off = q->len = q->cap = 0;
+}
+
+void outq_close(struct outq *q)
+{
+        outstream_close(&q->s);
+        free(q->buf);
+        q->buf = NULL;
+        q->off = q->len = q->cap = 0;
+}
+
+size_t outq_pending(const struct outq *q)
+{
+        return q->len - q->off;
+}
+
+static bool outq_reserve(struct outq *q, size_t more)
+{
+        size_t need = outq_pending(q) + more;
+
+        if (q->off && q->len + more > q->cap) {
+                memmove(q->buf, q->buf + q->off, outq_pending(q));
+                q->len -= q->off;
+                q->off = 0;
+        }
+        if (q->len + more > q->cap) {
+                size_t cap = q->cap ? q->cap : 4096;
+                char *nb;
+
+                while (cap < need)
+                        cap *= 2;
+                nb = realloc(q->buf, cap);
+                if (!nb)
+                        return false;
+                q->buf = nb;
+                q->cap = cap;
+        }
+        return true;
+}
+
+size_t outq_push(struct outq *q, const void *buf, size_t len, size_t limit, bool whole)
+{
+        size_t direct = 0, take;
+
+        if (q->s.kind == OUT_CLOSED)
+                return 0; /* its reader is gone: nothing will be written */
+        if (!outq_pending(q))
+                direct = outstream_write(&q->s, buf, len);
+        if (direct == len || q->s.kind == OUT_CLOSED)
+                return direct;
+        take = len - direct;
+        /* (a record the stream took in part is finished whatever the limit: half a line
+         * would be worse than a little more) */
+        if (outq_pending(q) + take > limit && !(whole && direct)) {
+                if (whole)
+                        return 0;
+                take = limit > outq_pending(q) ? limit - outq_pending(q) : 0;
+        }
+        if (!take || !outq_reserve(q, take))
+                return direct;
+        memcpy(q->buf + q->len, (const char *)buf + direct, take);
+        q->len += take;
+        return direct + take;
+}
+
+size_t outq_flush(struct outq *q)
+{
+        if (outq_pending(q)) {
+                q->off += outstream_write(&q->s, q->buf + q->off, outq_pending(q));
+                if (q->s.kind == OUT_CLOSED)
+                        q->off = q->len; /* the reader is gone: what waited is lost */
+                if (q->off == q->len)
+                        q->off = q->len = 0;
+        }
+        return outq_pending(q);
+}
+
+void drain_init(struct drain *d, int fd, struct outq *dst, size_t limit, const char *prefix)
 {
         d->fd = fd;
         d->dst = dst;
+        d->limit = limit;
         snprintf(d->prefix, sizeof d->prefix, "%s", prefix);
         d->len = 0;
         d->bytes = d->dropped = 0;
@@ -92,7 +178,7 @@ static void chunk_flush(struct drain *d, struct chunk *c)
 
         if (!c->len)
                 return;
-        w = outstream_write(d->dst, c->buf, c->len);
+        w = outq_push(d->dst, c->buf, c->len, d->limit, false);
         /* count the actor's bytes that were lost, not our prefixes */
         d->dropped += w == c->len ? 0 : (uint64_t)c->src * (c->len - w) / c->len;
         c->len = c->src = 0;

@@ -1,12 +1,11 @@
 /* Output that never blocks the supervisor: the caller's stdout/stderr, actor output drained
- * from pipes, and the event log.
+ * from pipes, and the event log, each fd behind a bounded queue.
  *
  * The caller's stdout may be a pipe nobody reads. The supervisor must not block on it, and
  * must not set O_NONBLOCK on it either: that flag lives in the open file description, shared
  * with every other holder of the pipe (the caller's shell, its other children). So a pipe or
  * tty is re-opened through /proc/self/fd (a new description of the same pipe) with
- * O_NONBLOCK; a socket is written with MSG_DONTWAIT; regular files never block on space.
- * What cannot be written is dropped and counted. */
+ * O_NONBLOCK; a socket is written with MSG_DONTWAIT; regular files never block on space. */
 #ifndef CORRAL_SPAWNER_OUTPUT_H
 #define CORRAL_SPAWNER_OUTPUT_H
 
@@ -19,23 +18,46 @@ enum out_kind { OUT_DIRECT, OUT_REOPENED, OUT_SOCKET, OUT_CLOSED };
 struct outstream {
         int fd;
         enum out_kind kind;
-        uint64_t dropped; /* bytes that could not be written */
 };
 
 /* fd stays owned by the caller (for OUT_REOPENED a private fd is opened). */
 void outstream_open(struct outstream *o, int fd);
 void outstream_close(struct outstream *o);
-/* Writes what the stream takes now; returns the bytes written (the rest is dropped). */
+/* Writes what the stream takes now; returns the bytes written (the rest is the caller's). */
 size_t outstream_write(struct outstream *o, const void *buf, size_t len);
+/* The fd to watch for "can take more" (-1: always can, or never will). */
+int outstream_pollable_fd(const struct outstream *o);
+
+/* A bounded queue in front of an output stream: what the stream does not take now waits
+ * here, written when the fd can take more (the supervisor polls outstream_pollable_fd), never
+ * with a blocking call. A push that does not fit under its limit is refused whole (an event)
+ * or cut (actor output, counted by the caller). */
+struct outq {
+        struct outstream s;
+        char *buf;
+        size_t off, len, cap; /* pending bytes are buf[off..len) */
+};
+
+void outq_open(struct outq *q, int fd);
+void outq_close(struct outq *q);
+size_t outq_pending(const struct outq *q);
+/* Append len bytes, writing at once what the stream takes when nothing waits. Returns the
+ * bytes taken: all of them when pending + len <= limit; with whole, 0 otherwise, else as
+ * many as fit. Bytes for a closed stream (its reader gone) are taken and discarded. */
+size_t outq_push(struct outq *q, const void *buf, size_t len, size_t limit, bool whole);
+/* Write what the stream takes now. Returns the bytes still pending. */
+size_t outq_flush(struct outq *q);
 
 #define DRAIN_LINE_MAX 4096
 #define DRAIN_CHUNK    (64 * 1024)
 
 /* One actor pipe (stdout or stderr in `log` mode), split into lines prefixed with the actor's
- * name. Bounded: a line longer than DRAIN_LINE_MAX is cut. */
+ * name, into an output queue up to `limit` bytes pending. Bounded: a line longer than
+ * DRAIN_LINE_MAX is cut; what the queue cannot take is dropped and counted. */
 struct drain {
         int fd; /* read end, O_NONBLOCK (our own pipe), -1 when closed */
-        struct outstream *dst;
+        struct outq *dst;
+        size_t limit;
         char prefix[80];
         char line[DRAIN_LINE_MAX];
         size_t len;
@@ -43,7 +65,7 @@ struct drain {
         uint64_t dropped; /* of those, not written */
 };
 
-void drain_init(struct drain *d, int fd, struct outstream *dst, const char *prefix);
+void drain_init(struct drain *d, int fd, struct outq *dst, size_t limit, const char *prefix);
 /* Reads up to budget bytes. Returns 1 while open, 0 at EOF (fd closed, partial line flushed). */
 int drain_read(struct drain *d, size_t budget);
 void drain_close(struct drain *d);

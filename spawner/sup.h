@@ -1,4 +1,13 @@
-/* Internals of the supervisor, shared by supervisor.c, actor.c, cascade.c and events.c. */
+/* Internals of the supervisor engine (supervisor.h is its API), shared by its files:
+ *
+ *   engine.c    open, close, dispatch, the zygote's socket, the handlers of each fd
+ *   actors.c    the actor table: ids, the tree's links, states, nodes, exit reasons
+ *   spawn.c     one spawn request: the program, environment, stdio, credentials, limits
+ *   teardown.c  cascades applied: signals to shims, cgroup.kill, stuck, removal of nodes
+ *   events.c    event records to the sink, the output queues
+ *   cascade.c   the cascade's transitions (pure; cascade.h)
+ *
+ * Calls go one way: engine -> teardown -> actors -> events, engine -> spawn -> events. */
 #ifndef CORRAL_SPAWNER_SUP_H
 #define CORRAL_SPAWNER_SUP_H
 
@@ -8,152 +17,204 @@
 #include "../ns/cghost.h"
 #include "../ns/cgroup.h"
 #include "../policy/seccomp_policy.h"
+#include "cascade.h"
 #include "output.h"
 #include "registry.h"
 #include "supervisor.h"
 #include "zygote.h"
 
 enum watch_kind {
-        W_ZYGOTE,
-        W_ZYGOTE_PID,
-        W_SIGNAL,
-        W_TIMER,
-        W_TREE_EVENTS,
-        W_PIDFD,
-        W_EXEC,
-        W_REPORT,
-        W_OUT,
-        W_ERR
+        W_ZYGOTE,     /* replies on the zygote's socket (and, when it was full, room) */
+        W_ZYGOTE_PID, /* the zygote died */
+        W_CHILD,      /* SIGCHLD: a shim may have stopped */
+        W_TIMER,      /* the earliest cascade deadline */
+        W_NODE,       /* cgroup.events of a cancelling subtree's node */
+        W_PIDFD,      /* an actor's shim exited */
+        W_EXEC,       /* an actor's exec pipe: an error record, or EOF once execve succeeded */
+        W_REPORT,     /* an actor's report pipe: the program's wait status */
+        W_OUT,        /* an actor's stdout pipe (`log`) */
+        W_ERR,        /* an actor's stderr pipe (`log`) */
+        W_OUTQ,       /* an output queue's fd can take more */
 };
-
-struct actor;
 
 struct watch {
         enum watch_kind kind;
-        struct actor *a;
+        void *p; /* the actor, cascade or queue */
 };
 
-/* Stages of the cascade (DESIGN §6). */
-enum cstage { CS_IDLE, CS_CANCEL, CS_INTERRUPT, CS_TERMINATE, CS_KILL, CS_STUCK, CS_DONE };
+enum actor_state {
+        AS_STARTING,
+        AS_RUNNING,
+        AS_CANCELLING,
+        AS_EXITED,
+        AS_SPAWN_FAILED,
+};
 
-const char *cstage_name(enum cstage s);    /* "interrupt" */
-const char *cstage_outcome(enum cstage s); /* "interrupted" */
+/* What a STARTING actor still waits for before it is RUNNING. */
+enum { WAIT_REPLY = 1u << 0, WAIT_EXEC = 1u << 1 };
+
+/* A profile of the tree's, with its seccomp filter (compiled at open). */
+struct sup_profile {
+        struct profile p;
+        struct sock_fprog bpf;
+        bool compiled;
+};
+
+struct queued_req; /* a spawn request the zygote's socket could not take yet */
 
 struct actor {
         uint32_t id;
-        char name[PROFILE_NAME_MAX + 1];
-        struct profile prof;
-        struct cg_node node, self;
         uint32_t req_id;
-        pid_t pid; /* the shim, in our namespace */
+        char *name;
+        struct actor *parent, *first_child, *next_sibling;
+        int depth; /* 0: top level */
+        enum actor_state state;
+        unsigned waiting; /* WAIT_* while STARTING */
+        bool ends_tree;   /* CORRAL_SPAWN_ENDS_TREE */
+        bool dead;        /* the shim is gone (or was never there) */
+        bool ended;       /* the exit was processed and reported */
+        bool fallback;    /* clone() + cgroup.procs */
+        bool have_report; /* the shim reported the program's status */
+        bool oom_killed;
+        bool node_removed; /* its node and v1 groups are gone */
+        bool in_flight;    /* sent (or queued) to the zygote, no reply yet */
+        const struct sup_profile *prof;
+        char *node;          /* its v2 node: <parent's node>/<name>-<id> */
+        char *leaf;          /* <node>/self */
+        int node_fd;         /* O_PATH of the node: cgroup.kill, memory.events */
+        int v1_fd[CG_NCTRL]; /* its v1 groups (-1 when the controller is not limited) */
+        pid_t pid;           /* the shim, in our namespace */
         int pidfd, exec_rd, report_rd;
-        struct drain out, err;
+        struct drain *out, *err; /* only in `log` mode */
         struct watch w_pidfd, w_exec, w_report, w_out, w_err;
-        bool replied, exec_done, started, dead, finished, fallback;
-        bool spawn_failed, said_hello;
+        struct queued_req *queued;
+        struct actor *next_in_flight;
         int fail_stage, fail_errno;
-        char fail_msg[200];
-        bool have_report;
+        char fail_msg[48];
         int wstatus;          /* the program's (from the shim's report) */
         int shim_status;      /* the shim's own */
         enum cstage ended_in; /* the cascade stage during which it ended */
-        /* v1 groups of the controllers the profile limits on a hybrid host */
-        struct cg_node v1node[CG_NCTRL];
-        bool oom_killed;
-        int64_t t_spawn, t_exit;
+        int64_t t_request, t_sent, t_replied, t_started, t_exited, t_removed;
         char reason[160];
 };
 
-struct supervisor {
-        const struct sup_options *opt;
+/* A cascade as the supervisor holds it: its subtree and its node. */
+struct ccasc {
+        struct cascade c;
+        struct actor *root; /* NULL: the whole tree */
+        struct ccasc *outer;
+        int events_fd; /* the node's cgroup.events (for the tree: the supervisor's own fd) */
+        struct watch w_events;
+        struct ccasc *next;
+};
+
+/* An output fd's queue, with its watch for "can take more". */
+struct sup_outq {
+        struct outq q;
+        struct watch w;
+        bool watching;
+};
+
+struct corral_sup {
+        struct corral_sup_options opt; /* strings and profiles not owned: see the copies */
+        struct sup_profile *profiles;
+        size_t nprofiles;
         struct cghost host;
         struct cg_deleg deleg;
         struct zygote zy;
-        int epfd, sfd, tfd;
-        struct watch w_zygote, w_zygote_pid, w_signal, w_timer, w_tree;
-        struct outstream out, errs;
+        struct watch w_zygote, w_zygote_pid, w_child, w_timer, w_tree;
+        struct sup_outq out, errq;
+        uint64_t events_lost;
         struct registry reg;
-        char tree[PROFILE_NAME_MAX + 1];
-        char tree_node_name[PROFILE_NAME_MAX + 16]; /* "<tree>.<random id>" */
         struct cg_node base, tree_node;
-        int tree_events_fd;
-        bool tree_created;
         char v1_tree[CG_NCTRL][PATH_MAX];      /* <v1 own>/corral/<tree>.<id>, "" when not v1 */
         struct cg_node v1_tree_node[CG_NCTRL]; /* that group, once a profile limited it */
-        bool said_v1;                          /* the hybrid-host event was logged */
-        struct sock_fprog bpf;                 /* the root profile's filter, compiled once */
-        int cap_last;                          /* /proc/sys/kernel/cap_last_cap */
-        struct actor *root;
-        uint32_t next_id, next_req;
-        /* the cascade on the tree */
-        enum cstage stage;
-        int64_t deadline_us; /* when the current stage escalates */
-        int64_t kill_recheck_us;
-        int64_t casc_start_us;
-        int signals_seen;
-        struct rlimit caller_nofile; /* restored for programs after we raise ours */
+        struct rlimit caller_nofile;           /* restored for programs after we raise ours */
+        /* the actor table: ids from 1, never reused */
+        struct actor **by_id;
+        struct actor *top; /* the first top-level actor; siblings follow */
+        struct actor *in_flight_head, *in_flight_tail;
+        struct queued_req *queue_head, *queue_tail;
+        struct ccasc *cascades;
+        struct ccasc *tree_casc; /* the cascade on the whole tree, once requested */
+        int64_t timer_armed_us;  /* what the timer is set to (0: disarmed) */
+        int64_t t0_us, t_empty, t_removed;
+        uint32_t nactors, cap_actors;
+        uint32_t next_req;
+        int n_in_flight;
+        int epfd, cfd, tfd; /* epoll, SIGCHLD signalfd, the cascade timer */
+        int tree_events_fd;
+        int cap_last; /* /proc/sys/kernel/cap_last_cap */
+        char tree[PROFILE_NAME_MAX + 1];
+        char tree_node_name[PROFILE_NAME_MAX + 16]; /* "<tree>.<random id>" */
+        bool zygote_writable_wait;                  /* watching the zygote's socket for room too */
+        bool paused; /* the event queue is too full: no actor output, no spawn */
+        bool tree_created;
+        bool said_v1; /* the hybrid-host event was logged */
         bool done, stuck;
-        int64_t t0_us;
 };
 
-/* events.c */
-struct ev {
-        struct supervisor *s;
-        char text[2048];
-        size_t tl;
-        char json[4096];
-        size_t jl;
-};
-void ev_begin(struct ev *e, struct supervisor *s, const char *event, const struct actor *a);
-void ev_str(struct ev *e, const char *key, const char *value);
-void ev_int(struct ev *e, const char *key, long long value);
-void ev_end(struct ev *e);
+/* ---- events.c ---- */
+/* A record with the tree and (when a is not NULL) the actor filled in, and the time. */
+void ev_init(struct corral_sup *s, struct corral_event *e, enum corral_ev_type type,
+             const struct actor *a);
+void ev_emit(struct corral_sup *s, struct corral_event *e);
+void ev_error(struct corral_sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The output queues: open on the caller's fds, flushed when writable, closed at the end. */
+void outqs_open(struct corral_sup *s);
+void outq_on_writable(struct corral_sup *s, struct sup_outq *q);
+void outqs_update(struct corral_sup *s); /* watches, the paused state, events-lost */
+int outqs_flush(struct corral_sup *s, int timeout_ms);
+void outqs_close(struct corral_sup *s);
 
-/* actor.c */
-int actor_spawn(struct supervisor *s, struct actor *a, char *const *argv, struct cerr *err);
-void actor_on_reply(struct supervisor *s);
-/* A spawn that failed before any clone (the program was not found): reported as the child
- * would have reported it. */
-void actor_fail_before_clone(struct supervisor *s, struct actor *a, int stage, int e);
-void actor_on_exec(struct supervisor *s, struct actor *a);
-void actor_on_pidfd(struct supervisor *s, struct actor *a);
-void actor_on_report(struct supervisor *s, struct actor *a);
-void actor_on_output(struct supervisor *s, struct actor *a, bool is_err);
-void actor_zygote_lost(struct supervisor *s);
-/* The zygote's pidfd became readable: it died while the supervisor still needs it. */
-void actor_zygote_exited(struct supervisor *s);
-/* A shim that stopped (SIGSTOP from outside: the only signal that can stop it) cannot forward
- * signals or report the program's end: its actor's cascade starts, and its deadlines bound
- * what follows. */
-void actor_check_stopped(struct supervisor *s);
+/* ---- actors.c ---- */
+int sup_watch(struct corral_sup *s, int fd, uint32_t events, struct watch *w, enum watch_kind kind,
+              void *p);
+void sup_unwatch(struct corral_sup *s, int fd);
+struct actor *actor_new(struct corral_sup *s, struct actor *parent, const char *name,
+                        const struct sup_profile *prof, struct cerr *err);
+struct actor *actor_get(const struct corral_sup *s, uint32_t id);
+void actor_free(struct corral_sup *s, struct actor *a);
 bool actor_live(const struct actor *a);
-void actor_close(struct supervisor *s, struct actor *a);
+/* Visit a and everything below it (parents before children). */
+void actor_walk(struct actor *a, void (*fn)(struct actor *, void *), void *ctx);
+/* Every actor of the tree (top-level ones and their subtrees). */
+void actors_walk(struct corral_sup *s, void (*fn)(struct actor *, void *), void *ctx);
+void actor_close_fds(struct corral_sup *s, struct actor *a);
+/* Drain what is left of its output (all writers gone) and report what was dropped. */
+void actor_finish_output(struct corral_sup *s, struct actor *a);
+/* Its node, self/ and v1 groups, removed (they must be empty). */
+int actor_remove_node(struct corral_sup *s, struct actor *a, struct cerr *err);
+/* The shim is gone: reap it, read what it left in the pipes, decide the reason, report. */
+void actor_ended(struct corral_sup *s, struct actor *a, enum cstage stage);
+void actor_spawn_failed(struct corral_sup *s, struct actor *a, int stage, int e, const char *label);
 int actor_exit_code(const struct actor *a);
+void actor_on_exec(struct corral_sup *s, struct actor *a);
+void actor_on_report(struct corral_sup *s, struct actor *a);
+void actor_emit_started(struct corral_sup *s, struct actor *a);
 
-/* cascade.c */
-void cascade_on_signal(struct supervisor *s, int sig);
-void cascade_on_timer(struct supervisor *s);
-void cascade_on_tree_event(struct supervisor *s);
-void cascade_progress(struct supervisor *s);
-void cascade_arm_timer(struct supervisor *s);
-void cascade_kill_now(struct supervisor *s, const char *why);
-/* Start the cascade (when none runs) for a reason other than a signal to corral. */
-void cascade_start(struct supervisor *s, const char *why);
+/* ---- spawn.c ---- */
+/* Build the actor's request (nodes, limits, pipes, stdio, credentials) and hand it to the
+ * zygote (or its queue). A program that cannot be found fails the actor, not the call. */
+int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
+                struct cerr *err);
+/* Send queued requests while the zygote's socket takes them. */
+void spawn_send_queued(struct corral_sup *s);
+/* The zygote is gone: requests not answered will never be. */
+void spawn_drop_queue(struct corral_sup *s);
+const struct sup_profile *spawn_profile(struct corral_sup *s, const char *name);
 
-/* supervisor.c */
-int sup_watch(struct supervisor *s, int fd, uint32_t events, struct watch *w, enum watch_kind kind,
-              struct actor *a);
-void sup_unwatch(struct supervisor *s, int fd);
-int sup_tree_populated(struct supervisor *s);
-/* A zeroed supervisor to the state "nothing open yet" (every fd -1). */
-void sup_init(struct supervisor *s, const struct sup_options *o);
-/* Host discovery, the pure-v2 leaf move, the seccomp filter, the zygote, epoll and the cascade
- * timer: everything but signals and the tree. */
-int sup_start(struct supervisor *s, const struct profile *p, struct cerr *err);
-/* One epoll event, to the handler of its watch. */
-void sup_dispatch(struct supervisor *s, struct watch *w, uint32_t events);
-/* The tree's node, its cgroup.events watch and its registry record (after sweeping orphans
- * when asked). */
-int sup_setup_tree(struct supervisor *s, bool sweep_orphans, struct cerr *err);
+/* ---- teardown.c ---- */
+int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode how,
+                     const char *why);
+/* After anything happened: every cascade looks at its subtree again. */
+void teardown_progress(struct corral_sup *s);
+void teardown_on_timer(struct corral_sup *s);
+void teardown_on_node(struct corral_sup *s, struct ccasc *cc);
+/* The stage of the innermost running cascade covering a, or CS_IDLE. */
+enum cstage teardown_stage_of(const struct corral_sup *s, const struct actor *a);
+/* Something ended inside the tree: an actor whose node is empty is removed now. */
+void teardown_actor_ended(struct corral_sup *s, struct actor *a);
+void teardown_free(struct corral_sup *s);
 
 #endif

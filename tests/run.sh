@@ -152,6 +152,8 @@ for t in "$BUILD"/tests/test_*; do
 done
 echo "== readme_default"
 ./tests/readme_default.sh || failed+=("readme_default")
+echo "== install_check"
+./tests/install_check.sh || failed+=("install_check")
 echo "== events_golden"
 ./tests/events_golden.sh
 case $? in 0) ;; 77) skipped+=("events_golden") ;; *) failed+=("events_golden") ;; esac

@@ -7,7 +7,7 @@
  *   1. the floor: a minimal spawner in this file doing the kernel work corral does for the
  *      same isolation (clone3 with the same flags into a fresh cgroup, the same mounts, a
  *      PID 1 that forks and execs the program, reap, rmdir), plus fork+exec and posix_spawn;
- *   2. corral's spawn inside one supervisor (spawner/bench_api.h), per profile;
+ *   2. corral's spawn inside one supervisor (tools/bench_sup.h), per profile;
  *   3. the same spawn with the supervisor holding 10 MiB and 1 GiB of touched memory;
  *   4. one-shot `corral run -- prog` against a direct exec, unshare(1) and bwrap(1);
  *   5. teardown of N processes: corral's kill stage against a bare cgroup.kill.
@@ -57,7 +57,7 @@
 #include "../policy/policy.h"
 #include "../policy/profile.h"
 #include "../policy/seccomp_policy.h"
-#include "../spawner/bench_api.h"
+#include "bench_sup.h"
 #include "../spawner/limits.h"
 #include "../spawner/registry.h"
 

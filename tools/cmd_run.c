@@ -2,16 +2,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../policy/policy.h"
 #include "../policy/profile.h"
+#include "../ns/signals.h"
 #include "../spawner/supervisor.h"
 #include "cli.h"
 #include "cmd_run.h"
+#include "events_fmt.h"
 
 #define EXIT_CANNOT_RUN 125
 
@@ -49,7 +58,7 @@ static bool env_flag(const char *name)
         return v && strcmp(v, "1") == 0;
 }
 
-static int parse_fd_option(struct sup_options *o, const char *arg, struct cerr *err)
+static int parse_fd_option(struct run_opts *o, const char *arg, struct cerr *err)
 {
         char *end;
         long fd;
@@ -236,14 +245,175 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
         return RUN_ARGS_OK;
 }
 
+/* "sleep-3f2a91c0": the program's basename, made a valid name, plus a random id. */
+static void default_tree_name(char *out, size_t len, const char *prog)
+{
+        char tmp[PATH_MAX];
+        const char *base;
+        char clean[48] = "";
+        size_t n = 0;
+        uint32_t rnd = 0;
+
+        snprintf(tmp, sizeof tmp, "%s", prog);
+        base = basename(tmp);
+        for (const char *p = base; *p && n < sizeof clean - 1; p++) {
+                char c = *p;
+
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || (c == '.' && n > 0))
+                        clean[n++] = c;
+        }
+        clean[n] = '\0';
+        if (!n || !sup_name_valid(clean))
+                snprintf(clean, sizeof clean, "tree");
+        if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+                rnd = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+        snprintf(out, len, "%s-%08x", clean, rnd);
+}
+
+static const int cascade_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* SIGINT, SIGTERM and SIGHUP start or escalate the tree's cascade; they are read from a
+ * signalfd. A signal the caller ignores (`nohup`, `trap '' INT`) asked us not to react to it;
+ * our programs get every signal back at its default regardless. */
+static int run_signals(struct cerr *err)
+{
+        sigset_t set;
+        int fd;
+
+        sigemptyset(&set);
+        for (size_t i = 0; i < sizeof cascade_signals / sizeof cascade_signals[0]; i++) {
+                struct sigaction sa;
+
+                if (sigaction(cascade_signals[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+                        continue;
+                sigaddset(&set, cascade_signals[i]);
+        }
+        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+                return cerr_set(err, errno, "signals", "sigprocmask");
+        fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (fd < 0)
+                return cerr_set(err, errno, "signals", "signalfd");
+        return fd;
+}
+
+struct run {
+        bool json;
+        int signals; /* signals to corral so far: the 2nd skips a stage, the 3rd kills */
+};
+
+static void on_event(struct corral_sup *s, const struct corral_event *e, void *ctx)
+{
+        const struct run *r = ctx;
+        char line[EVENT_LINE_MAX];
+        size_t n = event_format(e, r->json, line, sizeof line);
+
+        corral_sup_write_events(s, line, n);
+}
+
+static void on_signals(struct corral_sup *s, struct run *r, int sfd)
+{
+        struct signalfd_siginfo si;
+
+        while (read(sfd, &si, sizeof si) == sizeof si) {
+                char why[64];
+
+                r->signals++;
+                snprintf(why, sizeof why, "%s to corral (%d)", sig_name((int)si.ssi_signo),
+                         r->signals);
+                corral_sup_cancel(s, 0, r->signals >= 3 ? CM_KILL : CM_ESCALATE, why);
+        }
+}
+
+/* The tree: open, spawn the root (the tree ends when it does), a loop over the engine until
+ * the tree is gone, close. Returns the exit status (DESIGN §10). */
+static int run_tree(const struct run_opts *o, const struct profile *prof)
+{
+        struct run r = {.json = o->events_json};
+        struct corral_sup_options so = {
+            .profiles = prof,
+            .nprofiles = 1,
+            .out_fd = o->out_fd,
+            .err_fd = o->err_fd,
+            .sweep_orphans = true,
+            .on_event = on_event,
+            .event_ctx = &r,
+            .force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK"),
+            .force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK"),
+            .share_keyring = env_flag("CORRAL_TEST_SHARE_KEYRING"),
+        };
+        struct corral_spawn sp = {
+            .argv = o->argv, .pass = o->pass, .npass = o->npass, .flags = CORRAL_SPAWN_ENDS_TREE};
+        struct corral_actor_info info;
+        struct corral_tree_info ti;
+        struct corral_sup *s = NULL;
+        struct cerr err = {0};
+        char tree[PROFILE_NAME_MAX + 1], buf[CERR_MSG_MAX + 64];
+        const char *ifindex = getenv("CORRAL_TEST_LOOPBACK_IFINDEX");
+        uint32_t root = 0;
+        int sfd, code = EXIT_CANNOT_RUN;
+
+        if (!o->argv || !o->argv[0])
+                return EXIT_CANNOT_RUN; /* (run_parse_args never lets that through) */
+        if (ifindex)
+                so.loopback_ifindex = atoi(ifindex);
+        if (o->tree_name) {
+                snprintf(tree, sizeof tree, "%s", o->tree_name);
+                if (!sup_name_valid(o->tree_name)) {
+                        cerr_set(&err, EINVAL, "usage",
+                                 "invalid tree name '%s': use 1-64 of [A-Za-z0-9_.-], not "
+                                 "starting with '.' or a cgroup controller prefix such as "
+                                 "'memory.'",
+                                 o->tree_name);
+                        fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
+                        return EXIT_CANNOT_RUN;
+                }
+        } else {
+                default_tree_name(tree, sizeof tree, o->argv[0]);
+        }
+        so.tree_name = tree;
+        sp.name = tree; /* the root actor is named after its tree */
+        sfd = run_signals(&err);
+        if (sfd < 0 || corral_sup_open(&s, &so, &err) < 0 ||
+            corral_sup_spawn(s, &sp, &root, &err) < 0) {
+                fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
+                corral_sup_close(s);
+                if (sfd >= 0)
+                        close(sfd);
+                return EXIT_CANNOT_RUN;
+        }
+        while (!corral_sup_done(s)) {
+                struct pollfd p[2] = {{.fd = corral_sup_fd(s), .events = POLLIN},
+                                      {.fd = sfd, .events = POLLIN}};
+
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        break;
+                if (p[1].revents)
+                        on_signals(s, &r, sfd);
+                if (p[0].revents && corral_sup_dispatch(s, 0, &err) < 0)
+                        break;
+        }
+        corral_sup_tree(s, &ti);
+        corral_sup_actor(s, root, &info);
+        if (!corral_sup_done(s))
+                fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
+        else
+                code = ti.stuck ? EXIT_CANNOT_RUN : info.exit_code;
+        corral_sup_close(s);
+        close(sfd);
+        if (info.state == CORRAL_ACTOR_SPAWN_FAILED)
+                fprintf(stderr, "corral: %s\n", info.spawn_error);
+        if (ti.stuck)
+                fprintf(stderr, "corral: teardown stuck: processes remain in the tree (see the "
+                                "'stuck' event); its nodes were left in place\n");
+        return code;
+}
+
 int cmd_run(int argc, char **argv)
 {
         struct run_args a;
-        struct sup_result res;
         struct profile prof;
         struct cerr err = {0};
-        char buf[CERR_MSG_MAX + 64];
-        const char *ifindex;
         int rc;
 
         rc = run_parse_args(argc, argv, &a, &err);
@@ -260,23 +430,7 @@ int cmd_run(int argc, char **argv)
         }
         if (run_resolve_profile(&prof, a.policy_file, a.profile_name, a.sets, a.nsets) < 0)
                 return EXIT_CANNOT_RUN;
-        a.o.profile = &prof;
-        a.o.force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK");
-        a.o.force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK");
-        a.o.share_keyring = env_flag("CORRAL_TEST_SHARE_KEYRING");
-        ifindex = getenv("CORRAL_TEST_LOOPBACK_IFINDEX");
-        if (ifindex)
-                a.o.loopback_ifindex = atoi(ifindex);
-        rc = supervisor_run(&a.o, &res, &err);
+        rc = run_tree(&a.o, &prof);
         profile_free(&prof);
-        if (rc < 0) {
-                fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
-                return EXIT_CANNOT_RUN;
-        }
-        if (res.spawn_failed)
-                fprintf(stderr, "corral: %s\n", res.spawn_error);
-        if (res.stuck)
-                fprintf(stderr, "corral: teardown stuck: processes remain in the tree (see the "
-                                "'stuck' event); its nodes were left in place\n");
-        return res.exit_code;
+        return rc;
 }

@@ -9,8 +9,18 @@
 #include "../policy/profile.h"
 #include "../spawner/supervisor.h"
 
+/* What the command line says about the run itself. */
+struct run_opts {
+        const char *tree_name; /* NULL: the program's basename plus a short id */
+        char *const *argv;     /* the program */
+        struct sup_fd pass[SPEC_MAX_PASS];
+        int npass;
+        bool events_json; /* JSON lines instead of text */
+        int out_fd, err_fd;
+};
+
 struct run_args {
-        struct sup_options o; /* tree_name, pass/npass, events_json, argv; profile unset */
+        struct run_opts o;
         const char *policy_file, *profile_name;
         const char *sets[64]; /* --set KEY=VALUE, in order */
         int nsets;

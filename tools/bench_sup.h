@@ -1,18 +1,13 @@
-/* A benchmark-facing entry point into the supervisor (tools/bench.c, `make bench`).
+/* The benchmark's supervisor (tools/bench.c, `make bench`): a thin loop over the engine's
+ * own API (spawner/supervisor.h), as corral run is. One supervisor, set up once, spawns
+ * top-level actors one at a time through the real path (engine -> zygote -> clone3 -> shim)
+ * and times each step from the engine's own records (corral_sup_actor); the kill measurement
+ * is the cascade's kill stage on the tree (corral_sup_cancel with CM_KILL).
  *
- * supervisor_run() runs one tree per call and returns when it is gone, so it cannot time
- * many spawns inside one supervisor. This API sets a supervisor up once, exactly as
- * supervisor_run() does (host discovery, delegation leaf, the profile's seccomp filter
- * compiled once, the zygote forked while the process is still small, the tree's node and
- * registry record), and then spawns actors one at a time through the real spawn path
- * (actor_spawn -> zygote -> clone3 -> shim), driving the same handlers from its own event
- * loop and timing each step. The kill measurement runs the cascade's own kill stage.
- *
- * Limits, all of today's supervisor: one actor at a time (the supervisor's actor table is
- * its root); after bench_sup_kill() the tree is gone and only bench_sup_close() remains.
- * Not for production use: no signal handling, events go to the fds given. */
-#ifndef CORRAL_SPAWNER_BENCH_API_H
-#define CORRAL_SPAWNER_BENCH_API_H
+ * After bench_sup_kill() the tree is gone and only bench_sup_close() remains. Events go to
+ * err_fd as text when given. */
+#ifndef CORRAL_TOOLS_BENCH_SUP_H
+#define CORRAL_TOOLS_BENCH_SUP_H
 
 #include <signal.h>
 #include <stdbool.h>

@@ -1,0 +1,383 @@
+/* The actor table (sup.h): ids from 1, never reused; each actor linked to its parent and
+ * children; its node below its parent's; and how it ended. An actor's record stays until
+ * the supervisor closes, so what became of it can always be asked (corral_sup_actor). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../ns/clone.h"
+#include "../ns/signals.h"
+#include "../ns/timeutil.h"
+#include "limits.h"
+#include "shim.h"
+#include "sup.h"
+
+int sup_watch(struct corral_sup *s, int fd, uint32_t events, struct watch *w, enum watch_kind kind,
+              void *p)
+{
+        struct epoll_event ev = {.events = events, .data.ptr = w};
+
+        w->kind = kind;
+        w->p = p;
+        return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void sup_unwatch(struct corral_sup *s, int fd)
+{
+        if (fd >= 0 && s->epfd >= 0)
+                epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+static char *join(const char *a, const char *b)
+{
+        size_t n = strlen(a) + strlen(b) + 2;
+        char *p = malloc(n);
+
+        if (p)
+                snprintf(p, n, "%s/%s", a, b);
+        return p;
+}
+
+struct actor *actor_new(struct corral_sup *s, struct actor *parent, const char *name,
+                        const struct sup_profile *prof, struct cerr *err)
+{
+        struct actor *a;
+        char node_name[PROFILE_NAME_MAX + 16];
+
+        if (s->nactors + 1 >= s->cap_actors) {
+                uint32_t cap = s->cap_actors ? s->cap_actors * 2 : 16;
+                struct actor **nb = realloc(s->by_id, cap * sizeof(struct actor *));
+
+                if (!nb)
+                        return cerr_set(err, ENOMEM, "alloc", "the actor table"), NULL;
+                memset(nb + s->cap_actors, 0, (cap - s->cap_actors) * sizeof(struct actor *));
+                s->by_id = nb;
+                s->cap_actors = cap;
+        }
+        a = calloc(1, sizeof *a);
+        if (!a)
+                return cerr_set(err, ENOMEM, "alloc", "an actor"), NULL;
+        a->id = s->nactors + 1;
+        /* A fresh node per spawn, named by the id: a killed node is never reused (§4b). */
+        snprintf(node_name, sizeof node_name, "%s-%u", name, a->id);
+        a->name = strdup(name);
+        a->node = join(parent ? parent->node : s->tree_node.path, node_name);
+        a->leaf = a->node ? join(a->node, "self") : NULL;
+        if (!a->name || !a->node || !a->leaf) {
+                free(a->name);
+                free(a->node);
+                free(a->leaf);
+                free(a);
+                return cerr_set(err, ENOMEM, "alloc", "an actor"), NULL;
+        }
+        a->prof = prof;
+        a->parent = parent;
+        a->depth = parent ? parent->depth + 1 : 0;
+        a->state = AS_STARTING;
+        a->waiting = WAIT_REPLY | WAIT_EXEC;
+        a->node_fd = a->pidfd = a->exec_rd = a->report_rd = -1;
+        for (int c = 0; c < CG_NCTRL; c++)
+                a->v1_fd[c] = -1;
+        a->ended_in = CS_IDLE;
+        a->t_request = mono_us();
+        /* linked last among its siblings: the order of spawns */
+        {
+                struct actor **link = parent ? &parent->first_child : &s->top;
+
+                while (*link)
+                        link = &(*link)->next_sibling;
+                *link = a;
+        }
+        s->by_id[a->id] = a;
+        s->nactors++;
+        return a;
+}
+
+struct actor *actor_get(const struct corral_sup *s, uint32_t id)
+{
+        return id >= 1 && id <= s->nactors ? s->by_id[id] : NULL;
+}
+
+static void free_drain(struct corral_sup *s, struct drain **d)
+{
+        if (!*d)
+                return;
+        sup_unwatch(s, (*d)->fd);
+        drain_close(*d);
+        free(*d);
+        *d = NULL;
+}
+
+void actor_close_fds(struct corral_sup *s, struct actor *a)
+{
+        int *fds[] = {&a->pidfd, &a->exec_rd, &a->report_rd};
+
+        for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+                sup_unwatch(s, *fds[i]);
+                close_fd(fds[i]);
+        }
+        close_fd(&a->node_fd);
+        for (int c = 0; c < CG_NCTRL; c++)
+                close_fd(&a->v1_fd[c]);
+        free_drain(s, &a->out);
+        free_drain(s, &a->err);
+}
+
+void actor_free(struct corral_sup *s, struct actor *a)
+{
+        actor_close_fds(s, a);
+        s->by_id[a->id] = NULL;
+        free(a->name);
+        free(a->node);
+        free(a->leaf);
+        free(a);
+}
+
+bool actor_live(const struct actor *a)
+{
+        return !a->dead;
+}
+
+void actor_walk(struct actor *a, void (*fn)(struct actor *, void *), void *ctx)
+{
+        struct actor *c = a->first_child;
+
+        fn(a, ctx);
+        while (c) {
+                struct actor *next = c->next_sibling; /* fn may not unlink, but be safe */
+
+                actor_walk(c, fn, ctx);
+                c = next;
+        }
+}
+
+void actors_walk(struct corral_sup *s, void (*fn)(struct actor *, void *), void *ctx)
+{
+        for (struct actor *a = s->top; a; a = a->next_sibling)
+                actor_walk(a, fn, ctx);
+}
+
+void actor_finish_output(struct corral_sup *s, struct actor *a)
+{
+        struct drain *d[2] = {a->out, a->err};
+
+        for (int i = 0; i < 2; i++) {
+                if (!d[i])
+                        continue;
+                if (d[i]->fd >= 0) {
+                        int fd = d[i]->fd;
+
+                        /* all writers are gone: take what is left, then report losses */
+                        drain_read(d[i], 64u << 20);
+                        sup_unwatch(s, fd);
+                        drain_close(d[i]);
+                }
+                if (d[i]->dropped) {
+                        struct corral_event e;
+
+                        ev_init(s, &e, CORRAL_EV_OUTPUT_DROPPED, a);
+                        e.u.output_dropped.stream = i == 0 ? "stdout" : "stderr";
+                        e.u.output_dropped.bytes = d[i]->dropped;
+                        e.u.output_dropped.of = d[i]->bytes;
+                        ev_emit(s, &e);
+                        d[i]->dropped = 0;
+                }
+        }
+        free_drain(s, &a->out);
+        free_drain(s, &a->err);
+}
+
+/* Its v1 group for controller c: the same path below the tree's v1 group as its v2 node
+ * below the tree's node. */
+static void v1_path(const struct corral_sup *s, const struct actor *a, int c, char *out, size_t len)
+{
+        snprintf(out, len, "%s%s", s->v1_tree[c], a->node + strlen(s->tree_node.path));
+}
+
+int actor_remove_node(struct corral_sup *s, struct actor *a, struct cerr *err)
+{
+        int rc = 0;
+
+        if (a->node_removed)
+                return 0;
+        close_fd(&a->node_fd);
+        if (cg_remove_tree(a->node, err) < 0)
+                rc = -1;
+        for (int c = 0; c < CG_NCTRL && rc == 0; c++) {
+                char path[PATH_MAX];
+
+                if (a->v1_fd[c] < 0)
+                        continue;
+                close_fd(&a->v1_fd[c]);
+                v1_path(s, a, c, path, sizeof path);
+                if (cg_remove_tree(path, err) < 0)
+                        rc = -1;
+        }
+        if (rc == 0) {
+                a->node_removed = true;
+                a->t_removed = mono_us();
+        }
+        return rc;
+}
+
+void actor_spawn_failed(struct corral_sup *s, struct actor *a, int stage, int e, const char *label)
+{
+        struct corral_event ev;
+
+        if (a->state == AS_SPAWN_FAILED)
+                return;
+        a->state = AS_SPAWN_FAILED;
+        a->fail_stage = stage;
+        a->fail_errno = e;
+        snprintf(a->fail_msg, sizeof a->fail_msg, "%s",
+                 label && *label ? label : spawn_stage_name(stage));
+        snprintf(a->reason, sizeof a->reason, "spawn-failed %s: %s", a->fail_msg, strerror(e));
+        ev_init(s, &ev, CORRAL_EV_SPAWN_FAILED, a);
+        ev.u.spawn_failed.stage = a->fail_msg;
+        ev.u.spawn_failed.errnum = e;
+        ev_emit(s, &ev);
+}
+
+void actor_emit_started(struct corral_sup *s, struct actor *a)
+{
+        struct corral_event e;
+
+        if (a->state != AS_STARTING || a->waiting || a->pid <= 0)
+                return;
+        a->state = AS_RUNNING;
+        a->t_started = mono_us();
+        ev_init(s, &e, CORRAL_EV_STARTED, a);
+        e.u.started.pid = a->pid;
+        e.u.started.node = a->leaf;
+        e.u.started.fallback = a->fallback;
+        ev_emit(s, &e);
+}
+
+void actor_on_exec(struct corral_sup *s, struct actor *a)
+{
+        struct spec_child_error rec;
+        ssize_t n = read(a->exec_rd, &rec, sizeof rec);
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n == (ssize_t)sizeof rec) {
+                rec.detail[sizeof rec.detail - 1] = '\0';
+                actor_spawn_failed(s, a, rec.stage, rec.errnum, rec.detail);
+        }
+        /* EOF (or the record, after which the child exits): no more to learn here */
+        if (n <= 0 || n == (ssize_t)sizeof rec) {
+                sup_unwatch(s, a->exec_rd);
+                close_fd(&a->exec_rd);
+                a->waiting &= ~(unsigned)WAIT_EXEC;
+                actor_emit_started(s, a);
+        }
+}
+
+void actor_on_report(struct corral_sup *s, struct actor *a)
+{
+        struct shim_report rep;
+        ssize_t n = read(a->report_rd, &rep, sizeof rep);
+
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n == (ssize_t)sizeof rep && rep.magic == SHIM_REPORT_MAGIC) {
+                a->have_report = true;
+                a->wstatus = rep.wstatus;
+        }
+        sup_unwatch(s, a->report_rd);
+        close_fd(&a->report_rd);
+}
+
+static bool crash_signal(int sig)
+{
+        return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+               sig == SIGABRT || sig == SIGSYS || sig == SIGTRAP;
+}
+
+static void describe_exit(struct actor *a)
+{
+        char st[80];
+        int status = a->have_report ? a->wstatus : a->shim_status;
+
+        wstatus_describe(status, st, sizeof st);
+        if (a->state == AS_SPAWN_FAILED)
+                return; /* reason already says where it failed */
+        if (a->oom_killed)
+                snprintf(a->reason, sizeof a->reason, "oom-killed (%s)", st);
+        else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+                snprintf(a->reason, sizeof a->reason, "seccomp (%s)", st);
+        else if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status)))
+                snprintf(a->reason, sizeof a->reason, "%s", st); /* whatever the stage */
+        else if (a->ended_in != CS_IDLE)
+                snprintf(a->reason, sizeof a->reason, "%s (%s)", cstage_outcome(a->ended_in), st);
+        else
+                snprintf(a->reason, sizeof a->reason, "%s", st);
+}
+
+int actor_exit_code(const struct actor *a)
+{
+        if (a->state == AS_SPAWN_FAILED) {
+                if (a->fail_stage == STAGE_EXECVE)
+                        return a->fail_errno == ENOENT ? 127 : 126;
+                return 125;
+        }
+        return wstatus_exit_code(a->have_report ? a->wstatus : a->shim_status);
+}
+
+/* OOM kills: v1 counts them in the victim's memcg (the actor's group, where the shim and
+ * everything it forked live); v2 in memory.events of the node that carries the limit. */
+static bool oom_killed(const struct corral_sup *s, const struct actor *a)
+{
+        struct cg_node n = {.fd = -1};
+        bool v1 = a->v1_fd[CG_MEMORY] >= 0;
+
+        if (!v1 && !((limits_mask(&a->prof->p) & (1u << CG_MEMORY)) &&
+                     s->host.ctrl[CG_MEMORY].src == CG_SRC_V2))
+                return false;
+        n.fd = v1 ? a->v1_fd[CG_MEMORY] : a->node_fd;
+        snprintf(n.path, sizeof n.path, "%s", a->node);
+        return limits_oom_kills(&n, v1) > 0;
+}
+
+void actor_ended(struct corral_sup *s, struct actor *a, enum cstage stage)
+{
+        struct corral_event e;
+
+        if (a->ended)
+                return;
+        sup_unwatch(s, a->pidfd);
+        close_fd(&a->pidfd);
+        a->dead = true;
+        a->ended = true;
+        a->in_flight = false;
+        a->t_exited = mono_us();
+        a->ended_in = stage >= CS_CANCEL && stage <= CS_KILL ? stage : CS_IDLE;
+        a->oom_killed = oom_killed(s, a);
+        /* Everything the dead shim wrote is in the pipes now: read it before deciding. */
+        if (a->report_rd >= 0)
+                actor_on_report(s, a);
+        if (a->exec_rd >= 0)
+                actor_on_exec(s, a);
+        if (a->state != AS_SPAWN_FAILED)
+                a->state = AS_EXITED;
+        describe_exit(a);
+        ev_init(s, &e, CORRAL_EV_EXITED, a);
+        e.u.exited.reason = a->reason;
+        e.u.exited.wstatus = a->have_report ? a->wstatus : a->shim_status;
+        e.u.exited.exit_code = actor_exit_code(a);
+        e.u.exited.duration_us = a->t_exited - a->t_request;
+        ev_emit(s, &e);
+}

@@ -1,0 +1,725 @@
+/* One spawn (DESIGN §4): the actor's nodes and limits, its program found and opened, its
+ * environment, stdio and identity, the pipes that will tell what became of it, all in one
+ * request for the zygote; and the queue of requests its socket could not take yet. Nothing
+ * here waits: a full socket queues the request, sent when the zygote reads. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../ns/creds.h"
+#include "../ns/mounts.h"
+#include "../ns/safepath.h"
+#include "../ns/timeutil.h"
+#include "../policy/units.h"
+#include "identity.h"
+#include "limits.h"
+#include "sup.h"
+
+extern char **environ;
+
+struct queued_req {
+        struct spec_builder b;
+        int owned[SPEC_MAX_FDS]; /* closed once sent: our copies of what the child gets */
+        int nowned;
+        struct actor *a;
+        struct queued_req *next;
+};
+
+static int pipe_pair(int p[2], struct cerr *err)
+{
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return cerr_set(err, errno, "spawn", "pipe2");
+        return 0;
+}
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+static void own(struct queued_req *q, int fd)
+{
+        if (fd >= 0 && q->nowned < SPEC_MAX_FDS)
+                q->owned[q->nowned++] = fd;
+}
+
+/* The caller's environment minus corral's own variables and socket-activation variables that
+ * were meant for corral, then the profile's Environment=, then what corral tells the program. */
+static int build_env(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
+                     struct spec_builder *b, uint32_t *envc, struct cerr *err)
+{
+        char buf[PATH_MAX + 64];
+        uint32_t n = 0;
+
+        for (char **e = environ; e && *e; e++) {
+                bool overridden = false;
+                const char *eq = strchr(*e, '=');
+
+                if (!eq || strncmp(*e, "CORRAL_", 7) == 0 || strncmp(*e, "LISTEN_", 7) == 0)
+                        continue;
+                for (size_t i = 0; i < a->prof->p.environment.n && !overridden; i++)
+                        overridden =
+                            strncmp(a->prof->p.environment.v[i], *e, (size_t)(eq - *e) + 1) == 0;
+                if (overridden)
+                        continue;
+                if (spec_add_string(b, *e, err) < 0)
+                        return -1;
+                n++;
+        }
+        for (size_t i = 0; i < a->prof->p.environment.n; i++) {
+                if (spec_add_string(b, a->prof->p.environment.v[i], err) < 0)
+                        return -1;
+                n++;
+        }
+        snprintf(buf, sizeof buf, "CORRAL_ACTOR_ID=%u", a->id);
+        if (spec_add_string(b, buf, err) < 0)
+                return -1;
+        snprintf(buf, sizeof buf, "CORRAL_ACTOR_NAME=%s", a->name);
+        if (spec_add_string(b, buf, err) < 0)
+                return -1;
+        snprintf(buf, sizeof buf, "CORRAL_TREE=%s", s->tree);
+        if (spec_add_string(b, buf, err) < 0)
+                return -1;
+        n += 3;
+        if (req->npass > 0) {
+                size_t off;
+
+                snprintf(buf, sizeof buf, "LISTEN_FDS=%d", req->npass);
+                if (spec_add_string(b, buf, err) < 0)
+                        return -1;
+                off = (size_t)snprintf(buf, sizeof buf, "LISTEN_FDNAMES=");
+                for (int i = 0; i < req->npass && off < sizeof buf; i++)
+                        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", i ? ":" : "",
+                                                req->pass[i].name);
+                if (spec_add_string(b, buf, err) < 0)
+                        return -1;
+                n += 2;
+        }
+        *envc = n;
+        return 0;
+}
+
+/* A directory (or an O_PATH handle) as stdio would hand the program a way around its mounts
+ * (openat from it reaches the host's tree): directories travel only by --fd, by name. */
+static int stdio_fd_ok(int fd, const char *what, struct cerr *err)
+{
+        struct stat st;
+        int fl = fcntl(fd, F_GETFL);
+
+        if (fl < 0 || fstat(fd, &st) < 0)
+                return cerr_set(err, errno, "stdio", "%s (fd %d) is not open", what, fd);
+        if (S_ISDIR(st.st_mode) || (fl & O_PATH))
+                return cerr_set(err, EISDIR, "stdio",
+                                "%s is a directory or a path handle: refused as stdio (pass it "
+                                "with --fd if the program is meant to have it)",
+                                what);
+        return 0;
+}
+
+/* Stdin=/Stdout=/Stderr=file:PATH, opened as the program would open it itself (DESIGN §5):
+ * with its fsuid, fsgid, groups and capabilities (uid and gid outside its user namespace, with
+ * PrivateUsers=), and through the safe-path walk, which refuses a symlink an unprivileged user
+ * could have planted. The program gets nothing it could not have opened. */
+static int open_stdio_file(const struct identity *id, const char *path, int stream,
+                           struct cerr *err)
+{
+        static const char *const what[3] = {"Stdin=file:", "Stdout=file:", "Stderr=file:"};
+        struct creds_fs_saved saved;
+        struct safepath_fail fail;
+        bool switch_ids = id->cred.set_ids;
+        int flags = stream == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND;
+        const gid_t *groups;
+        int ngroups, fd, e;
+        uint64_t caps;
+        uid_t uid;
+        gid_t gid;
+
+        identity_fs(id, &uid, &gid, &groups, &ngroups, &caps);
+        if (switch_ids && creds_fs_enter(uid, gid, groups, ngroups, caps, &saved) < 0)
+                return cerr_set(err, errno, "stdio", "taking the program's identity to open %s",
+                                path);
+        fd = safepath_open(path, flags, 0644, &fail);
+        e = errno;
+        if (switch_ids && creds_fs_leave(&saved) < 0) {
+                /* we cannot vouch for our own identity any more: stop here */
+                if (fd >= 0)
+                        close(fd);
+                return cerr_set(err, errno, "stdio", "restoring our identity after opening %s",
+                                path);
+        }
+        if (fd < 0) {
+                fail.errnum = e;
+                return safepath_cerr(err, "stdio", what[stream], path, &fail);
+        }
+        return fd;
+}
+
+/* ReadWritePaths=: each resolved with the safe-path rule in our (the host's) namespace, as
+ * root, since the mount is ours to make; cloned there as a detached mount, read-write and
+ * private; handed to the shim, which mounts the clone on the same path without resolving it
+ * again. A path that does not exist is skipped, as with systemd's "-" prefix. */
+static int add_rw_paths(const struct actor *a, struct spec_builder *b, int fds[SPEC_MAX_RW],
+                        struct cerr *err)
+{
+        const struct strlist *l = &a->prof->p.read_write_paths;
+
+        for (size_t i = 0; i < l->n; i++) {
+                struct safepath_fail fail;
+                int fd = safepath_open(l->v[i], O_PATH, 0, &fail);
+                int tree;
+
+                if (fd < 0 && fail.errnum == ENOENT && !fail.unsafe_link)
+                        continue;
+                if (fd < 0)
+                        return safepath_cerr(err, "mount", "ReadWritePaths=", l->v[i], &fail);
+                tree = mounts_rw_clone(fd);
+                close(fd);
+                if (tree < 0)
+                        return cerr_set(err, errno, "mount",
+                                        "ReadWritePaths=%s: cloning the mount (open_tree)",
+                                        l->v[i]);
+                if (b->hdr.n_rw_paths < SPEC_MAX_RW)
+                        fds[b->hdr.n_rw_paths] = tree;
+                if (spec_add_rw(b, l->v[i], tree, err) < 0) {
+                        close(tree);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* stdio per the profile: a pipe we drain (log), our own fd (inherit), a file, or /dev/null. */
+static int setup_stdio(struct corral_sup *s, struct actor *a, const struct identity *id,
+                       struct spec_builder *b, int owned[3], struct cerr *err)
+{
+        const struct stdio_spec *spec[3] = {&a->prof->p.std_in, &a->prof->p.std_out,
+                                            &a->prof->p.std_err};
+        const enum spec_fd slot[3] = {SPEC_FD_STDIN, SPEC_FD_STDOUT, SPEC_FD_STDERR};
+        const unsigned nullflag[3] = {SPEC_STDIN_NULL, SPEC_STDOUT_NULL, SPEC_STDERR_NULL};
+        const int ours[3] = {0, s->opt.out_fd, s->opt.err_fd};
+        static const char *const names[3] = {"our stdin", "our stdout", "our stderr"};
+
+        for (int i = 0; i < 3; i++) {
+                int p[2];
+
+                owned[i] = -1;
+                switch (spec[i]->mode) {
+                case STDIO_NULL:
+                        b->hdr.flags |= nullflag[i];
+                        break;
+                case STDIO_INHERIT:
+                        if (stdio_fd_ok(ours[i], names[i], err) < 0)
+                                return -1;
+                        spec_set_fd(b, slot[i], ours[i]);
+                        break;
+                case STDIO_FILE:
+                        owned[i] = open_stdio_file(id, spec[i]->path, i, err);
+                        if (owned[i] < 0 || stdio_fd_ok(owned[i], spec[i]->path, err) < 0)
+                                return -1;
+                        spec_set_fd(b, slot[i], owned[i]);
+                        break;
+                case STDIO_LOG: {
+                        char prefix[PROFILE_NAME_MAX + 8];
+                        struct drain **d = i == 1 ? &a->out : &a->err;
+
+                        if (i == 0) { /* there is nothing to drain into a program's stdin */
+                                b->hdr.flags |= nullflag[i];
+                                break;
+                        }
+                        /* the drain (and its line buffer) exists only for a stream drained */
+                        *d = calloc(1, sizeof **d);
+                        if (!*d)
+                                return cerr_set(err, ENOMEM, "alloc", "an output drain");
+                        (*d)->fd = -1;
+                        if (pipe_pair(p, err) < 0)
+                                return -1;
+                        /* our own pipe: O_NONBLOCK on our read end concerns nobody else */
+                        fcntl(p[0], F_SETFL, O_NONBLOCK);
+                        snprintf(prefix, sizeof prefix, "[%s] ", a->name);
+                        drain_init(*d, p[0], i == 1 ? &s->out.q : &s->errq.q, CORRAL_OUTQ_DATA_MAX,
+                                   prefix);
+                        owned[i] = p[1];
+                        spec_set_fd(b, slot[i], p[1]);
+                        if (sup_watch(s, p[0], s->paused ? 0 : EPOLLIN,
+                                      i == 1 ? &a->w_out : &a->w_err, i == 1 ? W_OUT : W_ERR,
+                                      a) < 0)
+                                return cerr_set(err, errno, "spawn", "epoll_ctl");
+                        break;
+                }
+                }
+        }
+        return 0;
+}
+
+static uint64_t clone_flags(const struct profile *p)
+{
+        uint64_t f = CLONE_NEWPID | CLONE_NEWNS;
+
+        if (p->namespaces & PROFILE_NS_IPC)
+                f |= CLONE_NEWIPC;
+        if (p->namespaces & PROFILE_NS_UTS)
+                f |= CLONE_NEWUTS;
+        if (p->namespaces & PROFILE_NS_CGROUP)
+                f |= CLONE_NEWCGROUP;
+        if (p->private_network != PRIVATE_NETWORK_NO)
+                f |= CLONE_NEWNET;
+        if (p->private_users)
+                f |= CLONE_NEWUSER;
+        return f;
+}
+
+/* The PATH the program will see: its profile's Environment= first, then ours. */
+static const char *program_path_env(const struct actor *a)
+{
+        const struct strlist *env = &a->prof->p.environment;
+
+        for (size_t i = 0; i < env->n; i++) {
+                if (strncmp(env->v[i], "PATH=", 5) == 0)
+                        return env->v[i] + 5;
+        }
+        return getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+}
+
+static int open_candidate(const char *path, int *fd, int *best_errno)
+{
+        struct stat st;
+        int f = open(path, O_PATH | O_CLOEXEC);
+
+        if (f < 0) {
+                if (errno != ENOENT && errno != ENOTDIR)
+                        *best_errno = errno;
+                return -1;
+        }
+        if (fstat(f, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+                *best_errno = EACCES; /* what execve says of a directory or a plain file */
+                close(f);
+                return -1;
+        }
+        *fd = f;
+        return 0;
+}
+
+/* execvp's search, done here with the program's PATH and opened O_PATH before anything of
+ * the actor's mounts exists: the child execs the fd (see the shim), so a program below a
+ * path its own mounts hide still runs. Relative paths are made absolute against our cwd.
+ * Returns 0, or -1 with the errno execvp would report (EACCES beats ENOENT). */
+static int resolve_program(const struct actor *a, const char *argv0, char *out, size_t len, int *fd,
+                           int *errnum)
+{
+        int best = ENOENT;
+        const char *p;
+
+        *fd = -1;
+        if (strchr(argv0, '/')) {
+                char cwd[PATH_MAX];
+
+                if (argv0[0] == '/' || !getcwd(cwd, sizeof cwd))
+                        snprintf(out, len, "%s", argv0);
+                else
+                        snprintf(out, len, "%s/%s", cwd, argv0);
+                if (open_candidate(out, fd, &best) == 0)
+                        return 0;
+                *errnum = best;
+                return -1;
+        }
+        for (p = program_path_env(a); p;) {
+                const char *end = strchr(p, ':');
+                size_t dl = end ? (size_t)(end - p) : strlen(p);
+
+                if (dl == 0)
+                        snprintf(out, len, "%s", argv0);
+                else
+                        snprintf(out, len, "%.*s/%s", (int)dl, p, argv0);
+                if (open_candidate(out, fd, &best) == 0)
+                        return 0;
+                p = end ? end + 1 : NULL;
+        }
+        *errnum = best;
+        return -1;
+}
+
+/* The profile's resource limits on the actor's node: v2 where the controller is enabled
+ * there, else a v1 group mirrored at the same path, into which the zygote places the shim
+ * before releasing it. leaf_fd: the actor's self/ (memory.oom.group). */
+static int apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, struct spec_builder *b,
+                        struct cerr *err)
+{
+        const struct profile *p = &a->prof->p;
+        unsigned mask = limits_mask(p);
+        char used_v1[64] = "";
+        struct cg_node node = {.fd = a->node_fd}, leaf = {.fd = leaf_fd};
+
+        snprintf(node.path, sizeof node.path, "%s", a->node);
+        snprintf(leaf.path, sizeof leaf.path, "%s", a->leaf);
+        for (int c = 0; c < CG_NCTRL; c++) {
+                const struct cg_ctrl_info *ci = &s->host.ctrl[c];
+                struct limit_write w[4];
+                struct cg_node v1n;
+                int n;
+                bool v1 = ci->src == CG_SRC_V1;
+
+                if (!(mask & (1u << c)) || ci->src == CG_SRC_NONE || (v1 && !ci->v1.own_dir[0]))
+                        continue;
+                n = limits_writes(p, (enum cg_ctrl)c, v1, w, 4);
+                if (!v1) {
+                        /* the controller must be enabled on every level above the node */
+                        if (cg_node_enable(&s->base, 1u << c, err) < 0 ||
+                            cg_node_enable(&s->tree_node, 1u << c, err) < 0)
+                                return cerr_wrap(err,
+                                                 "enabling %s for corral's nodes (is it "
+                                                 "enabled in %s/cgroup.subtree_control?)",
+                                                 cg_ctrl_name(c), s->deleg.own_dir);
+                        for (int i = 0; i < n; i++) {
+                                if (cg_node_write(&node, w[i].file, w[i].value, err) < 0)
+                                        return -1;
+                        }
+                        if (c == CG_MEMORY &&
+                            (cg_node_enable(&node, 1u << CG_MEMORY, err) < 0 ||
+                             cg_node_write(&leaf, "memory.oom.group", "1", err) < 0))
+                                return -1;
+                        continue;
+                }
+                /* The tree's v1 group once per run; per spawn only the actor's own, at the same
+                 * path below it as its v2 node below the tree's. v1 has no no-internal-processes
+                 * rule: the shim goes straight into the actor's group, no self/ level. */
+                if (s->v1_tree_node[c].fd < 0) {
+                        char rel[PATH_MAX];
+
+                        snprintf(rel, sizeof rel, "%s/%s", CG_BASE_NAME, s->tree_node_name);
+                        if (cg_v1_mirror(&s->v1_tree_node[c], ci->v1.own_dir, rel, s->tree, err) <
+                            0)
+                                return cerr_wrap(err, "creating the tree's v1 %s group",
+                                                 cg_ctrl_name(c));
+                }
+                if (a->depth == 0) {
+                        if (cg_node_create(&v1n, s->v1_tree_node[c].path, strrchr(a->node, '/') + 1,
+                                           s->tree, err) < 0)
+                                return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
+                } else {
+                        char rel[PATH_MAX];
+
+                        snprintf(rel, sizeof rel, "%s/%s%s", CG_BASE_NAME, s->tree_node_name,
+                                 a->node + strlen(s->tree_node.path));
+                        if (cg_v1_mirror(&v1n, ci->v1.own_dir, rel, s->tree, err) < 0)
+                                return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
+                }
+                a->v1_fd[c] = v1n.fd;
+                for (int i = 0; i < n; i++) {
+                        if (cg_node_write(&v1n, w[i].file, w[i].value, err) < 0)
+                                return -1;
+                }
+                if (spec_add_v1(b, v1n.fd, err) < 0)
+                        return -1;
+                snprintf(used_v1 + strlen(used_v1), sizeof used_v1 - strlen(used_v1), "%s%s",
+                         used_v1[0] ? "," : "", cg_ctrl_name(c));
+        }
+        if (used_v1[0] && !s->said_v1) {
+                struct corral_event e;
+
+                s->said_v1 = true;
+                ev_init(s, &e, CORRAL_EV_HOST, NULL);
+                e.u.host.message = "hybrid host: these controllers are limited through cgroup v1";
+                e.u.host.v1 = used_v1;
+                ev_emit(s, &e);
+        }
+        return 0;
+}
+
+const struct sup_profile *spawn_profile(struct corral_sup *s, const char *name)
+{
+        if (!name)
+                return s->nprofiles ? &s->profiles[0] : NULL;
+        for (size_t i = 0; i < s->nprofiles; i++) {
+                if (strcmp(s->profiles[i].p.name, name) == 0)
+                        return &s->profiles[i];
+        }
+        return NULL;
+}
+
+static void watch_zygote_room(struct corral_sup *s, bool want)
+{
+        struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0),
+                                 .data.ptr = &s->w_zygote};
+
+        if (want != s->zygote_writable_wait && s->zy.sock >= 0 &&
+            epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->zy.sock, &ev) == 0)
+                s->zygote_writable_wait = want;
+}
+
+static void free_queued(struct queued_req *q)
+{
+        for (int i = 0; i < q->nowned; i++)
+                close_fd(&q->owned[i]);
+        spec_free(&q->b);
+}
+
+/* Handed to the zygote: our copies of the child's fds go (the child has its own now), and
+ * the actor waits for its reply. */
+static void sent(struct corral_sup *s, struct queued_req *q)
+{
+        struct actor *a = q->a;
+
+        free_queued(q);
+        a->t_sent = mono_us();
+        a->next_in_flight = NULL;
+        if (s->in_flight_tail)
+                s->in_flight_tail->next_in_flight = a;
+        else
+                s->in_flight_head = a;
+        s->in_flight_tail = a;
+}
+
+static int send_or_queue(struct corral_sup *s, struct queued_req *q, struct cerr *err)
+{
+        struct queued_req *held;
+
+        if (!s->queue_head) {
+                if (spec_send(&q->b, s->zy.sock, err) == 0) {
+                        sent(s, q);
+                        return 0;
+                }
+                if (err->errnum != EAGAIN && err->errnum != EWOULDBLOCK)
+                        return -1;
+        }
+        /* The socket is full (the zygote is busy cloning): the request waits, in order. The
+         * fds it names must outlive the caller's copies: passed fds are duplicated. */
+        held = malloc(sizeof *held);
+        if (!held)
+                return cerr_set(err, ENOMEM, "alloc", "a queued spawn request");
+        *held = *q;
+        for (uint32_t i = 0; i < held->b.hdr.n_pass; i++) {
+                int fd = fcntl(held->b.pass_fds[i], F_DUPFD_CLOEXEC, 3);
+
+                if (fd < 0) {
+                        int e = errno;
+
+                        for (uint32_t j = 0; j < i; j++)
+                                close(held->b.pass_fds[j]);
+                        free(held);
+                        return cerr_set(err, e, "spawn", "keeping a passed fd for a queued spawn");
+                }
+                held->b.pass_fds[i] = fd;
+                own(held, fd);
+        }
+        held->next = NULL;
+        if (s->queue_tail)
+                s->queue_tail->next = held;
+        else
+                s->queue_head = held;
+        s->queue_tail = held;
+        q->a->queued = held;
+        watch_zygote_room(s, true);
+        return 0;
+}
+
+void spawn_send_queued(struct corral_sup *s)
+{
+        while (s->queue_head) {
+                struct queued_req *q = s->queue_head;
+                struct cerr err = {0};
+
+                if (spec_send(&q->b, s->zy.sock, &err) < 0) {
+                        if (err.errnum == EAGAIN || err.errnum == EWOULDBLOCK)
+                                return; /* still full: wait for room */
+                        /* a request that cannot be sent at all: this spawn fails */
+                        s->queue_head = q->next;
+                        if (!s->queue_head)
+                                s->queue_tail = NULL;
+                        q->a->queued = NULL;
+                        q->a->in_flight = false;
+                        s->n_in_flight--;
+                        free_queued(q);
+                        actor_spawn_failed(s, q->a, STAGE_NONE, err.errnum, "zygote");
+                        q->a->waiting = 0;
+                        actor_ended(s, q->a, CS_IDLE);
+                        free(q);
+                        continue;
+                }
+                s->queue_head = q->next;
+                if (!s->queue_head)
+                        s->queue_tail = NULL;
+                q->a->queued = NULL;
+                sent(s, q);
+                free(q);
+        }
+        watch_zygote_room(s, false);
+}
+
+void spawn_drop_queue(struct corral_sup *s)
+{
+        while (s->queue_head) {
+                struct queued_req *q = s->queue_head;
+
+                s->queue_head = q->next;
+                q->a->queued = NULL;
+                free_queued(q);
+                free(q);
+        }
+        s->queue_tail = NULL;
+        watch_zygote_room(s, false);
+}
+
+/* The request's fixed part: flags, namespaces, strings, mounts, rlimits. */
+static int build_request(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
+                         const struct identity *id, const char *program, struct spec_builder *b,
+                         int rw_fds[SPEC_MAX_RW], struct cerr *err)
+{
+        const struct profile *p = &a->prof->p;
+        char cwd[PATH_MAX];
+        uint32_t envc = 0, argc = 0;
+
+        if (p->working_directory) {
+                snprintf(cwd, sizeof cwd, "%s", p->working_directory);
+                b->hdr.flags |= SPEC_CWD_EXPLICIT;
+        } else if (!getcwd(cwd, sizeof cwd)) {
+                snprintf(cwd, sizeof cwd, "/");
+        }
+        b->hdr.clone_flags = clone_flags(p);
+        if (s->opt.force_clone_fallback)
+                b->hdr.flags |= SPEC_FORCE_CLONE_FALLBACK;
+        if (s->opt.force_fd_walk)
+                b->hdr.flags |= SPEC_FORCE_FD_WALK;
+        if (s->opt.share_keyring)
+                b->hdr.flags |= SPEC_SHARE_KEYRING;
+        b->hdr.nofile = s->caller_nofile;
+        if (spec_add_string(b, p->hostname ? p->hostname : a->name, err) < 0 ||
+            spec_add_string(b, cwd, err) < 0 ||
+            /* ProtectControlGroups=no shows the self/ leaf writable, never the node that
+             * carries the actor's own limits */
+            spec_add_string(b, p->protect_control_groups ? a->node : a->leaf, err) < 0 ||
+            spec_add_string(b, program, err) < 0)
+                return -1;
+        for (; req->argv[argc]; argc++) {
+                if (spec_add_string(b, req->argv[argc], err) < 0)
+                        return -1;
+        }
+        b->hdr.argc = argc;
+        if (build_env(s, a, req, b, &envc, err) < 0)
+                return -1;
+        b->hdr.envc = envc;
+        if (add_rw_paths(a, b, rw_fds, err) < 0)
+                return -1;
+        if (spec_add_bpf(b, a->prof->bpf.filter, a->prof->bpf.len, err) < 0)
+                return -1;
+        b->hdr.cred = id->cred;
+        b->hdr.map_uid = id->map_uid;
+        b->hdr.map_gid = id->map_gid;
+        /* the mounts of §4a */
+        b->hdr.flags |= SPEC_PROTECT_KERNEL;
+        if (p->private_tmp)
+                b->hdr.flags |= SPEC_PRIVATE_TMP;
+        if (!p->protect_control_groups)
+                b->hdr.flags |= SPEC_CGROUP_VIEW_RW;
+        b->hdr.protect_system = (uint32_t)p->protect_system;
+        if (b->hdr.clone_flags & CLONE_NEWNET) {
+                b->hdr.flags |= SPEC_LOOPBACK;
+                b->hdr.loopback_ifindex = s->opt.loopback_ifindex ? s->opt.loopback_ifindex : 1;
+        }
+        for (int r = 0; r < RLIMIT_NLIMITS; r++) {
+                const struct rlimit_setting *rs = &p->rlimits[r];
+
+                if (!rs->set)
+                        continue;
+                b->hdr.rlimits[b->hdr.n_rlimits].resource = (uint32_t)r;
+                b->hdr.rlimits[b->hdr.n_rlimits].soft =
+                    rs->soft == UNITS_INFINITY ? RLIM_INFINITY : rs->soft;
+                b->hdr.rlimits[b->hdr.n_rlimits].hard =
+                    rs->hard == UNITS_INFINITY ? RLIM_INFINITY : rs->hard;
+                b->hdr.n_rlimits++;
+        }
+        return 0;
+}
+
+int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
+                struct cerr *err)
+{
+        struct queued_req q = {.a = a};
+        struct identity id;
+        struct cg_node node, leaf = {.fd = -1};
+        char program[PATH_MAX];
+        int program_fd = -1, errnum = 0;
+        int exec_p[2] = {-1, -1}, rep_p[2] = {-1, -1};
+        int owned[3] = {-1, -1, -1};
+        int rw_fds[SPEC_MAX_RW];
+        int rc;
+
+        spec_init(&q.b, 0, a->id);
+        /* A fresh node per spawn: a killed node is never reused (DESIGN §4b). */
+        if (cg_node_create(&node, a->parent ? a->parent->node : s->tree_node.path,
+                           strrchr(a->node, '/') + 1, s->tree, err) < 0)
+                return cerr_wrap(err, "creating the node of actor %s", a->name);
+        a->node_fd = node.fd;
+        if (cg_node_create(&leaf, a->node, "self", s->tree, err) < 0)
+                return cerr_wrap(err, "creating the node of actor %s", a->name);
+        own(&q, leaf.fd);
+
+        if (resolve_program(a, req->argv[0], program, sizeof program, &program_fd, &errnum) < 0) {
+                /* what the child would have found: reported the same way, with nothing cloned;
+                 * the status is the one the child would have exited with */
+                close_fd(&leaf.fd);
+                actor_spawn_failed(s, a, STAGE_EXECVE, errnum, NULL);
+                a->waiting = 0;
+                a->shim_status = (errnum == ENOENT ? 127 : 126) << 8;
+                actor_ended(s, a, CS_IDLE);
+                return 0;
+        }
+        own(&q, program_fd);
+        q.b.hdr.req_id = ++s->next_req;
+        a->req_id = q.b.hdr.req_id;
+        if (apply_limits(s, a, leaf.fd, &q.b, err) < 0 ||
+            identity_plan(&a->prof->p, s->cap_last, &id, err) < 0 ||
+            build_request(s, a, req, &id, program, &q.b, rw_fds, err) < 0)
+                goto out;
+        for (uint32_t i = 0; i < q.b.hdr.n_rw_paths; i++)
+                own(&q, rw_fds[i]);
+
+        /* Our read ends are non-blocking: the event loop must never wait on a pipe whose
+         * writer may live on (a shim that landed while the zygote died before replying). */
+        if (pipe_pair(exec_p, err) < 0)
+                goto out;
+        a->exec_rd = exec_p[0];
+        own(&q, exec_p[1]);
+        if (pipe_pair(rep_p, err) < 0)
+                goto out;
+        a->report_rd = rep_p[0];
+        own(&q, rep_p[1]);
+        fcntl(a->exec_rd, F_SETFL, O_NONBLOCK);
+        fcntl(a->report_rd, F_SETFL, O_NONBLOCK);
+        spec_set_fd(&q.b, SPEC_FD_CGROUP, leaf.fd);
+        spec_set_fd(&q.b, SPEC_FD_PROGRAM, program_fd);
+        spec_set_fd(&q.b, SPEC_FD_EXEC_PIPE, exec_p[1]);
+        spec_set_fd(&q.b, SPEC_FD_REPORT, rep_p[1]);
+        rc = setup_stdio(s, a, &id, &q.b, owned, err);
+        for (int i = 0; i < 3; i++)
+                own(&q, owned[i]);
+        if (rc < 0)
+                goto out;
+        for (int i = 0; i < req->npass; i++) {
+                if (spec_add_pass(&q.b, req->pass[i].fd, err) < 0)
+                        goto out;
+        }
+        if (sup_watch(s, a->exec_rd, EPOLLIN, &a->w_exec, W_EXEC, a) < 0 ||
+            sup_watch(s, a->report_rd, EPOLLIN, &a->w_report, W_REPORT, a) < 0) {
+                cerr_set(err, errno, "spawn", "epoll_ctl");
+                goto out;
+        }
+        a->in_flight = true;
+        s->n_in_flight++;
+        if (send_or_queue(s, &q, err) < 0) {
+                a->in_flight = false;
+                s->n_in_flight--;
+                goto out;
+        }
+        return 0;
+out:
+        free_queued(&q);
+        return cerr_wrap(err, "spawning %s", a->name);
+}

@@ -1,0 +1,524 @@
+/* Cascades applied (DESIGN §6): one per cancelled subtree, each stepped by the pure function
+ * of cascade.c with the facts gathered here, and its actions carried out here: the stage
+ * event, signals through each live shim, cgroup.kill on the subtree's node, the stuck report,
+ * the removal of nodes. One timer, armed at the earliest deadline of them all. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "../ns/clone.h"
+#include "../ns/timeutil.h"
+#include "sup.h"
+
+static bool covers(const struct ccasc *cc, const struct actor *a)
+{
+        if (!cc->root)
+                return true;
+        for (; a; a = a->parent) {
+                if (a == cc->root)
+                        return true;
+        }
+        return false;
+}
+
+/* ---- the facts of a subtree ---- */
+
+struct facts_walk {
+        bool live, settled;
+};
+
+static void facts_visit(struct actor *a, void *ctx)
+{
+        struct facts_walk *f = ctx;
+
+        f->live |= !a->dead;
+        f->settled &= a->ended;
+}
+
+static int node_populated(const struct corral_sup *s, const struct ccasc *cc)
+{
+        char buf[128];
+        long long v;
+        ssize_t n;
+
+        if (cc->root && cc->root->node_removed)
+                return 0;
+        n = pread(cc->events_fd, buf, sizeof buf - 1, 0);
+        if (n <= 0)
+                return -1;
+        buf[n] = '\0';
+        (void)s;
+        return cg_kv_get(buf, "populated", &v) == 0 ? v != 0 : -1;
+}
+
+static struct cascade_facts facts(struct corral_sup *s, const struct ccasc *cc)
+{
+        struct facts_walk f = {.live = false, .settled = true};
+        struct cascade_facts out;
+
+        if (cc->root)
+                actor_walk(cc->root, facts_visit, &f);
+        else
+                actors_walk(s, facts_visit, &f);
+        out.live = f.live;
+        out.settled = f.settled;
+        out.populated = node_populated(s, cc);
+        return out;
+}
+
+/* ---- actions ---- */
+
+struct signal_walk {
+        int sig;
+};
+
+static void signal_visit(struct actor *a, void *ctx)
+{
+        const struct signal_walk *w = ctx;
+
+        if (a->dead || a->pidfd < 0)
+                return;
+        if (a->state == AS_RUNNING)
+                a->state = AS_CANCELLING;
+        /* the shim forwards it to the program (and SIGCONT after TERM) */
+        pidfd_signal(a->pidfd, w->sig, NULL);
+        /* a stopped shim forwards nothing: stage 3 wakes it (SIGTERM waits pending) */
+        if (w->sig == SIGTERM)
+                pidfd_signal(a->pidfd, SIGCONT, NULL);
+}
+
+static void signal_subtree(struct corral_sup *s, struct ccasc *cc, int sig)
+{
+        struct signal_walk w = {.sig = sig};
+
+        if (cc->root)
+                actor_walk(cc->root, signal_visit, &w);
+        else
+                actors_walk(s, signal_visit, &w);
+}
+
+static struct cg_node subtree_node(const struct corral_sup *s, const struct ccasc *cc)
+{
+        struct cg_node n = {.fd = cc->root ? cc->root->node_fd : s->tree_node.fd};
+
+        snprintf(n.path, sizeof n.path, "%s", cc->root ? cc->root->node : s->tree_node.path);
+        return n;
+}
+
+static void kill_node(struct corral_sup *s, struct ccasc *cc)
+{
+        struct cg_node n = subtree_node(s, cc);
+        struct cerr err = {0};
+        char buf[CERR_MSG_MAX + 64];
+
+        if (cg_node_kill(&n, &err) < 0 && err.errnum != ENOENT)
+                ev_error(s, "%s", cerr_str(&err, buf, sizeof buf));
+}
+
+/* The pids left below a node and what each is blocked in, "pid:wchan,...": every
+ * cgroup.procs below it, walked without a shell (a node path in a command line would be one
+ * quote away from running something as root). nftw() takes no context: one walk at a time. */
+static struct {
+        char *buf;
+        size_t off, cap;
+} stuck_pids;
+
+static int stuck_visit(const char *dir, const struct stat *st, int type, struct FTW *ftw)
+{
+        char procs[PATH_MAX + 16], line[512];
+        FILE *f;
+
+        (void)st;
+        (void)ftw;
+        if (type != FTW_D)
+                return 0;
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+        f = fopen(procs, "re");
+        while (f && fgets(line, sizeof line, f) && stuck_pids.off < stuck_pids.cap - 64) {
+                char wchan[64] = "?", wpath[64];
+                int pid = atoi(line);
+                FILE *w;
+
+                snprintf(wpath, sizeof wpath, "/proc/%d/wchan", pid);
+                w = fopen(wpath, "re");
+                if (w) {
+                        if (!fgets(wchan, sizeof wchan, w))
+                                snprintf(wchan, sizeof wchan, "?");
+                        fclose(w);
+                }
+                stuck_pids.off += (size_t)snprintf(stuck_pids.buf + stuck_pids.off,
+                                                   stuck_pids.cap - stuck_pids.off, "%s%d:%s",
+                                                   stuck_pids.off ? "," : "", pid, wchan);
+        }
+        if (f)
+                fclose(f);
+        return 0;
+}
+
+static void report_stuck(struct corral_sup *s, struct ccasc *cc)
+{
+        struct cg_node n = subtree_node(s, cc);
+        char pids[1024] = "";
+        struct corral_event e;
+
+        stuck_pids.buf = pids;
+        stuck_pids.off = 0;
+        stuck_pids.cap = sizeof pids;
+        nftw(n.path, stuck_visit, 8, FTW_PHYS);
+        ev_init(s, &e, CORRAL_EV_STUCK, cc->root);
+        e.u.stuck.node = n.path;
+        e.u.stuck.pids = pids;
+        ev_emit(s, &e);
+        if (!cc->root) {
+                s->stuck = true;
+                s->done = true;
+        }
+}
+
+/* Spawns never answered (the zygote is gone, or the kill deadline passed with the node
+ * empty): nothing of them can be left. */
+static void give_up_visit(struct actor *a, void *ctx)
+{
+        struct corral_sup *s = ctx;
+
+        if (a->ended || !a->in_flight)
+                return;
+        actor_spawn_failed(s, a, STAGE_NONE, EPIPE, "zygote");
+        a->waiting = 0;
+        actor_ended(s, a, teardown_stage_of(s, a));
+}
+
+static void give_up(struct corral_sup *s, struct ccasc *cc)
+{
+        if (cc->root)
+                actor_walk(cc->root, give_up_visit, s);
+        else
+                actors_walk(s, give_up_visit, s);
+}
+
+/* Bottom-up: children first, then the actor; output finished (losses reported) first. */
+static void reap_actor(struct corral_sup *s, struct actor *a)
+{
+        struct cerr err = {0};
+
+        for (struct actor *c = a->first_child; c; c = c->next_sibling)
+                reap_actor(s, c);
+        actor_finish_output(s, a);
+        actor_close_fds(s, a);
+        actor_remove_node(s, a, &err);
+}
+
+static void reap(struct corral_sup *s, struct ccasc *cc)
+{
+        struct cerr err = {0};
+        char buf[CERR_MSG_MAX + 64];
+        struct corral_event e;
+        int64_t now = mono_us();
+
+        if (cc->root) {
+                reap_actor(s, cc->root);
+                return;
+        }
+        s->t_empty = now;
+        /* every actor's output finished and fds closed; the tree's nodes go in one walk */
+        for (uint32_t i = 1; i <= s->nactors; i++) {
+                struct actor *a = s->by_id[i];
+
+                if (a) {
+                        actor_finish_output(s, a);
+                        actor_close_fds(s, a);
+                }
+        }
+        if (cg_remove_tree(s->tree_node.path, &err) < 0) {
+                ev_error(s, "%s", cerr_str(&err, buf, sizeof buf));
+                s->stuck = true;
+        } else {
+                /* v1 groups hold no process once v2 says empty (every process is in both) */
+                for (int c = 0; c < CG_NCTRL; c++) {
+                        if (s->v1_tree[c][0] && cg_remove_tree(s->v1_tree[c], &err) < 0) {
+                                ev_error(s, "%s", cerr_str(&err, buf, sizeof buf));
+                                s->stuck = true;
+                        }
+                }
+                s->t_removed = mono_us();
+                for (uint32_t i = 1; i <= s->nactors; i++) {
+                        if (s->by_id[i] && !s->by_id[i]->node_removed) {
+                                s->by_id[i]->node_removed = true;
+                                s->by_id[i]->t_removed = s->t_removed;
+                        }
+                }
+                ev_init(s, &e, CORRAL_EV_REMOVED, NULL);
+                e.u.removed.node = s->tree_node.path;
+                e.u.removed.teardown_us = cc->c.start_us ? mono_us() - cc->c.start_us : -1;
+                ev_emit(s, &e);
+        }
+        s->done = true;
+}
+
+static void step(struct corral_sup *s, struct ccasc *cc, struct cascade_in *in);
+
+/* A stage entered by cc: the nested cascades behind it move there too (silently). */
+static void pull_nested(struct corral_sup *s, struct ccasc *cc)
+{
+        for (struct ccasc *n = s->cascades; n; n = n->next) {
+                struct cascade_in in = {
+                    .ev = CE_OUTER, .outer_stage = cc->c.stage, .cap_us = cc->c.deadline_us};
+
+                if (n->outer == cc && cascade_active(&n->c)) {
+                        in.f = facts(s, n);
+                        step(s, n, &in);
+                }
+        }
+}
+
+static void apply(struct corral_sup *s, struct ccasc *cc, const struct cascade_out *out)
+{
+        for (int i = 0; i < out->n; i++) {
+                struct corral_event e;
+
+                switch (out->a[i].act) {
+                case CA_ENTER:
+                        ev_init(s, &e, CORRAL_EV_CASCADE, cc->root);
+                        e.u.cascade.stage = out->a[i].stage;
+                        e.u.cascade.why = out->why;
+                        ev_emit(s, &e);
+                        if (out->a[i].stage == CS_INTERRUPT)
+                                signal_subtree(s, cc, SIGINT);
+                        else if (out->a[i].stage == CS_TERMINATE)
+                                signal_subtree(s, cc, SIGTERM);
+                        else if (out->a[i].stage == CS_KILL)
+                                kill_node(s, cc);
+                        /* (CS_CANCEL: the CANCEL message comes with the control channel) */
+                        pull_nested(s, cc);
+                        break;
+                case CA_KILL_AGAIN:
+                        kill_node(s, cc);
+                        break;
+                case CA_STUCK:
+                        report_stuck(s, cc);
+                        break;
+                case CA_GIVE_UP:
+                        give_up(s, cc);
+                        break;
+                case CA_REAP:
+                        reap(s, cc);
+                        break;
+                }
+        }
+}
+
+static void step(struct corral_sup *s, struct ccasc *cc, struct cascade_in *in)
+{
+        struct cascade_out out;
+
+        cascade_step(&cc->c, in, mono_us(), &out);
+        apply(s, cc, &out);
+}
+
+static void arm_timer(struct corral_sup *s)
+{
+        struct itimerspec its = {0};
+        int64_t when = 0;
+
+        for (struct ccasc *cc = s->cascades; cc; cc = cc->next) {
+                int64_t w = cascade_wakeup(&cc->c);
+
+                if (w && (!when || w < when))
+                        when = w;
+        }
+        if (when == s->timer_armed_us)
+                return; /* already so */
+        s->timer_armed_us = when;
+        if (when > 0) {
+                its.it_value.tv_sec = when / 1000000;
+                its.it_value.tv_nsec = (when % 1000000) * 1000;
+                if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+                        its.it_value.tv_nsec = 1;
+        }
+        timerfd_settime(s->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* The innermost running cascade whose subtree holds a (NULL when none). */
+static struct ccasc *covering(const struct corral_sup *s, const struct actor *a)
+{
+        struct ccasc *best = NULL;
+        int best_depth = -2;
+
+        for (struct ccasc *cc = s->cascades; cc; cc = cc->next) {
+                int d = cc->root ? cc->root->depth : -1;
+
+                if (cascade_active(&cc->c) && covers(cc, a) && d > best_depth) {
+                        best = cc;
+                        best_depth = d;
+                }
+        }
+        return best;
+}
+
+enum cstage teardown_stage_of(const struct corral_sup *s, const struct actor *a)
+{
+        const struct ccasc *cc = covering(s, a);
+
+        return cc ? cc->c.stage : CS_IDLE;
+}
+
+static const struct profile *timeouts_of(const struct corral_sup *s, const struct actor *root)
+{
+        if (root)
+                return &root->prof->p;
+        /* the tree's: its first top-level actor's (corral run's root), else the first profile */
+        return s->top ? &s->top->prof->p : &s->profiles[0].p;
+}
+
+static struct ccasc *cascade_for(struct corral_sup *s, struct actor *root)
+{
+        for (struct ccasc *cc = s->cascades; cc; cc = cc->next) {
+                if (cc->root == root)
+                        return cc;
+        }
+        return NULL;
+}
+
+static struct ccasc *cascade_new(struct corral_sup *s, struct actor *root)
+{
+        const struct profile *p = timeouts_of(s, root);
+        struct cascade_timeouts t = {.cancel = p->timeout_cancel,
+                                     .interrupt = p->timeout_interrupt,
+                                     .terminate = p->timeout_terminate,
+                                     .kill = p->timeout_kill};
+        struct ccasc *cc = calloc(1, sizeof *cc);
+
+        if (!cc)
+                return NULL;
+        cascade_init(&cc->c, &t, false); /* no actor says HELLO yet: stage 1 is skipped */
+        cc->root = root;
+        cc->events_fd = -1;
+        if (!root) {
+                cc->events_fd = s->tree_events_fd; /* watched since the tree was made */
+        } else if (root->node_fd >= 0) {
+                cc->events_fd = openat(root->node_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+                if (cc->events_fd >= 0)
+                        sup_watch(s, cc->events_fd, EPOLLPRI, &cc->w_events, W_NODE, cc);
+        }
+        /* the enclosing cascade, and the ones this one now encloses */
+        cc->outer = root ? covering(s, root->parent) : NULL;
+        if (root && !root->parent && s->tree_casc && cascade_active(&s->tree_casc->c))
+                cc->outer = s->tree_casc;
+        for (struct ccasc *n = s->cascades; n; n = n->next) {
+                if (n->root && n->root != root && covers(cc, n->root) &&
+                    (!n->outer || n->outer == cc->outer))
+                        n->outer = cc;
+        }
+        cc->next = s->cascades;
+        s->cascades = cc;
+        if (!root)
+                s->tree_casc = cc;
+        return cc;
+}
+
+int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode how,
+                     const char *why)
+{
+        struct ccasc *cc = cascade_for(s, root);
+        struct cascade_in in = {.ev = CE_REQUEST, .mode = how, .why = why};
+
+        if (s->done)
+                return 0;
+        if (!cc && !(cc = cascade_new(s, root)))
+                return -1;
+        if (cc->outer && cascade_active(&cc->outer->c))
+                in.cap_us = cc->outer->c.deadline_us;
+        in.f = facts(s, cc);
+        step(s, cc, &in);
+        teardown_progress(s);
+        return 0;
+}
+
+void teardown_progress(struct corral_sup *s)
+{
+        for (struct ccasc *cc = s->cascades; cc && !s->done; cc = cc->next) {
+                struct cascade_in in = {.ev = CE_UPDATE};
+
+                if (!cascade_active(&cc->c))
+                        continue;
+                in.f = facts(s, cc);
+                step(s, cc, &in);
+        }
+        arm_timer(s);
+}
+
+void teardown_on_timer(struct corral_sup *s)
+{
+        uint64_t ticks;
+
+        (void)!read(s->tfd, &ticks, sizeof ticks);
+        s->timer_armed_us = 0; /* it fired: disarmed */
+        for (struct ccasc *cc = s->cascades; cc && !s->done; cc = cc->next) {
+                struct cascade_in in = {.ev = CE_TIMER};
+
+                if (!cascade_active(&cc->c))
+                        continue;
+                in.f = facts(s, cc);
+                step(s, cc, &in);
+        }
+        arm_timer(s);
+}
+
+void teardown_on_node(struct corral_sup *s, struct ccasc *cc)
+{
+        char buf[128];
+
+        /* Always re-read: kernfs keeps cgroup.events readable for POLLPRI until the file is
+         * read again, so an event left unread makes epoll_wait return at once, forever. (cc is
+         * NULL for the tree's node when no cascade runs on it.) */
+        if (cc)
+                (void)node_populated(s, cc);
+        else
+                (void)!pread(s->tree_events_fd, buf, sizeof buf, 0);
+        teardown_progress(s);
+}
+
+void teardown_actor_ended(struct corral_sup *s, struct actor *a)
+{
+        char buf[128];
+        long long v;
+        int fd;
+        ssize_t n;
+
+        /* only what no cascade will reap, and only once nothing is left in its node */
+        if (a->node_removed || a->first_child || a->node_fd < 0 || covering(s, a))
+                return;
+        fd = openat(a->node_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+                return;
+        buf[n] = '\0';
+        if (cg_kv_get(buf, "populated", &v) == 0 && v == 0)
+                reap_actor(s, a);
+}
+
+void teardown_free(struct corral_sup *s)
+{
+        while (s->cascades) {
+                struct ccasc *cc = s->cascades;
+
+                s->cascades = cc->next;
+                if (cc->root && cc->events_fd >= 0) {
+                        sup_unwatch(s, cc->events_fd);
+                        close(cc->events_fd);
+                }
+                free(cc);
+        }
+        s->tree_casc = NULL;
+}

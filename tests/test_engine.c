@@ -1,0 +1,259 @@
+/* Privileged tests of the supervisor engine through its API (spawner/supervisor.h), as a
+ * consumer other than corral run uses it: many spawns in flight at once, each matched to its
+ * reply, each started and ended exactly once, and nothing left when it closes. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ns/timeutil.h"
+#include "../spawner/supervisor.h"
+#include "harness.h"
+
+#define NSPAWN 50
+
+struct counts {
+        int started[NSPAWN + 2], exited[NSPAWN + 2], exit_code[NSPAWN + 2];
+        int other_errors;
+};
+
+static void count(struct corral_sup *s, const struct corral_event *e, void *ctx)
+{
+        struct counts *c = ctx;
+
+        (void)s;
+        if (e->actor_id > NSPAWN) {
+                c->other_errors++;
+                return;
+        }
+        if (e->type == CORRAL_EV_STARTED)
+                c->started[e->actor_id]++;
+        else if (e->type == CORRAL_EV_EXITED) {
+                c->exited[e->actor_id]++;
+                c->exit_code[e->actor_id] = e->u.exited.exit_code;
+        } else if (e->type == CORRAL_EV_SPAWN_FAILED || e->type == CORRAL_EV_ERROR)
+                c->other_errors++;
+}
+
+static int count_fds(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *de;
+        int n = 0;
+
+        while (d && (de = readdir(d)))
+                n += de->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        return n - 1; /* the directory's own fd */
+}
+
+START_TEST(fifty_spawns_in_flight_each_started_and_ended_once)
+{
+        static struct counts c;
+        struct profile prof;
+        struct corral_sup *s;
+        struct corral_tree_info ti;
+        struct cerr err = {0};
+        char name[64], ebuf[CERR_MSG_MAX + 64], big[9000];
+        char actor[PATH_MAX];
+        char *argv[] = {actor, "exit", "7", NULL};
+        uint32_t ids[NSPAWN];
+        int fds_before = count_fds(), done = 0;
+        int64_t deadline;
+        struct corral_sup_options o = {.nprofiles = 1, .out_fd = -1, .err_fd = -1};
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        snprintf(name, sizeof name, "%s", th_tree_name("engine50"));
+        profile_default(&prof, "default");
+        /* a large environment: 50 requests overflow the zygote's socket, so some must wait */
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        memcpy(big, "BIG=", 4);
+        ck_assert_int_eq(strlist_add(&prof.environment, big, &err), 0);
+        o.tree_name = name;
+        o.profiles = &prof;
+        o.on_event = count;
+        o.event_ctx = &c;
+        memset(&c, 0, sizeof c);
+        if (corral_sup_open(&s, &o, &err) < 0)
+                ck_abort_msg("open: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        for (int i = 0; i < NSPAWN; i++) {
+                struct corral_spawn req = {.name = "w", .argv = argv};
+
+                if (corral_sup_spawn(s, &req, &ids[i], &err) < 0)
+                        ck_abort_msg("spawn %d: %s", i, cerr_str(&err, ebuf, sizeof ebuf));
+        }
+        /* no reply handled yet: all 50 in flight, and the socket could not take them all */
+        corral_sup_tree(s, &ti);
+        ck_assert_int_eq(ti.in_flight, NSPAWN);
+        ck_assert_msg(ti.queued > 0, "no request had to wait (queued %d)", ti.queued);
+        deadline = mono_ms() + th_ms(30000);
+        while (done < NSPAWN && mono_ms() < deadline) {
+                ck_assert_int_ge(corral_sup_dispatch(s, 100, &err), 0);
+                done = 0;
+                for (int i = 0; i < NSPAWN; i++) {
+                        struct corral_actor_info info;
+
+                        ck_assert_int_eq(corral_sup_actor(s, ids[i], &info), 0);
+                        done += info.ended && info.node_removed;
+                }
+        }
+        ck_assert_int_eq(done, NSPAWN);
+        corral_sup_tree(s, &ti);
+        ck_assert_int_eq(ti.in_flight, 0);
+        ck_assert_int_eq(ti.queued, 0);
+        for (int i = 0; i < NSPAWN; i++) {
+                ck_assert_msg(c.started[ids[i]] == 1 && c.exited[ids[i]] == 1,
+                              "actor %u: started %d times, exited %d times", ids[i],
+                              c.started[ids[i]], c.exited[ids[i]]);
+                ck_assert_int_eq(c.exit_code[ids[i]], 7);
+        }
+        ck_assert_int_eq(c.other_errors, 0);
+        /* an ended actor's node went when it ended: the tree holds none */
+        th_assert_layout();
+        corral_sup_close(s);
+        profile_free(&prof);
+        th_assert_tree_gone(name);
+        ck_assert_int_eq(count_fds(), fds_before);
+}
+END_TEST
+
+/* ---- the event queue: bounded, never blocking, losses counted and said ---- */
+
+struct flood {
+        char chunk[256 * 1024];
+        int refused;    /* records the queue did not take */
+        long long lost; /* what the events-lost record said */
+        int lost_records;
+};
+
+/* Each event as a 256 KiB line: the stderr queue (1 MiB) fills after a few. */
+static void flood_sink(struct corral_sup *s, const struct corral_event *e, void *ctx)
+{
+        struct flood *f = ctx;
+
+        if (e->type == CORRAL_EV_EVENTS_LOST) {
+                f->lost += (long long)e->u.events_lost.count;
+                f->lost_records++;
+                return;
+        }
+        if (corral_sup_write_events(s, f->chunk, sizeof f->chunk) < 0)
+                f->refused++;
+}
+
+START_TEST(full_event_queue_pauses_and_says_what_it_lost)
+{
+        static struct flood f;
+        struct profile prof;
+        struct corral_sup *s;
+        struct corral_tree_info ti;
+        struct cerr err = {0};
+        char name[64], ebuf[CERR_MSG_MAX + 64], actor[PATH_MAX];
+        char *argv[] = {actor, "exit", "0", NULL};
+        struct corral_spawn req = {.name = "e", .argv = argv};
+        struct corral_sup_options o = {.nprofiles = 1, .out_fd = -1};
+        uint32_t id;
+        int p[2], ended = 0, spawned = 0;
+        int64_t deadline;
+        size_t got = 0;
+
+        memset(&f, 0, sizeof f);
+        memset(f.chunk, 'e', sizeof f.chunk - 1);
+        f.chunk[sizeof f.chunk - 1] = '\n';
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        snprintf(name, sizeof name, "%s", th_tree_name("evqueue"));
+        profile_default(&prof, "default");
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0); /* stderr nobody reads yet */
+        o.tree_name = name;
+        o.profiles = &prof;
+        o.err_fd = p[1];
+        o.on_event = flood_sink;
+        o.event_ctx = &f;
+        if (corral_sup_open(&s, &o, &err) < 0)
+                ck_abort_msg("open: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        /* ten actors at once; their records flood the queue nobody reads */
+        deadline = mono_ms() + th_ms(30000);
+        for (; spawned < 10; spawned++)
+                ck_assert_int_eq(corral_sup_spawn(s, &req, &id, &err), 0);
+        /* they still end (timers and reaping go on), and the records that find the queue
+         * full are counted as lost */
+        while (ended < spawned && mono_ms() < deadline) {
+                corral_sup_dispatch(s, 50, &err);
+                ended = 0;
+                for (uint32_t i = 1; i <= (uint32_t)spawned; i++) {
+                        struct corral_actor_info info;
+
+                        if (corral_sup_actor(s, i, &info) == 0)
+                                ended += info.ended;
+                }
+        }
+        ck_assert_int_eq(ended, spawned);
+        ck_assert_int_gt(f.refused, 0);
+        ck_assert_int_eq(f.lost_records, 0);
+        /* past its data mark, the queue takes no spawn */
+        ck_assert_int_lt(corral_sup_spawn(s, &req, &id, &err), 0);
+        ck_assert_msg(err.errnum == EAGAIN, "spawn: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        /* the reader starts: the queue drains without a blocking write, and one record
+         * says how many were lost */
+        fcntl(p[0], F_SETFL, O_NONBLOCK);
+        while (f.lost_records == 0 && mono_ms() < deadline) {
+                char buf[65536];
+                ssize_t n;
+
+                corral_sup_dispatch(s, 10, &err);
+                while ((n = read(p[0], buf, sizeof buf)) > 0)
+                        got += (size_t)n;
+        }
+        ck_assert_int_eq(f.lost_records, 1);
+        ck_assert_int_eq(f.lost, f.refused);
+        /* and spawns are taken again */
+        ck_assert_int_eq(corral_sup_spawn(s, &req, &id, &err), 0);
+        spawned++;
+        ended = 0;
+        while (ended < spawned && mono_ms() < deadline) {
+                char buf[65536];
+
+                corral_sup_dispatch(s, 10, &err);
+                while (read(p[0], buf, sizeof buf) > 0)
+                        ;
+                ended = 0;
+                for (uint32_t i = 1; i <= (uint32_t)spawned; i++) {
+                        struct corral_actor_info info;
+
+                        if (corral_sup_actor(s, i, &info) == 0)
+                                ended += info.ended && info.node_removed;
+                }
+        }
+        ck_assert_int_eq(ended, spawned);
+        corral_sup_tree(s, &ti);
+        ck_assert_int_eq(ti.in_flight, 0);
+        corral_sup_close(s);
+        profile_free(&prof);
+        close(p[0]);
+        close(p[1]);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+        Suite *s = suite_create("spawner-engine-privileged");
+        TCase *tc = tcase_create("engine");
+
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, fifty_spawns_in_flight_each_started_and_ended_once);
+        tcase_add_test(tc, full_event_queue_pauses_and_says_what_it_lost);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        Suite *(*const suites[])(void) = {engine_suite};
+
+        return th_run("test_engine", TH_PRIVILEGED, suites, 1);
+}
