@@ -209,7 +209,10 @@ deps-lint:
 		{ apt-get update && apt-get install -y --no-install-recommends clang-tidy cppcheck; }; \
 	fi
 
+# ... and no call circle between files (tests/cycles.sh, from the objects' symbols).
 lint: deps deps-lint
+	@$(MAKE) --no-print-directory all $(BUILD)/tools/bench.o $(BUILD)/tools/bench_sup.o
+	./tests/cycles.sh $(BUILD)
 	./tests/lint.sh "-std=gnu11 -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PC_LIB) $(PC_TEST))" \
 		$(LINT_SRCS)
 

@@ -55,7 +55,7 @@ static int count_other_procs(const char *dir, struct cerr *err)
         snprintf(path, sizeof path, "%s/cgroup.procs", dir);
         f = fopen(path, "re");
         if (!f)
-                return cerr_set(err, errno, "open", "reading %s", path);
+                return cerr_set(err, errno, CERR_OPEN, "reading %s", path);
         while (getline(&line, &cap, f) > 0) {
                 if (atoi(line) != getpid())
                         others++;
@@ -117,7 +117,7 @@ int cg_deleg_enter_leaf(struct cg_deleg *d, struct cerr *err)
         int rc;
 
         if (!d->ok)
-                return cerr_set(err, EPERM, "delegate", "%s; %s", d->problem, d->fix);
+                return cerr_set(err, EPERM, CERR_DELEGATE, "%s; %s", d->problem, d->fix);
         if (!d->needs_leaf)
                 return 0;
         if (cg_node_ensure(&leaf, d->own_dir, CG_SUPERVISOR_LEAF, "supervisor", err) < 0)
@@ -128,7 +128,7 @@ int cg_deleg_enter_leaf(struct cg_deleg *d, struct cerr *err)
                 return cerr_wrap(err, "moving the supervisor into its leaf cgroup");
         own.fd = open(d->own_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (own.fd < 0)
-                return cerr_set(err, errno, "open", "opening %s", d->own_dir);
+                return cerr_set(err, errno, CERR_OPEN, "opening %s", d->own_dir);
         snprintf(own.path, sizeof own.path, "%s", d->own_dir);
         rc = cg_node_enable(&own, d->v2_mask, err);
         cg_node_close(&own);
@@ -142,6 +142,6 @@ int cg_deleg_enter_leaf(struct cg_deleg *d, struct cerr *err)
 int cg_base_open(const struct cg_deleg *d, struct cg_node *base, struct cerr *err)
 {
         if (!d->ok)
-                return cerr_set(err, EPERM, "delegate", "%s; %s", d->problem, d->fix);
+                return cerr_set(err, EPERM, CERR_DELEGATE, "%s; %s", d->problem, d->fix);
         return cg_node_ensure(base, d->own_dir, CG_BASE_NAME, CG_BASE_NAME, err);
 }

@@ -178,7 +178,7 @@ static int read_proc_cgroup(FILE *f, struct proc_cgroup_line *out, int max, stru
                 c2 = c1 ? strchr(c1 + 1, ':') : NULL;
                 if (!c2) {
                         free(line);
-                        return cerr_set(err, 0, "parse",
+                        return cerr_set(err, 0, CERR_PARSE,
                                         "/proc/self/cgroup line %d: expected ID:CONTROLLERS:PATH",
                                         lineno);
                 }
@@ -213,7 +213,7 @@ int cghost_parse(struct cghost *h, FILE *mountinfo, FILE *proc_cgroup, struct ce
         memset(h, 0, sizeof *h);
         pc = calloc(32, sizeof *pc);
         if (!pc)
-                return cerr_set(err, ENOMEM, "alloc", "reading /proc/self/cgroup");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "reading /proc/self/cgroup");
         npc = read_proc_cgroup(proc_cgroup, pc, 32, err);
         if (npc < 0) {
                 free(pc);
@@ -227,7 +227,8 @@ int cghost_parse(struct cghost *h, FILE *mountinfo, FILE *proc_cgroup, struct ce
                 if (mountinfo_parse_line(line, &e) < 0) {
                         free(line);
                         free(pc);
-                        return cerr_set(err, 0, "parse", "mountinfo line %d is malformed", lineno);
+                        return cerr_set(err, 0, CERR_PARSE, "mountinfo line %d is malformed",
+                                        lineno);
                 }
                 if (strcmp(e.fstype, "cgroup2") == 0 && !h->has_v2) {
                         for (int i = 0; i < npc; i++) {
@@ -351,7 +352,7 @@ int cghost_discover(struct cghost *h, struct cerr *err)
                         fclose(mi);
                 if (pc)
                         fclose(pc);
-                return cerr_set(err, e, "open",
+                return cerr_set(err, e, CERR_OPEN,
                                 "reading /proc/self/mountinfo and /proc/self/cgroup");
         }
         rc = cghost_parse(h, mi, pc, err);
@@ -367,7 +368,7 @@ int cghost_discover(struct cghost *h, struct cerr *err)
 
         snprintf(path, sizeof path, "%s/cgroup.controllers", h->v2.own_dir);
         if (read_small(path, buf, sizeof buf) < 0)
-                return cerr_set(err, errno, "open", "reading %s", path);
+                return cerr_set(err, errno, CERR_OPEN, "reading %s", path);
         cghost_set_v2_controllers(h, buf);
         return 0;
 }
@@ -376,11 +377,11 @@ int cghost_usable(const struct cghost *h, struct cerr *err)
 {
         switch (h->mode) {
         case CG_MODE_NONE:
-                return cerr_set(err, 0, "host",
+                return cerr_set(err, 0, CERR_HOST,
                                 "no cgroup filesystem is mounted; corral needs cgroup v2 "
                                 "(mount -t cgroup2 none /sys/fs/cgroup)");
         case CG_MODE_V1:
-                return cerr_set(err, 0, "host",
+                return cerr_set(err, 0, CERR_HOST,
                                 "this host has cgroup v1 only; corral needs a cgroup v2 hierarchy "
                                 "(cgroup.kill, CLONE_INTO_CGROUP). Boot with "
                                 "systemd.unified_cgroup_hierarchy=1, or mount cgroup2 beside v1");
@@ -389,7 +390,7 @@ int cghost_usable(const struct cghost *h, struct cerr *err)
                 break;
         }
         if (!h->v2.own_dir[0])
-                return cerr_set(err, 0, "host",
+                return cerr_set(err, 0, CERR_HOST,
                                 "our v2 cgroup %s is not reachable through the cgroup2 mount at %s "
                                 "(mounted sub-tree %s)",
                                 h->v2.own, h->v2.mount, h->v2.root);

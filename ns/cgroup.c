@@ -37,7 +37,7 @@ int cg_tag_set(const char *path, const char *tag, struct cerr *err)
         const char *name = geteuid() == 0 ? CG_TAG_XATTR : CG_TAG_XATTR_USER;
 
         if (setxattr(path, name, tag, strlen(tag), 0) < 0)
-                return cerr_set(err, errno, "tag", "tagging %s with %s", path, name);
+                return cerr_set(err, errno, CERR_TAG, "tagging %s with %s", path, name);
         return 0;
 }
 
@@ -53,7 +53,7 @@ int cg_tag_get(const char *path, char *buf, size_t len)
         return (int)n;
 }
 
-static int require_tag(const char *path, const char *what, struct cerr *err)
+static int require_tag(const char *path, enum cerr_stage what, struct cerr *err)
 {
         char tag[128];
 
@@ -66,7 +66,7 @@ static int require_tag(const char *path, const char *what, struct cerr *err)
 static int join(char *out, size_t len, const char *a, const char *b, struct cerr *err)
 {
         if ((size_t)snprintf(out, len, "%s/%s", a, b) >= len)
-                return cerr_set(err, ENAMETOOLONG, "path", "%s/%s is too long", a, b);
+                return cerr_set(err, ENAMETOOLONG, CERR_PATH, "%s/%s is too long", a, b);
         return 0;
 }
 
@@ -74,7 +74,7 @@ static int node_open_fd(struct cg_node *n, struct cerr *err)
 {
         n->fd = open(n->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (n->fd < 0)
-                return cerr_set(err, errno, "open", "opening %s", n->path);
+                return cerr_set(err, errno, CERR_OPEN, "opening %s", n->path);
         return 0;
 }
 
@@ -83,11 +83,11 @@ int cg_node_create(struct cg_node *n, const char *parent, const char *name, cons
 {
         n->fd = -1;
         if (!cg_name_valid(name))
-                return cerr_set(err, EINVAL, "mkdir", "invalid cgroup name '%s'", name);
+                return cerr_set(err, EINVAL, CERR_MKDIR, "invalid cgroup name '%s'", name);
         if (join(n->path, sizeof n->path, parent, name, err) < 0)
                 return -1;
         if (mkdir(n->path, 0755) < 0)
-                return cerr_set(err, errno, "mkdir", "creating %s", n->path);
+                return cerr_set(err, errno, CERR_MKDIR, "creating %s", n->path);
         if (cg_tag_set(n->path, tag, err) < 0 || node_open_fd(n, err) < 0) {
                 rmdir(n->path);
                 return -1;
@@ -102,7 +102,7 @@ int cg_node_ensure(struct cg_node *n, const char *parent, const char *name, cons
 
         n->fd = -1;
         if (!cg_name_valid(name))
-                return cerr_set(err, EINVAL, "mkdir", "invalid cgroup name '%s'", name);
+                return cerr_set(err, EINVAL, CERR_MKDIR, "invalid cgroup name '%s'", name);
         if (join(n->path, sizeof n->path, parent, name, err) < 0)
                 return -1;
         if (mkdir(n->path, 0755) == 0) {
@@ -112,8 +112,8 @@ int cg_node_ensure(struct cg_node *n, const char *parent, const char *name, cons
                 }
                 created = 1;
         } else if (errno != EEXIST) {
-                return cerr_set(err, errno, "mkdir", "creating %s", n->path);
-        } else if (require_tag(n->path, "mkdir", err) < 0) {
+                return cerr_set(err, errno, CERR_MKDIR, "creating %s", n->path);
+        } else if (require_tag(n->path, CERR_MKDIR, err) < 0) {
                 return -1;
         }
         if (node_open_fd(n, err) < 0)
@@ -125,8 +125,8 @@ int cg_node_open(struct cg_node *n, const char *path, struct cerr *err)
 {
         n->fd = -1;
         if ((size_t)snprintf(n->path, sizeof n->path, "%s", path) >= sizeof n->path)
-                return cerr_set(err, ENAMETOOLONG, "path", "%s is too long", path);
-        if (require_tag(n->path, "open", err) < 0)
+                return cerr_set(err, ENAMETOOLONG, CERR_PATH, "%s is too long", path);
+        if (require_tag(n->path, CERR_OPEN, err) < 0)
                 return -1;
         return node_open_fd(n, err);
 }
@@ -145,18 +145,18 @@ int cg_node_write(const struct cg_node *n, const char *file, const char *value, 
         ssize_t w;
 
         if (fd < 0)
-                return cerr_set(err, errno, "write", "opening %s/%s", n->path, file);
+                return cerr_set(err, errno, CERR_WRITE, "opening %s/%s", n->path, file);
         w = write(fd, value, len);
         if (w < 0) {
                 int e = errno;
 
                 close(fd);
-                return cerr_set(err, e, "write", "writing '%s' to %s/%s", value, n->path, file);
+                return cerr_set(err, e, CERR_WRITE, "writing '%s' to %s/%s", value, n->path, file);
         }
         close(fd);
         if ((size_t)w != len)
-                return cerr_set(err, EIO, "write", "short write of '%s' to %s/%s", value, n->path,
-                                file);
+                return cerr_set(err, EIO, CERR_WRITE, "short write of '%s' to %s/%s", value,
+                                n->path, file);
         return 0;
 }
 
@@ -166,7 +166,7 @@ int cg_node_read(const struct cg_node *n, const char *file, char *buf, size_t le
         size_t got = 0;
 
         if (fd < 0)
-                return cerr_set(err, errno, "read", "opening %s/%s", n->path, file);
+                return cerr_set(err, errno, CERR_READ, "opening %s/%s", n->path, file);
         while (got < len - 1) {
                 ssize_t r = read(fd, buf + got, len - 1 - got);
 
@@ -176,7 +176,7 @@ int cg_node_read(const struct cg_node *n, const char *file, char *buf, size_t le
                         int e = errno;
 
                         close(fd);
-                        return cerr_set(err, e, "read", "reading %s/%s", n->path, file);
+                        return cerr_set(err, e, CERR_READ, "reading %s/%s", n->path, file);
                 }
                 if (r == 0)
                         break;
@@ -212,7 +212,7 @@ int cg_node_enable(const struct cg_node *n, unsigned mask, struct cerr *err)
 
 int cg_node_kill(const struct cg_node *n, struct cerr *err)
 {
-        if (require_tag(n->path, "kill", err) < 0)
+        if (require_tag(n->path, CERR_KILL, err) < 0)
                 return -1;
         return cg_node_write(n, "cgroup.kill", "1", err);
 }
@@ -224,10 +224,10 @@ static int read_populated(int fd, const char *path, struct cerr *err)
         ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
 
         if (r < 0)
-                return cerr_set(err, errno, "read", "reading %s/cgroup.events", path);
+                return cerr_set(err, errno, CERR_READ, "reading %s/cgroup.events", path);
         buf[r] = '\0';
         if (cg_kv_get(buf, "populated", &v) < 0)
-                return cerr_set(err, EINVAL, "read", "%s/cgroup.events has no 'populated' line",
+                return cerr_set(err, EINVAL, CERR_READ, "%s/cgroup.events has no 'populated' line",
                                 path);
         return v != 0;
 }
@@ -243,20 +243,20 @@ static int v1_populated(const char *path, int depth, struct cerr *err)
         ssize_t r;
 
         if (depth > REMOVE_MAX_DEPTH)
-                return cerr_set(err, ELOOP, "read", "%s is nested too deeply", path);
+                return cerr_set(err, ELOOP, CERR_READ, "%s is nested too deeply", path);
         snprintf(file, sizeof file, "%s/cgroup.procs", path);
         fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return cerr_set(err, errno, "read", "opening %s", file);
+                return cerr_set(err, errno, CERR_READ, "opening %s", file);
         r = read(fd, buf, sizeof buf);
         close(fd);
         if (r < 0)
-                return cerr_set(err, errno, "read", "reading %s", file);
+                return cerr_set(err, errno, CERR_READ, "reading %s", file);
         if (r > 0)
                 return 1;
         d = opendir(path);
         if (!d)
-                return cerr_set(err, errno, "read", "listing %s", path);
+                return cerr_set(err, errno, CERR_READ, "listing %s", path);
         while (rc == 0 && (de = readdir(d))) {
                 char sub[PATH_MAX];
 
@@ -278,7 +278,7 @@ int cg_node_populated(const struct cg_node *n, struct cerr *err)
         if (fd < 0 && errno == ENOENT)
                 return v1_populated(n->path, 0, err);
         if (fd < 0)
-                return cerr_set(err, errno, "read", "opening %s/cgroup.events", n->path);
+                return cerr_set(err, errno, CERR_READ, "opening %s/cgroup.events", n->path);
         rc = read_populated(fd, n->path, err);
         close(fd);
         return rc;
@@ -291,7 +291,7 @@ int cg_node_wait_empty(const struct cg_node *n, int timeout_ms, struct cerr *err
         int rc;
 
         if (fd < 0)
-                return cerr_set(err, errno, "wait", "opening %s/cgroup.events", n->path);
+                return cerr_set(err, errno, CERR_WAIT, "opening %s/cgroup.events", n->path);
         for (;;) {
                 struct pollfd p = {.fd = fd, .events = POLLPRI};
                 int64_t left;
@@ -301,12 +301,12 @@ int cg_node_wait_empty(const struct cg_node *n, int timeout_ms, struct cerr *err
                         break;
                 left = deadline - mono_ms();
                 if (left <= 0) {
-                        rc = cerr_set(err, ETIMEDOUT, "wait", "%s still populated after %d ms",
+                        rc = cerr_set(err, ETIMEDOUT, CERR_WAIT, "%s still populated after %d ms",
                                       n->path, timeout_ms);
                         break;
                 }
                 if (poll(&p, 1, (int)left) < 0 && errno != EINTR) {
-                        rc = cerr_set(err, errno, "wait", "polling %s/cgroup.events", n->path);
+                        rc = cerr_set(err, errno, CERR_WAIT, "polling %s/cgroup.events", n->path);
                         break;
                 }
         }
@@ -320,7 +320,7 @@ static int rmdir_bounded(const char *path, struct cerr *err)
                 if (rmdir(path) == 0 || errno == ENOENT)
                         return 0;
                 if (errno != EBUSY || i == RMDIR_EBUSY_TRIES)
-                        return cerr_set(err, errno, "rmdir", "removing %s", path);
+                        return cerr_set(err, errno, CERR_RMDIR, "removing %s", path);
                 nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
         }
 }
@@ -332,19 +332,19 @@ static int remove_rec(const char *path, int depth, struct cerr *err)
         int rc = 0;
 
         if (depth > REMOVE_MAX_DEPTH)
-                return cerr_set(err, ELOOP, "rmdir", "%s is nested too deeply", path);
-        if (require_tag(path, "rmdir", err) < 0)
+                return cerr_set(err, ELOOP, CERR_RMDIR, "%s is nested too deeply", path);
+        if (require_tag(path, CERR_RMDIR, err) < 0)
                 return -1;
         d = opendir(path);
         if (!d)
-                return errno == ENOENT ? 0 : cerr_set(err, errno, "rmdir", "listing %s", path);
+                return errno == ENOENT ? 0 : cerr_set(err, errno, CERR_RMDIR, "listing %s", path);
         while (rc == 0 && (de = readdir(d))) {
                 char sub[PATH_MAX];
 
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue;
                 if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= sizeof sub) {
-                        rc = cerr_set(err, ENAMETOOLONG, "rmdir", "%s/%s is too long", path,
+                        rc = cerr_set(err, ENAMETOOLONG, CERR_RMDIR, "%s/%s is too long", path,
                                       de->d_name);
                         break;
                 }
@@ -364,19 +364,19 @@ static int adopt_rec(const char *path, const char *tag, int depth, struct cerr *
         int rc = 0;
 
         if (depth > REMOVE_MAX_DEPTH)
-                return cerr_set(err, ELOOP, "adopt", "%s is nested too deeply", path);
+                return cerr_set(err, ELOOP, CERR_ADOPT, "%s is nested too deeply", path);
         if (cg_tag_get(path, have, sizeof have) < 0 && cg_tag_set(path, tag, err) < 0)
                 return err->errnum == ENOENT ? 0 : -1; /* removed meanwhile: nothing to adopt */
         d = opendir(path);
         if (!d)
-                return errno == ENOENT ? 0 : cerr_set(err, errno, "adopt", "listing %s", path);
+                return errno == ENOENT ? 0 : cerr_set(err, errno, CERR_ADOPT, "listing %s", path);
         while (rc == 0 && (de = readdir(d))) {
                 char sub[PATH_MAX];
 
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue;
                 if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) >= sizeof sub) {
-                        rc = cerr_set(err, ENAMETOOLONG, "adopt", "%s/%s is too long", path,
+                        rc = cerr_set(err, ENAMETOOLONG, CERR_ADOPT, "%s/%s is too long", path,
                                       de->d_name);
                         break;
                 }
@@ -409,7 +409,7 @@ int cg_v1_mirror(struct cg_node *n, const char *v1_own_dir, const char *rel, con
 
         n->fd = -1;
         if ((size_t)snprintf(parent, sizeof parent, "%s", v1_own_dir) >= sizeof parent)
-                return cerr_set(err, ENAMETOOLONG, "path", "%s is too long", v1_own_dir);
+                return cerr_set(err, ENAMETOOLONG, CERR_PATH, "%s is too long", v1_own_dir);
         while (*p == '/')
                 p++;
         for (;;) {
@@ -417,7 +417,8 @@ int cg_v1_mirror(struct cg_node *n, const char *v1_own_dir, const char *rel, con
                 size_t len = slash ? (size_t)(slash - p) : strlen(p);
 
                 if (len == 0 || len >= sizeof comp)
-                        return cerr_set(err, EINVAL, "mkdir", "bad relative cgroup path '%s'", rel);
+                        return cerr_set(err, EINVAL, CERR_MKDIR, "bad relative cgroup path '%s'",
+                                        rel);
                 memcpy(comp, p, len);
                 comp[len] = '\0';
                 if (!slash)

@@ -121,7 +121,8 @@ pid_t ns_clone(const struct ns_clone_req *req, struct ns_clone_res *res, struct 
         }
         sigprocmask(SIG_SETMASK, &res->saved_mask, NULL);
         if (pid < 0)
-                return cerr_set(err, e, res->fallback || req->force_fallback ? "clone" : "clone3",
+                return cerr_set(err, e,
+                                res->fallback || req->force_fallback ? CERR_CLONE : CERR_CLONE3,
                                 "creating a process");
         res->pid = pid;
         res->pidfd = pidfd;
@@ -131,7 +132,7 @@ pid_t ns_clone(const struct ns_clone_req *req, struct ns_clone_res *res, struct 
 int pidfd_signal(int pidfd, int sig, struct cerr *err)
 {
         if (sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0)
-                return cerr_set(err, errno, "signal", "sending %s", sig_name(sig));
+                return cerr_set(err, errno, CERR_SIGNALS, "sending %s", sig_name(sig));
         return 0;
 }
 
@@ -167,7 +168,7 @@ int pidfd_wait(int pidfd, int timeout_ms, int *wstatus, struct cerr *err)
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r < 0)
-                        return cerr_set(err, errno, "wait", "polling a pidfd");
+                        return cerr_set(err, errno, CERR_WAIT, "polling a pidfd");
                 if (r == 0)
                         return 0;
                 break;
@@ -179,7 +180,7 @@ int pidfd_wait(int pidfd, int timeout_ms, int *wstatus, struct cerr *err)
                 if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0) {
                         if (errno == ECHILD)
                                 return 1; /* not our child: it exited, someone else reaps it */
-                        return cerr_set(err, errno, "wait", "waitid on a pidfd");
+                        return cerr_set(err, errno, CERR_WAIT, "waitid on a pidfd");
                 }
                 if (wstatus)
                         *wstatus = siginfo_to_wstatus(&si);

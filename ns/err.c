@@ -14,14 +14,38 @@ static void copy_trunc(char *dst, size_t len, const char *src)
         dst[n] = '\0';
 }
 
-int cerr_set(struct cerr *err, int errnum, const char *stage, const char *fmt, ...)
+const char *cerr_stage_name(enum cerr_stage s)
+{
+        static const char *const names[CERR_STAGE_COUNT] = {
+            [CERR_NONE] = "none",         [CERR_USAGE] = "usage",
+            [CERR_PARSE] = "parse",       [CERR_ALLOC] = "alloc",
+            [CERR_SETUP] = "setup",       [CERR_SIGNALS] = "signals",
+            [CERR_HOST] = "host",         [CERR_DELEGATE] = "delegate",
+            [CERR_PATH] = "path",         [CERR_OPEN] = "open",
+            [CERR_READ] = "read",         [CERR_WRITE] = "write",
+            [CERR_MKDIR] = "mkdir",       [CERR_RMDIR] = "rmdir",
+            [CERR_TAG] = "tag",           [CERR_ADOPT] = "adopt",
+            [CERR_KILL] = "kill",         [CERR_WAIT] = "wait",
+            [CERR_EPOLL] = "epoll",       [CERR_MOUNT] = "mount",
+            [CERR_CLONE] = "clone",       [CERR_CLONE3] = "clone3",
+            [CERR_FDPLAN] = "fdplan",     [CERR_CREDENTIALS] = "credentials",
+            [CERR_SECCOMP] = "seccomp",   [CERR_ZYGOTE] = "zygote",
+            [CERR_SPAWN] = "spawn",       [CERR_STDIO] = "stdio",
+            [CERR_REGISTRY] = "registry", [CERR_GC] = "gc",
+            [CERR_FORMAT] = "format",     [CERR_BENCH] = "bench",
+        };
+
+        return (unsigned)s < CERR_STAGE_COUNT && names[s] ? names[s] : "unknown";
+}
+
+int cerr_set(struct cerr *err, int errnum, enum cerr_stage stage, const char *fmt, ...)
 {
         va_list ap;
 
         if (!err)
                 return -1;
         err->errnum = errnum;
-        copy_trunc(err->stage, sizeof err->stage, stage ? stage : "");
+        err->stage = stage;
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
@@ -50,7 +74,7 @@ int cerr_wrap(struct cerr *err, const char *fmt, ...)
 const char *cerr_str(const struct cerr *err, char *buf, size_t len)
 {
         /* A parse error explains itself; "Invalid argument" after it would only be noise. */
-        if (err->errnum && strcmp(err->stage, "parse") != 0)
+        if (err->errnum && err->stage != CERR_PARSE)
                 snprintf(buf, len, "%s: %s", err->msg, strerror(err->errnum));
         else
                 snprintf(buf, len, "%s", err->msg);

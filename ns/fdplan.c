@@ -27,17 +27,19 @@ int fdplan_compute(struct fdplan *p, const struct fdplan_move *moves, int n, str
         memset(p, 0, sizeof *p);
         p->max_target = -1;
         if (n < 0 || n > FDPLAN_MAX)
-                return cerr_set(err, E2BIG, "fdplan", "%d fds to pass; at most %d", n, FDPLAN_MAX);
+                return cerr_set(err, E2BIG, CERR_FDPLAN, "%d fds to pass; at most %d", n,
+                                FDPLAN_MAX);
         for (int i = 0; i < n; i++) {
                 if (moves[i].src < 0)
-                        return cerr_set(err, EBADF, "fdplan", "source fd %d is invalid",
+                        return cerr_set(err, EBADF, CERR_FDPLAN, "source fd %d is invalid",
                                         moves[i].src);
                 if (moves[i].dst < 0 || moves[i].dst >= FDPLAN_MAX_TARGET)
-                        return cerr_set(err, EBADF, "fdplan", "target fd %d is out of range 0..%d",
-                                        moves[i].dst, FDPLAN_MAX_TARGET - 1);
+                        return cerr_set(err, EBADF, CERR_FDPLAN,
+                                        "target fd %d is out of range 0..%d", moves[i].dst,
+                                        FDPLAN_MAX_TARGET - 1);
                 if (p->is_target[moves[i].dst])
-                        return cerr_set(err, EINVAL, "fdplan", "fd %d is the target of two moves",
-                                        moves[i].dst);
+                        return cerr_set(err, EINVAL, CERR_FDPLAN,
+                                        "fd %d is the target of two moves", moves[i].dst);
                 p->is_target[moves[i].dst] = true;
                 if (moves[i].dst > p->max_target)
                         p->max_target = moves[i].dst;
@@ -66,7 +68,7 @@ int fdplan_compute(struct fdplan *p, const struct fdplan_move *moves, int n, str
                                 continue;
                         }
                         if (emit(p, FDOP_DUP2, src[i], dst[i]) < 0)
-                                return cerr_set(err, E2BIG, "fdplan", "plan too long");
+                                return cerr_set(err, E2BIG, CERR_FDPLAN, "plan too long");
                         src[i] = src[npend - 1];
                         dst[i] = dst[npend - 1];
                         npend--;
@@ -77,7 +79,7 @@ int fdplan_compute(struct fdplan *p, const struct fdplan_move *moves, int n, str
                         int slot = p->ntemps++;
 
                         if (emit(p, FDOP_DUP_TEMP, busy, slot) < 0)
-                                return cerr_set(err, E2BIG, "fdplan", "plan too long");
+                                return cerr_set(err, E2BIG, CERR_FDPLAN, "plan too long");
                         for (int j = 0; j < npend; j++) {
                                 if (src[j] == busy)
                                         src[j] = TEMP(slot);
@@ -87,14 +89,14 @@ int fdplan_compute(struct fdplan *p, const struct fdplan_move *moves, int n, str
         return 0;
 }
 
-static int fail(struct cerr *err, int e, const char *stage)
+static int fail(struct cerr *err, int e, const char *what)
 {
         /* No formatting: this runs after clone. */
         if (err) {
                 err->errnum = e;
-                memset(err->stage, 0, sizeof err->stage);
-                strncpy(err->stage, stage, sizeof err->stage - 1);
-                strncpy(err->msg, "applying the fd allowlist", sizeof err->msg - 1);
+                err->stage = CERR_FDPLAN;
+                memset(err->msg, 0, sizeof err->msg);
+                strncpy(err->msg, what, sizeof err->msg - 1);
         }
         return -1;
 }
@@ -160,14 +162,14 @@ int fdplan_apply(const struct fdplan *p, int *private_fds, int nprivate, int pro
                         int nfd = fcntl(fd, F_DUPFD_CLOEXEC, above);
 
                         if (nfd < 0)
-                                return fail(err, errno, "fd-move");
+                                return fail(err, errno, "applying the fd allowlist: moving an fd");
                         private_fds[i] = nfd; /* the old number is replaced by its dup2 below */
                 }
         }
         if (proc_fd_dir >= 0 && proc_fd_dir < FDPLAN_MAX_TARGET && p->is_target[proc_fd_dir]) {
                 proc_fd_dir = fcntl(proc_fd_dir, F_DUPFD_CLOEXEC, above);
                 if (proc_fd_dir < 0)
-                        return fail(err, errno, "fd-move");
+                        return fail(err, errno, "applying the fd allowlist: moving an fd");
         }
         for (int i = 0; i < p->nops; i++) {
                 const struct fdplan_op *op = &p->ops[i];
@@ -177,15 +179,15 @@ int fdplan_apply(const struct fdplan *p, int *private_fds, int nprivate, int pro
                 case FDOP_DUP_TEMP:
                         temps[op->dst] = fcntl(s, F_DUPFD_CLOEXEC, above);
                         if (temps[op->dst] < 0)
-                                return fail(err, errno, "fd-move");
+                                return fail(err, errno, "applying the fd allowlist: moving an fd");
                         break;
                 case FDOP_DUP2:
                         if (dup2(s, op->dst) < 0)
-                                return fail(err, errno, "fd-move");
+                                return fail(err, errno, "applying the fd allowlist: moving an fd");
                         break;
                 case FDOP_CLEAR_CLOEXEC:
                         if (fcntl(s, F_SETFD, 0) < 0)
-                                return fail(err, errno, "fd-move");
+                                return fail(err, errno, "applying the fd allowlist: moving an fd");
                         break;
                 }
         }
@@ -195,7 +197,8 @@ int fdplan_apply(const struct fdplan *p, int *private_fds, int nprivate, int pro
                 return 0;
         }
         if (mark_rest_cloexec_walk(p, proc_fd_dir) < 0)
-                return fail(err, proc_fd_dir < 0 ? ENOSYS : errno, "fd-close");
+                return fail(err, proc_fd_dir < 0 ? ENOSYS : errno,
+                            "applying the fd allowlist: closing the rest");
         if (path)
                 *path = FDPLAN_PATH_PROC_WALK;
         return 0;

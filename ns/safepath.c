@@ -199,7 +199,7 @@ int safepath_open(const char *path, int flags, mode_t mode, struct safepath_fail
         }
 }
 
-int safepath_cerr(struct cerr *err, const char *stage, const char *what, const char *path,
+int safepath_cerr(struct cerr *err, enum cerr_stage stage, const char *what, const char *path,
                   const struct safepath_fail *f)
 {
         if (f->unsafe_link)

@@ -45,7 +45,7 @@ int safepath_open(const char *path, int flags, mode_t mode, struct safepath_fail
 
 /* A refused or failed walk as an error: "PATH: refused: /srv/app/out.log is a symlink owned
  * by uid 65534 ..." or "PATH: No such file or directory" (the stage is `stage`). */
-int safepath_cerr(struct cerr *err, const char *stage, const char *what, const char *path,
+int safepath_cerr(struct cerr *err, enum cerr_stage stage, const char *what, const char *path,
                   const struct safepath_fail *fail);
 
 #endif

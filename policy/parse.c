@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "words.h"
 
 /* Larger files are not policies; reading stops here. */
 #define POLICY_FILE_MAX (1 << 20)
@@ -57,40 +58,7 @@ static int fail(struct parse_state *st, const char *fmt, ...)
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         st->failed = true;
-        return cerr_set(st->err, 0, "parse", "%s:%u: %s", st->name, st->line, msg);
-}
-
-size_t policy_utf8_len(const unsigned char *s, size_t n)
-{
-        size_t len;
-        unsigned cp;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-                len = 2;
-                cp = s[0] & 0x1f;
-        } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-                len = 3;
-                cp = s[0] & 0x0f;
-        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                len = 4;
-                cp = s[0] & 0x07;
-        } else {
-                return 0;
-        }
-        if (len > n)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        /* overlong forms, surrogates, beyond U+10FFFF */
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
+        return cerr_set(st->err, 0, CERR_PARSE, "%s:%u: %s", st->name, st->line, msg);
 }
 
 static int check_text(struct parse_state *st, const char *line, size_t n)
@@ -347,18 +315,18 @@ int policy_load_mem(const char *name, const char *buf, size_t len, struct policy
         memset(pol, 0, sizeof *pol);
         pol->name = strdup(name);
         if (!pol->name)
-                return cerr_set(err, ENOMEM, "alloc", "loading %s", name);
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "loading %s", name);
         rc = ini_parse_stream(reader, &st, handler, &st);
         if (!st.failed) {
                 if (rc == -2) {
-                        cerr_set(err, ENOMEM, "alloc", "%s: libinih ran out of memory", name);
+                        cerr_set(err, ENOMEM, CERR_ALLOC, "%s: libinih ran out of memory", name);
                         st.failed = true;
                 } else if (rc != 0) {
                         /* The reader lets through only lines inih accepts; this is a net. */
                         st.line = rc > 0 ? (unsigned)rc : st.line;
                         fail(&st, "syntax error; expected KEY = VALUE or [profile NAME]");
                 } else if (pol->n == 0) {
-                        cerr_set(err, 0, "parse",
+                        cerr_set(err, 0, CERR_PARSE,
                                  "%s: no [profile NAME] section; a policy file defines at least "
                                  "one profile",
                                  name);
@@ -387,10 +355,10 @@ int policy_load_file(const char *path, struct policy *pol, struct cerr *err)
         memset(pol, 0, sizeof *pol);
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return cerr_set(err, errno, "open", "%s: opening the policy file", path);
+                return cerr_set(err, errno, CERR_OPEN, "%s: opening the policy file", path);
         buf = malloc(cap);
         if (!buf) {
-                rc = cerr_set(err, ENOMEM, "alloc", "%s: reading", path);
+                rc = cerr_set(err, ENOMEM, CERR_ALLOC, "%s: reading", path);
                 goto out;
         }
         for (;;) {
@@ -400,7 +368,7 @@ int policy_load_file(const char *path, struct policy *pol, struct cerr *err)
                         char *nb = realloc(buf, cap * 2);
 
                         if (!nb) {
-                                rc = cerr_set(err, ENOMEM, "alloc", "%s: reading", path);
+                                rc = cerr_set(err, ENOMEM, CERR_ALLOC, "%s: reading", path);
                                 goto out;
                         }
                         buf = nb;
@@ -410,14 +378,14 @@ int policy_load_file(const char *path, struct policy *pol, struct cerr *err)
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
-                        rc = cerr_set(err, errno, "read", "%s: reading the policy file", path);
+                        rc = cerr_set(err, errno, CERR_READ, "%s: reading the policy file", path);
                         goto out;
                 }
                 if (n == 0)
                         break;
                 len += (size_t)n;
                 if (len > POLICY_FILE_MAX) {
-                        rc = cerr_set(err, EFBIG, "read",
+                        rc = cerr_set(err, EFBIG, CERR_READ,
                                       "%s: larger than %d bytes; not a policy file", path,
                                       POLICY_FILE_MAX);
                         goto out;

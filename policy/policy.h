@@ -43,9 +43,6 @@ bool policy_key_is_list(const char *key);
 int profile_format_key(const struct profile *p, const char *key, struct strlist *out,
                        struct cerr *err);
 
-/* `[A-Za-z0-9_.-]{1,64}` */
-bool policy_profile_name_valid(const char *name);
-
 /* ---- policy files (policy/parse.c) ---- */
 
 struct policy {
@@ -66,9 +63,6 @@ int policy_load_file(const char *path, struct policy *pol, struct cerr *err);
 
 const struct profile *policy_find(const struct policy *pol, const char *name);
 void policy_free(struct policy *pol);
-
-/* Length of the UTF-8 sequence at s (at most n bytes), or 0 when it is not valid UTF-8. */
-size_t policy_utf8_len(const unsigned char *s, size_t n);
 
 /* The longest physical line (bytes, without its line terminator) the installed libinih
  * parses without splitting it. Longer lines are errors. */

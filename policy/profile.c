@@ -1,5 +1,6 @@
 #include "profile.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,11 @@ int strlist_add(struct strlist *l, const char *s, struct cerr *err)
         char **v = realloc(l->v, (l->n + 2) * sizeof *v);
 
         if (!v)
-                return cerr_set(err, ENOMEM, "alloc", "growing a list");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "growing a list");
         l->v = v;
         l->v[l->n] = strdup(s);
         if (!l->v[l->n])
-                return cerr_set(err, ENOMEM, "alloc", "copying a list entry");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "copying a list entry");
         l->n++;
         l->v[l->n] = NULL;
         return 0;
@@ -67,7 +68,7 @@ static int copy_str(char **dst, const char *src, struct cerr *err)
 {
         *dst = NULL;
         if (src && !(*dst = strdup(src)))
-                return cerr_set(err, ENOMEM, "alloc", "copying a profile");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "copying a profile");
         return 0;
 }
 
@@ -116,4 +117,17 @@ void profile_free(struct profile *p)
         free(p->std_err.path);
         p->user = p->group = p->hostname = p->working_directory = NULL;
         p->std_in.path = p->std_out.path = p->std_err.path = NULL;
+}
+
+bool policy_profile_name_valid(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > PROFILE_NAME_MAX)
+                return false;
+        for (const char *c = name; *c; c++) {
+                if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.' && *c != '-')
+                        return false;
+        }
+        return true;
 }

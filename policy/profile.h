@@ -112,6 +112,9 @@ struct profile {
 void profile_default(struct profile *p, const char *name);
 
 int profile_copy(struct profile *dst, const struct profile *src, struct cerr *err);
+
+/* A profile's name: `[A-Za-z0-9_.-]{1,64}` */
+bool policy_profile_name_valid(const char *name);
 void profile_free(struct profile *p);
 
 int strlist_add(struct strlist *l, const char *s, struct cerr *err);

@@ -30,16 +30,16 @@ int syscall_filter_entry_check(const char *entry, struct cerr *err)
                 for (size_t i = 0; i < syscall_group_count() && len < sizeof known; i++)
                         len += (size_t)snprintf(known + len, sizeof known - len, " %s",
                                                 syscall_group_at(i)->name);
-                return cerr_set(err, EINVAL, "parse",
+                return cerr_set(err, EINVAL, CERR_PARSE,
                                 "'%s': unknown syscall group; known groups:%s", entry, known);
         }
         if (strchr(entry, ':'))
-                return cerr_set(err, EINVAL, "parse",
+                return cerr_set(err, EINVAL, CERR_PARSE,
                                 "'%s': per-call error numbers (NAME:ERRNO) are not supported; "
                                 "use SystemCallErrorNumber= for the whole filter",
                                 entry);
         if (!syscall_name_valid(entry))
-                return cerr_set(err, EINVAL, "parse",
+                return cerr_set(err, EINVAL, CERR_PARSE,
                                 "'%s': unknown system call; expected a syscall name such as "
                                 "ptrace or an @group such as @mount",
                                 entry);
@@ -57,10 +57,10 @@ static int add_entry(scmp_filter_ctx ctx, const char *entry, uint32_t action, in
                 const struct syscall_group *g = syscall_group_find(entry);
 
                 if (!g)
-                        return cerr_set(err, EINVAL, "seccomp", "unknown syscall group '%s'",
+                        return cerr_set(err, EINVAL, CERR_SECCOMP, "unknown syscall group '%s'",
                                         entry);
                 if (depth >= GROUP_DEPTH_MAX)
-                        return cerr_set(err, ELOOP, "seccomp",
+                        return cerr_set(err, ELOOP, CERR_SECCOMP,
                                         "syscall group '%s' nests too deeply", entry);
                 for (const char *const *m = g->members; *m; m++) {
                         if (add_entry(ctx, *m, action, depth + 1, err) < 0)
@@ -72,13 +72,13 @@ static int add_entry(scmp_filter_ctx ctx, const char *entry, uint32_t action, in
         if (nr == __NR_SCMP_ERROR) {
                 if (depth > 0)
                         return 0;
-                return cerr_set(err, EINVAL, "seccomp", "unknown system call '%s'", entry);
+                return cerr_set(err, EINVAL, CERR_SECCOMP, "unknown system call '%s'", entry);
         }
         rc = seccomp_rule_add(ctx, action, nr, 0);
         /* -EDOM: the call does not exist on this architecture (socketcall on x86-64), so
          * there is nothing to match. */
         if (rc < 0 && rc != -EDOM)
-                return cerr_set(err, -rc, "seccomp", "adding a rule for '%s'", entry);
+                return cerr_set(err, -rc, CERR_SECCOMP, "adding a rule for '%s'", entry);
         return 0;
 }
 
@@ -93,21 +93,21 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out, struct cerr *
          * with 2.6); a memfd keeps that off the file system. */
         fd = memfd_create("corral-seccomp", MFD_CLOEXEC);
         if (fd < 0)
-                return cerr_set(err, errno, "seccomp", "memfd_create for the BPF program");
+                return cerr_set(err, errno, CERR_SECCOMP, "memfd_create for the BPF program");
         rc = seccomp_export_bpf(ctx, fd);
         if (rc < 0) {
                 close(fd);
-                return cerr_set(err, -rc, "seccomp", "exporting the BPF program");
+                return cerr_set(err, -rc, CERR_SECCOMP, "exporting the BPF program");
         }
         if (fstat(fd, &st) < 0) {
                 rc = errno;
                 close(fd);
-                return cerr_set(err, rc, "seccomp", "sizing the BPF program");
+                return cerr_set(err, rc, CERR_SECCOMP, "sizing the BPF program");
         }
         if (st.st_size <= 0 || st.st_size % (off_t)sizeof *prog != 0 ||
             st.st_size / (off_t)sizeof *prog > BPF_MAXINSNS) {
                 close(fd);
-                return cerr_set(err, EINVAL, "seccomp",
+                return cerr_set(err, EINVAL, CERR_SECCOMP,
                                 "the BPF program has an unusable size (%lld bytes; at most %d "
                                 "instructions fit a filter)",
                                 (long long)st.st_size, BPF_MAXINSNS);
@@ -115,7 +115,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out, struct cerr *
         prog = malloc((size_t)st.st_size);
         if (!prog) {
                 close(fd);
-                return cerr_set(err, ENOMEM, "alloc", "the BPF program");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "the BPF program");
         }
         while (got < (size_t)st.st_size) {
                 ssize_t n = pread(fd, (char *)prog + got, (size_t)st.st_size - got, (off_t)got);
@@ -126,7 +126,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *out, struct cerr *
                         rc = n < 0 ? errno : EIO;
                         free(prog);
                         close(fd);
-                        return cerr_set(err, rc, "seccomp", "reading the BPF program back");
+                        return cerr_set(err, rc, CERR_SECCOMP, "reading the BPF program back");
                 }
                 got += (size_t)n;
         }
@@ -153,13 +153,13 @@ int seccomp_compile(const struct profile *p, struct sock_fprog *out, struct cerr
         listed = f->deny_list ? deny : SCMP_ACT_ALLOW;
         ctx = seccomp_init(dflt);
         if (!ctx)
-                return cerr_set(err, ENOMEM, "seccomp", "creating a filter context");
+                return cerr_set(err, ENOMEM, CERR_SECCOMP, "creating a filter context");
         /* KILL_THREAD (libseccomp's default for a foreign ABI) would leave the rest of a
          * threaded process running; no ABI but the native one is described. */
         rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
         if (rc < 0) {
                 /* libseccomp refuses actions its probe of the kernel did not find */
-                cerr_set(err, -rc, "seccomp",
+                cerr_set(err, -rc, CERR_SECCOMP,
                          "the kill-process action is unavailable (libseccomp API level %u; "
                          "kernel 4.14 or later needed)",
                          seccomp_api_get());

@@ -109,7 +109,7 @@ int units_parse_duration(const char *text, bool allow_infinity, uint64_t *usec, 
 
         if (strcmp(s, "infinity") == 0) {
                 if (!allow_infinity)
-                        return cerr_set(err, EINVAL, "parse",
+                        return cerr_set(err, EINVAL, CERR_PARSE,
                                         "'%s': infinity is not allowed here; %s", text,
                                         duration_expect);
                 *usec = UNITS_INFINITY;
@@ -121,13 +121,13 @@ int units_parse_duration(const char *text, bool allow_infinity, uint64_t *usec, 
                 int rc;
 
                 if (*s == '-')
-                        return cerr_set(err, EINVAL, "parse", "'%s': a duration cannot be negative",
-                                        text);
+                        return cerr_set(err, EINVAL, CERR_PARSE,
+                                        "'%s': a duration cannot be negative", text);
                 rc = parse_decimal(&s, &whole, &frac, 1000000, NULL);
                 if (rc == -2)
-                        return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                        return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
                 if (rc < 0)
-                        return cerr_set(err, EINVAL, "parse", "'%s': %s", text, duration_expect);
+                        return cerr_set(err, EINVAL, CERR_PARSE, "'%s': %s", text, duration_expect);
                 s = skip_space(s);
                 for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
                         size_t l = strlen(duration_units[i].suffix);
@@ -140,23 +140,24 @@ int units_parse_duration(const char *text, bool allow_infinity, uint64_t *usec, 
                 }
                 if (!best) {
                         if (*s && !isdigit((unsigned char)*s))
-                                return cerr_set(err, EINVAL, "parse", "'%s': unknown unit '%s'; %s",
-                                                text, s, duration_expect);
+                                return cerr_set(err, EINVAL, CERR_PARSE,
+                                                "'%s': unknown unit '%s'; %s", text, s,
+                                                duration_expect);
                         if (parts > 0 || *s)
-                                return cerr_set(err, EINVAL, "parse",
+                                return cerr_set(err, EINVAL, CERR_PARSE,
                                                 "'%s': every part needs a unit; %s", text,
                                                 duration_expect);
                         unit = 1000000; /* bare number: seconds */
                 }
                 s = skip_space(s + best);
                 if (mul_add(&acc, whole, frac, unit) < 0)
-                        return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                        return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
                 parts++;
         }
         if (parts == 0)
-                return cerr_set(err, EINVAL, "parse", "empty value; %s", duration_expect);
+                return cerr_set(err, EINVAL, CERR_PARSE, "empty value; %s", duration_expect);
         if (acc == UNITS_INFINITY)
-                return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
         *usec = acc;
         return 0;
 }
@@ -173,44 +174,44 @@ int units_parse_size(const char *text, bool allow_infinity, uint64_t *bytes, str
 
         if (strcmp(s, "infinity") == 0) {
                 if (!allow_infinity)
-                        return cerr_set(err, EINVAL, "parse",
+                        return cerr_set(err, EINVAL, CERR_PARSE,
                                         "'%s': infinity is not allowed here; %s", text,
                                         size_expect);
                 *bytes = UNITS_INFINITY;
                 return 0;
         }
         if (*s == '-')
-                return cerr_set(err, EINVAL, "parse", "'%s': a size cannot be negative", text);
+                return cerr_set(err, EINVAL, CERR_PARSE, "'%s': a size cannot be negative", text);
         rc = parse_decimal(&s, &whole, &frac, 1000000, NULL);
         if (rc == -2)
-                return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
         if (rc < 0)
-                return cerr_set(err, EINVAL, "parse", "'%s': %s", text, size_expect);
+                return cerr_set(err, EINVAL, CERR_PARSE, "'%s': %s", text, size_expect);
         if (*s) {
                 const char *p = strchr(suffixes, *s);
 
                 if (!p || s[1] != '\0')
-                        return cerr_set(err, EINVAL, "parse", "'%s': unknown suffix '%s'; %s", text,
-                                        s, size_expect);
+                        return cerr_set(err, EINVAL, CERR_PARSE, "'%s': unknown suffix '%s'; %s",
+                                        text, s, size_expect);
                 for (const char *q = suffixes; q <= p; q++)
                         mul *= 1024;
         } else if (frac) {
-                return cerr_set(err, EINVAL, "parse", "'%s': a byte count cannot have a fraction",
-                                text);
+                return cerr_set(err, EINVAL, CERR_PARSE,
+                                "'%s': a byte count cannot have a fraction", text);
         }
         if (whole && mul > UINT64_MAX / whole)
-                return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
         v = whole * mul;
         /* frac is in millionths; mul is at least 1024 here */
         if (frac) {
                 uint64_t add = mul / 1000000 * frac + (mul % 1000000) * frac / 1000000;
 
                 if (v > UINT64_MAX - add)
-                        return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                        return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
                 v += add;
         }
         if (v == UNITS_INFINITY)
-                return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
         *bytes = v;
         return 0;
 }
@@ -223,16 +224,16 @@ int units_parse_percent(const char *text, uint64_t *basis_points, struct cerr *e
         int nf, rc;
 
         if (*s == '-')
-                return cerr_set(err, EINVAL, "parse", "'%s': a percentage cannot be negative",
+                return cerr_set(err, EINVAL, CERR_PARSE, "'%s': a percentage cannot be negative",
                                 text);
         rc = parse_decimal(&s, &whole, &frac, 100, &nf);
         if (rc == -3)
-                return cerr_set(err, EINVAL, "parse", "'%s': at most two decimals; %s", text,
+                return cerr_set(err, EINVAL, CERR_PARSE, "'%s': at most two decimals; %s", text,
                                 expect);
         if (rc < 0 || strcmp(s, "%") != 0)
-                return cerr_set(err, EINVAL, "parse", "'%s': %s", text, expect);
+                return cerr_set(err, EINVAL, CERR_PARSE, "'%s': %s", text, expect);
         if (whole > 1000000)
-                return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
         *basis_points = whole * 100 + frac;
         return 0;
 }
@@ -247,15 +248,15 @@ int units_parse_count(const char *text, bool allow_infinity, uint64_t *value, st
                 return 0;
         }
         if (!isdigit((unsigned char)*s))
-                return cerr_set(err, EINVAL, "parse", "'%s': expected a whole number%s", text,
+                return cerr_set(err, EINVAL, CERR_PARSE, "'%s': expected a whole number%s", text,
                                 allow_infinity ? " or infinity" : "");
         for (; isdigit((unsigned char)*s); s++) {
                 if (v > (UINT64_MAX - 10) / 10)
-                        return cerr_set(err, ERANGE, "parse", "'%s' is too large", text);
+                        return cerr_set(err, ERANGE, CERR_PARSE, "'%s' is too large", text);
                 v = v * 10 + (uint64_t)(*s - '0');
         }
         if (*s)
-                return cerr_set(err, EINVAL, "parse", "'%s': expected a whole number%s", text,
+                return cerr_set(err, EINVAL, CERR_PARSE, "'%s': expected a whole number%s", text,
                                 allow_infinity ? " or infinity" : "");
         *value = v;
         return 0;
@@ -276,7 +277,7 @@ int units_parse_bool(const char *text, bool *value, struct cerr *err)
                         return 0;
                 }
         }
-        return cerr_set(err, EINVAL, "parse", "'%s': expected yes or no", text);
+        return cerr_set(err, EINVAL, CERR_PARSE, "'%s': expected yes or no", text);
 }
 
 const char *units_format_duration(uint64_t usec, char *buf, size_t len)

@@ -77,7 +77,7 @@ int policy_host_has_swap(bool *have_swap, struct cerr *err)
                 /* no /proc/swaps: a kernel without swap support */
                 if (errno == ENOENT)
                         return 0;
-                return cerr_set(err, errno, "open", "reading /proc/swaps");
+                return cerr_set(err, errno, CERR_OPEN, "reading /proc/swaps");
         }
         while (fgets(line, sizeof line, f))
                 lines++;

@@ -62,14 +62,14 @@ struct actor *actor_new(struct corral_sup *s, struct actor *parent, const char *
                 struct actor **nb = realloc(s->by_id, cap * sizeof(struct actor *));
 
                 if (!nb)
-                        return cerr_set(err, ENOMEM, "alloc", "the actor table"), NULL;
+                        return cerr_set(err, ENOMEM, CERR_ALLOC, "the actor table"), NULL;
                 memset(nb + s->cap_actors, 0, (cap - s->cap_actors) * sizeof(struct actor *));
                 s->by_id = nb;
                 s->cap_actors = cap;
         }
         a = calloc(1, sizeof *a);
         if (!a)
-                return cerr_set(err, ENOMEM, "alloc", "an actor"), NULL;
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "an actor"), NULL;
         a->id = s->nactors + 1;
         /* A fresh node per spawn, named by the id: a killed node is never reused (§4b). */
         snprintf(node_name, sizeof node_name, "%s-%u", name, a->id);
@@ -81,7 +81,7 @@ struct actor *actor_new(struct corral_sup *s, struct actor *parent, const char *
                 free(a->node);
                 free(a->leaf);
                 free(a);
-                return cerr_set(err, ENOMEM, "alloc", "an actor"), NULL;
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "an actor"), NULL;
         }
         a->prof = prof;
         a->parent = parent;

@@ -86,7 +86,7 @@ static int raise_nofile(struct corral_sup *s, struct cerr *err)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
         if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < CORRAL_MIN_NOFILE)
-                return cerr_set(err, EMFILE, "setup",
+                return cerr_set(err, EMFILE, CERR_SETUP,
                                 "the open-file limit (RLIMIT_NOFILE, `ulimit -n`) is %llu; corral "
                                 "needs at least %d",
                                 (unsigned long long)rl.rlim_cur, CORRAL_MIN_NOFILE);
@@ -104,21 +104,21 @@ static int setup_child_signals(struct corral_sup *s, struct cerr *err)
         sigemptyset(&set);
         sigaddset(&set, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-                return cerr_set(err, errno, "signals", "sigprocmask");
+                return cerr_set(err, errno, CERR_SIGNALS, "sigprocmask");
         signal(SIGPIPE, SIG_IGN);
         s->cfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
         if (s->cfd < 0)
-                return cerr_set(err, errno, "signals", "signalfd");
+                return cerr_set(err, errno, CERR_SIGNALS, "signalfd");
         return 0;
 }
 
 static int copy_profiles(struct corral_sup *s, const struct corral_sup_options *o, struct cerr *err)
 {
         if (!o->nprofiles)
-                return cerr_set(err, EINVAL, "usage", "a supervisor needs at least one profile");
+                return cerr_set(err, EINVAL, CERR_USAGE, "a supervisor needs at least one profile");
         s->profiles = calloc(o->nprofiles, sizeof *s->profiles);
         if (!s->profiles)
-                return cerr_set(err, ENOMEM, "alloc", "profiles");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "profiles");
         for (size_t i = 0; i < o->nprofiles; i++) {
                 if (profile_copy(&s->profiles[i].p, &o->profiles[i], err) < 0)
                         return -1;
@@ -199,7 +199,7 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
         int rc = -1;
 
         if (!e)
-                return cerr_set(err, ENOMEM, "alloc", "a registry record");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "a registry record");
         if (s->opt.sweep_orphans && gc_sweep(dir, &no_wait, report_orphan, s, err) < 0)
                 goto out;
         if (registry_claim(dir, s->tree, &s->reg, err) < 0)
@@ -237,11 +237,11 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
         s->tree_created = true;
         s->tree_events_fd = openat(s->tree_node.fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         if (s->tree_events_fd < 0) {
-                cerr_set(err, errno, "open", "%s/cgroup.events", s->tree_node.path);
+                cerr_set(err, errno, CERR_OPEN, "%s/cgroup.events", s->tree_node.path);
                 goto out;
         }
         if (sup_watch(s, s->tree_events_fd, EPOLLPRI, &s->w_tree, W_NODE, NULL) < 0) {
-                cerr_set(err, errno, "epoll", "watching cgroup.events");
+                cerr_set(err, errno, CERR_EPOLL, "watching cgroup.events");
                 goto out;
         }
         rc = 0;
@@ -270,11 +270,11 @@ int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o,
 
         *out = NULL;
         if (!s)
-                return cerr_set(err, ENOMEM, "alloc", "supervisor");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "supervisor");
         init_closed(s, o);
         outqs_open(s);
         if (!o->tree_name || !sup_name_valid(o->tree_name)) {
-                cerr_set(err, EINVAL, "usage",
+                cerr_set(err, EINVAL, CERR_USAGE,
                          "invalid tree name '%s': use 1-64 of [A-Za-z0-9_.-], not starting "
                          "with '.' or a cgroup controller prefix such as 'memory.'",
                          o->tree_name ? o->tree_name : "");
@@ -298,14 +298,14 @@ int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o,
         s->epfd = epoll_create1(EPOLL_CLOEXEC);
         s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         if (s->epfd < 0 || s->tfd < 0) {
-                cerr_set(err, errno, "setup", "epoll/timerfd");
+                cerr_set(err, errno, CERR_SETUP, "epoll/timerfd");
                 goto fail;
         }
         if (sup_watch(s, s->tfd, EPOLLIN, &s->w_timer, W_TIMER, NULL) < 0 ||
             sup_watch(s, s->zy.sock, EPOLLIN, &s->w_zygote, W_ZYGOTE, NULL) < 0 ||
             sup_watch(s, s->zy.pidfd, EPOLLIN, &s->w_zygote_pid, W_ZYGOTE_PID, NULL) < 0 ||
             sup_watch(s, s->cfd, EPOLLIN, &s->w_child, W_CHILD, NULL) < 0) {
-                cerr_set(err, errno, "setup", "epoll_ctl");
+                cerr_set(err, errno, CERR_SETUP, "epoll_ctl");
                 goto fail;
         }
         if (setup_tree(s, err) < 0)
@@ -568,7 +568,7 @@ int corral_sup_dispatch(struct corral_sup *s, int timeout_ms, struct cerr *err)
         if (n < 0 && errno == EINTR)
                 return 0;
         if (n < 0)
-                return cerr_set(err, errno, "epoll", "epoll_wait");
+                return cerr_set(err, errno, CERR_EPOLL, "epoll_wait");
         for (int i = 0; i < n && !s->done; i++) {
                 dispatch_one(s, evs[i].data.ptr, evs[i].events);
                 teardown_progress(s);
@@ -588,18 +588,16 @@ bool corral_sup_done(const struct corral_sup *s)
 
 /* ---- spawning, cancelling ---- */
 
+static void unlink_actor(struct corral_sup *s, struct actor *a);
+
 static void discard_actor(struct corral_sup *s, struct actor *a)
 {
         struct cerr e2 = {0};
-        struct actor **link = a->parent ? &a->parent->first_child : &s->top;
 
         actor_close_fds(s, a);
         if (a->node_fd >= 0 || access(a->node, F_OK) == 0)
                 actor_remove_node(s, a, &e2);
-        while (*link && *link != a)
-                link = &(*link)->next_sibling;
-        if (*link)
-                *link = a->next_sibling;
+        unlink_actor(s, a);
         actor_free(s, a);
 }
 
@@ -610,26 +608,28 @@ int corral_sup_spawn(struct corral_sup *s, const struct corral_spawn *req, uint3
         const struct sup_profile *prof;
 
         if (s->done)
-                return cerr_set(err, ESHUTDOWN, "spawn", "the tree is gone");
+                return cerr_set(err, ESHUTDOWN, CERR_SPAWN, "the tree is gone");
         if (req->parent && !(parent = actor_get(s, req->parent)))
-                return cerr_set(err, ENOENT, "spawn", "no actor %u to be a parent", req->parent);
+                return cerr_set(err, ENOENT, CERR_SPAWN, "no actor %u to be a parent", req->parent);
         if (!req->name || !sup_name_valid(req->name))
-                return cerr_set(err, EINVAL, "spawn", "invalid actor name '%s'",
+                return cerr_set(err, EINVAL, CERR_SPAWN, "invalid actor name '%s'",
                                 req->name ? req->name : "");
         if (!req->argv || !req->argv[0])
-                return cerr_set(err, EINVAL, "spawn", "no program given");
+                return cerr_set(err, EINVAL, CERR_SPAWN, "no program given");
         if (req->npass < 0 || req->npass > SPEC_MAX_PASS)
-                return cerr_set(err, E2BIG, "spawn", "at most %d fds can be passed", SPEC_MAX_PASS);
+                return cerr_set(err, E2BIG, CERR_SPAWN, "at most %d fds can be passed",
+                                SPEC_MAX_PASS);
         /* Once a subtree is cancelling, nothing new starts inside it (DESIGN §6). */
         if ((parent && (parent->ended || teardown_stage_of(s, parent) != CS_IDLE)) ||
             (s->tree_casc && cascade_active(&s->tree_casc->c)))
-                return cerr_set(err, ECANCELED, "spawn", "the parent's subtree is being cancelled");
+                return cerr_set(err, ECANCELED, CERR_SPAWN,
+                                "the parent's subtree is being cancelled");
         if (s->paused)
-                return cerr_set(err, EAGAIN, "spawn",
+                return cerr_set(err, EAGAIN, CERR_SPAWN,
                                 "the event queue is full (its reader is slow): try again");
         prof = spawn_profile(s, req->profile);
         if (!prof)
-                return cerr_set(err, ENOENT, "spawn", "no profile '%s' in this tree's policy",
+                return cerr_set(err, ENOENT, CERR_SPAWN, "no profile '%s' in this tree's policy",
                                 req->profile);
         a = actor_new(s, parent, req->name, prof, err);
         if (!a)
@@ -699,6 +699,33 @@ int corral_sup_actor(const struct corral_sup *s, uint32_t id, struct corral_acto
         info->t_started = a->t_started;
         info->t_exited = a->t_exited;
         info->t_removed = a->t_removed;
+        return 0;
+}
+
+static void unlink_actor(struct corral_sup *s, struct actor *a)
+{
+        struct actor **link = a->parent ? &a->parent->first_child : &s->top;
+
+        while (*link && *link != a)
+                link = &(*link)->next_sibling;
+        if (*link)
+                *link = a->next_sibling;
+}
+
+int corral_sup_release(struct corral_sup *s, uint32_t id)
+{
+        struct actor *a = actor_get(s, id);
+
+        if (!a) {
+                errno = ENOENT;
+                return -1;
+        }
+        if (!a->ended || !a->node_removed || a->first_child) {
+                errno = EBUSY;
+                return -1;
+        }
+        unlink_actor(s, a);
+        actor_free(s, a);
         return 0;
 }
 

@@ -120,7 +120,7 @@ static bool one_orphan(const struct registry_entry *e, const char *record, void 
 
         if (!e) {
                 r.outcome = GC_UNREADABLE;
-                cerr_set(&r.err, EINVAL, "gc", "%s cannot be read as a corral record", record);
+                cerr_set(&r.err, EINVAL, CERR_GC, "%s cannot be read as a corral record", record);
                 c->fn(&r, c->ctx);
                 return false;
         }
@@ -130,7 +130,7 @@ static bool one_orphan(const struct registry_entry *e, const char *record, void 
 
                 if (!node_plausible(e->nodes[i], e->tree)) {
                         r.outcome = GC_FAILED;
-                        cerr_set(&r.err, EINVAL, "gc",
+                        cerr_set(&r.err, EINVAL, CERR_GC,
                                  "record %s names %s, which is not a corral tree node", record,
                                  e->nodes[i]);
                         c->fn(&r, c->ctx);

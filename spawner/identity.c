@@ -28,7 +28,7 @@ static int lookup_user(const char *name, uid_t *uid, gid_t *gid, char *canon, si
                 return 0;
         }
         if (getpwnam_r(name, &pw, buf, sizeof buf, &res) != 0 || !res)
-                return cerr_set(err, ENOENT, "credentials", "User=%s: no such user", name);
+                return cerr_set(err, ENOENT, CERR_CREDENTIALS, "User=%s: no such user", name);
         *uid = res->pw_uid;
         *gid = res->pw_gid;
         snprintf(canon, len, "%s", res->pw_name);
@@ -47,7 +47,7 @@ static int lookup_group(const char *name, gid_t *gid, struct cerr *err)
                 return 0;
         }
         if (getgrnam_r(name, &gr, buf, sizeof buf, &res) != 0 || !res)
-                return cerr_set(err, ENOENT, "credentials", "group %s: no such group", name);
+                return cerr_set(err, ENOENT, CERR_CREDENTIALS, "group %s: no such group", name);
         *gid = res->gr_gid;
         return 0;
 }
@@ -103,7 +103,7 @@ int identity_plan(const struct profile *p, int cap_last, struct identity *id, st
         }
         for (size_t i = 0; i < p->supplementary_groups.n; i++) {
                 if (c->ngroups == CREDS_MAX_GROUPS)
-                        return cerr_set(err, E2BIG, "credentials", "more than %d groups",
+                        return cerr_set(err, E2BIG, CERR_CREDENTIALS, "more than %d groups",
                                         CREDS_MAX_GROUPS);
                 if (lookup_group(p->supplementary_groups.v[i], &c->groups[c->ngroups], err) < 0)
                         return cerr_wrap(err, "SupplementaryGroups=");

@@ -47,7 +47,7 @@ unsigned long long proc_start_time(pid_t pid)
 static int make_dir(const char *dir, struct cerr *err)
 {
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return cerr_set(err, errno, "registry", "creating %s", dir);
+                return cerr_set(err, errno, CERR_REGISTRY, "creating %s", dir);
         return 0;
 }
 
@@ -82,7 +82,8 @@ int registry_claim(const char *dir, const char *tree, struct registry *r, struct
                 close(r->fd); /* swept between our open and our lock: claim it afresh */
                 r->fd = -1;
                 if (attempt == 4)
-                        return cerr_set(err, EAGAIN, "registry", "%s keeps disappearing", r->path);
+                        return cerr_set(err, EAGAIN, CERR_REGISTRY, "%s keeps disappearing",
+                                        r->path);
         }
 }
 
@@ -107,10 +108,10 @@ static int claim_once(const char *dir, const char *tree, struct registry *r, str
         if (make_dir(dir, err) < 0)
                 return -1;
         if ((size_t)snprintf(r->path, sizeof r->path, "%s/%s.json", dir, tree) >= sizeof r->path)
-                return cerr_set(err, ENAMETOOLONG, "registry", "tree name too long");
+                return cerr_set(err, ENAMETOOLONG, CERR_REGISTRY, "tree name too long");
         r->fd = open(r->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (r->fd < 0)
-                return cerr_set(err, errno, "registry", "opening %s", r->path);
+                return cerr_set(err, errno, CERR_REGISTRY, "opening %s", r->path);
         e_no = flock(r->fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno;
         /* Locked and empty: ours. Locked with a dead supervisor's record still in it: that
          * record names nodes only a sweep may remove, so it is never overwritten. */
@@ -120,15 +121,15 @@ static int claim_once(const char *dir, const char *tree, struct registry *r, str
         close(r->fd);
         r->fd = -1;
         if (!e_no)
-                return cerr_set(err, EEXIST, "registry",
+                return cerr_set(err, EEXIST, CERR_REGISTRY,
                                 "a tree named '%s' was left behind by a supervisor that died "
                                 "(pid %d) and could not be removed: `corral gc` says why",
                                 tree, (int)pid);
         if (e_no == EWOULDBLOCK)
-                return cerr_set(err, EEXIST, "registry",
+                return cerr_set(err, EEXIST, CERR_REGISTRY,
                                 "a tree named '%s' is already running (supervisor pid %d)", tree,
                                 (int)pid);
-        return cerr_set(err, e_no, "registry", "locking %s", r->path);
+        return cerr_set(err, e_no, CERR_REGISTRY, "locking %s", r->path);
 }
 
 int registry_write(struct registry *r, const struct registry_entry *e, struct cerr *err)
@@ -140,7 +141,7 @@ int registry_write(struct registry *r, const struct registry_entry *e, struct ce
         int rc = 0;
 
         if (!f)
-                return cerr_set(err, ENOMEM, "registry", "formatting the registry record");
+                return cerr_set(err, ENOMEM, CERR_REGISTRY, "formatting the registry record");
         json_init(&j, f);
         json_begin_object(&j, NULL);
         json_string(&j, "tree", e->tree);
@@ -159,7 +160,7 @@ int registry_write(struct registry *r, const struct registry_entry *e, struct ce
         /* In place: a rename would replace the inode our lock is on. Written, then cut to its
          * length: a truncation to 0 first would make the close wait on ext4's discards. */
         if (pwrite(r->fd, buf, len, 0) != (ssize_t)len || ftruncate(r->fd, (off_t)len) < 0)
-                rc = cerr_set(err, errno, "registry", "writing %s", r->path);
+                rc = cerr_set(err, errno, CERR_REGISTRY, "writing %s", r->path);
         free(buf);
         return rc;
 }
@@ -246,7 +247,7 @@ int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cer
         int orphans = 0;
 
         if (!d)
-                return errno == ENOENT ? 0 : cerr_set(err, errno, "registry", "listing %s", dir);
+                return errno == ENOENT ? 0 : cerr_set(err, errno, CERR_REGISTRY, "listing %s", dir);
         while ((de = readdir(d))) {
                 char path[PATH_MAX], buf[8192] = "";
                 struct stat st;

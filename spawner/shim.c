@@ -15,7 +15,6 @@
  * program's real status. When the shim exits, the kernel kills everything left in the
  * namespace. */
 #include "shim.h"
-#include "zygote.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +43,10 @@
 #include "../ns/mounts.h"
 #include "../ns/signals.h"
 #include "../ns/netlink.h"
+
+const int shim_inherited_ignored[] = {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGPIPE};
+const int shim_ninherited_ignored =
+    (int)(sizeof shim_inherited_ignored / sizeof shim_inherited_ignored[0]);
 
 static int exec_pipe = -1;
 static int program_fd = -1; /* where the fd plan left the program's fd */
@@ -132,7 +135,7 @@ static void step_mounts(const struct spec_req *r)
         for (uint32_t i = 0; i < r->hdr.n_rw_paths; i++)
                 rw_fds[i] = spec_rw_fd(r, i);
         if (mounts_apply(&plan, &step) < 0)
-                fail_at(STAGE_MOUNT_PRIVATE, errno, mounts_step_name(step));
+                fail_at(STAGE_MOUNTS, errno, mounts_step_name(step));
 }
 
 static void step_loopback(const struct spec_req *r)
@@ -210,7 +213,7 @@ static void actor_signals(void)
          * inherit either. */
         /* Only what the zygote ignores can be ignored here: it reset everything else (and
          * CLONE_CLEAR_SIGHAND dropped every handler). */
-        if (sig_reset(zygote_ignored_signals, zygote_nignored) < 0)
+        if (sig_reset(shim_inherited_ignored, shim_ninherited_ignored) < 0)
                 fail(STAGE_SIGNALS, errno);
         sigemptyset(&none);
         if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)

@@ -17,6 +17,12 @@ struct shim_report {
 
 #define SHIM_REPORT_MAGIC 0x73686d31u /* "shm1" */
 
+/* The signals the zygote (the shim's parent in clone) ignores, every other one at its
+ * default there: what each actor child must give back to SIG_DFL, since CLONE_CLEAR_SIGHAND
+ * keeps ignored signals ignored. The zygote sets them from this list. */
+extern const int shim_inherited_ignored[];
+extern const int shim_ninherited_ignored;
+
 __attribute__((noreturn)) void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd,
                                          sigset_t saved_mask);
 

@@ -34,7 +34,7 @@ struct queued_req {
 static int pipe_pair(int p[2], struct cerr *err)
 {
         if (pipe2(p, O_CLOEXEC) < 0)
-                return cerr_set(err, errno, "spawn", "pipe2");
+                return cerr_set(err, errno, CERR_SPAWN, "pipe2");
         return 0;
 }
 
@@ -115,9 +115,9 @@ static int stdio_fd_ok(int fd, const char *what, struct cerr *err)
         int fl = fcntl(fd, F_GETFL);
 
         if (fl < 0 || fstat(fd, &st) < 0)
-                return cerr_set(err, errno, "stdio", "%s (fd %d) is not open", what, fd);
+                return cerr_set(err, errno, CERR_STDIO, "%s (fd %d) is not open", what, fd);
         if (S_ISDIR(st.st_mode) || (fl & O_PATH))
-                return cerr_set(err, EISDIR, "stdio",
+                return cerr_set(err, EISDIR, CERR_STDIO,
                                 "%s is a directory or a path handle: refused as stdio (pass it "
                                 "with --fd if the program is meant to have it)",
                                 what);
@@ -144,7 +144,7 @@ static int open_stdio_file(const struct identity *id, const char *path, int stre
 
         identity_fs(id, &uid, &gid, &groups, &ngroups, &caps);
         if (switch_ids && creds_fs_enter(uid, gid, groups, ngroups, caps, &saved) < 0)
-                return cerr_set(err, errno, "stdio", "taking the program's identity to open %s",
+                return cerr_set(err, errno, CERR_STDIO, "taking the program's identity to open %s",
                                 path);
         fd = safepath_open(path, flags, 0644, &fail);
         e = errno;
@@ -152,12 +152,12 @@ static int open_stdio_file(const struct identity *id, const char *path, int stre
                 /* we cannot vouch for our own identity any more: stop here */
                 if (fd >= 0)
                         close(fd);
-                return cerr_set(err, errno, "stdio", "restoring our identity after opening %s",
+                return cerr_set(err, errno, CERR_STDIO, "restoring our identity after opening %s",
                                 path);
         }
         if (fd < 0) {
                 fail.errnum = e;
-                return safepath_cerr(err, "stdio", what[stream], path, &fail);
+                return safepath_cerr(err, CERR_STDIO, what[stream], path, &fail);
         }
         return fd;
 }
@@ -179,11 +179,11 @@ static int add_rw_paths(const struct actor *a, struct spec_builder *b, int fds[S
                 if (fd < 0 && fail.errnum == ENOENT && !fail.unsafe_link)
                         continue;
                 if (fd < 0)
-                        return safepath_cerr(err, "mount", "ReadWritePaths=", l->v[i], &fail);
+                        return safepath_cerr(err, CERR_MOUNT, "ReadWritePaths=", l->v[i], &fail);
                 tree = mounts_rw_clone(fd);
                 close(fd);
                 if (tree < 0)
-                        return cerr_set(err, errno, "mount",
+                        return cerr_set(err, errno, CERR_MOUNT,
                                         "ReadWritePaths=%s: cloning the mount (open_tree)",
                                         l->v[i]);
                 if (b->hdr.n_rw_paths < SPEC_MAX_RW)
@@ -237,7 +237,7 @@ static int setup_stdio(struct corral_sup *s, struct actor *a, const struct ident
                         /* the drain (and its line buffer) exists only for a stream drained */
                         *d = calloc(1, sizeof **d);
                         if (!*d)
-                                return cerr_set(err, ENOMEM, "alloc", "an output drain");
+                                return cerr_set(err, ENOMEM, CERR_ALLOC, "an output drain");
                         (*d)->fd = -1;
                         if (pipe_pair(p, err) < 0)
                                 return -1;
@@ -251,7 +251,7 @@ static int setup_stdio(struct corral_sup *s, struct actor *a, const struct ident
                         if (sup_watch(s, p[0], s->paused ? 0 : EPOLLIN,
                                       i == 1 ? &a->w_out : &a->w_err, i == 1 ? W_OUT : W_ERR,
                                       a) < 0)
-                                return cerr_set(err, errno, "spawn", "epoll_ctl");
+                                return cerr_set(err, errno, CERR_SPAWN, "epoll_ctl");
                         break;
                 }
                 }
@@ -493,7 +493,7 @@ static int send_or_queue(struct corral_sup *s, struct queued_req *q, struct cerr
          * fds it names must outlive the caller's copies: passed fds are duplicated. */
         held = malloc(sizeof *held);
         if (!held)
-                return cerr_set(err, ENOMEM, "alloc", "a queued spawn request");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "a queued spawn request");
         *held = *q;
         for (uint32_t i = 0; i < held->b.hdr.n_pass; i++) {
                 int fd = fcntl(held->b.pass_fds[i], F_DUPFD_CLOEXEC, 3);
@@ -504,7 +504,8 @@ static int send_or_queue(struct corral_sup *s, struct queued_req *q, struct cerr
                         for (uint32_t j = 0; j < i; j++)
                                 close(held->b.pass_fds[j]);
                         free(held);
-                        return cerr_set(err, e, "spawn", "keeping a passed fd for a queued spawn");
+                        return cerr_set(err, e, CERR_SPAWN,
+                                        "keeping a passed fd for a queued spawn");
                 }
                 held->b.pass_fds[i] = fd;
                 own(held, fd);
@@ -708,7 +709,7 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
         }
         if (sup_watch(s, a->exec_rd, EPOLLIN, &a->w_exec, W_EXEC, a) < 0 ||
             sup_watch(s, a->report_rd, EPOLLIN, &a->w_report, W_REPORT, a) < 0) {
-                cerr_set(err, errno, "spawn", "epoll_ctl");
+                cerr_set(err, errno, CERR_SPAWN, "epoll_ctl");
                 goto out;
         }
         a->in_flight = true;

@@ -1,5 +1,7 @@
 #include "spec.h"
 
+#include "../ns/cleanup.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +13,7 @@ static const char *const stage_names[STAGE_COUNT] = {
     [STAGE_NONE] = "none",
     [STAGE_PDEATHSIG] = "parent-death-watch",
     [STAGE_SYNC] = "sync",
-    [STAGE_MOUNT_PRIVATE] = "mount-private",
-    [STAGE_MOUNT_PROC] = "mount-proc",
+    [STAGE_MOUNTS] = "mounts",
     [STAGE_HOSTNAME] = "hostname",
     [STAGE_SIGNALFD] = "signalfd",
     [STAGE_FORK] = "fork",
@@ -55,7 +56,7 @@ int spec_add_string(struct spec_builder *b, const char *s, struct cerr *err)
         size_t n = strlen(s) + 1;
 
         if (b->blob_len + n > SPEC_BLOB_MAX)
-                return cerr_set(err, E2BIG, "spawn", "arguments and environment exceed %d bytes",
+                return cerr_set(err, E2BIG, CERR_SPAWN, "arguments and environment exceed %d bytes",
                                 SPEC_BLOB_MAX);
         if (b->blob_len + n > b->blob_cap) {
                 size_t cap = b->blob_cap ? b->blob_cap : 4096;
@@ -65,7 +66,7 @@ int spec_add_string(struct spec_builder *b, const char *s, struct cerr *err)
                         cap *= 2;
                 nb = realloc(b->blob, cap);
                 if (!nb)
-                        return cerr_set(err, ENOMEM, "alloc", "building a spawn request");
+                        return cerr_set(err, ENOMEM, CERR_ALLOC, "building a spawn request");
                 b->blob = nb;
                 b->blob_cap = cap;
         }
@@ -82,7 +83,7 @@ int spec_add_bpf(struct spec_builder *b, const void *insns, uint32_t count, stru
         if (count == 0)
                 return 0;
         if (b->blob_len + pad + len > SPEC_BLOB_MAX)
-                return cerr_set(err, E2BIG, "spawn", "seccomp program too large");
+                return cerr_set(err, E2BIG, CERR_SPAWN, "seccomp program too large");
         for (size_t i = 0; i < pad; i++) {
                 if (spec_add_string(b, "", err) < 0) /* one NUL byte each */
                         return -1;
@@ -91,7 +92,7 @@ int spec_add_bpf(struct spec_builder *b, const void *insns, uint32_t count, stru
                 char *nb = realloc(b->blob, b->blob_len + len);
 
                 if (!nb)
-                        return cerr_set(err, ENOMEM, "alloc", "building a spawn request");
+                        return cerr_set(err, ENOMEM, CERR_ALLOC, "building a spawn request");
                 b->blob = nb;
                 b->blob_cap = b->blob_len + len;
         }
@@ -109,7 +110,7 @@ void spec_set_fd(struct spec_builder *b, enum spec_fd slot, int fd)
 int spec_add_v1(struct spec_builder *b, int fd, struct cerr *err)
 {
         if (b->hdr.n_v1 == SPEC_MAX_V1)
-                return cerr_set(err, E2BIG, "spawn", "too many v1 groups");
+                return cerr_set(err, E2BIG, CERR_SPAWN, "too many v1 groups");
         b->v1_fds[b->hdr.n_v1++] = fd;
         return 0;
 }
@@ -117,7 +118,7 @@ int spec_add_v1(struct spec_builder *b, int fd, struct cerr *err)
 int spec_add_rw(struct spec_builder *b, const char *path, int mount_fd, struct cerr *err)
 {
         if (b->hdr.n_rw_paths == SPEC_MAX_RW)
-                return cerr_set(err, E2BIG, "spawn", "at most %d ReadWritePaths= can be mounted",
+                return cerr_set(err, E2BIG, CERR_SPAWN, "at most %d ReadWritePaths= can be mounted",
                                 SPEC_MAX_RW);
         if (spec_add_string(b, path, err) < 0)
                 return -1;
@@ -128,7 +129,8 @@ int spec_add_rw(struct spec_builder *b, const char *path, int mount_fd, struct c
 int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err)
 {
         if (b->hdr.n_pass == SPEC_MAX_PASS)
-                return cerr_set(err, E2BIG, "spawn", "at most %d fds can be passed", SPEC_MAX_PASS);
+                return cerr_set(err, E2BIG, CERR_SPAWN, "at most %d fds can be passed",
+                                SPEC_MAX_PASS);
         b->pass_fds[b->hdr.n_pass++] = fd;
         return 0;
 }
@@ -149,10 +151,10 @@ int spec_send(struct spec_builder *b, int sock, struct cerr *err)
                 /* too large for one datagram: the blob travels in a sealed-size memfd */
                 memfd = memfd_create("corral-spec", MFD_CLOEXEC);
                 if (memfd < 0)
-                        return cerr_set(err, errno, "spawn", "memfd_create for a large request");
+                        return cerr_set(err, errno, CERR_SPAWN, "memfd_create for a large request");
                 if (write(memfd, b->blob, b->blob_len) != (ssize_t)b->blob_len) {
                         close(memfd);
-                        return cerr_set(err, errno ? errno : EIO, "spawn",
+                        return cerr_set(err, errno ? errno : EIO, CERR_SPAWN,
                                         "writing a large request");
                 }
                 b->fds[SPEC_FD_BLOB] = memfd;
@@ -186,7 +188,7 @@ int spec_send(struct spec_builder *b, int sock, struct cerr *err)
                 memcpy(CMSG_DATA(c), order, sizeof(int) * (size_t)n);
         }
         if (sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-                rc = cerr_set(err, errno, "spawn", "sending the request to the zygote");
+                rc = cerr_set(err, errno, CERR_SPAWN, "sending the request to the zygote");
         if (memfd >= 0) {
                 close(memfd);
                 b->fds[SPEC_FD_BLOB] = -1;
@@ -223,19 +225,20 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
         const char **strs;
 
         if (r->hdr.blob_len == 0 || (!r->hdr.bpf_len && r->blob[r->hdr.blob_len - 1] != '\0'))
-                return cerr_set(err, EINVAL, "spawn", "request blob is not NUL-terminated");
+                return cerr_set(err, EINVAL, CERR_SPAWN, "request blob is not NUL-terminated");
         strs = calloc(need, sizeof *strs);
         r->argv = calloc((size_t)r->hdr.argc + 1, sizeof *r->argv);
         r->envp = calloc((size_t)r->hdr.envc + 1, sizeof *r->envp);
         r->rw_paths = calloc((size_t)r->hdr.n_rw_paths + 1, sizeof *r->rw_paths);
         if (!strs || !r->argv || !r->envp || !r->rw_paths) {
                 free(strs);
-                return cerr_set(err, ENOMEM, "alloc", "parsing a request");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "parsing a request");
         }
         for (size_t i = 0; i < need; i++) {
                 if (p >= end) {
                         free(strs);
-                        return cerr_set(err, EINVAL, "spawn", "request blob has too few strings");
+                        return cerr_set(err, EINVAL, CERR_SPAWN,
+                                        "request blob has too few strings");
                 }
                 strs[i] = p;
                 p += strlen(p) + 1;
@@ -247,7 +250,7 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
                 off += (8 - off % 8) % 8;
                 if (off + len != r->hdr.blob_len) {
                         free(strs);
-                        return cerr_set(err, EINVAL, "spawn", "malformed seccomp program");
+                        return cerr_set(err, EINVAL, CERR_SPAWN, "malformed seccomp program");
                 }
                 r->bpf = r->blob + off;
         }
@@ -265,24 +268,67 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
         return 0;
 }
 
+/* The header against the fds that came with it: every count bounded, and the fixed fds, the
+ * v1 groups, the mounts and the passed fds disjoint regions, in that order (a setup fd must
+ * never be mistaken for one the program may keep). */
+static int check_header(const struct spec_req *r, struct cerr *err)
+{
+        const struct spec_hdr *h = &r->hdr;
+        int nfixed = r->nfds - (int)h->n_v1 - (int)h->n_rw_paths - (int)h->n_pass;
+
+        if (h->magic != SPEC_MAGIC || h->nfds != (uint32_t)r->nfds || h->n_v1 > SPEC_MAX_V1 ||
+            h->n_pass > SPEC_MAX_PASS || h->blob_len > SPEC_BLOB_MAX || h->argc == 0 ||
+            h->argc > SPEC_BLOB_MAX / 2 || h->envc > SPEC_BLOB_MAX / 2 ||
+            h->n_rlimits > RLIMIT_NLIMITS || h->bpf_len > 4096 /* BPF_MAXINSNS */ ||
+            h->n_rw_paths > SPEC_MAX_RW || h->cred.ngroups < 0 ||
+            h->cred.ngroups > CREDS_MAX_GROUPS || h->cred.cap_last < 0 || h->cred.cap_last > 63)
+                return cerr_set(err, EPROTO, CERR_SPAWN, "malformed request");
+        for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
+                bool dup = false;
+
+                for (int j = 0; j < i; j++)
+                        dup |= h->fd_index[i] >= 0 && h->fd_index[j] == h->fd_index[i];
+                if (nfixed < 0 || h->fd_index[i] >= nfixed || h->fd_index[i] < -1 || dup)
+                        return cerr_set(err, EPROTO, CERR_SPAWN, "malformed request fd table");
+        }
+        return 0;
+}
+
+/* The blob: inline after the header, or in the memfd a large request came with. */
+static int read_blob(struct spec_req *r, const char *inline_buf, size_t blob_in, struct cerr *err)
+{
+        r->blob = malloc((size_t)r->hdr.blob_len + 1);
+        if (!r->blob)
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "receiving a request");
+        if (spec_fd(r, SPEC_FD_BLOB) >= 0) {
+                if (pread(spec_fd(r, SPEC_FD_BLOB), r->blob, r->hdr.blob_len, 0) !=
+                    (ssize_t)r->hdr.blob_len)
+                        return cerr_set(err, EPROTO, CERR_SPAWN, "short large request");
+        } else if (blob_in == r->hdr.blob_len) {
+                memcpy(r->blob, inline_buf, blob_in);
+        } else {
+                return cerr_set(err, EPROTO, CERR_SPAWN, "request length mismatch");
+        }
+        r->blob[r->hdr.blob_len] = '\0';
+        return 0;
+}
+
 int spec_recv(int sock, struct spec_req *r, struct cerr *err)
 {
         union {
                 char buf[CMSG_SPACE(sizeof(int) * SPEC_MAX_FDS)];
                 struct cmsghdr align;
         } u;
-        char *inline_buf = malloc(sizeof r->hdr + SPEC_INLINE_MAX);
+        _cleanup_free_ char *inline_buf = malloc(sizeof r->hdr + SPEC_INLINE_MAX);
         struct iovec iov;
         struct msghdr msg = {0};
-        struct cmsghdr *c;
         ssize_t n;
-        size_t blob_in;
 
         memset(r, 0, sizeof *r);
         for (int i = 0; i < SPEC_MAX_FDS; i++)
                 r->fds[i] = -1;
         if (!inline_buf)
-                return cerr_set(err, ENOMEM, "alloc", "receiving a request");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "receiving a request");
         iov = (struct iovec){.iov_base = inline_buf, .iov_len = sizeof r->hdr + SPEC_INLINE_MAX};
         msg.msg_iov = &iov;
         msg.msg_iovlen = 1;
@@ -291,11 +337,9 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
         do
                 n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
-        if (n <= 0) {
-                free(inline_buf);
-                return n == 0 ? 0 : cerr_set(err, errno, "spawn", "receiving a request");
-        }
-        for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (n <= 0)
+                return n == 0 ? 0 : cerr_set(err, errno, CERR_SPAWN, "receiving a request");
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
                 if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
                         int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 
@@ -306,67 +350,19 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
                 }
         }
         if ((size_t)n < sizeof r->hdr || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-                free(inline_buf);
-                close_fds(r->fds, r->nfds);
-                return cerr_set(err, EPROTO, "spawn", "truncated request");
+                cerr_set(err, EPROTO, CERR_SPAWN, "truncated request");
+                goto fail;
         }
-        memcpy(&r->hdr, inline_buf, sizeof r->hdr);
         /* from here on an error reply can name the request it refuses */
-        if (r->hdr.magic != SPEC_MAGIC || r->hdr.nfds != (uint32_t)r->nfds ||
-            r->hdr.n_v1 > SPEC_MAX_V1 || r->hdr.n_pass > SPEC_MAX_PASS ||
-            r->hdr.blob_len > SPEC_BLOB_MAX || r->hdr.argc == 0 ||
-            r->hdr.argc > SPEC_BLOB_MAX / 2 || r->hdr.envc > SPEC_BLOB_MAX / 2 ||
-            r->hdr.n_rlimits > RLIMIT_NLIMITS || r->hdr.bpf_len > 4096 /* BPF_MAXINSNS */ ||
-            r->hdr.n_rw_paths > SPEC_MAX_RW || r->hdr.cred.ngroups < 0 ||
-            r->hdr.cred.ngroups > CREDS_MAX_GROUPS || r->hdr.cred.cap_last < 0 ||
-            r->hdr.cred.cap_last > 63) {
-                free(inline_buf);
-                close_fds(r->fds, r->nfds);
-                return cerr_set(err, EPROTO, "spawn", "malformed request");
-        }
-        /* The fixed fds, the v1 groups, the mounts and the passed fds are disjoint regions,
-         * in that order: a setup fd must never be mistaken for one the program may keep. */
-        for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
-                int nfixed =
-                    r->nfds - (int)r->hdr.n_v1 - (int)r->hdr.n_rw_paths - (int)r->hdr.n_pass;
-                bool dup = false;
-
-                for (int j = 0; j < i; j++)
-                        dup |= r->hdr.fd_index[i] >= 0 && r->hdr.fd_index[j] == r->hdr.fd_index[i];
-                if (nfixed < 0 || r->hdr.fd_index[i] >= nfixed || r->hdr.fd_index[i] < -1 || dup) {
-                        free(inline_buf);
-                        close_fds(r->fds, r->nfds);
-                        return cerr_set(err, EPROTO, "spawn", "malformed request fd table");
-                }
-        }
-        r->blob = malloc((size_t)r->hdr.blob_len + 1);
-        if (!r->blob) {
-                free(inline_buf);
-                close_fds(r->fds, r->nfds);
-                return cerr_set(err, ENOMEM, "alloc", "receiving a request");
-        }
-        blob_in = (size_t)n - sizeof r->hdr;
-        if (spec_fd(r, SPEC_FD_BLOB) >= 0) {
-                if (pread(spec_fd(r, SPEC_FD_BLOB), r->blob, r->hdr.blob_len, 0) !=
-                    (ssize_t)r->hdr.blob_len) {
-                        free(inline_buf);
-                        spec_req_free(r);
-                        return cerr_set(err, EPROTO, "spawn", "short large request");
-                }
-        } else if (blob_in == r->hdr.blob_len) {
-                memcpy(r->blob, inline_buf + sizeof r->hdr, blob_in);
-        } else {
-                free(inline_buf);
-                spec_req_free(r);
-                return cerr_set(err, EPROTO, "spawn", "request length mismatch");
-        }
-        free(inline_buf);
-        r->blob[r->hdr.blob_len] = '\0';
-        if (parse_blob(r, err) < 0) {
-                spec_req_free(r);
-                return -1;
-        }
+        memcpy(&r->hdr, inline_buf, sizeof r->hdr);
+        if (check_header(r, err) < 0 ||
+            read_blob(r, inline_buf + sizeof r->hdr, (size_t)n - sizeof r->hdr, err) < 0 ||
+            parse_blob(r, err) < 0)
+                goto fail;
         return 1;
+fail:
+        spec_req_free(r); /* its fds closed, whatever was allocated freed */
+        return -1;
 }
 
 void spec_req_close_fds(struct spec_req *r)

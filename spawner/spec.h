@@ -96,8 +96,7 @@ enum spawn_stage {
         STAGE_NONE,
         STAGE_PDEATHSIG,
         STAGE_SYNC,
-        STAGE_MOUNT_PRIVATE,
-        STAGE_MOUNT_PROC,
+        STAGE_MOUNTS, /* reported with its step ("mount-proc", "mount-read-write-paths") */
         STAGE_HOSTNAME,
         STAGE_SIGNALFD,
         STAGE_FORK,

@@ -239,6 +239,11 @@ struct corral_actor_info {
 
 int corral_sup_actor(const struct corral_sup *s, uint32_t id, struct corral_actor_info *info);
 
+/* Forget an actor that has ended, whose node is gone and which has no children: its record
+ * goes (its id is never reused). An engine that spawns for a long time keeps the records of
+ * ended actors until their consumer is done with them. -1 (EBUSY) when it has not ended. */
+int corral_sup_release(struct corral_sup *s, uint32_t id);
+
 struct corral_tree_info {
         const char *name;
         const char *node; /* the tree's v2 node */

@@ -19,9 +19,6 @@
 #include "shim.h"
 #include "spec.h"
 
-const int zygote_ignored_signals[] = {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGPIPE};
-const int zygote_nignored = (int)(sizeof zygote_ignored_signals / sizeof zygote_ignored_signals[0]);
-
 static void send_reply(int sock, const struct spec_reply *rep, int pidfd)
 {
         union {
@@ -120,7 +117,7 @@ static void handle(int sock, int parent_pidfd, struct spec_req *r)
         if (sync[0] >= 0)
                 close(sync[0]);
         if (pid < 0) {
-                fill_error(&rep, err.errnum, STAGE_NONE, err.stage);
+                fill_error(&rep, err.errnum, STAGE_NONE, cerr_stage_name(err.stage));
                 if (sync[1] >= 0)
                         close(sync[1]);
                 send_reply(sock, &rep, -1);
@@ -171,8 +168,8 @@ static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
          * milliseconds under load (measured by make bench). */
         setsid();
         sig_reset_all();
-        for (int i = 0; i < zygote_nignored; i++)
-                sigaction(zygote_ignored_signals[i], &ign, NULL);
+        for (int i = 0; i < shim_ninherited_ignored; i++)
+                sigaction(shim_inherited_ignored[i], &ign, NULL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -228,14 +225,14 @@ int zygote_start(struct zygote *z, struct cerr *err)
         z->pid = -1;
         z->pidfd = z->sock = -1;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return cerr_set(err, errno, "zygote", "socketpair");
+                return cerr_set(err, errno, CERR_ZYGOTE, "socketpair");
         self = sys_pidfd_open(getpid(), 0);
         if (self < 0) {
                 int e = errno;
 
                 close(sv[0]);
                 close(sv[1]);
-                return cerr_set(err, e, "zygote", "pidfd_open of the supervisor");
+                return cerr_set(err, e, CERR_ZYGOTE, "pidfd_open of the supervisor");
         }
         pid = fork();
         if (pid == 0) {
@@ -248,7 +245,7 @@ int zygote_start(struct zygote *z, struct cerr *err)
                 int e = errno;
 
                 close(sv[0]);
-                return cerr_set(err, e, "zygote", "fork");
+                return cerr_set(err, e, CERR_ZYGOTE, "fork");
         }
         z->pid = pid;
         z->sock = sv[0];
@@ -257,7 +254,7 @@ int zygote_start(struct zygote *z, struct cerr *err)
                 int e = errno;
 
                 zygote_stop(z);
-                return cerr_set(err, e, "zygote", "setting up the spawn server");
+                return cerr_set(err, e, CERR_ZYGOTE, "setting up the spawn server");
         }
         return 0;
 }

@@ -17,11 +17,6 @@ struct zygote {
         int sock;  /* SOCK_SEQPACKET to the zygote, non-blocking */
 };
 
-/* The signals the zygote ignores (every other one is at its default there): what each actor
- * child must give back to SIG_DFL (CLONE_CLEAR_SIGHAND keeps ignored signals ignored). */
-extern const int zygote_ignored_signals[];
-extern const int zygote_nignored;
-
 int zygote_start(struct zygote *z, struct cerr *err);
 void zygote_stop(struct zygote *z);
 

@@ -65,8 +65,6 @@ enum th_kind { TH_UNIT, TH_PRIVILEGED };
 /* Runs the suites; privileged ones only after the probe passes. Returns the exit status. */
 int th_run(const char *name, enum th_kind kind, Suite *(*const *suites)(void), int nsuites);
 
-#endif
-
 /* ---- running the corral command ---- */
 
 struct th_proc {
@@ -111,3 +109,5 @@ void th_assert_tree_gone(const char *name);
 const char *th_tree_name(const char *what);
 /* The host pid of the program: the only child of the shim. */
 pid_t th_program_pid(pid_t shim);
+
+#endif

@@ -676,7 +676,7 @@ START_TEST(safepath_follows_only_root_links_in_root_dirs)
 
                 ck_assert_int_lt(safepath_open(sp("user/l/f"), O_RDONLY, 0, &f), 0);
                 ck_assert_str_eq(f.at, sp("user/l"));
-                safepath_cerr(&err, "stdio", "Stdout=file:", sp("user/l/f"), &f);
+                safepath_cerr(&err, CERR_STDIO, "Stdout=file:", sp("user/l/f"), &f);
                 ck_assert_msg(strstr(err.msg, "is a symlink owned by uid 65534"), "%s", err.msg);
         }
         /* the ordinary failures, with their errno */

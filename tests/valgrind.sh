@@ -8,7 +8,7 @@
 # (syscall 434): `corral run` stops at its start ("pidfd_open of the supervisor: Function not
 # implemented", exit 125), so no zygote, shim or supervisor loop runs under valgrind. That
 # path is still checked for errors and leaks; the real spawn path is the sanitizer build's
-# (make check-sanitize). test_policy compiles seccomp filters but does not load them under
+# (make check-sanitize). test_seccomp compiles seccomp filters but does not load them under
 # valgrind (valgrind has no seccomp(2) either).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +39,7 @@ expect() { # NAME WANTED-EXIT-CODES... -- COMMAND...
 	fi
 }
 
-for t in test_ns test_policy test_fuzz_replay; do
+for t in test_ns test_units test_keys test_policy test_seccomp test_spawner test_fuzz_replay; do
 	echo "== $t (valgrind)"
 	expect "$t" 0 -- "$build/tests/$t"
 	grep -E 'Checks|Failures' "$logs/$t.out"

@@ -49,12 +49,12 @@ int bench_sup_open(struct bench_sup **out, const struct bench_sup_options *o, st
 
         *out = NULL;
         if (!b)
-                return cerr_set(err, ENOMEM, "alloc", "bench supervisor");
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "bench supervisor");
         b->stop = o->stop;
         b->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
         b->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (b->devnull < 0) {
-                cerr_set(err, errno, "open", "/dev/null");
+                cerr_set(err, errno, CERR_OPEN, "/dev/null");
                 goto fail;
         }
         if (profile_copy(&b->prof, o->profile, err) < 0)
@@ -113,9 +113,9 @@ static int loop_until(struct bench_sup *b, enum until u, struct cerr *err)
                 int64_t left = deadline - now_us();
 
                 if (b->stop && *b->stop)
-                        return cerr_set(err, ECANCELED, "bench", "interrupted");
+                        return cerr_set(err, ECANCELED, CERR_BENCH, "interrupted");
                 if (left <= 0)
-                        return cerr_set(err, ETIMEDOUT, "bench", "no progress in %d ms",
+                        return cerr_set(err, ETIMEDOUT, CERR_BENCH, "no progress in %d ms",
                                         b->timeout_ms);
                 if (corral_sup_dispatch(b->s, (int)(left / 1000) + 1, err) < 0)
                         return -1;
@@ -131,7 +131,9 @@ int bench_sup_spawn(struct bench_sup *b, char *const *argv, bool wait_exit,
 
         memset(t, 0, sizeof *t);
         if (b->actor && (corral_sup_actor(b->s, b->actor, &i) < 0 || !i.node_removed))
-                return cerr_set(err, EBUSY, "bench", "one actor at a time, before any kill");
+                return cerr_set(err, EBUSY, CERR_BENCH, "one actor at a time, before any kill");
+        if (b->actor)
+                corral_sup_release(b->s, b->actor);
         t->t_request = now_us();
         if (corral_sup_spawn(b->s, &req, &b->actor, err) < 0)
                 return -1;
@@ -145,7 +147,7 @@ int bench_sup_spawn(struct bench_sup *b, char *const *argv, bool wait_exit,
         if (!i.t_started) {
                 struct cerr e2 = {0};
 
-                cerr_set(err, 0, "spawn", "%s",
+                cerr_set(err, 0, CERR_SPAWN, "%s",
                          i.spawn_error[0] ? i.spawn_error : "the actor died before it started");
                 loop_until(b, U_REMOVED, &e2);
                 return -1;
@@ -159,6 +161,10 @@ int bench_sup_spawn(struct bench_sup *b, char *const *argv, bool wait_exit,
         t->have_status = i.have_status;
         t->wstatus = i.wstatus;
         t->t_removed = i.t_removed;
+        /* its record goes: a thousand spawns must not grow the bench process (the fork-style
+         * baselines measured in it copy its page tables) */
+        corral_sup_release(b->s, b->actor);
+        b->actor = 0;
         return 0;
 }
 
@@ -191,7 +197,7 @@ int bench_sup_kill(struct bench_sup *b, struct bench_kill_times *t, struct cerr 
 
         memset(t, 0, sizeof *t);
         if (!b->actor || corral_sup_done(b->s))
-                return cerr_set(err, EINVAL, "bench", "no running actor to kill");
+                return cerr_set(err, EINVAL, CERR_BENCH, "no running actor to kill");
         t->t_request = now_us();
         corral_sup_cancel(b->s, 0, CM_KILL, "bench");
         if (loop_until(b, U_DONE, err) < 0)
@@ -200,7 +206,7 @@ int bench_sup_kill(struct bench_sup *b, struct bench_kill_times *t, struct cerr 
         t->t_empty = ti.t_empty;
         t->t_removed = ti.t_removed;
         if (ti.stuck)
-                return cerr_set(err, EBUSY, "bench", "the tree is stuck");
+                return cerr_set(err, EBUSY, CERR_BENCH, "the tree is stuck");
         return 0;
 }
 

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "../ns/err.h"
+
 #define CORRAL_VERSION "0.1.0"
 
 /* Exit codes of commands other than `run` (DESIGN §10). */
@@ -13,6 +15,11 @@ int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+
+/* The exit status for a failure to read what the user named (a policy file): 2 when the
+ * input is wrong or missing (a parse error, a file that cannot be opened), 1 when the
+ * operation failed for another reason. */
+int cli_exit_for_input(const struct cerr *err);
 
 /* True when argv holds -h or --help (before any "--"). */
 bool cli_wants_help(int argc, char **argv);

@@ -152,7 +152,7 @@ static int policy_check(const char *path, bool json)
                         json_string(&j, "error", cerr_str(&err, buf, sizeof buf));
                         json_end_object(&j);
                 }
-                return EXIT_USAGE;
+                return cli_exit_for_input(&err);
         }
         host_discover(&host);
         if (json) {

@@ -68,13 +68,14 @@ static int parse_fd_option(struct run_opts *o, const char *arg, struct cerr *err
         errno = 0;
         fd = strtol(arg, &end, 10);
         if (errno || end == arg || (*end && *end != ':') || fd < 0 || fd > INT_MAX) {
-                return cerr_set(err, EINVAL, "usage", "--fd '%s': expected N or N:NAME", arg);
+                return cerr_set(err, EINVAL, CERR_USAGE, "--fd '%s': expected N or N:NAME", arg);
         }
         if (fcntl((int)fd, F_GETFD) < 0) {
-                return cerr_set(err, EBADF, "usage", "--fd %ld: not an open file descriptor", fd);
+                return cerr_set(err, EBADF, CERR_USAGE, "--fd %ld: not an open file descriptor",
+                                fd);
         }
         if (o->npass == SPEC_MAX_PASS) {
-                return cerr_set(err, E2BIG, "usage", "at most %d --fd options", SPEC_MAX_PASS);
+                return cerr_set(err, E2BIG, CERR_USAGE, "at most %d --fd options", SPEC_MAX_PASS);
         }
         p = &o->pass[o->npass];
         p->fd = (int)fd;
@@ -85,13 +86,13 @@ static int parse_fd_option(struct run_opts *o, const char *arg, struct cerr *err
 
                 /* sd_listen_fds_with_names(3): names are ASCII, no ':' or control characters */
                 if (n == 0 || n >= sizeof p->name) {
-                        return cerr_set(err, EINVAL, "usage",
+                        return cerr_set(err, EINVAL, CERR_USAGE,
                                         "--fd '%s': NAME must be 1-%zu characters", arg,
                                         sizeof p->name - 1);
                 }
                 for (const char *c = name; *c; c++) {
                         if (*c <= ' ' || *c > '~' || *c == ':') {
-                                return cerr_set(err, EINVAL, "usage",
+                                return cerr_set(err, EINVAL, CERR_USAGE,
                                                 "--fd '%s': NAME may hold printable ASCII "
                                                 "without spaces or ':'",
                                                 arg);
@@ -211,7 +212,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                         break;
                 case 's':
                         if (a->nsets == (int)(sizeof a->sets / sizeof a->sets[0]))
-                                return cerr_set(err, E2BIG, "usage", "too many --set options");
+                                return cerr_set(err, E2BIG, CERR_USAGE, "too many --set options");
                         a->sets[a->nsets++] = optarg;
                         break;
                 case 'n':
@@ -225,7 +226,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                         if (strcmp(optarg, "json") == 0) {
                                 a->o.events_json = true;
                         } else if (strcmp(optarg, "text") != 0) {
-                                return cerr_set(err, EINVAL, "usage",
+                                return cerr_set(err, EINVAL, CERR_USAGE,
                                                 "--events '%s': expected text or json", optarg);
                         }
                         break;
@@ -234,12 +235,12 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                 default:
                         /* getopt has said what was wrong */
                         a->show_usage = true;
-                        return cerr_set(err, EINVAL, "usage", "%s", "");
+                        return cerr_set(err, EINVAL, CERR_USAGE, "%s", "");
                 }
         }
         if (optind >= argc) {
                 a->show_usage = true;
-                return cerr_set(err, EINVAL, "usage", "no program given");
+                return cerr_set(err, EINVAL, CERR_USAGE, "no program given");
         }
         a->o.argv = argv + optind;
         return RUN_ARGS_OK;
@@ -290,10 +291,10 @@ static int run_signals(struct cerr *err)
                 sigaddset(&set, cascade_signals[i]);
         }
         if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-                return cerr_set(err, errno, "signals", "sigprocmask");
+                return cerr_set(err, errno, CERR_SIGNALS, "sigprocmask");
         fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
         if (fd < 0)
-                return cerr_set(err, errno, "signals", "signalfd");
+                return cerr_set(err, errno, CERR_SIGNALS, "signalfd");
         return fd;
 }
 
@@ -360,7 +361,7 @@ static int run_tree(const struct run_opts *o, const struct profile *prof)
         if (o->tree_name) {
                 snprintf(tree, sizeof tree, "%s", o->tree_name);
                 if (!sup_name_valid(o->tree_name)) {
-                        cerr_set(&err, EINVAL, "usage",
+                        cerr_set(&err, EINVAL, CERR_USAGE,
                                  "invalid tree name '%s': use 1-64 of [A-Za-z0-9_.-], not "
                                  "starting with '.' or a cgroup controller prefix such as "
                                  "'memory.'",

@@ -32,17 +32,6 @@ static void usage(FILE *f)
         fprintf(f, "\n`corral COMMAND --help` describes one command.\n");
 }
 
-bool cli_wants_help(int argc, char **argv)
-{
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--") == 0)
-                        break;
-                if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-                        return true;
-        }
-        return false;
-}
-
 /* A caller may start us with 0, 1 or 2 closed (`<&-`, some daemon managers). Then the first fd
  * we open would take that number and be handed on as a program's stdio (Stdin=inherit), or
  * receive our messages. Like systemd, point each closed one at /dev/null before anything else
