@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cghost.h"
+#include "cgroup_mounts.h"
 #include "err.h"
 
 #define CG_TAG_XATTR      "trusted.corral.tree"

@@ -19,7 +19,7 @@ static inline void cleanup_close(const int *fd)
                 close(*fd);
 }
 
-#define _cleanup_free_  __attribute__((cleanup(cleanup_free)))
-#define _cleanup_close_ __attribute__((cleanup(cleanup_close)))
+#define CLEANUP_FREE  __attribute__((cleanup(cleanup_free)))
+#define CLEANUP_CLOSE __attribute__((cleanup(cleanup_close)))
 
 #endif

@@ -189,8 +189,8 @@ void probe_host(struct host_probe *p, bool trial_node)
         probe_close_range(p);
         probe_userns(p);
         probe_seccomp(p);
-        if (cghost_discover(&p->host, &err) < 0 || cghost_usable(&p->host, &err) < 0 ||
-            cg_deleg_probe(&p->host, &p->deleg, &err) < 0) {
+        if (cg_mounts_discover(&p->host, &err) < 0 || cg_mounts_usable(&p->host, &err) < 0 ||
+            cg_delegation_probe(&p->host, &p->deleg, &err) < 0) {
                 cerr_str(&err, p->host_error, sizeof p->host_error);
                 snprintf(p->verdict, sizeof p->verdict, "%s", p->host_error);
                 return;

@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "cgdeleg.h"
-#include "cghost.h"
+#include "cgroup_delegation.h"
+#include "cgroup_mounts.h"
 
 enum feat { FEAT_UNKNOWN, FEAT_NO, FEAT_YES };
 
@@ -27,10 +27,10 @@ enum probe_feature {
 };
 
 struct host_probe {
-        struct cghost host;
+        struct cg_mounts host;
         bool host_ok;
         char host_error[CERR_MSG_MAX + 64];
-        struct cg_deleg deleg;
+        struct cg_delegation deleg;
         struct feat_result feat[PROBE_NFEAT];
         bool usable;       /* corral can run here */
         char verdict[512]; /* one line: why not, when !usable */

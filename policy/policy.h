@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../ns/cghost.h"
+#include "../ns/cgroup_mounts.h"
 #include "../ns/err.h"
 #include "profile.h"
 
@@ -72,7 +72,7 @@ size_t policy_max_line(void);
 
 /* Keys of p this host cannot apply, one message each ("IOWeight: no io controller on this
  * host: not applied"), appended to out. */
-int policy_host_warnings(const struct profile *p, const struct cghost *h, bool have_swap,
+int policy_host_warnings(const struct profile *p, const struct cg_mounts *h, bool have_swap,
                          struct strlist *out, struct cerr *err);
 
 /* Whether any swap is configured (/proc/swaps lists a device or file). */

@@ -15,7 +15,7 @@ static int warn(struct strlist *out, struct cerr *err, const char *key, const ch
         return strlist_add(out, buf, err);
 }
 
-int policy_host_warnings(const struct profile *p, const struct cghost *h, bool have_swap,
+int policy_host_warnings(const struct profile *p, const struct cg_mounts *h, bool have_swap,
                          struct strlist *out, struct cerr *err)
 {
         static const struct {

@@ -337,19 +337,17 @@ int actor_exit_code(const struct actor *a)
         return wstatus_exit_code(a->have_report ? a->wstatus : a->shim_status);
 }
 
-/* OOM kills: v1 counts them in the victim's memcg (the actor's group, where the shim and
- * everything it forked live); v2 in memory.events of the node that carries the limit. */
+/* OOM kills, where the backend of the memory controller counts them: the actor's v1 memory
+ * group when it has one, else its v2 node (when its profile limits memory). */
 static bool oom_killed(const struct corral_sup *s, const struct actor *a)
 {
-        struct cg_node n = {.fd = -1};
-        bool v1 = a->v1_fd[CG_MEMORY] >= 0;
+        const struct cg_backend *be = cg_backend_for(&s->host, CG_MEMORY);
+        struct cg_node n = {.fd = a->v1_fd[CG_MEMORY] >= 0 ? a->v1_fd[CG_MEMORY] : a->node_fd};
 
-        if (!v1 && !((limits_mask(&a->prof->p) & (1u << CG_MEMORY)) &&
-                     s->host.ctrl[CG_MEMORY].src == CG_SRC_V2))
+        if (!be || !(limits_mask(&a->prof->p) & (1u << CG_MEMORY)))
                 return false;
-        n.fd = v1 ? a->v1_fd[CG_MEMORY] : a->node_fd;
         snprintf(n.path, sizeof n.path, "%s", a->node);
-        return limits_oom_kills(&n, v1) > 0;
+        return be->oom_kills(&n) > 0;
 }
 
 void actor_ended(struct corral_sup *s, struct actor *a, enum cstage stage)

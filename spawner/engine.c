@@ -285,8 +285,9 @@ int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o,
         if (raise_nofile(s, err) < 0 || copy_profiles(s, o, err) < 0 ||
             setup_child_signals(s, err) < 0)
                 goto fail;
-        if (cghost_discover(&s->host, err) < 0 || cghost_usable(&s->host, err) < 0 ||
-            cg_deleg_probe(&s->host, &s->deleg, err) < 0 || cg_deleg_enter_leaf(&s->deleg, err) < 0)
+        if (cg_mounts_discover(&s->host, err) < 0 || cg_mounts_usable(&s->host, err) < 0 ||
+            cg_delegation_probe(&s->host, &s->deleg, err) < 0 ||
+            cg_delegation_enter_leaf(&s->deleg, err) < 0)
                 goto fail;
         s->cap_last = creds_cap_last();
         if (compile_filters(s, err) < 0)

@@ -6,7 +6,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "../ns/cgdeleg.h"
+#include "../ns/cgroup_delegation.h"
 #include "../ns/cgroup.h"
 #include "../ns/timeutil.h"
 

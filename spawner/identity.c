@@ -1,5 +1,7 @@
 #include "identity.h"
 
+#include "../ns/userns.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -113,8 +115,8 @@ int identity_plan(const struct profile *p, int cap_last, struct identity *id, st
         if (p->private_users) {
                 /* inside: root, with whatever capabilities the profile grants there */
                 id->userns = true;
-                id->map_uid = c->uid == 0 ? 65534 : c->uid;
-                id->map_gid = c->gid == 0 ? 65534 : c->gid;
+                id->map_uid = userns_outside_id(c->uid);
+                id->map_gid = userns_outside_id(c->gid);
                 /* only uid/gid 0 exist inside: become them (the mapped outside ids) */
                 c->set_ids = true;
                 c->uid = 0;

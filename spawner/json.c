@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include <math.h>
 #include <string.h>
 
 void json_init(struct json *j, FILE *f)
@@ -155,4 +156,13 @@ size_t json_escape(const char *s, char *out, size_t len)
         }
         out[n] = '\0';
         return n;
+}
+
+void json_number(struct json *j, const char *key, double value, int decimals)
+{
+        prefix(j, key);
+        if (isnan(value) || isinf(value))
+                fputs("null", j->f);
+        else
+                fprintf(j->f, "%.*f", decimals, value);
 }

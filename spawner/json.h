@@ -18,6 +18,8 @@ void json_begin_array(struct json *j, const char *key);
 void json_end_array(struct json *j);
 void json_string(struct json *j, const char *key, const char *value);
 void json_int(struct json *j, const char *key, long long value);
+/* A number with that many decimals; null when it is not finite (NaN: "not measured"). */
+void json_number(struct json *j, const char *key, double value, int decimals);
 void json_bool(struct json *j, const char *key, bool value);
 void json_null(struct json *j, const char *key);
 /* Writes s as a JSON string literal (with quotes). */

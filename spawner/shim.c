@@ -43,6 +43,7 @@
 #include "../ns/mounts.h"
 #include "../ns/signals.h"
 #include "../ns/netlink.h"
+#include "../ns/userns.h"
 
 const int shim_inherited_ignored[] = {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGPIPE};
 const int shim_ninherited_ignored =
@@ -111,7 +112,7 @@ static void step_userns(const struct spec_req *r)
 {
         if (!(r->hdr.clone_flags & CLONE_NEWUSER))
                 return;
-        if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+        if (userns_become_root() < 0)
                 fail_at(STAGE_CREDENTIALS, errno, "userns-ids");
 }
 

@@ -346,77 +346,51 @@ static int resolve_program(const struct actor *a, const char *argv0, char *out, 
         return -1;
 }
 
-/* The profile's resource limits on the actor's node: v2 where the controller is enabled
- * there, else a v1 group mirrored at the same path, into which the zygote places the shim
- * before releasing it. leaf_fd: the actor's self/ (memory.oom.group). */
+/* The profile's resource limits, through whichever cgroup version holds each controller
+ * (ns/cgroup_limits.h). A group the backend made (v1) is where the zygote places the shim
+ * before it releases it. leaf_fd: the actor's self/. */
 static int apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, struct spec_builder *b,
                         struct cerr *err)
 {
-        const struct profile *p = &a->prof->p;
-        unsigned mask = limits_mask(p);
-        char used_v1[64] = "";
+        const struct cg_node *above[] = {&s->base, &s->tree_node};
         struct cg_node node = {.fd = a->node_fd}, leaf = {.fd = leaf_fd};
+        char used_v1[64] = "", parent_rel[PATH_MAX];
+        struct cg_limits l;
+        unsigned mask;
 
+        limits_of_profile(&a->prof->p, &l);
+        mask = cg_limits_mask(&l);
         snprintf(node.path, sizeof node.path, "%s", a->node);
         snprintf(leaf.path, sizeof leaf.path, "%s", a->leaf);
+        /* a top-level actor's group goes in the tree's (kept open: one mkdir per spawn); a
+         * nested one's at the same path below it as its node below the tree's */
+        snprintf(parent_rel, sizeof parent_rel, "%s/%s%.*s", CG_BASE_NAME, s->tree_node_name,
+                 (int)(strrchr(a->node, '/') - a->node - strlen(s->tree_node.path)),
+                 a->node + strlen(s->tree_node.path));
         for (int c = 0; c < CG_NCTRL; c++) {
-                const struct cg_ctrl_info *ci = &s->host.ctrl[c];
-                struct limit_write w[4];
-                struct cg_node v1n;
-                int n;
-                bool v1 = ci->src == CG_SRC_V1;
+                const struct cg_backend *be = cg_backend_for(&s->host, (enum cg_ctrl)c);
+                struct cg_limit_site site = {
+                    .above = above,
+                    .nabove = 2,
+                    .node = &node,
+                    .leaf = &leaf,
+                    .v1_own_dir = s->host.ctrl[c].v1.own_dir,
+                    .parent_rel = parent_rel,
+                    .parent = a->depth == 0 ? &s->v1_tree_node[c] : NULL,
+                    .name = strrchr(a->node, '/') + 1,
+                    .tag = s->tree,
+                };
+                struct cg_node group;
 
-                if (!(mask & (1u << c)) || ci->src == CG_SRC_NONE || (v1 && !ci->v1.own_dir[0]))
+                if (!(mask & (1u << c)) || !be)
                         continue;
-                n = limits_writes(p, (enum cg_ctrl)c, v1, w, 4);
-                if (!v1) {
-                        /* the controller must be enabled on every level above the node */
-                        if (cg_node_enable(&s->base, 1u << c, err) < 0 ||
-                            cg_node_enable(&s->tree_node, 1u << c, err) < 0)
-                                return cerr_wrap(err,
-                                                 "enabling %s for corral's nodes (is it "
-                                                 "enabled in %s/cgroup.subtree_control?)",
-                                                 cg_ctrl_name(c), s->deleg.own_dir);
-                        for (int i = 0; i < n; i++) {
-                                if (cg_node_write(&node, w[i].file, w[i].value, err) < 0)
-                                        return -1;
-                        }
-                        if (c == CG_MEMORY &&
-                            (cg_node_enable(&node, 1u << CG_MEMORY, err) < 0 ||
-                             cg_node_write(&leaf, "memory.oom.group", "1", err) < 0))
-                                return -1;
+                if (be->apply(&l, (enum cg_ctrl)c, &site, &group, err) < 0)
+                        return cerr_wrap(err, "the limits of actor %s (corral's cgroups below %s)",
+                                         a->name, s->deleg.own_dir);
+                if (group.fd < 0)
                         continue;
-                }
-                /* The tree's v1 group once per run; per spawn only the actor's own, at the same
-                 * path below it as its v2 node below the tree's. v1 has no no-internal-processes
-                 * rule: the shim goes straight into the actor's group, no self/ level. */
-                if (s->v1_tree_node[c].fd < 0) {
-                        char rel[PATH_MAX];
-
-                        snprintf(rel, sizeof rel, "%s/%s", CG_BASE_NAME, s->tree_node_name);
-                        if (cg_v1_mirror(&s->v1_tree_node[c], ci->v1.own_dir, rel, s->tree, err) <
-                            0)
-                                return cerr_wrap(err, "creating the tree's v1 %s group",
-                                                 cg_ctrl_name(c));
-                }
-                if (a->depth == 0) {
-                        if (cg_node_create(&v1n, s->v1_tree_node[c].path, strrchr(a->node, '/') + 1,
-                                           s->tree, err) < 0)
-                                return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
-                } else {
-                        char rel[PATH_MAX];
-
-                        snprintf(rel, sizeof rel, "%s/%s%s", CG_BASE_NAME, s->tree_node_name,
-                                 a->node + strlen(s->tree_node.path));
-                        if (cg_v1_mirror(&v1n, ci->v1.own_dir, rel, s->tree, err) < 0)
-                                return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
-                }
-                a->v1_fd[c] = v1n.fd;
-                for (int i = 0; i < n; i++) {
-                        if (cg_node_write(&v1n, w[i].file, w[i].value, err) < 0)
-                                return -1;
-                }
-                if (spec_add_v1(b, v1n.fd, err) < 0)
+                a->v1_fd[c] = group.fd;
+                if (spec_add_v1(b, group.fd, err) < 0)
                         return -1;
                 snprintf(used_v1 + strlen(used_v1), sizeof used_v1 - strlen(used_v1), "%s%s",
                          used_v1[0] ? "," : "", cg_ctrl_name(c));

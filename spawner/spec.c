@@ -319,7 +319,7 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
                 char buf[CMSG_SPACE(sizeof(int) * SPEC_MAX_FDS)];
                 struct cmsghdr align;
         } u;
-        _cleanup_free_ char *inline_buf = malloc(sizeof r->hdr + SPEC_INLINE_MAX);
+        CLEANUP_FREE char *inline_buf = malloc(sizeof r->hdr + SPEC_INLINE_MAX);
         struct iovec iov;
         struct msghdr msg = {0};
         ssize_t n;

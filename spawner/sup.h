@@ -13,8 +13,8 @@
 
 #include <stdint.h>
 
-#include "../ns/cgdeleg.h"
-#include "../ns/cghost.h"
+#include "../ns/cgroup_delegation.h"
+#include "../ns/cgroup_mounts.h"
 #include "../ns/cgroup.h"
 #include "../policy/seccomp_policy.h"
 #include "cascade.h"
@@ -119,8 +119,8 @@ struct corral_sup {
         struct corral_sup_options opt; /* strings and profiles not owned: see the copies */
         struct sup_profile *profiles;
         size_t nprofiles;
-        struct cghost host;
-        struct cg_deleg deleg;
+        struct cg_mounts host;
+        struct cg_delegation deleg;
         struct zygote zy;
         struct watch w_zygote, w_zygote_pid, w_child, w_timer, w_tree;
         struct sup_outq out, errq;

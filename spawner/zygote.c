@@ -16,6 +16,7 @@
 #include "../ns/clone.h"
 #include "../ns/signals.h"
 #include "../ns/syscalls.h"
+#include "../ns/userns.h"
 #include "shim.h"
 #include "spec.h"
 
@@ -65,19 +66,6 @@ static int write_pid(int dirfd, pid_t pid)
 
         snprintf(v, sizeof v, "%d", (int)pid);
         return write_at(dirfd, "cgroup.procs", v);
-}
-
-static int write_maps(pid_t pid, uint32_t uid, uint32_t gid)
-{
-        char path[64], map[64];
-
-        snprintf(map, sizeof map, "0 %u 1\n", uid);
-        snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
-        if (write_at(AT_FDCWD, path, map) < 0)
-                return -1;
-        snprintf(map, sizeof map, "0 %u 1\n", gid);
-        snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
-        return write_at(AT_FDCWD, path, map);
 }
 
 static void fill_error(struct spec_reply *rep, int e, int stage, const char *msg)
@@ -135,7 +123,7 @@ static void handle(int sock, int parent_pidfd, struct spec_req *r)
                         fill_error(&rep, errno, STAGE_SYNC, "placing the child in a v1 cgroup");
         }
         /* PrivateUsers=: root inside is one unprivileged id outside */
-        if (!rep.errnum && userns && write_maps(pid, r->hdr.map_uid, r->hdr.map_gid) < 0)
+        if (!rep.errnum && userns && userns_write_maps(pid, r->hdr.map_uid, r->hdr.map_gid) < 0)
                 fill_error(&rep, errno, STAGE_SYNC, "writing the user namespace's id maps");
         if (rep.errnum)
                 sys_pidfd_send_signal(res.pidfd, SIGKILL, NULL, 0);

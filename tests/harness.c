@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-struct cghost th_host;
-struct cg_deleg th_deleg;
+struct cg_mounts th_host;
+struct cg_delegation th_deleg;
 char th_base_rel[64];
 char th_base_v2[PATH_MAX];
 pid_t th_runner;
@@ -230,8 +230,8 @@ static int probe_privileged(char *why, size_t len)
                 snprintf(why, len, "not running as root (euid %d)", (int)geteuid());
                 return -1;
         }
-        if (cghost_discover(&th_host, &err) < 0 || cghost_usable(&th_host, &err) < 0 ||
-            cg_deleg_probe(&th_host, &th_deleg, &err) < 0) {
+        if (cg_mounts_discover(&th_host, &err) < 0 || cg_mounts_usable(&th_host, &err) < 0 ||
+            cg_delegation_probe(&th_host, &th_deleg, &err) < 0) {
                 snprintf(why, len, "no usable cgroup v2 hierarchy: %s",
                          cerr_str(&err, ebuf, sizeof ebuf));
                 return -1;
@@ -241,7 +241,7 @@ static int probe_privileged(char *why, size_t len)
                          th_deleg.fix);
                 return -1;
         }
-        if (cg_deleg_enter_leaf(&th_deleg, &err) < 0) {
+        if (cg_delegation_enter_leaf(&th_deleg, &err) < 0) {
                 snprintf(why, len, "%s", cerr_str(&err, ebuf, sizeof ebuf));
                 return -1;
         }

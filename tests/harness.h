@@ -14,13 +14,13 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "../ns/cgdeleg.h"
-#include "../ns/cghost.h"
+#include "../ns/cgroup_delegation.h"
+#include "../ns/cgroup_mounts.h"
 #include "../ns/cgroup.h"
 
 /* The host as the runner discovered it (privileged suites only). */
-extern struct cghost th_host;
-extern struct cg_deleg th_deleg;
+extern struct cg_mounts th_host;
+extern struct cg_delegation th_deleg;
 extern char th_base_rel[64]; /* "corral/ctest-<pid>" relative to own in every hierarchy */
 extern char th_base_v2[PATH_MAX];
 extern pid_t th_runner; /* the runner's pid: scratch names the final sweep can find */

@@ -115,6 +115,14 @@ START_TEST(fifty_spawns_in_flight_each_started_and_ended_once)
         ck_assert_int_eq(c.other_errors, 0);
         /* an ended actor's node went when it ended: the tree holds none */
         th_assert_layout();
+        /* and its record goes when its consumer is done with it, once */
+        for (int i = 0; i < NSPAWN; i++) {
+                struct corral_actor_info info;
+
+                ck_assert_int_eq(corral_sup_release(s, ids[i]), 0);
+                ck_assert_int_lt(corral_sup_actor(s, ids[i], &info), 0);
+                ck_assert_int_lt(corral_sup_release(s, ids[i]), 0);
+        }
         corral_sup_close(s);
         profile_free(&prof);
         th_assert_tree_gone(name);

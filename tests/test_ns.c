@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ns/cgdeleg.h"
-#include "../ns/cghost.h"
+#include "../ns/cgroup_delegation.h"
+#include "../ns/cgroup_mounts.h"
 #include "../ns/fdplan.h"
 #include "../ns/signals.h"
+#include "../ns/cgroup_limits.h"
 #include "harness.h"
 
 static FILE *data(const char *host, const char *file)
@@ -24,20 +25,20 @@ static FILE *data(const char *host, const char *file)
         return f;
 }
 
-static void parse_host(struct cghost *h, const char *host, const char *cgroup_file)
+static void parse_host(struct cg_mounts *h, const char *host, const char *cgroup_file)
 {
         FILE *mi = data(host, "mountinfo");
         FILE *pc = data(host, cgroup_file);
         struct cerr err = {0};
 
-        ck_assert_int_eq(cghost_parse(h, mi, pc, &err), 0);
+        ck_assert_int_eq(cg_mounts_parse(h, mi, pc, &err), 0);
         fclose(mi);
         fclose(pc);
 }
 
 START_TEST(hybrid_vm)
 {
-        struct cghost h;
+        struct cg_mounts h;
         struct cerr err = {0};
 
         parse_host(&h, "hybrid-vm", "cgroup");
@@ -47,7 +48,7 @@ START_TEST(hybrid_vm)
         ck_assert_str_eq(h.v2.own, "/");
         ck_assert_str_eq(h.v2.own_dir, "/sys/fs/cgroup/unified");
         ck_assert(h.v2_own_is_root);
-        cghost_set_v2_controllers(&h, "hugetlb\n");
+        cg_mounts_set_v2_controllers(&h, "hugetlb\n");
         /* memory is not at the hierarchy root here: we nest inside our own (workplace) cgroup */
         ck_assert_int_eq(h.ctrl[CG_MEMORY].src, CG_SRC_V1);
         ck_assert_str_eq(h.ctrl[CG_MEMORY].v1.mount, "/sys/fs/cgroup/memory");
@@ -59,14 +60,14 @@ START_TEST(hybrid_vm)
         ck_assert_str_eq(h.ctrl[CG_CPU].v1.mount, "/sys/fs/cgroup/cpu");
         ck_assert_int_eq(h.ctrl[CG_IO].src, CG_SRC_V1);
         ck_assert_str_eq(h.ctrl[CG_IO].v1.mount, "/sys/fs/cgroup/blkio");
-        ck_assert_int_eq(cghost_usable(&h, &err), 0);
+        ck_assert_int_eq(cg_mounts_usable(&h, &err), 0);
 }
 END_TEST
 
 START_TEST(pure_v2_delegated_unit)
 {
-        struct cghost h;
-        struct cg_deleg d = {0};
+        struct cg_mounts h;
+        struct cg_delegation d = {0};
         FILE *f;
         char ctrls[256] = "";
 
@@ -79,13 +80,13 @@ START_TEST(pure_v2_delegated_unit)
         f = data("pure-v2-systemd", "root.cgroup.controllers");
         ck_assert_ptr_nonnull(fgets(ctrls, sizeof ctrls, f));
         fclose(f);
-        cghost_set_v2_controllers(&h, ctrls);
+        cg_mounts_set_v2_controllers(&h, ctrls);
         for (int c = 0; c < CG_NCTRL; c++)
                 ck_assert_msg(h.ctrl[c].src == CG_SRC_V2, "%s should come from v2",
                               cg_ctrl_name(c));
 
         /* A delegated, otherwise empty cgroup: corral moves into <own>/supervisor first. */
-        cg_deleg_decide(&d, h.v2.own_dir, false, true, 0, 0xf);
+        cg_delegation_decide(&d, h.v2.own_dir, false, true, 0, 0xf);
         ck_assert(d.ok);
         ck_assert(d.needs_leaf);
 }
@@ -93,23 +94,23 @@ END_TEST
 
 START_TEST(pure_v2_login_shell_refused)
 {
-        struct cghost h;
-        struct cg_deleg d = {0};
+        struct cg_mounts h;
+        struct cg_delegation d = {0};
 
         parse_host(&h, "pure-v2-systemd", "cgroup-login-shell");
         ck_assert_str_eq(h.v2.own_dir, "/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope");
-        cghost_set_v2_controllers(&h, "memory pids\n");
+        cg_mounts_set_v2_controllers(&h, "memory pids\n");
         ck_assert_int_eq(h.ctrl[CG_MEMORY].src, CG_SRC_V2);
         ck_assert_int_eq(h.ctrl[CG_CPU].src, CG_SRC_NONE);
         ck_assert_ptr_nonnull(strstr(h.ctrl[CG_CPU].note, "not delegated"));
 
         /* not writable: refused with the how-to */
-        cg_deleg_decide(&d, h.v2.own_dir, false, false, 2, 0x3);
+        cg_delegation_decide(&d, h.v2.own_dir, false, false, 2, 0x3);
         ck_assert(!d.ok);
         ck_assert_ptr_nonnull(strstr(d.problem, "session-2.scope"));
         ck_assert_ptr_nonnull(strstr(d.fix, "Delegate=yes"));
         /* writable but shared with the shell: still refused (no internal processes) */
-        cg_deleg_decide(&d, h.v2.own_dir, false, true, 2, 0x3);
+        cg_delegation_decide(&d, h.v2.own_dir, false, true, 2, 0x3);
         ck_assert(!d.ok);
         ck_assert_ptr_nonnull(strstr(d.problem, "2 other processes"));
         ck_assert_ptr_nonnull(strstr(d.fix, "systemd-run --scope"));
@@ -138,7 +139,7 @@ END_TEST
 
 START_TEST(legacy_v1_refused)
 {
-        struct cghost h;
+        struct cg_mounts h;
         struct cerr err = {0};
 
         parse_host(&h, "legacy-v1", "cgroup");
@@ -148,7 +149,7 @@ START_TEST(legacy_v1_refused)
         ck_assert_str_eq(h.ctrl[CG_CPU].v1.own_dir, "/sys/fs/cgroup/cpu,cpuacct/user.slice");
         ck_assert_str_eq(h.ctrl[CG_MEMORY].v1.own_dir,
                          "/sys/fs/cgroup/memory/user.slice/user-1000.slice");
-        ck_assert_int_eq(cghost_usable(&h, &err), -1);
+        ck_assert_int_eq(cg_mounts_usable(&h, &err), -1);
         ck_assert_ptr_nonnull(strstr(err.msg, "cgroup v1 only"));
 }
 END_TEST
@@ -158,10 +159,10 @@ START_TEST(malformed_mountinfo)
         const char *mi_text = "22 27 0:21 / /proc rw - proc proc rw\ngarbage line\n";
         FILE *mi = fmemopen((void *)mi_text, strlen(mi_text), "r");
         FILE *pc = fmemopen((void *)"0::/\n", 5, "r");
-        struct cghost h;
+        struct cg_mounts h;
         struct cerr err = {0};
 
-        ck_assert_int_eq(cghost_parse(&h, mi, pc, &err), -1);
+        ck_assert_int_eq(cg_mounts_parse(&h, mi, pc, &err), -1);
         ck_assert_ptr_nonnull(strstr(err.msg, "line 2"));
         fclose(mi);
         fclose(pc);
@@ -174,12 +175,12 @@ START_TEST(subtree_mount_outside_own)
         const char *mi_text = "41 31 0:38 /other /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
         FILE *mi = fmemopen((void *)mi_text, strlen(mi_text), "r");
         FILE *pc = fmemopen((void *)"0::/mine\n", 9, "r");
-        struct cghost h;
+        struct cg_mounts h;
         struct cerr err = {0};
 
-        ck_assert_int_eq(cghost_parse(&h, mi, pc, &err), 0);
+        ck_assert_int_eq(cg_mounts_parse(&h, mi, pc, &err), 0);
         ck_assert_str_eq(h.v2.own_dir, "");
-        ck_assert_int_eq(cghost_usable(&h, &err), -1);
+        ck_assert_int_eq(cg_mounts_usable(&h, &err), -1);
         ck_assert_ptr_nonnull(strstr(err.msg, "not reachable"));
         fclose(mi);
         fclose(pc);
@@ -403,9 +404,84 @@ START_TEST(signal_names)
 }
 END_TEST
 
-static Suite *cghost_suite(void)
+/* ---- resource limits through either cgroup version (ns/cgroup_limits.c) ---- */
+
+static const struct cg_backend *backend(enum cg_source src)
 {
-        Suite *s = suite_create("ns-cghost");
+        static struct cg_mounts m;
+
+        memset(&m, 0, sizeof m);
+        for (int c = 0; c < CG_NCTRL; c++) {
+                m.ctrl[c].src = src;
+                snprintf(m.ctrl[c].v1.own_dir, sizeof m.ctrl[c].v1.own_dir, "/sys/fs/cgroup/x");
+        }
+        return cg_backend_for(&m, CG_MEMORY);
+}
+
+static const char *writes(const struct cg_backend *b, const struct cg_limits *l, enum cg_ctrl c)
+{
+        static char out[512];
+        struct cg_write w[4];
+        int n = b->writes(l, c, w, 4);
+        size_t o = 0;
+
+        out[0] = '\0';
+        for (int i = 0; i < n; i++)
+                o += (size_t)snprintf(out + o, sizeof out - o, "%s%s=%s", i ? " " : "", w[i].file,
+                                      w[i].value);
+        return out;
+}
+
+START_TEST(limits_spelled_per_version)
+{
+        const struct cg_backend *v2 = backend(CG_SRC_V2), *v1 = backend(CG_SRC_V1);
+        struct cg_limits l = {
+            .memory_max = {true, 64ULL << 20},
+            .memory_high = {true, CG_LIMIT_MAX},
+            .tasks_max = {true, CG_LIMIT_MAX},
+            .cpu_quota = {true, 5000},
+            .cpu_weight = {true, 200},
+            .io_weight = {true, 5},
+        };
+
+        ck_assert_ptr_nonnull(v2);
+        ck_assert_ptr_nonnull(v1);
+        ck_assert_ptr_null(backend(CG_SRC_NONE));
+        ck_assert_str_eq(v2->name, "v2");
+        ck_assert_str_eq(v1->name, "v1");
+        ck_assert_uint_eq(cg_limits_mask(&l),
+                          (1u << CG_MEMORY) | (1u << CG_PIDS) | (1u << CG_CPU) | (1u << CG_IO));
+        ck_assert_str_eq(writes(v2, &l, CG_MEMORY), "memory.max=67108864 memory.high=max");
+        ck_assert_str_eq(writes(v2, &l, CG_PIDS), "pids.max=max");
+        ck_assert_str_eq(writes(v2, &l, CG_CPU), "cpu.max=50000 100000 cpu.weight=200");
+        ck_assert_str_eq(writes(v2, &l, CG_IO), "io.weight=5");
+        /* v1: no memory.high (a host warning says so), its own spellings and ranges */
+        ck_assert_str_eq(writes(v1, &l, CG_MEMORY), "memory.limit_in_bytes=67108864");
+        l.memory_max.value = CG_LIMIT_MAX;
+        ck_assert_str_eq(writes(v1, &l, CG_MEMORY), "memory.limit_in_bytes=-1");
+        ck_assert_str_eq(writes(v1, &l, CG_PIDS), "pids.max=max");
+        ck_assert_str_eq(writes(v1, &l, CG_CPU),
+                         "cpu.cfs_period_us=100000 cpu.cfs_quota_us=50000 cpu.shares=2048");
+        ck_assert_str_eq(writes(v1, &l, CG_IO), "blkio.weight=10");
+        /* the kernel's minimum quota is 1 ms */
+        l.cpu_quota.value = 1;
+        ck_assert_str_eq(writes(v2, &l, CG_CPU), "cpu.max=1000 100000 cpu.weight=200");
+}
+END_TEST
+
+static Suite *cgroup_limits_suite(void)
+{
+        Suite *s = suite_create("ns-cgroup-limits");
+        TCase *tc = tcase_create("backends");
+
+        tcase_add_test(tc, limits_spelled_per_version);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+static Suite *cgroup_mounts_suite(void)
+{
+        Suite *s = suite_create("ns-cgroup-mounts");
         TCase *tc = tcase_create("discovery");
 
         tcase_add_test(tc, hybrid_vm);
@@ -447,7 +523,8 @@ static Suite *signals_suite(void)
 
 int main(void)
 {
-        Suite *(*const suites[])(void) = {cghost_suite, fdplan_suite, signals_suite};
+        Suite *(*const suites[])(void) = {cgroup_mounts_suite, cgroup_limits_suite, fdplan_suite,
+                                          signals_suite};
 
-        return th_run("test_ns", TH_UNIT, suites, 3);
+        return th_run("test_ns", TH_UNIT, suites, 4);
 }

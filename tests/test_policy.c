@@ -324,7 +324,7 @@ END_TEST
 START_TEST(host_warnings)
 {
         struct profile p;
-        struct cghost h;
+        struct cg_mounts h;
         struct strlist w = {0};
         struct cerr err = {0};
         bool swap;

@@ -47,8 +47,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include "../ns/cgdeleg.h"
-#include "../ns/cghost.h"
+#include "../ns/cgroup_delegation.h"
+#include "../ns/cgroup_mounts.h"
 #include "../ns/cgroup.h"
 #include "../ns/creds.h"
 #include "../ns/mounts.h"
@@ -342,8 +342,8 @@ static int count_procs(const char *leaf)
 
 /* ---------------------------------------------------------------- host and cgroups ---- */
 
-static struct cghost host;
-static struct cg_deleg deleg;
+static struct cg_mounts host;
+static struct cg_delegation deleg;
 static char floor_base[PATH_MAX]; /* <own>/corral/benchfloor-<pid> (v2) */
 static int floor_base_fd = -1;
 static int prog_fd = -1; /* the program, O_PATH: the floor execs it by fd, as corral does */
@@ -473,8 +473,9 @@ static void host_setup(void)
 
         if (geteuid() != 0)
                 die("needs root and a writable cgroup v2 hierarchy, as `corral run` does");
-        if (cghost_discover(&host, &err) < 0 || cghost_usable(&host, &err) < 0 ||
-            cg_deleg_probe(&host, &deleg, &err) < 0 || cg_deleg_enter_leaf(&deleg, &err) < 0)
+        if (cg_mounts_discover(&host, &err) < 0 || cg_mounts_usable(&host, &err) < 0 ||
+            cg_delegation_probe(&host, &deleg, &err) < 0 ||
+            cg_delegation_enter_leaf(&deleg, &err) < 0)
                 die("%s", cerr_str(&err, ebuf, sizeof ebuf));
         for (int h = 0; h <= CG_NCTRL; h++) {
                 const char *own = h == 0 ? deleg.own_dir : host.ctrl[h - 1].v1.own_dir;
@@ -756,15 +757,18 @@ static int floor_spawn(const struct floor_cfg *fc, struct floor_times *t)
                 goto out;
         }
         for (int c = 0; c < CG_NCTRL && fc->limits; c++) {
-                struct limit_write w[4];
+                const struct cg_backend *be = cg_backend_for(&host, (enum cg_ctrl)c);
+                struct cg_write w[4];
+                struct cg_limits lim;
                 int n, dfd;
                 bool is_v1 = host.ctrl[c].src == CG_SRC_V1;
 
-                if (!(fc->limits & (1u << c)) || host.ctrl[c].src == CG_SRC_NONE)
+                if (!(fc->limits & (1u << c)) || !be)
                         continue;
                 if (is_v1 && floor_v1_fd[c] < 0)
                         continue;
-                n = limits_writes(&limit_prof, (enum cg_ctrl)c, is_v1, w, 4);
+                limits_of_profile(&limit_prof, &lim);
+                n = be->writes(&lim, (enum cg_ctrl)c, w, 4);
                 if (is_v1) {
                         if (mkdirat(floor_v1_fd[c], name, 0755) < 0) {
                                 e = errno;

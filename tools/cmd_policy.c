@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../ns/cghost.h"
+#include "../ns/cgroup_mounts.h"
 #include "../policy/policy.h"
 #include "cli.h"
 #include "../spawner/json.h"
@@ -29,7 +29,7 @@ static void policy_usage(FILE *f)
 
 struct host_info {
         bool known; /* cgroup discovery worked */
-        struct cghost cg;
+        struct cg_mounts cg;
         bool swap;
 };
 
@@ -38,7 +38,7 @@ static void host_discover(struct host_info *h)
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
 
-        h->known = cghost_discover(&h->cg, &err) == 0;
+        h->known = cg_mounts_discover(&h->cg, &err) == 0;
         if (!h->known)
                 fprintf(stderr,
                         "corral: warning: cannot tell which cgroup controllers this host has (%s); "

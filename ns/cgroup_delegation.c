@@ -1,4 +1,4 @@
-#include "cgdeleg.h"
+#include "cgroup_delegation.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +13,8 @@ static const char delegate_fix[] =
     "run corral in a delegated cgroup: `systemd-run --scope -p Delegate=yes corral ...`, a "
     "systemd service with Delegate=yes, or a container with its own cgroup namespace";
 
-void cg_deleg_decide(struct cg_deleg *d, const char *own, bool is_root, bool writable,
-                     int other_procs, unsigned v2_mask)
+void cg_delegation_decide(struct cg_delegation *d, const char *own, bool is_root, bool writable,
+                          int other_procs, unsigned v2_mask)
 {
         d->ok = false;
         d->needs_leaf = false;
@@ -73,7 +73,7 @@ static bool writable_at(const char *dir, const char *file)
         return access(path, W_OK) == 0;
 }
 
-int cg_deleg_probe(const struct cghost *h, struct cg_deleg *d, struct cerr *err)
+int cg_delegation_probe(const struct cg_mounts *h, struct cg_delegation *d, struct cerr *err)
 {
         const char *own = h->v2.own_dir;
         const char *slash = strrchr(own, '/');
@@ -82,7 +82,7 @@ int cg_deleg_probe(const struct cghost *h, struct cg_deleg *d, struct cerr *err)
         int others;
 
         memset(d, 0, sizeof *d);
-        if (cghost_usable(h, err) < 0)
+        if (cg_mounts_usable(h, err) < 0)
                 return -1;
         snprintf(d->own_dir, sizeof d->own_dir, "%s", own);
         /* A supervisor that already moved into <own>/supervisor (or a process it started there)
@@ -107,11 +107,11 @@ int cg_deleg_probe(const struct cghost *h, struct cg_deleg *d, struct cerr *err)
                 if (others < 0)
                         return -1;
         }
-        cg_deleg_decide(d, d->own_dir, h->v2_own_is_root, writable, others, mask);
+        cg_delegation_decide(d, d->own_dir, h->v2_own_is_root, writable, others, mask);
         return 0;
 }
 
-int cg_deleg_enter_leaf(struct cg_deleg *d, struct cerr *err)
+int cg_delegation_enter_leaf(struct cg_delegation *d, struct cerr *err)
 {
         struct cg_node leaf, own;
         int rc;
@@ -139,7 +139,7 @@ int cg_deleg_enter_leaf(struct cg_deleg *d, struct cerr *err)
         return 0;
 }
 
-int cg_base_open(const struct cg_deleg *d, struct cg_node *base, struct cerr *err)
+int cg_base_open(const struct cg_delegation *d, struct cg_node *base, struct cerr *err)
 {
         if (!d->ok)
                 return cerr_set(err, EPERM, CERR_DELEGATE, "%s; %s", d->problem, d->fix);

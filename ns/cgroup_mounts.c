@@ -1,4 +1,4 @@
-#include "cghost.h"
+#include "cgroup_mounts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -201,7 +201,7 @@ static void note_unreachable(struct cg_ctrl_info *ci, const char *what)
         snprintf(ci->note, sizeof ci->note, "%s", what);
 }
 
-int cghost_parse(struct cghost *h, FILE *mountinfo, FILE *proc_cgroup, struct cerr *err)
+int cg_mounts_parse(struct cg_mounts *h, FILE *mountinfo, FILE *proc_cgroup, struct cerr *err)
 {
         struct proc_cgroup_line *pc;
         char *line = NULL;
@@ -281,7 +281,7 @@ int cghost_parse(struct cghost *h, FILE *mountinfo, FILE *proc_cgroup, struct ce
         else
                 h->mode = v1_controllers ? CG_MODE_V1 : CG_MODE_NONE;
         /* From recorded data alone "/" is the best evidence of the real root;
-         * cghost_discover() confirms it against the live filesystem. */
+         * cg_mounts_discover() confirms it against the live filesystem. */
         h->v2_own_is_root =
             h->has_v2 && strcmp(h->v2.own, "/") == 0 && strcmp(h->v2.root, "/") == 0;
         for (int c = 0; c < CG_NCTRL; c++) {
@@ -292,7 +292,7 @@ int cghost_parse(struct cghost *h, FILE *mountinfo, FILE *proc_cgroup, struct ce
         return 0;
 }
 
-void cghost_set_v2_controllers(struct cghost *h, const char *controllers)
+void cg_mounts_set_v2_controllers(struct cg_mounts *h, const char *controllers)
 {
         for (int c = 0; c < CG_NCTRL; c++) {
                 struct cg_ctrl_info *ci = &h->ctrl[c];
@@ -337,7 +337,7 @@ static int read_small(const char *path, char *buf, size_t len)
         return 0;
 }
 
-int cghost_discover(struct cghost *h, struct cerr *err)
+int cg_mounts_discover(struct cg_mounts *h, struct cerr *err)
 {
         FILE *mi = fopen("/proc/self/mountinfo", "re");
         FILE *pc = fopen("/proc/self/cgroup", "re");
@@ -355,7 +355,7 @@ int cghost_discover(struct cghost *h, struct cerr *err)
                 return cerr_set(err, e, CERR_OPEN,
                                 "reading /proc/self/mountinfo and /proc/self/cgroup");
         }
-        rc = cghost_parse(h, mi, pc, err);
+        rc = cg_mounts_parse(h, mi, pc, err);
         fclose(mi);
         fclose(pc);
         if (rc < 0 || !h->has_v2 || !h->v2.own_dir[0])
@@ -369,11 +369,11 @@ int cghost_discover(struct cghost *h, struct cerr *err)
         snprintf(path, sizeof path, "%s/cgroup.controllers", h->v2.own_dir);
         if (read_small(path, buf, sizeof buf) < 0)
                 return cerr_set(err, errno, CERR_OPEN, "reading %s", path);
-        cghost_set_v2_controllers(h, buf);
+        cg_mounts_set_v2_controllers(h, buf);
         return 0;
 }
 
-int cghost_usable(const struct cghost *h, struct cerr *err)
+int cg_mounts_usable(const struct cg_mounts *h, struct cerr *err)
 {
         switch (h->mode) {
         case CG_MODE_NONE:

@@ -5,8 +5,8 @@
  * The tree structure, cgroup.kill and cgroup.events always come from v2. A resource
  * controller comes from v2 when it is available to our own v2 cgroup, from its v1
  * hierarchy when one is mounted for it, or not at all. */
-#ifndef CORRAL_NS_CGHOST_H
-#define CORRAL_NS_CGHOST_H
+#ifndef CORRAL_NS_CGROUP_MOUNTS_H
+#define CORRAL_NS_CGROUP_MOUNTS_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -44,7 +44,7 @@ struct cg_ctrl_info {
         char note[160];    /* why it is unavailable, when it is */
 };
 
-struct cghost {
+struct cg_mounts {
         enum cg_mode mode;
         bool has_v2;
         bool v2_own_is_root; /* our v2 cgroup is the real root: exempt from the
@@ -59,17 +59,17 @@ const char *cg_mode_name(enum cg_mode m);    /* "pure-v2", "hybrid", "v1-only", 
 const char *cg_source_name(enum cg_source s);
 
 /* Parse mountinfo and /proc/self/cgroup text; fills mounts, own paths and mode. Controllers
- * bound to v1 are resolved here; v2 availability needs cghost_set_v2_controllers(). */
-int cghost_parse(struct cghost *h, FILE *mountinfo, FILE *proc_cgroup, struct cerr *err);
+ * bound to v1 are resolved here; v2 availability needs cg_mounts_set_v2_controllers(). */
+int cg_mounts_parse(struct cg_mounts *h, FILE *mountinfo, FILE *proc_cgroup, struct cerr *err);
 
 /* Apply the contents of our own v2 cgroup's cgroup.controllers. */
-void cghost_set_v2_controllers(struct cghost *h, const char *controllers);
+void cg_mounts_set_v2_controllers(struct cg_mounts *h, const char *controllers);
 
 /* Everything, live, for the calling process. */
-int cghost_discover(struct cghost *h, struct cerr *err);
+int cg_mounts_discover(struct cg_mounts *h, struct cerr *err);
 
 /* Refuse hosts corral cannot run on, with a message that says why and what to do. */
-int cghost_usable(const struct cghost *h, struct cerr *err);
+int cg_mounts_usable(const struct cg_mounts *h, struct cerr *err);
 
 /* Split one mountinfo line (modified in place). Returns 0, or -1 if malformed. Escapes
  * (\040 etc.) in the mount point and root are decoded. */

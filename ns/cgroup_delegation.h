@@ -4,19 +4,19 @@
  * (with controllers enabled for them) cannot hold processes itself, so the supervisor first
  * moves into a fresh leaf <own>/supervisor/ (cgroups(7), "no internal processes"). That
  * needs <own> writable and holding nobody else: a delegated cgroup. The real root is exempt. */
-#ifndef CORRAL_NS_CGDELEG_H
-#define CORRAL_NS_CGDELEG_H
+#ifndef CORRAL_NS_CGROUP_DELEGATION_H
+#define CORRAL_NS_CGROUP_DELEGATION_H
 
 #include <limits.h>
 #include <stdbool.h>
 
-#include "cghost.h"
+#include "cgroup_mounts.h"
 #include "err.h"
 
 #define CG_SUPERVISOR_LEAF "supervisor"
 #define CG_BASE_NAME       "corral"
 
-struct cg_deleg {
+struct cg_delegation {
         bool ok;                /* corral can build its tree here */
         bool in_leaf;           /* we already run in a tagged <own>/supervisor leaf */
         bool needs_leaf;        /* must move into <own>/supervisor before enabling controllers */
@@ -27,18 +27,18 @@ struct cg_deleg {
 };
 
 /* The decision itself, from facts (unit-tested against recorded hosts). */
-void cg_deleg_decide(struct cg_deleg *d, const char *own, bool is_root, bool writable,
-                     int other_procs, unsigned v2_mask);
+void cg_delegation_decide(struct cg_delegation *d, const char *own, bool is_root, bool writable,
+                          int other_procs, unsigned v2_mask);
 
 /* Gather the facts from the live host and decide. Changes nothing. */
-int cg_deleg_probe(const struct cghost *h, struct cg_deleg *d, struct cerr *err);
+int cg_delegation_probe(const struct cg_mounts *h, struct cg_delegation *d, struct cerr *err);
 
 /* When d->needs_leaf: create/tag <own>/supervisor, move the calling process into it, enable
  * d->v2_mask in <own>/cgroup.subtree_control. Refuses when !d->ok. */
-int cg_deleg_enter_leaf(struct cg_deleg *d, struct cerr *err);
+int cg_delegation_enter_leaf(struct cg_delegation *d, struct cerr *err);
 
 struct cg_node;
 /* <own>/corral in v2: created and tagged if missing. */
-int cg_base_open(const struct cg_deleg *d, struct cg_node *base, struct cerr *err);
+int cg_base_open(const struct cg_delegation *d, struct cg_node *base, struct cerr *err);
 
 #endif
