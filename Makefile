@@ -23,8 +23,11 @@ TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PC_TEST))
 
 LIB_SRCS  := $(wildcard ns/*.c policy/*.c spawner/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-TOOL_SRCS := $(filter-out tools/bench.c tools/bench_sup.c tools/bench_true.c,$(wildcard tools/*.c))
+TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
+# The benchmark (tools/bench/bench.h lists its files); bench_true.c is the program it spawns.
+BENCH_SRCS := $(filter-out tools/bench/bench_true.c,$(wildcard tools/bench/*.c))
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
 TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/test_*.c)
@@ -83,7 +86,7 @@ check-vm: deps
 
 test-bins: $(TEST_BINS)
 
-# The benchmark (README, "Benchmarks"): one table on stdout, JSON (and a PNG when gnuplot is
+# The benchmark (HACKING.md "Benchmarks"): one table on stdout, JSON (and a PNG when gnuplot is
 # installed) in $(BUILD). bench-quick is the same program with small counts, for CI.
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
@@ -93,11 +96,11 @@ bench-quick: deps
 	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
 	$(BENCH) --quick --build $(BUILD)
 
-$(BENCH): $(BUILD)/tools/bench.o $(BUILD)/tools/bench_sup.o $(BUILD)/tools/events_fmt.o $(STATIC_LIB)
+$(BENCH): $(BENCH_OBJS) $(BUILD)/tools/events_fmt.o $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
 
 # The program every benchmark spawns: static, no C library, exits 0 at once.
-$(BENCH_TRUE): tools/bench_true.c
+$(BENCH_TRUE): tools/bench/bench_true.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -nostdlib -o $@ $<
 
@@ -126,7 +129,7 @@ $(BUILD)/tests/%.o: tests/%.c
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(STATIC_LIB) $(LIB_LIBS) $(TEST_LIBS)
 
-# ---- hardening (README "Hardening"): fuzzing, sanitizers, valgrind, static analysis ----
+# ---- hardening (HACKING.md "Hardening"): fuzzing, sanitizers, valgrind, static analysis ----
 
 # libFuzzer targets, tests/fuzz/fuzz_<target>.c. `make check` replays their seeds and kept
 # crashers (tests/fuzz/regressions/<target>/) with the normal compiler: each entry point is
@@ -199,7 +202,7 @@ check-valgrind: deps deps-valgrind
 
 # Static analysis: clang-tidy (.clang-tidy says which checks and why) and cppcheck, no finding
 # allowed. Both come with Debian's clang-tidy and cppcheck packages.
-LINT_SRCS = $(wildcard ns/*.c policy/*.c spawner/*.c tools/*.c tests/*.c tests/actors/*.c \
+LINT_SRCS = $(wildcard ns/*.c policy/*.c spawner/*.c tools/*.c tools/bench/*.c tests/*.c tests/actors/*.c \
 		tests/fuzz/*.c)
 deps-lint:
 	@if ! command -v clang-tidy >/dev/null 2>&1 || ! command -v cppcheck >/dev/null 2>&1; then \
@@ -211,7 +214,7 @@ deps-lint:
 
 # ... and no call circle between files (tests/cycles.sh, from the objects' symbols).
 lint: deps deps-lint
-	@$(MAKE) --no-print-directory all $(BUILD)/tools/bench.o $(BUILD)/tools/bench_sup.o
+	@$(MAKE) --no-print-directory all $(BENCH_OBJS)
 	./tests/cycles.sh $(BUILD)
 	./tests/lint.sh "-std=gnu11 -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PC_LIB) $(PC_TEST))" \
 		$(LINT_SRCS)
@@ -221,7 +224,8 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(EXTRA_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
 
-FORMAT_SRCS = $(wildcard ns/*.[ch] policy/*.[ch] spawner/*.[ch] tools/*.[ch] tests/*.[ch] tests/actors/*.[ch] \
+FORMAT_SRCS = $(wildcard ns/*.[ch] policy/*.[ch] spawner/*.[ch] tools/*.[ch] tools/bench/*.[ch] tests/*.[ch] \
+		tests/actors/*.[ch] \
 		tests/fuzz/*.[ch])
 
 format:
@@ -240,5 +244,5 @@ install: all
 clean:
 	rm -rf $(BUILD) build-*
 
--include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/tools/bench.d $(BUILD)/tools/bench_sup.d $(TEST_SUPPORT_OBJS:.o=.d) \
+-include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) \
 	 $(TEST_BINS:=.d) $(FUZZ_REPLAY_OBJS:.o=.d)

@@ -1,6 +1,7 @@
-/* The policy keys' values (key_values.c): how each kind of value is parsed into a profile
- * field, checked, and written back in policy-file syntax. The key table (keys.c) names, for
- * each key, its field and the setter and formatter of its kind. Internal to policy/. */
+/* The policy keys' values (key_values.c: the shared kinds; special_keys.c: the keys with a
+ * syntax of their own): how each kind of value is parsed into a profile field, checked, and
+ * written back in policy-file syntax. The key table (keys.c) names, for each key, its field
+ * and the setter and formatter of its kind. Internal to policy/. */
 #ifndef CORRAL_POLICY_KEY_VALUES_H
 #define CORRAL_POLICY_KEY_VALUES_H
 

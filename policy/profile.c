@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,22 @@ int strlist_add(struct strlist *l, const char *s, struct cerr *err)
         l->n++;
         l->v[l->n] = NULL;
         return 0;
+}
+
+int strlist_addf(struct strlist *l, struct cerr *err, const char *fmt, ...)
+{
+        char *buf;
+        va_list ap;
+        int rc;
+
+        va_start(ap, fmt);
+        rc = vasprintf(&buf, fmt, ap);
+        va_end(ap);
+        if (rc < 0)
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "formatting a list entry");
+        rc = strlist_add(l, buf, err);
+        free(buf);
+        return rc;
 }
 
 void strlist_clear(struct strlist *l)

@@ -118,6 +118,8 @@ bool policy_profile_name_valid(const char *name);
 void profile_free(struct profile *p);
 
 int strlist_add(struct strlist *l, const char *s, struct cerr *err);
+int strlist_addf(struct strlist *l, struct cerr *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void strlist_clear(struct strlist *l);
 
 #endif

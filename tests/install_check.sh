@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The library surface (README "Installing"): what `make install` puts on a system exports
+# The library surface (HACKING.md "Layout", make install): what `make install` puts on a system exports
 # nothing but corral_* (no library at all until the public client API exists), and no tool
 # reaches into the supervisor's internals (tools/ includes no spawner/sup.h).
 set -uo pipefail

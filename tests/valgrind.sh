@@ -3,7 +3,7 @@
 # from BUILD. Every process valgrind runs (forked Check test children, corral's zygote)
 # writes BUILD/vg-logs/<pid>.log; any error or definite leak in any of them fails the run.
 #
-# What valgrind can and cannot see here (README "Hardening"): valgrind 3.19 implements neither
+# What valgrind can and cannot see here (HACKING.md "Hardening"): valgrind 3.19 implements neither
 # clone3 (it answers ENOSYS, so `corral check` reports the clone() fallback) nor pidfd_open
 # (syscall 434): `corral run` stops at its start ("pidfd_open of the supervisor: Function not
 # implemented", exit 125), so no zygote, shim or supervisor loop runs under valgrind. That

@@ -1,4 +1,4 @@
-/* The benchmark's supervisor (tools/bench.c, `make bench`): a thin loop over the engine's
+/* The benchmark's supervisor (tools/bench/, `make bench`): a thin loop over the engine's
  * own API (spawner/supervisor.h), as corral run is. One supervisor, set up once, spawns
  * top-level actors one at a time through the real path (engine -> zygote -> clone3 -> shim)
  * and times each step from the engine's own records (corral_sup_actor); the kill measurement
@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../ns/err.h"
-#include "../policy/profile.h"
+#include "../../ns/err.h"
+#include "../../policy/profile.h"
 
 struct bench_sup;
 

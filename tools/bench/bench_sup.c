@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../spawner/supervisor.h"
-#include "events_fmt.h"
+#include "../../spawner/supervisor.h"
+#include "../events_fmt.h"
 
 struct bench_sup {
         struct corral_sup *s;

@@ -1,0 +1,349 @@
+/* The output: the table on stdout, the JSON (spawner/json.h, the project's writer) and,
+ * with gnuplot installed, the distribution functions as a PNG. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../../spawner/json.h"
+#include "bench.h"
+
+struct target {
+        const char *what;
+        const char *num, *den; /* row keys */
+        int metric;
+        double limit;
+        const char *alt;               /* a second denominator shown for information */
+        const char *ctl_num, *ctl_den; /* a control ratio shown next to it */
+};
+
+static const struct target targets[] = {
+    {"spawn (start), default profile vs the floor, same isolation", "corral_default",
+     "floor_default", M_A, 1.25, NULL, NULL, NULL},
+    {"one-shot corral run vs bwrap --unshare-all --share-net", "oneshot_corral_run",
+     "oneshot_bwrap", M_A, 0.5, "oneshot_unshare", NULL, NULL},
+    {"spawn (start) with a 1 GiB supervisor vs 10 MiB", "corral_default_heap_big",
+     "corral_default_heap_small", M_A, 1.2, NULL, "control_posix_spawn_heap_big",
+     "control_posix_spawn_heap_small"},
+    {"teardown of 1000 processes vs bare cgroup.kill", "teardown_corral_1000", "teardown_bare_1000",
+     M_A, 1.2, NULL, NULL, NULL},
+};
+
+static struct row *find_row(const char *key)
+{
+        for (int i = 0; i < nrows; i++) {
+                if (strcmp(rows[i].key, key) == 0)
+                        return &rows[i];
+        }
+        return NULL;
+}
+
+static double target_value(const struct target *t, const char *den)
+{
+        struct row *a = find_row(t->num), *b = find_row(den);
+
+        if (!a || !b)
+                return NAN;
+        return row_median(a, t->metric) / row_median(b, t->metric);
+}
+
+static const char *why_na(const char *num, const char *den)
+{
+        struct row *a = find_row(num), *b = find_row(den);
+
+        if (!a || !b)
+                return "section not run";
+        if (b->na[0])
+                return b->na;
+        if (a->na[0])
+                return a->na;
+        return "no samples";
+}
+
+char host_line[512], noise_line[256];
+
+/* microseconds; from 100 ms on, milliseconds with an "m" */
+static void print_cell(double v, int w)
+{
+        if (isnan(v))
+                printf(" %*s", w, "-");
+        else if (v >= 100000)
+                printf(" %*.0fm", w - 1, v / 1000);
+        else
+                printf(" %*.0f", w, v);
+}
+
+void print_table(void)
+{
+        const char *last = "";
+
+        printf("\n%s\n%s\n", host_line, noise_line);
+        printf("program:");
+        for (int i = 0; i < cfg.argc; i++)
+                printf(" %s", cfg.argv[i]);
+        printf("; all times in microseconds (CLOCK_MONOTONIC); ratio = median / baseline "
+               "median\n");
+        if (absent[0])
+                printf("not installed (rows n/a): %s\n", absent);
+
+        printf("\nTARGETS (reported, not enforced)%31s measured   target\n", "");
+        for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+                const struct target *t = &targets[i];
+                double v = target_value(t, t->den);
+
+                printf("  %-60s", t->what);
+                if (isnan(v)) {
+                        printf("      n/a  <= %.2fx  %s", t->limit, why_na(t->num, t->den));
+                        if (t->alt && !isnan(target_value(t, t->alt)))
+                                printf("; vs %s: %.2fx", find_row(t->alt)->label,
+                                       target_value(t, t->alt));
+                        printf("\n");
+                        continue;
+                }
+                printf("  %6.2fx  <= %.2fx  %s", v, t->limit, v <= t->limit ? "met" : "MISSED");
+                if (v > t->limit)
+                        printf(" by %.0f%%", (v / t->limit - 1) * 100);
+                /* wall-time ratios on a busy machine say more about the machine */
+                if (t->metric == M_A) {
+                        struct row *a = find_row(t->num), *b = find_row(t->den);
+                        double c = a && b && a->metric[M_C] && b->metric[M_C]
+                                       ? row_median(a, M_C) / row_median(b, M_C)
+                                       : NAN;
+
+                        if (!isnan(c))
+                                printf(" (cpu %.2fx)", c);
+                }
+                if (t->ctl_num) {
+                        struct row *a = find_row(t->ctl_num), *b = find_row(t->ctl_den);
+                        double c =
+                            a && b ? row_median(a, t->metric) / row_median(b, t->metric) : NAN;
+
+                        if (!isnan(c))
+                                printf(" (control, posix_spawn alike: %.2fx)", c);
+                }
+                printf("\n");
+        }
+
+        static const char *const order[] = {"spawn", "heap", "oneshot", "teardown"};
+
+        for (int i = 0; i < 4 * nrows; i++) {
+                const struct row *r = &rows[i % nrows];
+                struct stat_sum a, b;
+
+                if (strcmp(r->section, order[i / nrows]) != 0)
+                        continue;
+                a = summarize(&r->m[M_A]);
+                b = summarize(&r->m[M_B]);
+                struct stat_sum c = summarize(&r->m[M_C]);
+
+                if (strcmp(r->section, last) != 0) {
+                        last = r->section;
+                        if (strcmp(last, "spawn") == 0)
+                                printf("\n1+2. SPAWN inside one supervisor; start: request -> "
+                                       "execve done (exec pipe EOF); cycle: -> exited, reaped, "
+                                       "cgroups removed;\n     cpu: CPU time of every process "
+                                       "involved (not stretched by waiting for a CPU)\n");
+                        else if (strcmp(last, "heap") == 0)
+                                printf("\n3. SPAWN vs SUPERVISOR MEMORY (touched, small pages; "
+                                       "columns as above)\n");
+                        else if (strcmp(last, "oneshot") == 0)
+                                printf("\n4. ONE-SHOT (wall: the whole command, launched with "
+                                       "posix_spawn, output to /dev/null; cpu: its CPU time)\n");
+                        else if (strcmp(last, "teardown") == 0)
+                                printf("\n5. TEARDOWN (done: kill request -> populated 0 -> "
+                                       "every cgroup removed; empty: -> populated 0;\n"
+                                       "   pid1_exit: -> the shim, PID 1 of the namespace, has "
+                                       "exited, which waits until it reaped everyone)\n");
+                        printf("  %-46s %5s %8.8s %7s %7s %8.8s %7s %7s %7.7s  %s\n", "", "n",
+                               r->metric[M_A] ? r->metric[M_A] : "", "p90", "p99",
+                               r->metric[M_B] ? r->metric[M_B] : "", "p90", "p99",
+                               r->metric[M_C] ? r->metric[M_C] : "", "ratio to baseline");
+                }
+                printf("  %-46.46s", r->label);
+                if (r->na[0]) {
+                        printf(" %s\n", r->na);
+                        continue;
+                }
+                printf(" %5zu", a.n);
+                print_cell(a.n ? a.median : NAN, 8);
+                print_cell(a.n ? a.p90 : NAN, 7);
+                print_cell(a.n ? a.p99 : NAN, 7);
+                print_cell(b.n ? b.median : NAN, 8);
+                print_cell(b.n ? b.p90 : NAN, 7);
+                print_cell(b.n ? b.p99 : NAN, 7);
+                print_cell(c.n ? c.median : NAN, 7);
+                if (r->base) {
+                        printf("  ");
+                        for (int m = M_A; m <= M_C; m++) {
+                                double x = ratio(r, m);
+
+                                if (!r->metric[m])
+                                        continue;
+                                if (isnan(x))
+                                        printf("     - ");
+                                else
+                                        printf("%5.2fx ", x);
+                        }
+                        printf(" %s", r->base->key);
+                }
+                printf("\n");
+        }
+        printf("\n");
+}
+
+static void json_stats(struct json *j, const char *key, const struct samples *s)
+{
+        struct stat_sum x = summarize(s);
+
+        json_begin_object(j, key);
+        json_int(j, "n", (long long)x.n);
+        json_number(j, "median", x.n ? x.median : NAN, 1);
+        json_number(j, "p90", x.n ? x.p90 : NAN, 1);
+        json_number(j, "p99", x.n ? x.p99 : NAN, 1);
+        json_number(j, "min", x.n ? x.min : NAN, 1);
+        json_number(j, "mean", x.n ? x.mean : NAN, 1);
+        json_number(j, "max", x.n ? x.max : NAN, 1);
+        json_begin_array(j, "samples");
+        for (size_t i = 0; i < s->n; i++)
+                json_number(j, NULL, s->v[i], 0);
+        json_end_array(j);
+        json_end_object(j);
+}
+
+static void json_string_or_null(struct json *j, const char *key, const char *s)
+{
+        if (s && s[0])
+                json_string(j, key, s);
+        else
+                json_null(j, key);
+}
+
+void write_json(const char *mode)
+{
+        FILE *f = fopen(cfg.json, "we");
+        struct json j;
+
+        if (!f) {
+                fprintf(stderr, "corral-bench: cannot write %s: %s\n", cfg.json, strerror(errno));
+                return;
+        }
+        json_init(&j, f);
+        json_begin_object(&j, NULL);
+        json_int(&j, "version", 1);
+        json_string(&j, "mode", mode);
+        json_string(&j, "host", host_line);
+        json_string(&j, "noise", noise_line);
+        json_string(&j, "program", cfg.prog_line_full);
+        json_string(&j, "absent", absent);
+        json_begin_array(&j, "targets");
+        for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+                const struct target *t = &targets[i];
+                double v = target_value(t, t->den);
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "what", t->what);
+                json_string(&j, "numerator", t->num);
+                json_string(&j, "denominator", t->den);
+                json_number(&j, "limit", t->limit, 2);
+                json_number(&j, "ratio", v, 3);
+                if (isnan(v)) {
+                        json_null(&j, "met");
+                        json_string(&j, "why", why_na(t->num, t->den));
+                } else {
+                        json_bool(&j, "met", v <= t->limit);
+                }
+                json_end_object(&j);
+        }
+        json_end_array(&j);
+        json_begin_array(&j, "rows");
+        for (int i = 0; i < nrows; i++) {
+                const struct row *r = &rows[i];
+
+                json_begin_object(&j, NULL);
+                json_string(&j, "key", r->key);
+                json_string(&j, "section", r->section);
+                json_string(&j, "label", r->label);
+                json_string_or_null(&j, "na", r->na);
+                json_string_or_null(&j, "baseline", r->base ? r->base->key : NULL);
+                for (int m = 0; m < NMETRIC; m++) {
+                        char key[64];
+
+                        if (!r->metric[m])
+                                continue;
+                        json_stats(&j, r->metric[m], &r->m[m]);
+                        if (r->base) {
+                                snprintf(key, sizeof key, "ratio_%s", r->metric[m]);
+                                json_number(&j, key, ratio(r, m), 3);
+                        }
+                }
+                json_end_object(&j);
+        }
+        json_end_array(&j);
+        json_end_object(&j);
+        fclose(f);
+        fprintf(stderr, "corral-bench: wrote %s\n", cfg.json);
+}
+
+/* Empirical distribution functions of the start latencies, when gnuplot is installed. */
+void write_png(void)
+{
+        char gp[PATH_MAX], dir[PATH_MAX], gnuplot[PATH_MAX];
+        FILE *f;
+        int plotted = 0;
+
+        if (!in_path("gnuplot", gnuplot, sizeof gnuplot)) {
+                note_absent("gnuplot (no PNG)");
+                return;
+        }
+        snprintf(dir, sizeof dir, "%s/bench-data", cfg.build);
+        mkdir(dir, 0755);
+        snprintf(gp, sizeof gp, "%s/bench.gp", dir);
+        f = fopen(gp, "we");
+        if (!f)
+                return;
+        fprintf(f, "set terminal png size 1400,900\nset output '%s'\n", cfg.png);
+        fprintf(f, "set multiplot layout 1,2\nset logscale x\nset grid\nset key bottom right "
+                   "font ',8'\nset ylabel 'fraction of spawns'\n");
+        for (int pass = 0; pass < 2; pass++) {
+                const char *sec = pass == 0 ? "spawn" : "heap";
+
+                plotted = 0;
+                fprintf(f, "set title '%s: request -> started (us)'\nplot ", sec);
+                for (int i = 0; i < nrows; i++) {
+                        const struct row *r = &rows[i];
+                        char data[PATH_MAX + 64];
+                        FILE *d;
+                        double *v;
+
+                        if (strcmp(r->section, sec) != 0 || r->na[0] || !r->m[M_A].n ||
+                            strcmp(r->metric[M_A], "start_us") != 0)
+                                continue;
+                        snprintf(data, sizeof data, "%s/%s.dat", dir, r->key);
+                        d = fopen(data, "we");
+                        if (!d)
+                                continue;
+                        v = malloc(r->m[M_A].n * sizeof *v);
+                        memcpy(v, r->m[M_A].v, r->m[M_A].n * sizeof *v);
+                        qsort(v, r->m[M_A].n, sizeof *v, cmp_double);
+                        for (size_t k = 0; k < r->m[M_A].n; k++)
+                                fprintf(d, "%.0f %.4f\n", v[k],
+                                        (double)(k + 1) / (double)r->m[M_A].n);
+                        free(v);
+                        fclose(d);
+                        fprintf(f, "%s'%s' using 1:2 with steps title '%s'", plotted ? ", " : "",
+                                data, r->label);
+                        plotted++;
+                }
+                if (!plotted)
+                        fprintf(f, "0 notitle");
+                fprintf(f, "\n");
+        }
+        fprintf(f, "unset multiplot\n");
+        fclose(f);
+        if (run_program(gnuplot, gp) == 0)
+                fprintf(stderr, "corral-bench: wrote %s\n", cfg.png);
+        else
+                fprintf(stderr, "corral-bench: gnuplot failed on %s\n", gp);
+}
