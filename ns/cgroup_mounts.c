@@ -322,7 +322,7 @@ void cg_mounts_set_v2_controllers(struct cg_mounts *h, const char *controllers)
         }
 }
 
-static int read_small(const char *path, char *buf, size_t len)
+static int read_text(const char *path, char *buf, size_t len)
 {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         ssize_t n;
@@ -367,7 +367,7 @@ int cg_mounts_discover(struct cg_mounts *h, struct cerr *err)
             strcmp(h->v2.own, "/") == 0 && access(path, F_OK) < 0 && errno == ENOENT;
 
         snprintf(path, sizeof path, "%s/cgroup.controllers", h->v2.own_dir);
-        if (read_small(path, buf, sizeof buf) < 0)
+        if (read_text(path, buf, sizeof buf) < 0)
                 return cerr_set(err, errno, CERR_OPEN, "reading %s", path);
         cg_mounts_set_v2_controllers(h, buf);
         return 0;

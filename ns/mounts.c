@@ -187,7 +187,7 @@ static int cgroup_view(const char *node, bool rw)
                   : mounts_set_readonly("/sys/fs/cgroup", true);
 }
 
-static int protect_system(enum mounts_protect_system ps)
+static int apply_protect_system(enum mounts_protect_system ps)
 {
         static const char *const yes[] = {"/usr", "/boot", "/efi", NULL};
         static const char *const full[] = {"/usr", "/boot", "/efi", "/etc", NULL};
@@ -286,7 +286,7 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
                      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
         /* ProtectSystem= before the kernel's files: strict makes everything read-only and
          * gives /dev and /proc back, which the kernel protections then narrow again. */
-        STEP(MOUNTS_PROTECT_SYSTEM, protect_system(p->protect_system));
+        STEP(MOUNTS_PROTECT_SYSTEM, apply_protect_system(p->protect_system));
         if (p->protect_kernel)
                 STEP(MOUNTS_PROTECT_KERNEL, protect_kernel());
         if (p->cgroup_view && *p->cgroup_view && exists("/sys/fs/cgroup"))
