@@ -218,6 +218,7 @@ START_TEST(full_event_queue_pauses_and_says_what_it_lost)
         }
         ck_assert_int_eq(f.lost_records, 1);
         ck_assert_int_eq(f.lost, f.refused);
+        ck_assert_msg(got > 0, "the queued records never reached the reader");
         /* and spawns are taken again */
         ck_assert_int_eq(corral_sup_spawn(s, &req, &id, &err), 0);
         spawned++;
