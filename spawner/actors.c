@@ -216,10 +216,11 @@ int actor_remove_node(struct corral_sup *s, struct actor *a, struct cerr *err)
         close_fd(&a->node_fd);
         if (cg_remove_tree(a->node, err) < 0)
                 rc = -1;
+        /* (by what was made, not by open fds: those close when it ends, before this) */
         for (int c = 0; c < CG_NCTRL && rc == 0; c++) {
                 char path[PATH_MAX];
 
-                if (a->v1_fd[c] < 0)
+                if (!(a->v1_made & (1u << c)))
                         continue;
                 close_fd(&a->v1_fd[c]);
                 v1_path(s, a, c, path, sizeof path);

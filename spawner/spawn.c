@@ -390,6 +390,7 @@ static int apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, stru
                 if (group.fd < 0)
                         continue;
                 a->v1_fd[c] = group.fd;
+                a->v1_made |= 1u << c;
                 if (spec_add_v1(b, group.fd, err) < 0)
                         return -1;
                 snprintf(used_v1 + strlen(used_v1), sizeof used_v1 - strlen(used_v1), "%s%s",

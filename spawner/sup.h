@@ -82,7 +82,8 @@ struct actor {
         char *node;          /* its v2 node: <parent's node>/<name>-<id> */
         char *leaf;          /* <node>/self */
         int node_fd;         /* O_PATH of the node: cgroup.kill, memory.events */
-        int v1_fd[CG_NCTRL]; /* its v1 groups (-1 when the controller is not limited) */
+        int v1_fd[CG_NCTRL]; /* its v1 groups, open until it ends (-1: none, or closed) */
+        unsigned v1_made;    /* the controllers it has a v1 group of (bit = enum cg_ctrl) */
         pid_t pid;           /* the shim, in our namespace */
         int pidfd, exec_rd, report_rd;
         struct drain *out, *err; /* only in `log` mode */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../ns/timeutil.h"
+#include "../policy/policy.h"
 #include "../spawner/supervisor.h"
 #include "harness.h"
 
@@ -248,6 +249,84 @@ START_TEST(full_event_queue_pauses_and_says_what_it_lost)
 }
 END_TEST
 
+/* ---- an ended actor's cgroups go when it ends, not with the tree ---- */
+
+/* Its v1 group of controller c: the tree's v1 group (<v1 own>/corral/<tree node's name>)
+ * and the actor's node below the tree's node. */
+static void v1_group_of(int c, const char *tree_node, const char *leaf, char *out, size_t len)
+{
+        size_t tl = strlen(tree_node), ll = strlen(leaf);
+
+        ck_assert_msg(strncmp(leaf, tree_node, tl) == 0 && ll > tl + 5, "leaf %s", leaf);
+        snprintf(out, len, "%s/corral/%s%.*s", th_host.ctrl[c].v1.own_dir,
+                 strrchr(tree_node, '/') + 1, (int)(ll - tl - 5), leaf + tl); /* no "/self" */
+}
+
+START_TEST(an_ended_actors_cgroups_go_with_it)
+{
+        struct profile prof;
+        struct corral_sup *s;
+        struct corral_tree_info ti;
+        struct corral_actor_info info;
+        struct cerr err = {0};
+        char name[64], ebuf[CERR_MSG_MAX + 64], actor[PATH_MAX], tree_node[PATH_MAX];
+        char groups[CG_NCTRL][PATH_MAX] = {{0}};
+        char *argv[] = {actor, "sleep", "0.3", NULL};
+        struct corral_spawn req = {.name = "v", .argv = argv};
+        struct corral_sup_options o = {.nprofiles = 1, .out_fd = -1, .err_fd = -1};
+        int64_t deadline;
+        uint32_t id;
+        char node[PATH_MAX];
+
+        profile_default(&prof, "default");
+        ck_assert_int_eq(profile_set_key(&prof, "TasksMax", "16", &err), 0);
+        ck_assert_int_eq(profile_set_key(&prof, "MemoryMax", "256M", &err), 0);
+        ck_assert_int_eq(profile_set_key(&prof, "CPUQuota", "50%", &err), 0);
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        snprintf(name, sizeof name, "%s", th_tree_name("v1gone"));
+        o.tree_name = name;
+        o.profiles = &prof;
+        if (corral_sup_open(&s, &o, &err) < 0)
+                ck_abort_msg("open: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        corral_sup_tree(s, &ti);
+        snprintf(tree_node, sizeof tree_node, "%s", ti.node);
+        ck_assert_int_eq(corral_sup_spawn(s, &req, &id, &err), 0);
+        deadline = mono_ms() + th_ms(10000);
+        do {
+                ck_assert_int_ge(corral_sup_dispatch(s, 20, &err), 0);
+                ck_assert_int_eq(corral_sup_actor(s, id, &info), 0);
+        } while (!info.t_started && !info.ended && mono_ms() < deadline);
+        ck_assert_msg(info.t_started && info.leaf, "the actor did not start");
+        snprintf(node, sizeof node, "%.*s", (int)(strlen(info.leaf) - 5), info.leaf);
+        /* control: while it runs, it has its node, and a group in every v1 hierarchy its
+         * limits use (a hybrid host; on pure v2 its limits live in the node) */
+        ck_assert_msg(access(node, F_OK) == 0, "no node %s while it runs", node);
+        for (int c = 0; c < CG_NCTRL; c++) {
+                if ((c != CG_MEMORY && c != CG_PIDS && c != CG_CPU) ||
+                    th_host.ctrl[c].src != CG_SRC_V1 || !th_host.ctrl[c].v1.own_dir[0])
+                        continue;
+                v1_group_of(c, tree_node, info.leaf, groups[c], sizeof groups[c]);
+                ck_assert_msg(access(groups[c], F_OK) == 0, "no v1 %s group %s while it runs",
+                              cg_ctrl_name(c), groups[c]);
+        }
+        do {
+                ck_assert_int_ge(corral_sup_dispatch(s, 20, &err), 0);
+                ck_assert_int_eq(corral_sup_actor(s, id, &info), 0);
+        } while (!(info.ended && info.node_removed) && mono_ms() < deadline);
+        ck_assert_msg(info.ended && info.node_removed, "the actor did not end");
+        /* the tree lives on (a long-lived engine spawns for hours): its groups must not */
+        ck_assert_msg(access(tree_node, F_OK) == 0, "the tree's node is gone already");
+        ck_assert_msg(access(node, F_OK) < 0, "the ended actor's node %s is still there", node);
+        for (int c = 0; c < CG_NCTRL; c++)
+                ck_assert_msg(!groups[c][0] || access(groups[c], F_OK) < 0,
+                              "the ended actor's v1 %s group %s is still there", cg_ctrl_name(c),
+                              groups[c]);
+        corral_sup_close(s);
+        profile_free(&prof);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
         Suite *s = suite_create("spawner-engine-privileged");
@@ -256,6 +335,7 @@ static Suite *engine_suite(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, fifty_spawns_in_flight_each_started_and_ended_once);
         tcase_add_test(tc, full_event_queue_pauses_and_says_what_it_lost);
+        tcase_add_test(tc, an_ended_actors_cgroups_go_with_it);
         suite_add_tcase(s, tc);
         return s;
 }
