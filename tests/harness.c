@@ -454,10 +454,13 @@ void th_corral_start(struct th_proc *p, const char *const *args, int stdout_fd,
         ck_assert_int_ge(p->pidfd, 0);
 }
 
-void th_run_actor(struct th_proc *p, char *name, const char *what, const char *const *extra,
-                  const char *const *prog, void (*prep)(void *), void *ctx)
+/* corral run --name NAME --events json [FLAG] EXTRA... -- [FIRST] PROG...: FLAG (when not
+ * NULL) goes before each of EXTRA, FIRST (when not NULL) before the program's arguments. */
+static void start_run(struct th_proc *p, char *name, const char *what, const char *flag,
+                      const char *const *extra, const char *first, const char *const *prog,
+                      void (*prep)(void *), void *ctx)
 {
-        const char *args[48];
+        const char *args[64];
         int n = 0;
 
         snprintf(name, 64, "%s", th_tree_name(what));
@@ -466,14 +469,30 @@ void th_run_actor(struct th_proc *p, char *name, const char *what, const char *c
         args[n++] = name;
         args[n++] = "--events";
         args[n++] = "json";
-        for (; extra && *extra && n < 40; extra++)
+        for (; extra && *extra && n < 40; extra++) {
+                if (flag)
+                        args[n++] = flag;
                 args[n++] = *extra;
+        }
         args[n++] = "--";
-        args[n++] = th_actor();
-        for (; *prog && n < 47; prog++)
+        if (first)
+                args[n++] = first;
+        for (; *prog && n < 63; prog++)
                 args[n++] = *prog;
         args[n] = NULL;
         th_corral_start(p, args, -1, prep, ctx);
+}
+
+void th_run_actor(struct th_proc *p, char *name, const char *what, const char *const *extra,
+                  const char *const *prog, void (*prep)(void *), void *ctx)
+{
+        start_run(p, name, what, NULL, extra, th_actor(), prog, prep, ctx);
+}
+
+void th_run_prog(struct th_proc *p, char *name, const char *what, const char *const *sets,
+                 const char *const *prog)
+{
+        start_run(p, name, what, "--set", sets, NULL, prog, NULL, NULL);
 }
 
 static void slurp(int fd, char *buf, size_t *len, size_t cap)

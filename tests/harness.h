@@ -86,6 +86,9 @@ void th_corral_start(struct th_proc *p, const char *const *args, int stdout_fd,
  * name (written to name, at least 64 bytes). */
 void th_run_actor(struct th_proc *p, char *name, const char *what, const char *const *extra,
                   const char *const *prog, void (*prep)(void *), void *ctx);
+/* `corral run --name NAME --events json [--set SET]... -- PROG...` (any program). */
+void th_run_prog(struct th_proc *p, char *name, const char *what, const char *const *sets,
+                 const char *const *prog);
 /* Read stderr/stdout until `needle` appears in the given buffer (or ms pass). Returns true
  * when found. */
 bool th_wait_for(struct th_proc *p, bool in_stdout, const char *needle, int ms);

@@ -80,25 +80,9 @@ static bool alive(int pidfd)
 static void start_sh(struct th_proc *p, char *name, const char *what, const char *const *sets,
                      const char *script)
 {
-        const char *args[32];
-        int n = 0;
+        const char *prog[] = {"/bin/sh", "-c", script, NULL};
 
-        snprintf(name, 64, "%s", th_tree_name(what));
-        args[n++] = "run";
-        args[n++] = "--name";
-        args[n++] = name;
-        args[n++] = "--events";
-        args[n++] = "json";
-        for (; sets && *sets; sets++) {
-                args[n++] = "--set";
-                args[n++] = *sets;
-        }
-        args[n++] = "--";
-        args[n++] = "/bin/sh";
-        args[n++] = "-c";
-        args[n++] = script;
-        args[n] = NULL;
-        th_corral_start(p, args, -1, NULL, NULL);
+        th_run_prog(p, name, what, sets, prog);
 }
 
 /* 1. Each actor is a process group of its own: `kill 0` from inside reaches its own actor,
@@ -221,24 +205,9 @@ static void plant(const char *target, const char *link, uid_t uid)
 static int run_with(struct th_proc *p, char *name, const char *what, const char *const *sets,
                     const char *const *prog)
 {
-        const char *args[40];
-        int n = 0;
+        int n;
 
-        snprintf(name, 64, "%s", th_tree_name(what));
-        args[n++] = "run";
-        args[n++] = "--name";
-        args[n++] = name;
-        args[n++] = "--events";
-        args[n++] = "json";
-        for (; sets && *sets; sets++) {
-                args[n++] = "--set";
-                args[n++] = *sets;
-        }
-        args[n++] = "--";
-        for (; *prog; prog++)
-                args[n++] = *prog;
-        args[n] = NULL;
-        th_corral_start(p, args, -1, NULL, NULL);
+        th_run_prog(p, name, what, sets, prog);
         n = th_corral_wait(p, 20000);
         th_assert_tree_gone(name);
         return n;
