@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kfile.h"
+
 static const char *const ctrl_names[CG_NCTRL] = {"memory", "pids", "cpu", "io"};
 static const char *const ctrl_v1_names[CG_NCTRL] = {"memory", "pids", "cpu", "blkio"};
 
@@ -322,21 +324,6 @@ void cg_mounts_set_v2_controllers(struct cg_mounts *h, const char *controllers)
         }
 }
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        if (fd < 0)
-                return -1;
-        n = read(fd, buf, len - 1);
-        close(fd);
-        if (n < 0)
-                return -1;
-        buf[n] = '\0';
-        return 0;
-}
-
 int cg_mounts_discover(struct cg_mounts *h, struct cerr *err)
 {
         FILE *mi = fopen("/proc/self/mountinfo", "re");
@@ -367,7 +354,7 @@ int cg_mounts_discover(struct cg_mounts *h, struct cerr *err)
             strcmp(h->v2.own, "/") == 0 && access(path, F_OK) < 0 && errno == ENOENT;
 
         snprintf(path, sizeof path, "%s/cgroup.controllers", h->v2.own_dir);
-        if (read_text(path, buf, sizeof buf) < 0)
+        if (kfile_read(path, buf, sizeof buf) < 0)
                 return cerr_set(err, errno, CERR_OPEN, "reading %s", path);
         cg_mounts_set_v2_controllers(h, buf);
         return 0;

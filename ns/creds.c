@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kfile.h"
+
 const char *creds_step_name(enum creds_step s)
 {
         static const char *const names[] = {
@@ -27,17 +29,10 @@ const char *creds_step_name(enum creds_step s)
 
 int creds_cap_last(void)
 {
-        char buf[16] = "";
-        int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-        ssize_t n;
+        char buf[16];
 
-        if (fd < 0)
+        if (kfile_read("/proc/sys/kernel/cap_last_cap", buf, sizeof buf) <= 0)
                 return CAP_LAST_CAP;
-        n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-                return CAP_LAST_CAP;
-        buf[n] = '\0';
         return atoi(buf);
 }
 

@@ -6,23 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kfile.h"
+
 uint32_t userns_outside_id(uint32_t id)
 {
         return id == 0 ? 65534 : id;
-}
-
-static int write_file(const char *path, const char *text)
-{
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        ssize_t n = (ssize_t)strlen(text);
-        int rc = 0;
-
-        if (fd < 0)
-                return -1;
-        if (write(fd, text, (size_t)n) != n)
-                rc = -1;
-        close(fd);
-        return rc;
 }
 
 int userns_write_maps(pid_t pid, uint32_t uid, uint32_t gid)
@@ -31,11 +19,11 @@ int userns_write_maps(pid_t pid, uint32_t uid, uint32_t gid)
 
         snprintf(map, sizeof map, "0 %u 1\n", uid);
         snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
-        if (write_file(path, map) < 0)
+        if (kfile_write_at(AT_FDCWD, path, map) < 0)
                 return -1;
         snprintf(map, sizeof map, "0 %u 1\n", gid);
         snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
-        return write_file(path, map);
+        return kfile_write_at(AT_FDCWD, path, map);
 }
 
 int userns_become_root(void)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../ns/clone.h"
+#include "../ns/kfile.h"
 #include "../ns/signals.h"
 #include "../ns/syscalls.h"
 #include "../ns/userns.h"
@@ -45,27 +46,12 @@ static void send_reply(int sock, const struct spec_reply *rep, int pidfd)
                 ;
 }
 
-/* One short write to a kernel interface file (cgroup.procs, uid_map), relative to dirfd. */
-static int write_at(int dirfd, const char *path, const char *text)
-{
-        int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
-        ssize_t n = (ssize_t)strlen(text);
-        int rc = 0;
-
-        if (fd < 0)
-                return -1;
-        if (write(fd, text, (size_t)n) != n)
-                rc = -1;
-        close(fd);
-        return rc;
-}
-
 static int write_pid(int dirfd, pid_t pid)
 {
         char v[24];
 
         snprintf(v, sizeof v, "%d", (int)pid);
-        return write_at(dirfd, "cgroup.procs", v);
+        return kfile_write_at(dirfd, "cgroup.procs", v);
 }
 
 static void fill_error(struct spec_reply *rep, int e, int stage, const char *msg)

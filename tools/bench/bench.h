@@ -71,8 +71,8 @@ void note_absent(const char *what);
 
 int64_t now_us(void);
 void sleep_ms(int ms);
-int write_file_at(int dirfd, const char *file, const char *value);
 bool in_path(const char *name, char *out, size_t len);
+/* the first line of a small file (kfile_read, without the newline) */
 int read_small(const char *path, char *buf, size_t len);
 int count_procs(const char *leaf);
 /* Run PROG ARG without a shell; its exit status, or -1. */

@@ -23,6 +23,7 @@
 #include "../../ns/cgroup.h"
 #include "../../ns/cgroup_limits.h"
 #include "../../ns/creds.h"
+#include "../../ns/kfile.h"
 #include "../../ns/mounts.h"
 #include "../../ns/syscalls.h"
 #include "../../policy/seccomp_policy.h"
@@ -93,11 +94,11 @@ static void floor_limits_setup(unsigned mask)
                                 cg_node_enable(&b, 1u << c, &err);
                                 cg_node_close(&b);
                         }
-                        write_file_at(floor_base_fd, "cgroup.subtree_control",
-                                      c == CG_MEMORY ? "+memory"
-                                      : c == CG_PIDS ? "+pids"
-                                      : c == CG_CPU  ? "+cpu"
-                                                     : "+io");
+                        kfile_write_at(floor_base_fd, "cgroup.subtree_control",
+                                       c == CG_MEMORY ? "+memory"
+                                       : c == CG_PIDS ? "+pids"
+                                       : c == CG_CPU  ? "+cpu"
+                                                      : "+io");
                         continue;
                 }
                 if (ci->src != CG_SRC_V1 || !ci->v1.own_dir[0])
@@ -280,7 +281,7 @@ int floor_spawn(const struct floor_cfg *fc, struct floor_times *t)
                         goto out;
                 }
                 for (int i = 0; i < n; i++) {
-                        if (write_file_at(dfd, w[i].file, w[i].value) < 0) {
+                        if (kfile_write_at(dfd, w[i].file, w[i].value) < 0) {
                                 e = errno;
                                 close(dfd);
                                 goto out;

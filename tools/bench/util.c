@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../ns/kfile.h"
 #include "../../ns/timeutil.h"
 #include "bench.h"
 
@@ -87,18 +88,6 @@ void sleep_ms(int ms)
                 ;
 }
 
-int write_file_at(int dirfd, const char *file, const char *value)
-{
-        int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
-        ssize_t n;
-
-        if (fd < 0)
-                return -1;
-        n = write(fd, value, strlen(value));
-        close(fd);
-        return n == (ssize_t)strlen(value) ? 0 : -1;
-}
-
 bool in_path(const char *name, char *out, size_t len)
 {
         const char *path = getenv("PATH");
@@ -120,17 +109,8 @@ bool in_path(const char *name, char *out, size_t len)
 
 int read_small(const char *path, char *buf, size_t len)
 {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        buf[0] = '\0';
-        if (fd < 0)
+        if (kfile_read(path, buf, len) < 0)
                 return -1;
-        n = read(fd, buf, len - 1);
-        close(fd);
-        if (n < 0)
-                return -1;
-        buf[n] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
         return 0;
 }
