@@ -75,15 +75,21 @@ static bool is_v2(const char *path)
 /* 1 when a recorded node still holds processes, 0 when not (or gone), -1 on error. v2 nodes
  * are waited for (POLLPRI on cgroup.events) up to wait_ms; a v1 group is never the only
  * holder (every process is in the v2 tree too). */
+/* A recorded node, opened when it is still there: 1 opened, 0 gone, -1 on error. */
+static int open_recorded(const char *path, struct cg_node *n, struct cerr *err)
+{
+        if (access(path, F_OK) < 0)
+                return 0;
+        return cg_node_open(n, path, err) < 0 ? -1 : 1;
+}
+
 static int populated_after(const char *path, int wait_ms, struct cerr *err)
 {
         struct cg_node n;
-        int rc;
+        int rc = open_recorded(path, &n, err);
 
-        if (access(path, F_OK) < 0)
-                return 0;
-        if (cg_node_open(&n, path, err) < 0)
-                return -1;
+        if (rc <= 0)
+                return rc;
         rc = cg_node_populated(&n, err);
         if (rc == 1 && wait_ms > 0 && is_v2(path))
                 rc = cg_node_wait_empty(&n, wait_ms, err) == 0 ? 0 : 1;
@@ -94,12 +100,10 @@ static int populated_after(const char *path, int wait_ms, struct cerr *err)
 static int kill_recorded(const char *path, struct cerr *err)
 {
         struct cg_node n;
-        int rc;
+        int rc = open_recorded(path, &n, err);
 
-        if (access(path, F_OK) < 0)
-                return 0;
-        if (cg_node_open(&n, path, err) < 0)
-                return -1;
+        if (rc <= 0)
+                return rc;
         rc = cg_node_kill(&n, err);
         if (rc == 0)
                 rc = cg_node_wait_empty(&n, GC_KILL_WAIT_MS, err);
