@@ -40,7 +40,7 @@ static char floor_v1_base[CG_NCTRL][PATH_MAX]; /* the same in each v1 hierarchy 
 static int floor_v1_fd[CG_NCTRL] = {-1, -1, -1, -1};
 static bool floor_base_made;
 static struct sock_fprog floor_bpf;
-static struct profile limit_prof;
+static struct cg_limits floor_lim; /* the limits profile's, once */
 
 const char *const floor_phases[] = {"mkdir_clone3_us", "child_until_exec_us", "exit_reap_us",
                                     "rmdir_us", NULL};
@@ -116,13 +116,14 @@ static void floor_limits_setup(unsigned mask)
  * controllers it limits); the mask of those controllers. */
 unsigned floor_profiles(const struct profile *sec, const struct profile *lim)
 {
-        unsigned mask = limits_mask(lim);
         struct cerr err = {0};
         char ebuf[CERR_MSG_MAX + 64];
+        unsigned mask;
 
         if (seccomp_compile(sec, &floor_bpf, &err) < 0)
                 die("%s", cerr_str(&err, ebuf, sizeof ebuf));
-        profile_copy(&limit_prof, lim, &err);
+        limits_of_profile(lim, &floor_lim);
+        mask = cg_limits_mask(&floor_lim);
         floor_limits_setup(mask);
         return mask;
 }
@@ -256,7 +257,6 @@ int floor_spawn(const struct floor_cfg *fc, struct floor_times *t)
         for (int c = 0; c < CG_NCTRL && fc->limits; c++) {
                 const struct cg_backend *be = cg_backend_for(&host, (enum cg_ctrl)c);
                 struct cg_write w[4];
-                struct cg_limits lim;
                 int n, dfd;
                 bool is_v1 = host.ctrl[c].src == CG_SRC_V1;
 
@@ -264,8 +264,7 @@ int floor_spawn(const struct floor_cfg *fc, struct floor_times *t)
                         continue;
                 if (is_v1 && floor_v1_fd[c] < 0)
                         continue;
-                limits_of_profile(&limit_prof, &lim);
-                n = be->writes(&lim, (enum cg_ctrl)c, w, 4);
+                n = be->writes(&floor_lim, (enum cg_ctrl)c, w, 4);
                 if (is_v1) {
                         if (mkdirat(floor_v1_fd[c], name, 0755) < 0) {
                                 e = errno;
