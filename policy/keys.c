@@ -39,6 +39,9 @@ static const struct enum_name on_child_failure_names[] = {
     {"cancel-parent", ON_CHILD_FAILURE_CANCEL_PARENT},
     {NULL, 0}};
 
+static const struct enum_name log_overflow_names[] = {
+    {"block", LOG_OVERFLOW_BLOCK}, {"drop", LOG_OVERFLOW_DROP}, {NULL, 0}};
+
 static bool private_network_pending(const struct profile *p)
 {
         return p->private_network == PRIVATE_NETWORK_TREE;
@@ -124,6 +127,7 @@ static const struct key keys[] = {
     STDIO("Stdin", std_in, 0),
     STDIO("Stdout", std_out, 1),
     STDIO("Stderr", std_err, 1),
+    ENUM("LogOverflow", log_overflow, log_overflow_names, 0, NULL),
     {"Environment", set_env, fmt_list, OFF(environment), 0, NULL, NULL, true, NULL, NULL},
     STRING("WorkingDirectory", working_directory, check_abs_path, NULL),
     RLIMIT(0),

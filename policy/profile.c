@@ -18,9 +18,10 @@ void profile_default(struct profile *p, const char *name)
         p->private_tmp = true;
         p->protect_system = PROTECT_SYSTEM_FULL;
         p->protect_control_groups = true;
-        p->std_in.mode = STDIO_NULL;
-        p->std_out.mode = STDIO_LOG;
-        p->std_err.mode = STDIO_LOG;
+        p->std_in.mode = STDIO_AUTO;
+        p->std_out.mode = STDIO_AUTO;
+        p->std_err.mode = STDIO_AUTO;
+        p->log_overflow = LOG_OVERFLOW_BLOCK;
         p->timeout_cancel = 5 * 1000000ULL;
         p->timeout_interrupt = 3 * 1000000ULL;
         p->timeout_terminate = 3 * 1000000ULL;

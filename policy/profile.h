@@ -19,7 +19,15 @@ struct strlist {
         size_t n;
 };
 
-enum stdio_mode { STDIO_INHERIT, STDIO_NULL, STDIO_FILE, STDIO_LOG };
+/* STDIO_AUTO: the caller's own stdio (as STDIO_INHERIT) for a top-level actor, the root of
+ * `corral run`; for a child actor null (stdin) or log (stdout, stderr). */
+enum stdio_mode { STDIO_AUTO, STDIO_INHERIT, STDIO_NULL, STDIO_FILE, STDIO_LOG };
+
+/* LogOverflow=: what `log` output does when its queue is full outside a cascade. */
+enum log_overflow {
+        LOG_OVERFLOW_BLOCK, /* stop reading the actor's pipe until the queue drains */
+        LOG_OVERFLOW_DROP,  /* keep reading; what does not fit is dropped, each drop an event */
+};
 
 struct stdio_spec {
         enum stdio_mode mode;
@@ -94,6 +102,7 @@ struct profile {
         /* the program's environment */
         char *hostname; /* NULL: the actor's name */
         struct stdio_spec std_in, std_out, std_err;
+        enum log_overflow log_overflow;
         struct strlist environment; /* "KEY=VALUE", added to the caller's */
         char *working_directory;    /* NULL: the caller's */
 
@@ -108,7 +117,7 @@ struct profile {
 
 /* The built-in default profile (§9): full confinement, ProtectSystem=full, PrivateTmp=yes,
  * the caller's environment, Hostname= the actor's name, PrivateNetwork=no, no resource
- * limits, timeouts 5s/3s/3s/10s, stdout and stderr drained through the supervisor. */
+ * limits, timeouts 5s/3s/3s/10s, stdio `auto` (the caller's own for the root actor). */
 void profile_default(struct profile *p, const char *name);
 
 int profile_copy(struct profile *dst, const struct profile *src, struct cerr *err);

@@ -273,6 +273,8 @@ int set_stdio(struct profile *p, const struct key *k, const char *v, struct cerr
 
                 profile_default(&d, NULL);
                 mode = ((struct stdio_spec *)((char *)&d + k->off))->mode;
+        } else if (strcmp(v, "auto") == 0) {
+                mode = STDIO_AUTO;
         } else if (strcmp(v, "inherit") == 0) {
                 mode = STDIO_INHERIT;
         } else if (strcmp(v, "null") == 0) {
@@ -288,7 +290,7 @@ int set_stdio(struct profile *p, const struct key *k, const char *v, struct cerr
                         return cerr_set(err, ENOMEM, CERR_ALLOC, "copying a path");
         } else {
                 return cerr_set(err, EINVAL, CERR_PARSE,
-                                "'%s': expected inherit, null%s or file:PATH", v,
+                                "'%s': expected auto, inherit, null%s or file:PATH", v,
                                 k->arg ? ", log" : "");
         }
         free(s->path);
@@ -302,6 +304,8 @@ int fmt_stdio(const struct profile *p, const struct key *k, struct strlist *out,
         const struct stdio_spec *s = CFIELD(p, k, struct stdio_spec);
 
         switch (s->mode) {
+        case STDIO_AUTO:
+                return strlist_add(out, "auto", err);
         case STDIO_INHERIT:
                 return strlist_add(out, "inherit", err);
         case STDIO_NULL:

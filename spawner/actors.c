@@ -173,31 +173,24 @@ void actors_walk(struct corral_sup *s, void (*fn)(struct actor *, void *), void 
 void actor_finish_output(struct corral_sup *s, struct actor *a)
 {
         struct drain *d[2] = {a->out, a->err};
+        /* all writers are gone: what is left is at most a pipe's worth, queued whole unless
+         * the profile chose to drop */
+        enum drain_mode mode =
+            a->prof->p.log_overflow == LOG_OVERFLOW_DROP ? DRAIN_DROP : DRAIN_ALL;
 
         for (int i = 0; i < 2; i++) {
-                if (!d[i])
-                        continue;
-                if (d[i]->fd >= 0) {
+                if (d[i] && d[i]->fd >= 0) {
                         int fd = d[i]->fd;
 
-                        /* all writers are gone: take what is left, then report losses */
-                        drain_read(d[i], 64u << 20);
+                        drain_read(d[i], SIZE_MAX, mode);
                         sup_unwatch(s, fd);
                         drain_close(d[i]);
                 }
-                if (d[i]->dropped) {
-                        struct corral_event e;
-
-                        ev_init(s, &e, CORRAL_EV_OUTPUT_DROPPED, a);
-                        e.u.output_dropped.stream = i == 0 ? "stdout" : "stderr";
-                        e.u.output_dropped.bytes = d[i]->dropped;
-                        e.u.output_dropped.of = d[i]->bytes;
-                        ev_emit(s, &e);
-                        d[i]->dropped = 0;
-                }
         }
+        output_report_drops(s, a);
         free_drain(s, &a->out);
         free_drain(s, &a->err);
+        outqs_update(s);
 }
 
 /* Its v1 group for controller c: the same path below the tree's v1 group as its v2 node

@@ -201,6 +201,11 @@ static void on_reply(struct corral_sup *s)
                  * cascade. */
                 if (teardown_stage_of(s, a) != CS_IDLE)
                         pidfd_signal(a->pidfd, SIGKILL, NULL);
+                for (int sig = 1; a->pending_sigs && sig < 64; sig++) {
+                        if (a->pending_sigs & (1ull << sig))
+                                pidfd_signal(a->pidfd, sig, NULL);
+                }
+                a->pending_sigs = 0;
         } else {
                 if (pidfd >= 0)
                         close(pidfd);
@@ -248,8 +253,9 @@ static void on_output(struct corral_sup *s, struct actor *a, bool is_err)
         int fd = d ? d->fd : -1;
 
         /* a bounded budget per turn: one flooding actor cannot starve the loop */
-        if (d && drain_read(d, 1 << 20) == 0)
+        if (d && drain_read(d, 1 << 20, output_mode(a)) == 0)
                 sup_unwatch(s, fd);
+        output_report_drops(s, a);
         outqs_update(s);
 }
 
@@ -390,6 +396,50 @@ int corral_sup_cancel(struct corral_sup *s, uint32_t actor, enum cascade_mode ho
         if (actor && !(a = actor_get(s, actor)))
                 return -1;
         return teardown_request(s, a, how, why);
+}
+
+static bool shim_forwards(int sig)
+{
+        return sig == SIGHUP || sig == SIGQUIT || sig == SIGUSR1 || sig == SIGUSR2 ||
+               sig == SIGWINCH || sig == SIGINT || sig == SIGTERM;
+}
+
+int corral_sup_signal(struct corral_sup *s, uint32_t actor, int sig)
+{
+        struct actor *a = actor_get(s, actor);
+        struct corral_event e;
+
+        if (!shim_forwards(sig)) {
+                errno = EINVAL;
+                return -1;
+        }
+        if (!a || a->ended || a->dead) {
+                errno = ESRCH;
+                return -1;
+        }
+        if (a->pidfd >= 0) {
+                if (pidfd_signal(a->pidfd, sig, NULL) < 0)
+                        return -1;
+        } else {
+                a->pending_sigs |= 1ull << sig; /* sent once the zygote answers */
+        }
+        ev_init(s, &e, CORRAL_EV_SIGNAL, a);
+        e.u.signal.signo = sig;
+        e.u.signal.action = "forwarded";
+        ev_emit(s, &e);
+        return 0;
+}
+
+void corral_sup_emit(struct corral_sup *s, struct corral_event *e)
+{
+        e->time_us = mono_us() - s->t0_us;
+        e->tree = s->tree;
+        ev_emit(s, e);
+}
+
+size_t corral_sup_output_pending(const struct corral_sup *s)
+{
+        return outq_pending(&s->out.q) + outq_pending(&s->errq.q);
 }
 
 /* ---- what the engine knows ---- */

@@ -80,24 +80,76 @@ static void watch_queue(struct corral_sup *s, struct sup_outq *q)
         }
 }
 
-/* While the event queue is past the data mark, no actor output is read: its pipes leave
- * epoll's interest until the queue drains. */
-static void set_paused(struct corral_sup *s, bool paused)
+/* Outside a cascade an actor's `log` output waits while its queue is full (backpressure: its
+ * pipe fills and its writes block); once a cascade signalled it, or with LogOverflow=drop,
+ * its output is read on and what the queue cannot take is dropped and reported. */
+enum drain_mode output_mode(const struct actor *a)
 {
-        if (paused == s->paused)
+        return a->prof->p.log_overflow == LOG_OVERFLOW_DROP || a->state == AS_CANCELLING
+                   ? DRAIN_DROP
+                   : DRAIN_WAIT;
+}
+
+/* EPOLLIN on an actor's pipe while it may be read now. Once the queue's reader is gone, the
+ * read end is closed: the actor's next write meets EPIPE (and SIGPIPE), as in a pipeline. */
+static void drain_watch(struct corral_sup *s, struct drain *d, struct watch *w,
+                        enum drain_mode mode)
+{
+        struct epoll_event ev = {.data.ptr = w};
+        bool want;
+
+        if (!d || d->fd < 0)
                 return;
-        s->paused = paused;
+        if (d->dst->s.gone) {
+                drain_close(d); /* (closing takes it out of the epoll set) */
+                return;
+        }
+        want = mode == DRAIN_DROP || !drain_blocked(d);
+        if (want == d->reading)
+                return;
+        ev.events = want ? EPOLLIN : 0;
+        if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, d->fd, &ev) == 0)
+                d->reading = want;
+}
+
+void output_watch(struct corral_sup *s, struct actor *a)
+{
+        enum drain_mode mode = output_mode(a);
+
+        drain_watch(s, a->out, &a->w_out, mode);
+        drain_watch(s, a->err, &a->w_err, mode);
+}
+
+void output_report_drops(struct corral_sup *s, struct actor *a)
+{
+        struct drain *d[2] = {a->out, a->err};
+
+        for (int i = 0; i < 2; i++) {
+                struct corral_event e;
+
+                if (!d[i] || !d[i]->dropped)
+                        continue;
+                ev_init(s, &e, CORRAL_EV_OUTPUT_DROPPED, a);
+                e.u.output_dropped.stream = i == 0 ? "stdout" : "stderr";
+                e.u.output_dropped.bytes = d[i]->dropped;
+                e.u.output_dropped.of = d[i]->bytes;
+                d[i]->dropped = 0;
+                ev_emit(s, &e);
+        }
+}
+
+/* A queue went full or has room again, or lost its reader: every drain into it looks again. */
+static void queue_changed(struct corral_sup *s, struct sup_outq *q)
+{
+        bool blocked = outq_pending(&q->q) >= CORRAL_OUTQ_DATA_MAX;
+
+        if (blocked == q->blocked && q->q.s.gone == q->gone)
+                return;
+        q->blocked = blocked;
+        q->gone = q->q.s.gone;
         for (uint32_t i = 1; i <= s->nactors; i++) {
-                struct actor *a = s->by_id[i];
-                struct drain *d[2] = {a ? a->out : NULL, a ? a->err : NULL};
-                struct watch *w[2] = {a ? &a->w_out : NULL, a ? &a->w_err : NULL};
-
-                for (int k = 0; k < 2; k++) {
-                        struct epoll_event ev = {.events = paused ? 0 : EPOLLIN, .data.ptr = w[k]};
-
-                        if (d[k] && d[k]->fd >= 0)
-                                epoll_ctl(s->epfd, EPOLL_CTL_MOD, d[k]->fd, &ev);
-                }
+                if (s->by_id[i])
+                        output_watch(s, s->by_id[i]);
         }
 }
 
@@ -105,7 +157,10 @@ void outqs_update(struct corral_sup *s)
 {
         watch_queue(s, &s->out);
         watch_queue(s, &s->errq);
-        set_paused(s, outq_pending(&s->errq.q) > CORRAL_OUTQ_DATA_MAX);
+        queue_changed(s, &s->out);
+        queue_changed(s, &s->errq);
+        /* while the event queue is past the data mark, the engine takes no spawn */
+        s->paused = outq_pending(&s->errq.q) > CORRAL_OUTQ_DATA_MAX;
         /* once there is room again, say how many records were lost (itself an event) */
         if (s->events_lost && outq_pending(&s->errq.q) < CORRAL_OUTQ_DATA_MAX) {
                 struct corral_event e;

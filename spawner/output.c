@@ -15,6 +15,7 @@ void outstream_open(struct outstream *o, int fd)
 
         o->fd = fd;
         o->kind = OUT_DIRECT;
+        o->gone = false;
         if (fd < 0 || fstat(fd, &st) < 0) {
                 o->kind = OUT_CLOSED;
                 return;
@@ -32,6 +33,7 @@ void outstream_open(struct outstream *o, int fd)
                         o->kind = OUT_REOPENED;
                 } else if (errno == ENXIO) {
                         o->kind = OUT_CLOSED; /* a FIFO without a reader: nothing can be written */
+                        o->gone = true;
                 }
                 /* otherwise (no /proc): direct writes, which may block on a full pipe */
         }
@@ -63,8 +65,10 @@ size_t outstream_write(struct outstream *o, const void *buf, size_t len)
                 }
                 if (w < 0 && errno == EINTR)
                         continue;
-                if (w < 0 && errno == EPIPE)
+                if (w < 0 && errno == EPIPE) {
                         o->kind = OUT_CLOSED;
+                        o->gone = true;
+                }
                 break; /* EAGAIN or an error: the rest is the caller's */
         }
         return done;
@@ -124,7 +128,7 @@ size_t outq_push(struct outq *q, const void *buf, size_t len, size_t limit, bool
         size_t direct = 0, take;
 
         if (q->s.kind == OUT_CLOSED)
-                return 0; /* its reader is gone: nothing will be written */
+                return len; /* no stream, or its reader is gone: taken, and discarded */
         if (!outq_pending(q))
                 direct = outstream_write(&q->s, buf, len);
         if (direct == len || q->s.kind == OUT_CLOSED)
@@ -156,14 +160,20 @@ size_t outq_flush(struct outq *q)
         return outq_pending(q);
 }
 
-void drain_init(struct drain *d, int fd, struct outq *dst, size_t limit, const char *prefix)
+void drain_init(struct drain *d, int fd, struct outq *dst, size_t limit, const char *name)
 {
         d->fd = fd;
         d->dst = dst;
         d->limit = limit;
-        snprintf(d->prefix, sizeof d->prefix, "%s", prefix);
+        snprintf(d->name, sizeof d->name, "[%s]", name);
         d->len = 0;
+        d->cont = false;
         d->bytes = d->dropped = 0;
+}
+
+bool drain_blocked(const struct drain *d)
+{
+        return outq_pending(d->dst) >= d->limit;
 }
 
 struct chunk {
@@ -172,32 +182,87 @@ struct chunk {
         size_t src; /* bytes of actor output in buf (the rest are prefixes and newlines) */
 };
 
-static void chunk_flush(struct drain *d, struct chunk *c)
+static void chunk_flush(struct drain *d, struct chunk *c, enum drain_mode mode)
 {
         size_t w;
 
         if (!c->len)
                 return;
-        w = outq_push(d->dst, c->buf, c->len, d->limit, false);
+        w = outq_push(d->dst, c->buf, c->len, mode == DRAIN_DROP ? d->limit : SIZE_MAX, false);
         /* count the actor's bytes that were lost, not our prefixes */
         d->dropped += w == c->len ? 0 : (uint64_t)c->src * (c->len - w) / c->len;
         c->len = c->src = 0;
 }
 
-static void emit_line(struct drain *d, struct chunk *c, const char *s, size_t n)
-{
-        size_t pl = strlen(d->prefix);
+static const char no_newline[] = "no newline at end of output";
 
-        if (c->len + pl + n + 1 > sizeof c->buf)
-                chunk_flush(d, c);
-        memcpy(c->buf + c->len, d->prefix, pl);
-        memcpy(c->buf + c->len + pl, s, n);
-        c->buf[c->len + pl + n] = '\n';
-        c->len += pl + n + 1;
-        c->src += n;
+/* One record: "[name]" + mark + text + "\n" (mark " ", "+ " or "\\ "). */
+static void emit(struct drain *d, struct chunk *c, enum drain_mode mode, const char *mark,
+                 const char *s, size_t n)
+{
+        size_t nl = strlen(d->name), ml = strlen(mark);
+
+        if (c->len + nl + ml + n + 1 > sizeof c->buf)
+                chunk_flush(d, c, mode);
+        memcpy(c->buf + c->len, d->name, nl);
+        memcpy(c->buf + c->len + nl, mark, ml);
+        memcpy(c->buf + c->len + nl + ml, s, n);
+        c->buf[c->len + nl + ml + n] = '\n';
+        c->len += nl + ml + n + 1;
+        c->src += s == no_newline ? 0 : n;
 }
 
-int drain_read(struct drain *d, size_t budget)
+/* A record of n bytes of the current line; `more`: the line goes on past it. */
+static void emit_record(struct drain *d, struct chunk *c, enum drain_mode mode, const char *s,
+                        size_t n, bool more)
+{
+        emit(d, c, mode, d->cont ? "+ " : " ", s, n);
+        d->cont = more;
+}
+
+static void split(struct drain *d, struct chunk *c, enum drain_mode mode, const char *p,
+                  const char *end)
+{
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+                size_t k;
+
+                if (d->len == 0 && nl && n <= DRAIN_RECORD_MAX) {
+                        emit_record(d, c, mode, p, n, false); /* the common case: no copy */
+                        p += n + 1;
+                        continue;
+                }
+                k = n < DRAIN_RECORD_MAX - d->len ? n : DRAIN_RECORD_MAX - d->len;
+                memcpy(d->line + d->len, p, k);
+                d->len += k;
+                p += k;
+                if (k == n && nl) { /* the line ends here */
+                        emit_record(d, c, mode, d->line, d->len, false);
+                        d->len = 0;
+                        p++;
+                } else if (k < n) { /* a full record, and the line goes on */
+                        emit_record(d, c, mode, d->line, d->len, true);
+                        d->len = 0;
+                }
+                /* else: the input ended inside the line; it waits for more */
+        }
+}
+
+/* How much to read now: under DRAIN_WAIT, little enough that even a read of empty lines
+ * (each a whole record) keeps the queue near its limit. */
+static size_t read_size(const struct drain *d, enum drain_mode mode)
+{
+        size_t room, n;
+
+        if (mode != DRAIN_WAIT)
+                return DRAIN_CHUNK;
+        room = d->limit > outq_pending(d->dst) ? d->limit - outq_pending(d->dst) : 0;
+        n = room / (strlen(d->name) + 3);
+        return n < 256 ? 256 : n > DRAIN_CHUNK ? DRAIN_CHUNK : n;
+}
+
+int drain_read(struct drain *d, size_t budget, enum drain_mode mode)
 {
         static char in[DRAIN_CHUNK];
         static struct chunk out;
@@ -207,9 +272,8 @@ int drain_read(struct drain *d, size_t budget)
         if (d->fd < 0)
                 return 0;
         out.len = out.src = 0;
-        while (taken < budget) {
-                ssize_t r = read(d->fd, in, sizeof in);
-                const char *p = in, *end;
+        while (taken < budget && !(mode == DRAIN_WAIT && drain_blocked(d))) {
+                ssize_t r = read(d->fd, in, read_size(d, mode));
 
                 if (r < 0 && errno == EINTR)
                         continue;
@@ -221,36 +285,21 @@ int drain_read(struct drain *d, size_t budget)
                 }
                 d->bytes += (uint64_t)r;
                 taken += (size_t)r;
-                end = in + r;
-                while (p < end) {
-                        const char *nl = memchr(p, '\n', (size_t)(end - p));
-                        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-                        if (d->len == 0 && nl && n <= DRAIN_LINE_MAX) {
-                                emit_line(d, &out, p,
-                                          n); /* the common case: no copy to the line buffer */
-                        } else {
-                                size_t room = sizeof d->line - d->len;
-                                size_t k = n < room ? n : room;
-
-                                memcpy(d->line + d->len, p, k);
-                                d->len += k;
-                                /* a line longer than the buffer is cut: the cut-off part is dropped
-                                 */
-                                d->dropped += n - k;
-                                if (nl) {
-                                        emit_line(d, &out, d->line, d->len);
-                                        d->len = 0;
-                                }
-                        }
-                        p += n + (nl ? 1 : 0);
-                }
+                split(d, &out, mode, in, in + r);
+                if (mode == DRAIN_WAIT)
+                        chunk_flush(d, &out, mode); /* so that drain_blocked sees it */
         }
-        if (rc == 0 && d->len) {
-                emit_line(d, &out, d->line, d->len);
+        if (rc == 0) {
+                bool unterminated = d->len || d->cont;
+
+                if (d->len)
+                        emit_record(d, &out, mode, d->line, d->len, false);
+                if (unterminated)
+                        emit(d, &out, mode, "\\ ", no_newline, sizeof no_newline - 1);
                 d->len = 0;
+                d->cont = false;
         }
-        chunk_flush(d, &out);
+        chunk_flush(d, &out, mode);
         if (rc == 0)
                 drain_close(d);
         return rc;

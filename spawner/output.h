@@ -18,6 +18,7 @@ enum out_kind { OUT_DIRECT, OUT_REOPENED, OUT_SOCKET, OUT_CLOSED };
 struct outstream {
         int fd;
         enum out_kind kind;
+        bool gone; /* a write met EPIPE: the reader is gone (not a stream never opened) */
 };
 
 /* fd stays owned by the caller (for OUT_REOPENED a private fd is opened). */
@@ -43,31 +44,50 @@ void outq_close(struct outq *q);
 size_t outq_pending(const struct outq *q);
 /* Append len bytes, writing at once what the stream takes when nothing waits. Returns the
  * bytes taken: all of them when pending + len <= limit; with whole, 0 otherwise, else as
- * many as fit. Bytes for a closed stream (its reader gone) are taken and discarded. */
+ * many as fit. Bytes for a closed stream (none, or its reader gone) are taken and discarded. */
 size_t outq_push(struct outq *q, const void *buf, size_t len, size_t limit, bool whole);
 /* Write what the stream takes now. Returns the bytes still pending. */
 size_t outq_flush(struct outq *q);
 
-#define DRAIN_LINE_MAX 4096
-#define DRAIN_CHUNK    (64 * 1024)
+#define DRAIN_RECORD_MAX 4096 /* bytes of actor output in one record */
+#define DRAIN_CHUNK      (64 * 1024)
 
-/* One actor pipe (stdout or stderr in `log` mode), split into lines prefixed with the actor's
- * name, into an output queue up to `limit` bytes pending. Bounded: a line longer than
- * DRAIN_LINE_MAX is cut; what the queue cannot take is dropped and counted. */
+/* One actor pipe (stdout or stderr in `log` mode), cut into records into an output queue:
+ *
+ *   [name] TEXT      a line (or its first DRAIN_RECORD_MAX bytes)
+ *   [name]+ TEXT     more of the same line: the newline before this record is not the
+ *                    program's (its line was longer than a record)
+ *   [name]\ no newline at end of output
+ *                    the newline before this record is not the program's: its output ended
+ *                    without one
+ *
+ * Every record ends with a newline. Reassembled (drop the newline a `+` or `\` record
+ * names, strip the prefixes), the program's bytes come back exactly. */
+enum drain_mode {
+        DRAIN_WAIT, /* read only while the queue is under its limit: the actor waits */
+        DRAIN_DROP, /* read all; what the queue cannot take is dropped and counted */
+        DRAIN_ALL,  /* read all and queue all (the writers are gone: bounded by the pipe) */
+};
+
 struct drain {
         int fd; /* read end, O_NONBLOCK (our own pipe), -1 when closed */
         struct outq *dst;
         size_t limit;
-        char prefix[80];
-        char line[DRAIN_LINE_MAX];
-        size_t len;
+        char name[72]; /* "[name]" */
+        char line[DRAIN_RECORD_MAX];
+        size_t len;       /* a line's bytes not yet in a record */
+        bool cont;        /* the next record continues a line */
         uint64_t bytes;   /* read from the actor */
-        uint64_t dropped; /* of those, not written */
+        uint64_t dropped; /* of those, not written (the caller reports and resets it) */
+        bool reading;     /* the caller's: the fd is in its poll set for reading */
 };
 
-void drain_init(struct drain *d, int fd, struct outq *dst, size_t limit, const char *prefix);
-/* Reads up to budget bytes. Returns 1 while open, 0 at EOF (fd closed, partial line flushed). */
-int drain_read(struct drain *d, size_t budget);
+void drain_init(struct drain *d, int fd, struct outq *dst, size_t limit, const char *name);
+/* True when the queue is at its limit: a DRAIN_WAIT drain reads nothing now. */
+bool drain_blocked(const struct drain *d);
+/* Reads up to budget bytes. Returns 1 while open, 0 at EOF (fd closed, the last line flushed
+ * with its marker). */
+int drain_read(struct drain *d, size_t budget, enum drain_mode mode);
 void drain_close(struct drain *d);
 
 #endif

@@ -196,7 +196,8 @@ static int add_rw_paths(const struct actor *a, struct spec_builder *b, int fds[S
         return 0;
 }
 
-/* stdio per the profile: a pipe we drain (log), our own fd (inherit), a file, or /dev/null. */
+/* stdio per the profile: a pipe we drain (log), our own fd (inherit), a file, or /dev/null;
+ * `auto` is inherit for a top-level actor, else null (stdin) or log. */
 static int setup_stdio(struct corral_sup *s, struct actor *a, const struct identity *id,
                        struct spec_builder *b, int owned[3], struct cerr *err)
 {
@@ -208,13 +209,17 @@ static int setup_stdio(struct corral_sup *s, struct actor *a, const struct ident
         static const char *const names[3] = {"our stdin", "our stdout", "our stderr"};
 
         for (int i = 0; i < 3; i++) {
+                enum stdio_mode mode = spec[i]->mode;
                 int p[2];
 
                 owned[i] = -1;
-                switch (spec[i]->mode) {
+                if (mode == STDIO_AUTO) /* the caller's own for a top-level actor */
+                        mode = !a->parent ? STDIO_INHERIT : i == 0 ? STDIO_NULL : STDIO_LOG;
+                switch (mode) {
                 case STDIO_NULL:
                         b->hdr.flags |= nullflag[i];
                         break;
+                case STDIO_AUTO: /* (resolved above) */
                 case STDIO_INHERIT:
                         if (stdio_fd_ok(ours[i], names[i], err) < 0)
                                 return -1;
@@ -227,7 +232,6 @@ static int setup_stdio(struct corral_sup *s, struct actor *a, const struct ident
                         spec_set_fd(b, slot[i], owned[i]);
                         break;
                 case STDIO_LOG: {
-                        char prefix[PROFILE_NAME_MAX + 8];
                         struct drain **d = i == 1 ? &a->out : &a->err;
 
                         if (i == 0) { /* there is nothing to drain into a program's stdin */
@@ -243,19 +247,19 @@ static int setup_stdio(struct corral_sup *s, struct actor *a, const struct ident
                                 return -1;
                         /* our own pipe: O_NONBLOCK on our read end concerns nobody else */
                         fcntl(p[0], F_SETFL, O_NONBLOCK);
-                        snprintf(prefix, sizeof prefix, "[%s] ", a->name);
                         drain_init(*d, p[0], i == 1 ? &s->out.q : &s->errq.q, CORRAL_OUTQ_DATA_MAX,
-                                   prefix);
+                                   a->name);
                         owned[i] = p[1];
                         spec_set_fd(b, slot[i], p[1]);
-                        if (sup_watch(s, p[0], s->paused ? 0 : EPOLLIN,
-                                      i == 1 ? &a->w_out : &a->w_err, i == 1 ? W_OUT : W_ERR,
-                                      a) < 0)
+                        /* in the set without events: output_watch decides when it is read */
+                        if (sup_watch(s, p[0], 0, i == 1 ? &a->w_out : &a->w_err,
+                                      i == 1 ? W_OUT : W_ERR, a) < 0)
                                 return cerr_set(err, errno, CERR_SPAWN, "epoll_ctl");
                         break;
                 }
                 }
         }
+        output_watch(s, a);
         return 0;
 }
 

@@ -78,6 +78,7 @@ struct actor {
         bool oom_killed;
         bool node_removed; /* its node and v1 groups are gone */
         bool in_flight;    /* sent (or queued) to the zygote, no reply yet */
+        uint64_t pending_sigs; /* corral_sup_signal() before the shim was there (bit = signo) */
         const struct sup_profile *prof;
         char *node;          /* its v2 node: <parent's node>/<name>-<id> */
         char *leaf;          /* <node>/self */
@@ -114,6 +115,8 @@ struct sup_outq {
         struct outq q;
         struct watch w;
         bool watching;
+        bool blocked; /* at CORRAL_OUTQ_DATA_MAX: drains that wait do not read */
+        bool gone;    /* its reader is gone: the drains into it are closed */
 };
 
 struct corral_sup {
@@ -149,7 +152,7 @@ struct corral_sup {
         char tree[PROFILE_NAME_MAX + 1];
         char tree_node_name[PROFILE_NAME_MAX + 16]; /* "<tree>.<random id>" */
         bool zygote_writable_wait;                  /* watching the zygote's socket for room too */
-        bool paused; /* the event queue is too full: no actor output, no spawn */
+        bool paused; /* the event queue is too full: no spawn */
         bool tree_created;
         bool said_v1; /* the hybrid-host event was logged */
         bool done, stuck;
@@ -164,7 +167,13 @@ void ev_error(struct corral_sup *s, const char *fmt, ...) __attribute__((format(
 /* The output queues: open on the caller's fds, flushed when writable, closed at the end. */
 void outqs_open(struct corral_sup *s);
 void outq_on_writable(struct corral_sup *s, struct sup_outq *q);
-void outqs_update(struct corral_sup *s); /* watches, the paused state, events-lost */
+void outqs_update(struct corral_sup *s); /* watches, drains, the paused state, events-lost */
+/* How an actor's `log` output is read now, the watch on its pipes to match (outqs_update
+ * calls it when a queue changes; call it when the actor's state does), and its drops as
+ * output-dropped events. */
+enum drain_mode output_mode(const struct actor *a);
+void output_watch(struct corral_sup *s, struct actor *a);
+void output_report_drops(struct corral_sup *s, struct actor *a);
 int outqs_flush(struct corral_sup *s, int timeout_ms);
 void outqs_close(struct corral_sup *s);
 

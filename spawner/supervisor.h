@@ -65,6 +65,7 @@ enum corral_ev_type {
         CORRAL_EV_HOST,           /* how this host is used (v1 controllers on a hybrid host) */
         CORRAL_EV_ERROR,          /* something went wrong that is not an actor's end */
         CORRAL_EV_EVENTS_LOST,    /* records the event queue could not take */
+        CORRAL_EV_SIGNAL,         /* a signal passed on to an actor, or one not acted on */
 };
 
 struct corral_event {
@@ -128,6 +129,11 @@ struct corral_event {
                 struct {
                         uint64_t count;
                 } events_lost;
+                struct {
+                        int signo;
+                        const char *action; /* "forwarded", "ignored" */
+                        const char *why;    /* NULL, or why it was not acted on */
+                } signal;
         } u;
 };
 
@@ -212,6 +218,20 @@ int corral_sup_cancel(struct corral_sup *s, uint32_t actor, enum cascade_mode ho
 
 /* The tree is gone (removed) or stuck. */
 bool corral_sup_done(const struct corral_sup *s);
+
+/* Send sig to an actor's program (through its shim, which forwards what comes from outside
+ * its namespace: SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGINT, SIGTERM); a `signal`
+ * event says so. An actor still starting gets it once its shim is there. -1 with ESRCH when
+ * the actor has ended, EINVAL for a signal the shim does not forward. */
+int corral_sup_signal(struct corral_sup *s, uint32_t actor, int sig);
+
+/* A record of the consumer's own through the same sink (the time and tree filled in). */
+void corral_sup_emit(struct corral_sup *s, struct corral_event *e);
+
+/* Bytes of actor output and event records still queued for the output fds. Once the tree is
+ * done, a consumer that must lose nothing dispatches until this is 0 (a queue whose reader
+ * is gone drops what it holds); corral_sup_close() flushes for CORRAL_FLUSH_MS at most. */
+size_t corral_sup_output_pending(const struct corral_sup *s);
 
 /* ---- what the engine knows ---- */
 

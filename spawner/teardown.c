@@ -77,6 +77,7 @@ static struct cascade_facts facts(struct corral_sup *s, const struct ccasc *cc)
 /* ---- actions ---- */
 
 struct signal_walk {
+        struct corral_sup *s;
         int sig;
 };
 
@@ -86,8 +87,10 @@ static void signal_visit(struct actor *a, void *ctx)
 
         if (a->dead || a->pidfd < 0)
                 return;
-        if (a->state == AS_RUNNING)
+        if (a->state == AS_RUNNING) {
                 a->state = AS_CANCELLING;
+                output_watch(w->s, a); /* its output is read on now, and dropped if need be */
+        }
         /* the shim forwards it to the program (and SIGCONT after TERM) */
         pidfd_signal(a->pidfd, w->sig, NULL);
         /* a stopped shim forwards nothing: stage 3 wakes it (SIGTERM waits pending) */
@@ -97,7 +100,7 @@ static void signal_visit(struct actor *a, void *ctx)
 
 static void signal_subtree(struct corral_sup *s, struct ccasc *cc, int sig)
 {
-        struct signal_walk w = {.sig = sig};
+        struct signal_walk w = {.s = s, .sig = sig};
 
         if (cc->root)
                 actor_walk(cc->root, signal_visit, &w);

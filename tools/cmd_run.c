@@ -30,9 +30,12 @@ static void run_usage(FILE *f)
             f, "usage: corral run [OPTIONS] -- CMD [ARGS...]\n\n"
                "Spawn CMD as the root actor of a new tree: its own cgroup, PID, mount, IPC, UTS\n"
                "and cgroup namespaces, a fresh /proc, and only the fds it is handed. corral stays\n"
-               "in the foreground, drains the program's output, and when the program exits (or on\n"
-               "SIGINT/SIGTERM) tears the tree down: SIGINT, SIGTERM, then cgroup.kill, each\n"
-               "after its timeout; a second signal skips a stage, a third kills at once.\n\n"
+               "in the foreground; when the program exits (or on SIGINT/SIGTERM) it tears the\n"
+               "tree down: SIGINT, SIGTERM, then cgroup.kill, each after its timeout; a second\n"
+               "signal skips a stage, a third kills at once. SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and\n"
+               "SIGWINCH are passed on to the program; a signal ignored by corral's caller is\n"
+               "neither passed on nor acted on. By default the program has corral's own stdio\n"
+               "(Stdin=, Stdout=, Stderr= auto) and corral prints only what went wrong.\n\n"
                "options:\n"
                "  -p, --policy FILE   policy file with [profile NAME] sections\n"
                "  --profile NAME      the profile for the program (default: the file's only\n"
@@ -44,7 +47,9 @@ static void run_usage(FILE *f)
                "                      trees; default: the program's name plus a short id)\n"
                "  --fd N[:NAME]       pass our fd N to the program, renumbered from 3 in order,\n"
                "                      with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (repeatable)\n"
-               "  --events FORMAT     event log on stderr: text (default) or json (JSON lines)\n"
+               "  -v, --verbose       the lifecycle on stderr too (the same as --events text)\n"
+               "  --events FORMAT     every event on stderr: text or json (JSON lines)\n"
+               "  -q, --quiet         nothing on stderr but corral's fatal errors\n"
                "  -h, --help          this text\n\n"
                "exit status: the program's own, or 128+N when it died of signal N; 125 corral\n"
                "could not run it (bad options, host refused, or teardown stuck), 126 the program\n"
@@ -192,8 +197,10 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
             {"policy", required_argument, NULL, 'p'}, {"profile", required_argument, NULL, 'P'},
             {"set", required_argument, NULL, 's'},    {"name", required_argument, NULL, 'n'},
             {"fd", required_argument, NULL, 'f'},     {"events", required_argument, NULL, 'e'},
+            {"verbose", no_argument, NULL, 'v'},      {"quiet", no_argument, NULL, 'q'},
             {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
         };
+        const char *events_opt = NULL; /* the option that chose the events, to name a clash */
         int c;
 
         memset(a, 0, sizeof *a);
@@ -202,7 +209,9 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
         cerr_clear(err);
         optind = 0; /* 0, not 1: glibc then also resets its state from a previous parse */
         /* '+': stop at the program's name, its options are its own */
-        while ((c = getopt_long(argc, argv, "+hp:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+hp:vq", opts, NULL)) != -1) {
+                enum run_events ev = RUN_EVENTS_PROBLEMS;
+
                 switch (c) {
                 case 'p':
                         a->policy_file = optarg;
@@ -223,12 +232,23 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                                 return -1;
                         break;
                 case 'e':
-                        if (strcmp(optarg, "json") == 0) {
-                                a->o.events_json = true;
-                        } else if (strcmp(optarg, "text") != 0) {
+                case 'v':
+                case 'q':
+                        if (c == 'e' && strcmp(optarg, "json") == 0) {
+                                ev = RUN_EVENTS_JSON;
+                        } else if (c == 'e' && strcmp(optarg, "text") != 0) {
                                 return cerr_set(err, EINVAL, CERR_USAGE,
                                                 "--events '%s': expected text or json", optarg);
+                        } else {
+                                ev = c == 'q' ? RUN_EVENTS_NONE : RUN_EVENTS_TEXT;
                         }
+                        if (events_opt && ev != a->o.events) {
+                                return cerr_set(err, EINVAL, CERR_USAGE,
+                                                "%s and %s: choose one", events_opt,
+                                                c == 'e' ? "--events" : c == 'v' ? "-v" : "-q");
+                        }
+                        events_opt = c == 'e' ? "--events" : c == 'v' ? "-v" : "-q";
+                        a->o.events = ev;
                         break;
                 case 'h':
                         return RUN_ARGS_HELP;
@@ -272,23 +292,45 @@ static void default_tree_name(char *out, size_t len, const char *prog)
         snprintf(out, len, "%s-%08x", clean, rnd);
 }
 
-static const int cascade_signals[] = {SIGINT, SIGTERM, SIGHUP};
+/* SIGINT and SIGTERM start or escalate the tree's cascade; SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
+ * and SIGWINCH are passed on to the root actor's program. All are read from a signalfd. A
+ * signal the caller ignores (`nohup`, `trap '' HUP`, a shell's background job) asked us not to
+ * react to it: it is neither acted on nor passed on (the kernel discards it), and a `signal`
+ * event says so once. Our programs get every signal back at its default regardless. */
+static const int cascade_signals[] = {SIGINT, SIGTERM};
+static const int passed_signals[] = {SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-/* SIGINT, SIGTERM and SIGHUP start or escalate the tree's cascade; they are read from a
- * signalfd. A signal the caller ignores (`nohup`, `trap '' INT`) asked us not to react to it;
- * our programs get every signal back at its default regardless. */
-static int run_signals(struct cerr *err)
+#define NSIGNALS (sizeof cascade_signals / sizeof cascade_signals[0] + \
+                  sizeof passed_signals / sizeof passed_signals[0])
+
+static int signal_at(size_t i)
+{
+        const size_t nc = sizeof cascade_signals / sizeof cascade_signals[0];
+
+        return i < nc ? cascade_signals[i] : passed_signals[i - nc];
+}
+
+static bool is_cascade_signal(int sig)
+{
+        return sig == SIGINT || sig == SIGTERM;
+}
+
+/* Returns the signalfd; *ignored gets the signals the caller ignored (bit = signo). */
+static int run_signals(uint64_t *ignored, struct cerr *err)
 {
         sigset_t set;
         int fd;
 
+        *ignored = 0;
         sigemptyset(&set);
-        for (size_t i = 0; i < sizeof cascade_signals / sizeof cascade_signals[0]; i++) {
+        for (size_t i = 0; i < NSIGNALS; i++) {
                 struct sigaction sa;
 
-                if (sigaction(cascade_signals[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+                if (sigaction(signal_at(i), NULL, &sa) == 0 && sa.sa_handler == SIG_IGN) {
+                        *ignored |= 1ull << signal_at(i);
                         continue;
-                sigaddset(&set, cascade_signals[i]);
+                }
+                sigaddset(&set, signal_at(i));
         }
         if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
                 return cerr_set(err, errno, CERR_SIGNALS, "sigprocmask");
@@ -299,17 +341,43 @@ static int run_signals(struct cerr *err)
 }
 
 struct run {
-        bool json;
-        int signals; /* signals to corral so far: the 2nd skips a stage, the 3rd kills */
+        enum run_events events;
+        uint32_t root;
+        int signals; /* cascade signals to corral so far: the 2nd skips a stage, the 3rd kills */
 };
 
 static void on_event(struct corral_sup *s, const struct corral_event *e, void *ctx)
 {
         const struct run *r = ctx;
         char line[EVENT_LINE_MAX];
-        size_t n = event_format(e, r->json, line, sizeof line);
+        size_t n;
 
+        if (r->events == RUN_EVENTS_NONE)
+                return;
+        if (r->events == RUN_EVENTS_PROBLEMS) {
+                /* the root's failed spawn is said once, by run_tree's last line */
+                if (!event_is_problem(e) ||
+                    (e->type == CORRAL_EV_SPAWN_FAILED && e->parent_id == 0))
+                        return;
+        }
+        n = event_format(e, r->events == RUN_EVENTS_JSON, line, sizeof line);
         corral_sup_write_events(s, line, n);
+}
+
+static void say_ignored(struct corral_sup *s, uint64_t ignored)
+{
+        for (size_t i = 0; i < NSIGNALS; i++) {
+                struct corral_event e = {.type = CORRAL_EV_SIGNAL};
+
+                if (!(ignored & (1ull << signal_at(i))))
+                        continue;
+                e.u.signal.signo = signal_at(i);
+                e.u.signal.action = "ignored";
+                e.u.signal.why = is_cascade_signal(signal_at(i))
+                                     ? "ignored by corral's caller: it does not start teardown"
+                                     : "ignored by corral's caller: not passed on";
+                corral_sup_emit(s, &e);
+        }
 }
 
 static void on_signals(struct corral_sup *s, struct run *r, int sfd)
@@ -319,6 +387,11 @@ static void on_signals(struct corral_sup *s, struct run *r, int sfd)
         while (read(sfd, &si, sizeof si) == sizeof si) {
                 char why[64];
 
+                if (!is_cascade_signal((int)si.ssi_signo)) {
+                        /* (an actor that has ended has nothing to pass it to) */
+                        corral_sup_signal(s, r->root, (int)si.ssi_signo);
+                        continue;
+                }
                 r->signals++;
                 snprintf(why, sizeof why, "%s to corral (%d)", sig_name((int)si.ssi_signo),
                          r->signals);
@@ -326,11 +399,33 @@ static void on_signals(struct corral_sup *s, struct run *r, int sfd)
         }
 }
 
+/* The tree is gone; what it wrote and what happened still reach their readers, for as long
+ * as they read (a pipeline's writer waits for its reader too), or until SIGINT/SIGTERM. */
+static void drain_queues(struct corral_sup *s, int sfd)
+{
+        struct cerr err = {0};
+
+        while (corral_sup_output_pending(s) > 0) {
+                struct pollfd p[2] = {{.fd = corral_sup_fd(s), .events = POLLIN},
+                                      {.fd = sfd, .events = POLLIN}};
+                struct signalfd_siginfo si;
+
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        return;
+                while (p[1].revents && read(sfd, &si, sizeof si) == sizeof si) {
+                        if (is_cascade_signal((int)si.ssi_signo))
+                                return;
+                }
+                if (p[0].revents && corral_sup_dispatch(s, 0, &err) < 0)
+                        return;
+        }
+}
+
 /* The tree: open, spawn the root (the tree ends when it does), a loop over the engine until
  * the tree is gone, close. Returns the exit status (DESIGN §10). */
 static int run_tree(const struct run_opts *o, const struct profile *prof)
 {
-        struct run r = {.json = o->events_json};
+        struct run r = {.events = o->events};
         struct corral_sup_options so = {
             .profiles = prof,
             .nprofiles = 1,
@@ -351,7 +446,8 @@ static int run_tree(const struct run_opts *o, const struct profile *prof)
         struct cerr err = {0};
         char tree[PROFILE_NAME_MAX + 1], buf[CERR_MSG_MAX + 64];
         const char *ifindex = getenv("CORRAL_TEST_LOOPBACK_IFINDEX");
-        uint32_t root = 0;
+        uint64_t ignored = 0;
+        bool started = false;
         int sfd, code = EXIT_CANNOT_RUN;
 
         if (!o->argv || !o->argv[0])
@@ -374,9 +470,12 @@ static int run_tree(const struct run_opts *o, const struct profile *prof)
         }
         so.tree_name = tree;
         sp.name = tree; /* the root actor is named after its tree */
-        sfd = run_signals(&err);
-        if (sfd < 0 || corral_sup_open(&s, &so, &err) < 0 ||
-            corral_sup_spawn(s, &sp, &root, &err) < 0) {
+        sfd = run_signals(&ignored, &err);
+        if (sfd >= 0 && corral_sup_open(&s, &so, &err) == 0) {
+                say_ignored(s, ignored);
+                started = corral_sup_spawn(s, &sp, &r.root, &err) == 0;
+        }
+        if (!started) {
                 fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
                 corral_sup_close(s);
                 if (sfd >= 0)
@@ -394,8 +493,10 @@ static int run_tree(const struct run_opts *o, const struct profile *prof)
                 if (p[0].revents && corral_sup_dispatch(s, 0, &err) < 0)
                         break;
         }
+        if (corral_sup_done(s))
+                drain_queues(s, sfd);
         corral_sup_tree(s, &ti);
-        corral_sup_actor(s, root, &info);
+        corral_sup_actor(s, r.root, &info);
         if (!corral_sup_done(s))
                 fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
         else

@@ -9,13 +9,18 @@
 #include "../policy/profile.h"
 #include "../spawner/supervisor.h"
 
+/* What corral run says on stderr: by default only what went wrong (event_is_problem), as a
+ * shell would; -v/--events text the lifecycle too; --events json every record as JSON
+ * lines; -q nothing but fatal errors. */
+enum run_events { RUN_EVENTS_PROBLEMS, RUN_EVENTS_TEXT, RUN_EVENTS_JSON, RUN_EVENTS_NONE };
+
 /* What the command line says about the run itself. */
 struct run_opts {
         const char *tree_name; /* NULL: the program's basename plus a short id */
         char *const *argv;     /* the program */
         struct sup_fd pass[SPEC_MAX_PASS];
         int npass;
-        bool events_json; /* JSON lines instead of text */
+        enum run_events events; /* which event records, in which form, on stderr */
         int out_fd, err_fd;
 };
 

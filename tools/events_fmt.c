@@ -1,9 +1,12 @@
 #include "events_fmt.h"
 
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "../ns/clone.h"
+#include "../ns/signals.h"
 #include "../spawner/json.h"
 
 const char *event_name(const struct corral_event *e)
@@ -31,6 +34,8 @@ const char *event_name(const struct corral_event *e)
                 return "host";
         case CORRAL_EV_ERROR:
                 return "error";
+        case CORRAL_EV_SIGNAL:
+                return "signal";
         case CORRAL_EV_EVENTS_LOST:
                 break;
         }
@@ -168,7 +173,54 @@ static void fields(struct line *l, const struct corral_event *e)
         case CORRAL_EV_EVENTS_LOST:
                 num(l, "count", (long long)e->u.events_lost.count);
                 break;
+        case CORRAL_EV_SIGNAL:
+                str(l, "signal", sig_name(e->u.signal.signo));
+                str(l, "action", e->u.signal.action);
+                if (e->u.signal.why)
+                        str(l, "why", e->u.signal.why);
+                break;
         }
+}
+
+/* An end a shell would remark on: the kernel's OOM killer, seccomp, a signal other than
+ * those of an ordinary stop (INT, TERM, HUP, PIPE). */
+static bool abnormal_end(const struct corral_event *e)
+{
+        const char *r = e->u.exited.reason;
+        int st = e->u.exited.wstatus;
+
+        if (strncmp(r, "oom-killed", 10) == 0 || strncmp(r, "seccomp", 7) == 0)
+                return true;
+        if (strncmp(r, "spawn-failed", 12) == 0)
+                return false; /* its spawn-failed record said it */
+        return WIFSIGNALED(st) && WTERMSIG(st) != SIGINT && WTERMSIG(st) != SIGTERM &&
+               WTERMSIG(st) != SIGHUP && WTERMSIG(st) != SIGPIPE;
+}
+
+bool event_is_problem(const struct corral_event *e)
+{
+        switch (e->type) {
+        case CORRAL_EV_STARTED:
+        case CORRAL_EV_REMOVED:
+        case CORRAL_EV_SIGNAL:
+                return false;
+        case CORRAL_EV_EXITED:
+                return abnormal_end(e);
+        case CORRAL_EV_CASCADE:
+                /* the graceful stage is the ordinary end; past it something did not stop */
+                return e->u.cascade.stage >= CS_TERMINATE;
+        case CORRAL_EV_ORPHAN:
+                return !e->u.orphan.removed;
+        case CORRAL_EV_SPAWN_FAILED:
+        case CORRAL_EV_OUTPUT_DROPPED:
+        case CORRAL_EV_STUCK:
+        case CORRAL_EV_WARNING:
+        case CORRAL_EV_HOST:
+        case CORRAL_EV_ERROR:
+        case CORRAL_EV_EVENTS_LOST:
+                break;
+        }
+        return true;
 }
 
 size_t event_format(const struct corral_event *e, bool json, char *buf, size_t len)

@@ -14,6 +14,12 @@
 /* The event's name as it reads ("started", "orphan-removed"). */
 const char *event_name(const struct corral_event *e);
 
+/* What `corral run` prints by default (quiet, like a shell): spawn failures, abnormal ends
+ * (oom-killed, seccomp, a signal other than INT, TERM, HUP or PIPE), cascades past their
+ * graceful stage, stuck trees, orphans left, warnings, how a hybrid host is used, errors, lost
+ * output and lost events. Not: started, an ordinary exit, removed, signals passed on. */
+bool event_is_problem(const struct corral_event *e);
+
 /* One line (with its newline) into buf; returns its length. */
 size_t event_format(const struct corral_event *e, bool json, char *buf, size_t len);
 

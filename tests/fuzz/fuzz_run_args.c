@@ -33,7 +33,7 @@ static void same_parse(const struct run_args *x, int rx, const struct cerr *ex,
                 return;
         FUZZ_CHECK(x->policy_file == y->policy_file && x->profile_name == y->profile_name &&
                        x->o.tree_name == y->o.tree_name && x->o.argv == y->o.argv &&
-                       x->o.events_json == y->o.events_json,
+                       x->o.events == y->o.events,
                    "options differ");
         FUZZ_CHECK(x->nsets == y->nsets && !memcmp(x->sets, y->sets, sizeof x->sets), "--set");
         FUZZ_CHECK(x->o.npass == y->o.npass && !memcmp(x->o.pass, y->o.pass, sizeof x->o.pass),
