@@ -255,8 +255,8 @@ static void on_output(struct corral_sup *s, struct actor *a, bool is_err)
         /* a bounded budget per turn: one flooding actor cannot starve the loop */
         if (d && drain_read(d, 1 << 20, output_mode(a)) == 0)
                 sup_unwatch(s, fd);
-        output_report_drops(s, a);
         outqs_update(s);
+        output_report_drops(s, a);
 }
 
 static void dispatch_one(struct corral_sup *s, struct watch *w, uint32_t events)

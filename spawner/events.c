@@ -46,6 +46,8 @@ void ev_error(struct corral_sup *s, const char *fmt, ...)
 
 int corral_sup_write_events(struct corral_sup *s, const void *buf, size_t len)
 {
+        if (s->errq.q.s.failed)
+                return 0; /* stderr cannot be written: there is nowhere to say so either */
         if (outq_push(&s->errq.q, buf, len, CORRAL_OUTQ_MAX, true) == len) {
                 outqs_update(s);
                 return 0;
@@ -153,10 +155,26 @@ static void queue_changed(struct corral_sup *s, struct sup_outq *q)
         }
 }
 
+/* Writing to one of the consumer's fds failed (not EPIPE: ENOSPC, EIO...): said once, in the
+ * other queue's events when it is the output's. Program output for it is dropped from now on,
+ * each drop an output-dropped event. */
+static void say_failed(struct corral_sup *s, struct sup_outq *q, const char *which)
+{
+        if (!q->q.s.failed || q->said_failed)
+                return;
+        q->said_failed = true;
+        ev_error(s,
+                 "writing to corral's %s failed: %s; %llu bytes queued for it were lost, and "
+                 "program output to it is dropped from now on",
+                 which, strerror(q->q.s.failed), (unsigned long long)q->q.discarded);
+}
+
 void outqs_update(struct corral_sup *s)
 {
         watch_queue(s, &s->out);
         watch_queue(s, &s->errq);
+        say_failed(s, &s->out, "stdout");
+        say_failed(s, &s->errq, "stderr");
         queue_changed(s, &s->out);
         queue_changed(s, &s->errq);
         /* while the event queue is past the data mark, the engine takes no spawn */

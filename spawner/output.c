@@ -16,6 +16,7 @@ void outstream_open(struct outstream *o, int fd)
         o->fd = fd;
         o->kind = OUT_DIRECT;
         o->gone = false;
+        o->failed = 0;
         if (fd < 0 || fstat(fd, &st) < 0) {
                 o->kind = OUT_CLOSED;
                 return;
@@ -68,6 +69,9 @@ size_t outstream_write(struct outstream *o, const void *buf, size_t len)
                 if (w < 0 && errno == EPIPE) {
                         o->kind = OUT_CLOSED;
                         o->gone = true;
+                } else if (w < 0 && errno != EAGAIN) {
+                        o->failed = errno;
+                        o->kind = OUT_CLOSED;
                 }
                 break; /* EAGAIN or an error: the rest is the caller's */
         }
@@ -82,6 +86,7 @@ int outstream_pollable_fd(const struct outstream *o)
 void outq_open(struct outq *q, int fd)
 {
         outstream_open(&q->s, fd);
+        q->discarded = 0;
         q->buf = NULL;
         q->off = q->len = q->cap = 0;
 }
@@ -127,6 +132,8 @@ size_t outq_push(struct outq *q, const void *buf, size_t len, size_t limit, bool
 {
         size_t direct = 0, take;
 
+        if (q->s.kind == OUT_CLOSED && q->s.failed)
+                return 0;
         if (q->s.kind == OUT_CLOSED)
                 return len; /* no stream, or its reader is gone: taken, and discarded */
         if (!outq_pending(q))
@@ -152,8 +159,11 @@ size_t outq_flush(struct outq *q)
 {
         if (outq_pending(q)) {
                 q->off += outstream_write(&q->s, q->buf + q->off, outq_pending(q));
-                if (q->s.kind == OUT_CLOSED)
-                        q->off = q->len; /* the reader is gone: what waited is lost */
+                if (q->s.kind == OUT_CLOSED) {
+                        /* the reader is gone, or writing failed: what waited is lost */
+                        q->discarded += outq_pending(q);
+                        q->off = q->len;
+                }
                 if (q->off == q->len)
                         q->off = q->len = 0;
         }
@@ -198,7 +208,7 @@ static const char no_newline[] = "no newline at end of output";
 
 /* One record: "[name]" + mark + text + "\n" (mark " ", "+ " or "\\ "). */
 static void emit(struct drain *d, struct chunk *c, enum drain_mode mode, const char *mark,
-                 const char *s, size_t n)
+                 const char *s, size_t n, size_t src)
 {
         size_t nl = strlen(d->name), ml = strlen(mark);
 
@@ -209,14 +219,15 @@ static void emit(struct drain *d, struct chunk *c, enum drain_mode mode, const c
         memcpy(c->buf + c->len + nl + ml, s, n);
         c->buf[c->len + nl + ml + n] = '\n';
         c->len += nl + ml + n + 1;
-        c->src += s == no_newline ? 0 : n;
+        c->src += src;
 }
 
-/* A record of n bytes of the current line; `more`: the line goes on past it. */
+/* A record of n bytes of the current line; `more`: the line goes on past it; `nl`: its
+ * newline was the program's. */
 static void emit_record(struct drain *d, struct chunk *c, enum drain_mode mode, const char *s,
-                        size_t n, bool more)
+                        size_t n, bool more, bool nl)
 {
-        emit(d, c, mode, d->cont ? "+ " : " ", s, n);
+        emit(d, c, mode, d->cont ? "+ " : " ", s, n, n + (nl ? 1 : 0));
         d->cont = more;
 }
 
@@ -229,7 +240,7 @@ static void split(struct drain *d, struct chunk *c, enum drain_mode mode, const 
                 size_t k;
 
                 if (d->len == 0 && nl && n <= DRAIN_RECORD_MAX) {
-                        emit_record(d, c, mode, p, n, false); /* the common case: no copy */
+                        emit_record(d, c, mode, p, n, false, true); /* the common case: no copy */
                         p += n + 1;
                         continue;
                 }
@@ -238,11 +249,11 @@ static void split(struct drain *d, struct chunk *c, enum drain_mode mode, const 
                 d->len += k;
                 p += k;
                 if (k == n && nl) { /* the line ends here */
-                        emit_record(d, c, mode, d->line, d->len, false);
+                        emit_record(d, c, mode, d->line, d->len, false, true);
                         d->len = 0;
                         p++;
                 } else if (k < n) { /* a full record, and the line goes on */
-                        emit_record(d, c, mode, d->line, d->len, true);
+                        emit_record(d, c, mode, d->line, d->len, true, false);
                         d->len = 0;
                 }
                 /* else: the input ended inside the line; it waits for more */
@@ -293,9 +304,9 @@ int drain_read(struct drain *d, size_t budget, enum drain_mode mode)
                 bool unterminated = d->len || d->cont;
 
                 if (d->len)
-                        emit_record(d, &out, mode, d->line, d->len, false);
+                        emit_record(d, &out, mode, d->line, d->len, false, false);
                 if (unterminated)
-                        emit(d, &out, mode, "\\ ", no_newline, sizeof no_newline - 1);
+                        emit(d, &out, mode, "\\ ", no_newline, sizeof no_newline - 1, 0);
                 d->len = 0;
                 d->cont = false;
         }

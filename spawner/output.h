@@ -18,7 +18,8 @@ enum out_kind { OUT_DIRECT, OUT_REOPENED, OUT_SOCKET, OUT_CLOSED };
 struct outstream {
         int fd;
         enum out_kind kind;
-        bool gone; /* a write met EPIPE: the reader is gone (not a stream never opened) */
+        bool gone;  /* a write met EPIPE: the reader is gone (not a stream never opened) */
+        int failed; /* a write failed otherwise (ENOSPC, EIO...): its errno; nothing is written */
 };
 
 /* fd stays owned by the caller (for OUT_REOPENED a private fd is opened). */
@@ -37,6 +38,7 @@ struct outq {
         struct outstream s;
         char *buf;
         size_t off, len, cap; /* pending bytes are buf[off..len) */
+        uint64_t discarded;   /* pending bytes lost when the stream closed or failed */
 };
 
 void outq_open(struct outq *q, int fd);
@@ -44,7 +46,8 @@ void outq_close(struct outq *q);
 size_t outq_pending(const struct outq *q);
 /* Append len bytes, writing at once what the stream takes when nothing waits. Returns the
  * bytes taken: all of them when pending + len <= limit; with whole, 0 otherwise, else as
- * many as fit. Bytes for a closed stream (none, or its reader gone) are taken and discarded. */
+ * many as fit. Bytes for a closed stream (none, or its reader gone) are taken and discarded;
+ * a failed stream takes nothing (the caller counts what it could not write). */
 size_t outq_push(struct outq *q, const void *buf, size_t len, size_t limit, bool whole);
 /* Write what the stream takes now. Returns the bytes still pending. */
 size_t outq_flush(struct outq *q);

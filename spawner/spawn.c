@@ -197,7 +197,8 @@ static int add_rw_paths(const struct actor *a, struct spec_builder *b, int fds[S
 }
 
 /* stdio per the profile: a pipe we drain (log), our own fd (inherit), a file, or /dev/null;
- * `auto` is inherit for a top-level actor, else null (stdin) or log. */
+ * `auto` is inherit for a top-level actor (null when the consumer has no such fd), else null
+ * (stdin) or log. */
 static int setup_stdio(struct corral_sup *s, struct actor *a, const struct identity *id,
                        struct spec_builder *b, int owned[3], struct cerr *err)
 {
@@ -213,8 +214,10 @@ static int setup_stdio(struct corral_sup *s, struct actor *a, const struct ident
                 int p[2];
 
                 owned[i] = -1;
-                if (mode == STDIO_AUTO) /* the caller's own for a top-level actor */
-                        mode = !a->parent ? STDIO_INHERIT : i == 0 ? STDIO_NULL : STDIO_LOG;
+                if (mode == STDIO_AUTO && !a->parent) /* the caller's own, if it has one */
+                        mode = ours[i] >= 0 ? STDIO_INHERIT : STDIO_NULL;
+                else if (mode == STDIO_AUTO)
+                        mode = i == 0 ? STDIO_NULL : STDIO_LOG;
                 switch (mode) {
                 case STDIO_NULL:
                         b->hdr.flags |= nullflag[i];

@@ -76,8 +76,8 @@ struct actor {
         bool fallback;    /* clone() + cgroup.procs */
         bool have_report; /* the shim reported the program's status */
         bool oom_killed;
-        bool node_removed; /* its node and v1 groups are gone */
-        bool in_flight;    /* sent (or queued) to the zygote, no reply yet */
+        bool node_removed;     /* its node and v1 groups are gone */
+        bool in_flight;        /* sent (or queued) to the zygote, no reply yet */
         uint64_t pending_sigs; /* corral_sup_signal() before the shim was there (bit = signo) */
         const struct sup_profile *prof;
         char *node;          /* its v2 node: <parent's node>/<name>-<id> */
@@ -117,6 +117,7 @@ struct sup_outq {
         bool watching;
         bool blocked; /* at CORRAL_OUTQ_DATA_MAX: drains that wait do not read */
         bool gone;    /* its reader is gone: the drains into it are closed */
+        bool said_failed;
 };
 
 struct corral_sup {
@@ -152,7 +153,7 @@ struct corral_sup {
         char tree[PROFILE_NAME_MAX + 1];
         char tree_node_name[PROFILE_NAME_MAX + 16]; /* "<tree>.<random id>" */
         bool zygote_writable_wait;                  /* watching the zygote's socket for room too */
-        bool paused; /* the event queue is too full: no spawn */
+        bool paused;                                /* the event queue is too full: no spawn */
         bool tree_created;
         bool said_v1; /* the hybrid-host event was logged */
         bool done, stuck;

@@ -88,7 +88,9 @@ scenario() {
 		return 0
 	fi
 	cg_enter || return 1
-	"${in_cgroup[@]}" "$corral" run --name "$tree" --events "$fmt" "$@" >"${OUT:-$out}" 2>"$err" &
+	# (a script's background job starts with SIGINT and SIGQUIT ignored, which corral would
+	# honour and say: every scenario starts from the defaults, or from SIGNALS= when given)
+	"${in_cgroup[@]}" env --default-signal ${SIGNALS:-} "$corral" run --name "$tree" --events "$fmt" "$@" >"${OUT:-$out}" 2>"$err" &
 	pid=$!
 	$action
 	wait "$pid"
@@ -112,8 +114,10 @@ term() { started && kill -TERM "$pid"; }
 # (the program says "ready" once its signals are ignored: a signal before that would be a race)
 ready() { wait_for "${OUT:-$out}" ready; }
 term_ready() { started && ready && kill -TERM "$pid"; }
-# (TERM, not INT: a background job of a script starts with SIGINT ignored, and so corral
-# would ignore it too, as it should)
+# HUP to a corral whose caller ignored it: nothing happens; then TERM ends the run
+hup_term() { started && ready && kill -HUP "$pid" && sleep 0.3 && kill -TERM "$pid"; }
+# USR1 passed on to a program that ignores it; then TERM
+usr1_term() { started && ready && kill -USR1 "$pid" && sleep 0.3 && kill -TERM "$pid"; }
 three() { started && ready && kill -TERM "$pid" && sleep 0.2 && kill -TERM "$pid" && sleep 0.2 && kill -TERM "$pid"; }
 # a process moved into the actor's leaf from outside: only cgroup.kill can end it
 foreign() {
@@ -148,8 +152,10 @@ for fmt in text json; do
 	CORRAL_TEST_LOOPBACK_IFINDEX=99999 \
 		scenario loopback "$fmt" none --set PrivateNetwork=actor -- "$actor" exit 0
 	scenario stopped "$fmt" stop_shim --set TimeoutInterruptSec=1s -- "$actor" sleep 0.3
-	# (its output into /dev/full: nothing written, everything counted as dropped)
-	OUT=/dev/full scenario dropped "$fmt" none --set Stdout=log -- "$actor" flood 2000000
+	# (its output into /dev/full: writing fails, said once; the output is counted as dropped)
+	OUT=/dev/full scenario dropped "$fmt" none --set Stdout=log --set Stderr=null -- "$actor" flood 2000
+	SIGNALS=--ignore-signal=HUP scenario nohup "$fmt" hup_term -- "$actor" ignore 12 30
+	scenario usr1 "$fmt" usr1_term -- "$actor" ignore 10 30
 done
 if [ "${UPDATE:-}" = 1 ]; then
 	echo "events_golden: recorded $count scenarios in tests/data/events/"

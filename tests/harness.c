@@ -525,6 +525,26 @@ static void pump(struct th_proc *p, int ms)
                 slurp(p->out, p->outbuf, &p->outlen, sizeof p->outbuf);
 }
 
+bool th_has_line(const char *buf, const char *line)
+{
+        size_t n = strlen(line);
+
+        for (const char *p = buf; (p = strstr(p, line)); p++) {
+                if ((p == buf || p[-1] == '\n') && p[n] == '\n')
+                        return true;
+        }
+        return false;
+}
+
+const char *th_line_starting(const char *buf, const char *start)
+{
+        for (const char *p = buf; (p = strstr(p, start)); p++) {
+                if (p == buf || p[-1] == '\n')
+                        return p;
+        }
+        return NULL;
+}
+
 bool th_wait_for(struct th_proc *p, bool in_stdout, const char *needle, int ms)
 {
         int64_t end = mono_ms() + th_ms(ms);

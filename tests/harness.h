@@ -92,6 +92,11 @@ void th_run_prog(struct th_proc *p, char *name, const char *what, const char *co
 /* Read stderr/stdout until `needle` appears in the given buffer (or ms pass). Returns true
  * when found. */
 bool th_wait_for(struct th_proc *p, bool in_stdout, const char *needle, int ms);
+/* True when buf holds `line` as a whole line (at its start or after a newline, and followed
+ * by one). */
+bool th_has_line(const char *buf, const char *line);
+/* The first line of buf that starts with `start` (NULL when none). */
+const char *th_line_starting(const char *buf, const char *start);
 /* Wait for corral to exit (reading its output meanwhile); returns its exit status, fails the
  * test after ms. */
 int th_corral_wait(struct th_proc *p, int ms);

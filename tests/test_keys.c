@@ -136,8 +136,16 @@ START_TEST(keys_accept)
         ck_assert_int_eq(p.std_out.mode, STDIO_NULL);
         set_ok(&p, "Stderr", "file:/tmp/err.log");
         ck_assert_str_eq(fmt(&p, "Stderr", b, sizeof b), "file:/tmp/err.log");
-        set_ok(&p, "Stderr", "");
+        set_ok(&p, "Stderr", "log");
         ck_assert_int_eq(p.std_err.mode, STDIO_LOG);
+        set_ok(&p, "Stderr", "");
+        ck_assert_int_eq(p.std_err.mode, STDIO_AUTO);
+        set_ok(&p, "Stdout", "auto");
+        ck_assert_str_eq(fmt(&p, "Stdout", b, sizeof b), "auto");
+        set_ok(&p, "LogOverflow", "drop");
+        ck_assert_int_eq(p.log_overflow, LOG_OVERFLOW_DROP);
+        set_ok(&p, "LogOverflow", "");
+        ck_assert_int_eq(p.log_overflow, LOG_OVERFLOW_BLOCK);
         set_ok(&p, "WorkingDirectory", "/srv/work dir");
         ck_assert_str_eq(p.working_directory, "/srv/work dir");
         set_ok(&p, "TimeoutCancelSec", "250ms");
@@ -200,8 +208,9 @@ START_TEST(keys_reject)
             {"Hostname", "under_score", "expected a host name"},
             {"Hostname", "a23456789012345678901234567890123456789012345678901234567890123456789",
              "characters long"},
-            {"Stdin", "log", "expected inherit, null or file:PATH"},
-            {"Stdout", "journal", "expected inherit, null, log or file:PATH"},
+            {"Stdin", "log", "expected auto, inherit, null or file:PATH"},
+            {"Stdout", "journal", "expected auto, inherit, null, log or file:PATH"},
+            {"LogOverflow", "discard", "expected block or drop"},
             {"Stderr", "file:relative", "expected an absolute path"},
             {"Environment", "1X=y", "expected KEY=VALUE"},
             {"Environment", "NOVALUE", "expected KEY=VALUE"},
@@ -377,7 +386,7 @@ START_TEST(key_table)
             "AmbientCapabilities"};
         struct profile p;
 
-        ck_assert_uint_eq(policy_key_count(), 53);
+        ck_assert_uint_eq(policy_key_count(), 54);
         for (size_t i = 0; i < sizeof trees / sizeof trees[0]; i++) {
                 const char *n = policy_key_pending(trees[i]);
 

@@ -69,7 +69,7 @@ START_TEST(design_example)
         ck_assert_str_eq(w->spawn_profiles.v[0], "worker");
         /* keys the file did not name keep the defaults */
         ck_assert(w->protect_control_groups);
-        ck_assert_int_eq(w->std_in.mode, STDIO_NULL);
+        ck_assert_int_eq(w->std_in.mode, STDIO_AUTO);
         /* pending keys the file set are noted with their line */
         ck_assert_uint_gt(pol.notes.n, 0);
         ck_assert_ptr_nonnull(strstr(pol.notes.v[0], "design.ini:4: [profile worker] "

@@ -27,33 +27,34 @@
 static void run_usage(FILE *f)
 {
         fprintf(
-            f, "usage: corral run [OPTIONS] -- CMD [ARGS...]\n\n"
-               "Spawn CMD as the root actor of a new tree: its own cgroup, PID, mount, IPC, UTS\n"
-               "and cgroup namespaces, a fresh /proc, and only the fds it is handed. corral stays\n"
-               "in the foreground; when the program exits (or on SIGINT/SIGTERM) it tears the\n"
-               "tree down: SIGINT, SIGTERM, then cgroup.kill, each after its timeout; a second\n"
-               "signal skips a stage, a third kills at once. SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and\n"
-               "SIGWINCH are passed on to the program; a signal ignored by corral's caller is\n"
-               "neither passed on nor acted on. By default the program has corral's own stdio\n"
-               "(Stdin=, Stdout=, Stderr= auto) and corral prints only what went wrong.\n\n"
-               "options:\n"
-               "  -p, --policy FILE   policy file with [profile NAME] sections\n"
-               "  --profile NAME      the profile for the program (default: the file's only\n"
-               "                      profile, or one named 'default'; without -p the\n"
-               "                      built-in default profile: `corral policy default`)\n"
-               "  --set KEY=VALUE     override one key of the profile, in policy-file syntax\n"
-               "                      (e.g. --set TimeoutInterruptSec=1s; repeatable)\n"
-               "  --name NAME         name of the tree and its root actor (unique among live\n"
-               "                      trees; default: the program's name plus a short id)\n"
-               "  --fd N[:NAME]       pass our fd N to the program, renumbered from 3 in order,\n"
-               "                      with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (repeatable)\n"
-               "  -v, --verbose       the lifecycle on stderr too (the same as --events text)\n"
-               "  --events FORMAT     every event on stderr: text or json (JSON lines)\n"
-               "  -q, --quiet         nothing on stderr but corral's fatal errors\n"
-               "  -h, --help          this text\n\n"
-               "exit status: the program's own, or 128+N when it died of signal N; 125 corral\n"
-               "could not run it (bad options, host refused, or teardown stuck), 126 the program\n"
-               "could not be executed, 127 it was not found.\n");
+            f,
+            "usage: corral run [OPTIONS] -- CMD [ARGS...]\n\n"
+            "Spawn CMD as the root actor of a new tree: its own cgroup, PID, mount, IPC, UTS\n"
+            "and cgroup namespaces, a fresh /proc, and only the fds it is handed. corral stays\n"
+            "in the foreground; when the program exits (or on SIGINT/SIGTERM) it tears the\n"
+            "tree down: SIGINT, SIGTERM, then cgroup.kill, each after its timeout; a second\n"
+            "signal skips a stage, a third kills at once. SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and\n"
+            "SIGWINCH are passed on to the program; a signal ignored by corral's caller is\n"
+            "neither passed on nor acted on. By default the program has corral's own stdio\n"
+            "(Stdin=, Stdout=, Stderr= auto) and corral prints only what went wrong.\n\n"
+            "options:\n"
+            "  -p, --policy FILE   policy file with [profile NAME] sections\n"
+            "  --profile NAME      the profile for the program (default: the file's only\n"
+            "                      profile, or one named 'default'; without -p the\n"
+            "                      built-in default profile: `corral policy default`)\n"
+            "  --set KEY=VALUE     override one key of the profile, in policy-file syntax\n"
+            "                      (e.g. --set TimeoutInterruptSec=1s; repeatable)\n"
+            "  --name NAME         name of the tree and its root actor (unique among live\n"
+            "                      trees; default: the program's name plus a short id)\n"
+            "  --fd N[:NAME]       pass our fd N to the program, renumbered from 3 in order,\n"
+            "                      with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (repeatable)\n"
+            "  -v, --verbose       the lifecycle on stderr too (the same as --events text)\n"
+            "  --events FORMAT     every event on stderr: text or json (JSON lines)\n"
+            "  -q, --quiet         nothing on stderr but corral's fatal errors\n"
+            "  -h, --help          this text\n\n"
+            "exit status: the program's own, or 128+N when it died of signal N; 125 corral\n"
+            "could not run it (bad options, host refused, or teardown stuck), 126 the program\n"
+            "could not be executed, 127 it was not found.\n");
 }
 
 static bool env_flag(const char *name)
@@ -243,9 +244,11 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                                 ev = c == 'q' ? RUN_EVENTS_NONE : RUN_EVENTS_TEXT;
                         }
                         if (events_opt && ev != a->o.events) {
-                                return cerr_set(err, EINVAL, CERR_USAGE,
-                                                "%s and %s: choose one", events_opt,
-                                                c == 'e' ? "--events" : c == 'v' ? "-v" : "-q");
+                                return cerr_set(err, EINVAL, CERR_USAGE, "%s and %s: choose one",
+                                                events_opt,
+                                                c == 'e'   ? "--events"
+                                                : c == 'v' ? "-v"
+                                                           : "-q");
                         }
                         events_opt = c == 'e' ? "--events" : c == 'v' ? "-v" : "-q";
                         a->o.events = ev;
@@ -300,8 +303,9 @@ static void default_tree_name(char *out, size_t len, const char *prog)
 static const int cascade_signals[] = {SIGINT, SIGTERM};
 static const int passed_signals[] = {SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-#define NSIGNALS (sizeof cascade_signals / sizeof cascade_signals[0] + \
-                  sizeof passed_signals / sizeof passed_signals[0])
+#define NSIGNALS                                                                                   \
+        (sizeof cascade_signals / sizeof cascade_signals[0] +                                      \
+         sizeof passed_signals / sizeof passed_signals[0])
 
 static int signal_at(size_t i)
 {

@@ -13,7 +13,8 @@
  *   daemonize SECS [PORT [SELF]] setsid + double fork; the grandchild (optionally listening on
  *                              127.0.0.1:PORT) sleeps SECS; prints the grandchild's pid, then the
  *                              actor itself sleeps SELF (default SECS) and exits
- *   flood BYTES                write BYTES to stdout as fast as possible, report to stderr
+ *   flood BYTES [SIG,...]      write BYTES to stdout as fast as possible (ignoring those
+ *                              signals), report to stderr
  *   spin SECS                  busy loop for SECS
  *   cputime SECS               busy loop for SECS of wall time, print "cpu SECONDS wall SECONDS"
  *   hog MB                     allocate and touch MB MiB (capped at 1024), print "hogged MB",
@@ -196,6 +197,21 @@ static int mode_daemonize(double secs, int port, double self_secs)
         }
         sleep_for(self_secs);
         return 0;
+}
+
+/* "INT,TERM,HUP" or numbers: ignored from now on. */
+static void ignore_signals(const char *names)
+{
+        char *list = strdup(names);
+
+        for (char *s = list ? strtok(list, ",") : NULL; s; s = strtok(NULL, ",")) {
+                int sig = strcmp(s, "INT") == 0    ? SIGINT
+                          : strcmp(s, "TERM") == 0 ? SIGTERM
+                          : strcmp(s, "HUP") == 0  ? SIGHUP
+                                                   : atoi(s);
+                signal(sig, SIG_IGN);
+        }
+        free(list);
 }
 
 static int mode_flood(long long bytes)
@@ -503,16 +519,7 @@ int main(int argc, char **argv)
                 return *p; /* NOLINT(clang-analyzer-core.NullDereference): on purpose */
         }
         if (strcmp(mode, "ignore") == 0 && argc == 4) {
-                char *list = strdup(argv[2]);
-
-                for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
-                        int sig = strcmp(s, "INT") == 0    ? SIGINT
-                                  : strcmp(s, "TERM") == 0 ? SIGTERM
-                                  : strcmp(s, "HUP") == 0  ? SIGHUP
-                                                           : atoi(s);
-                        signal(sig, SIG_IGN);
-                }
-                free(list);
+                ignore_signals(argv[2]);
                 printf("ready\n");
                 fflush(stdout);
                 sleep_for(atof(argv[3]));
@@ -528,8 +535,11 @@ int main(int argc, char **argv)
         if (strcmp(mode, "daemonize") == 0 && argc >= 3 && argc <= 5)
                 return mode_daemonize(atof(argv[2]), argc >= 4 ? atoi(argv[3]) : 0,
                                       argc == 5 ? atof(argv[4]) : atof(argv[2]));
-        if (strcmp(mode, "flood") == 0 && argc == 3)
+        if (strcmp(mode, "flood") == 0 && (argc == 3 || argc == 4)) {
+                if (argc == 4)
+                        ignore_signals(argv[3]);
                 return mode_flood(atoll(argv[2]));
+        }
         if (strcmp(mode, "hog") == 0 && argc == 3)
                 return mode_hog(atol(argv[2]));
         if (strcmp(mode, "forkloop") == 0 && argc == 3)
