@@ -303,6 +303,20 @@ static void dispatch_one(struct corral_sup *s, struct watch *w, uint32_t events)
         }
 }
 
+/* The tree is done: nothing but the output queues stays in the epoll set (a removed node's
+ * cgroup.events reports an error for ever, the zygote's pidfd and the SIGCHLD signalfd may
+ * be readable), so that a consumer flushing them waits instead of spinning. */
+static void quiesce(struct corral_sup *s)
+{
+        int fds[] = {s->tree_events_fd, s->tfd, s->zy.sock, s->zy.pidfd, s->cfd};
+
+        for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+                sup_unwatch(s, fds[i]);
+        for (struct ccasc *cc = s->cascades; cc; cc = cc->next)
+                sup_unwatch(s, cc->events_fd);
+        s->quiet = true;
+}
+
 int corral_sup_dispatch(struct corral_sup *s, int timeout_ms, struct cerr *err)
 {
         struct epoll_event evs[32];
@@ -312,10 +326,18 @@ int corral_sup_dispatch(struct corral_sup *s, int timeout_ms, struct cerr *err)
                 return 0;
         if (n < 0)
                 return cerr_set(err, errno, CERR_EPOLL, "epoll_wait");
-        for (int i = 0; i < n && !s->done; i++) {
+        for (int i = 0; i < n; i++) {
+                const struct watch *w = evs[i].data.ptr;
+
+                /* once the tree is done, only its output queues are left to write */
+                if (s->done && w->kind != W_OUTQ)
+                        continue;
                 dispatch_one(s, evs[i].data.ptr, evs[i].events);
-                teardown_progress(s);
+                if (!s->done)
+                        teardown_progress(s);
         }
+        if (s->done && !s->quiet)
+                quiesce(s);
         return n;
 }
 

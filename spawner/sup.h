@@ -157,6 +157,7 @@ struct corral_sup {
         bool tree_created;
         bool said_v1; /* the hybrid-host event was logged */
         bool done, stuck;
+        bool quiet; /* done, and only the output queues are watched */
 };
 
 /* ---- events.c ---- */

@@ -17,6 +17,7 @@
 #include "../policy/policy.h"
 #include "../policy/profile.h"
 #include "../ns/signals.h"
+#include "../ns/timeutil.h"
 #include "../spawner/supervisor.h"
 #include "cli.h"
 #include "cmd_run.h"
@@ -404,24 +405,46 @@ static void on_signals(struct corral_sup *s, struct run *r, int sfd)
 }
 
 /* The tree is gone; what it wrote and what happened still reach their readers, for as long
- * as they read (a pipeline's writer waits for its reader too), or until SIGINT/SIGTERM. */
-static void drain_queues(struct corral_sup *s, int sfd)
+ * as they read (a pipeline's writer waits for its reader too), or until SIGINT/SIGTERM. Once
+ * the user has asked corral to stop (a cascade signal), or the profile chose dropping
+ * (LogOverflow=drop), the wait is bounded (CORRAL_FLUSH_MS), and what is still queued then
+ * is said in an error event (written, like the rest, as far as stderr takes it). */
+static void drain_queues(struct corral_sup *s, int sfd, bool bounded)
 {
+        int64_t deadline = mono_ms() + CORRAL_FLUSH_MS;
         struct cerr err = {0};
+        size_t left;
 
-        while (corral_sup_output_pending(s) > 0) {
+        while ((left = corral_sup_output_pending(s)) > 0) {
                 struct pollfd p[2] = {{.fd = corral_sup_fd(s), .events = POLLIN},
                                       {.fd = sfd, .events = POLLIN}};
                 struct signalfd_siginfo si;
+                int wait_ms = bounded ? (int)(deadline - mono_ms()) : -1;
 
-                if (poll(p, 2, -1) < 0 && errno != EINTR)
-                        return;
+                if (bounded && wait_ms <= 0)
+                        break;
+                if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
+                        break;
                 while (p[1].revents && read(sfd, &si, sizeof si) == sizeof si) {
-                        if (is_cascade_signal((int)si.ssi_signo))
-                                return;
+                        if (is_cascade_signal((int)si.ssi_signo)) {
+                                bounded = true; /* asked to stop: what is queued now goes */
+                                deadline = mono_ms();
+                        }
                 }
                 if (p[0].revents && corral_sup_dispatch(s, 0, &err) < 0)
-                        return;
+                        break;
+        }
+        left = corral_sup_output_pending(s);
+        if (left > 0) {
+                struct corral_event e = {.type = CORRAL_EV_ERROR};
+                char msg[160];
+
+                snprintf(msg, sizeof msg,
+                         "%zu bytes of output and events were not written: their reader did "
+                         "not take them",
+                         left);
+                e.u.error.message = msg;
+                corral_sup_emit(s, &e);
         }
 }
 
@@ -498,7 +521,7 @@ static int run_tree(const struct run_opts *o, const struct profile *prof)
                         break;
         }
         if (corral_sup_done(s))
-                drain_queues(s, sfd);
+                drain_queues(s, sfd, r.signals > 0 || prof->log_overflow == LOG_OVERFLOW_DROP);
         corral_sup_tree(s, &ti);
         corral_sup_actor(s, r.root, &info);
         if (!corral_sup_done(s))
