@@ -415,7 +415,7 @@ static void drain_queues(struct corral_sup *s, int sfd, bool bounded)
         struct cerr err = {0};
         size_t left;
 
-        while ((left = corral_sup_output_pending(s)) > 0) {
+        while (corral_sup_output_pending(s) > 0) {
                 struct pollfd p[2] = {{.fd = corral_sup_fd(s), .events = POLLIN},
                                       {.fd = sfd, .events = POLLIN}};
                 struct signalfd_siginfo si;
