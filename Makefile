@@ -33,6 +33,11 @@ TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 ACTOR_SRCS := $(wildcard tests/actors/*.c)
+# The actor's side of the control channel (spawner/corral.h): its own library, which encodes
+# without libmnl so that static programs (the test actor) can link it.
+CLIENT_SRCS := $(wildcard spawner/client/*.c)
+CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
+CLIENT_SO   := $(BUILD)/libcorral.so
 
 STATIC_LIB := $(BUILD)/libcorral.a
 CORRAL     := $(BUILD)/corral
@@ -46,7 +51,7 @@ BENCH_TRUE := $(BUILD)/bench-true
 	format-check install clean fuzz fuzz-bins deps-clang check-sanitize check-valgrind \
 	deps-valgrind lint deps-lint
 
-all: $(STATIC_LIB) $(CORRAL) $(ACTOR)
+all: $(STATIC_LIB) $(CORRAL) $(ACTOR) $(CLIENT_SO)
 
 # Install the build dependencies only when pkg-config cannot find them (CI starts clean).
 deps:
@@ -113,28 +118,32 @@ $(STATIC_LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+$(CLIENT_SO): $(CLIENT_OBJS)
+	$(CC) $(EXTRA_LDFLAGS) -shared -Wl,-soname,libcorral.so.1 -o $@ $^
+
 $(CORRAL): $(TOOL_OBJS) $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $(TOOL_OBJS) $(STATIC_LIB) $(LIB_LIBS)
 
 # The test actors are one static program: it runs inside fresh mount namespaces and must not
 # depend on the host's library paths.
-$(ACTOR): $(ACTOR_SRCS)
+$(ACTOR): $(ACTOR_SRCS) $(CLIENT_SRCS) spawner/corral.h
 	@mkdir -p $(dir $@)
-	$(ACTOR_CC) -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -static -o $@ $(ACTOR_SRCS)
+	$(ACTOR_CC) -std=gnu11 -D_GNU_SOURCE -O2 -g $(WARN) -static -o $@ $(ACTOR_SRCS) $(CLIENT_SRCS)
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
-	$(CC) $(EXTRA_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(STATIC_LIB) $(LIB_LIBS) $(TEST_LIBS)
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_SUPPORT_OBJS) $(CLIENT_OBJS) $(STATIC_LIB)
+	$(CC) $(EXTRA_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJS) $(CLIENT_OBJS) $(STATIC_LIB) $(LIB_LIBS) \
+	    $(TEST_LIBS)
 
 # ---- hardening (HACKING.md "Hardening"): fuzzing, sanitizers, valgrind, static analysis ----
 
 # libFuzzer targets, tests/fuzz/fuzz_<target>.c. `make check` replays their seeds and kept
 # crashers (tests/fuzz/regressions/<target>/) with the normal compiler: each entry point is
 # renamed and linked into tests/test_fuzz_replay.
-FUZZ_TARGETS := policy units seccomp signals run_args
+FUZZ_TARGETS := policy units seccomp signals run_args ctl
 FUZZ_SECONDS ?= 30
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CC      ?= clang
@@ -202,7 +211,7 @@ check-valgrind: deps deps-valgrind
 
 # Static analysis: clang-tidy (.clang-tidy says which checks and why) and cppcheck, no finding
 # allowed. Both come with Debian's clang-tidy and cppcheck packages.
-LINT_SRCS = $(wildcard ns/*.c policy/*.c spawner/*.c tools/*.c tools/bench/*.c tests/*.c tests/actors/*.c \
+LINT_SRCS = $(wildcard ns/*.c policy/*.c spawner/*.c spawner/client/*.c tools/*.c tools/bench/*.c tests/*.c tests/actors/*.c \
 		tests/fuzz/*.c)
 deps-lint:
 	@if ! command -v clang-tidy >/dev/null 2>&1 || ! command -v cppcheck >/dev/null 2>&1; then \
@@ -224,7 +233,8 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(EXTRA_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
 
-FORMAT_SRCS = $(wildcard ns/*.[ch] policy/*.[ch] spawner/*.[ch] tools/*.[ch] tools/bench/*.[ch] tests/*.[ch] \
+FORMAT_SRCS = $(wildcard ns/*.[ch] policy/*.[ch] spawner/*.[ch] spawner/client/*.[ch] tools/*.[ch] \
+		tools/bench/*.[ch] tests/*.[ch] \
 		tests/actors/*.[ch] \
 		tests/fuzz/*.[ch])
 
@@ -234,12 +244,21 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
-# The corral command only. build/libcorral.a is the project's internal archive (every module's
-# symbols, not an API): no library, header or corral.pc is installed until the public client
-# API of the actor trees (spawner/corral.h) exists; tests/install_check.sh holds that line.
+# The corral command, and the actor's client API: spawner/corral.h, libcorral.so (exporting
+# exactly what corral.h declares) and corral.pc. build/libcorral.a is the project's internal
+# archive (every module's symbols, not an API) and is not installed; tests/install_check.sh
+# holds that line.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(CORRAL) $(DESTDIR)$(PREFIX)/bin/corral
+	install -m 0644 spawner/corral.h $(DESTDIR)$(PREFIX)/include/corral.h
+	install -m 0755 $(CLIENT_SO) $(DESTDIR)$(PREFIX)/lib/libcorral.so.1
+	ln -sf libcorral.so.1 $(DESTDIR)$(PREFIX)/lib/libcorral.so
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
+	    'Name: corral' 'Description: an actor'"'"'s side of the corral control channel' \
+	    'Version: 0.1' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lcorral' \
+	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/corral.pc
 
 clean:
 	rm -rf $(BUILD) build-*

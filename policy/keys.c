@@ -153,10 +153,10 @@ static const struct key keys[] = {
     TIMEOUT("TimeoutKillSec", timeout_kill, NULL),
     TIMEOUT("TimeoutHoldSec", timeout_hold, PENDING_TREES),
     /* trees */
-    COUNT("MaxChildren", max_children, PENDING_TREES),
-    COUNT("MaxDepth", max_depth, PENDING_TREES),
-    COUNT("MaxActors", max_actors, PENDING_TREES),
-    LIST("SpawnProfiles", spawn_profiles, check_profile_name, PENDING_TREES),
+    COUNT("MaxChildren", max_children, NULL),
+    COUNT("MaxDepth", max_depth, NULL),
+    COUNT("MaxActors", max_actors, NULL),
+    LIST("SpawnProfiles", spawn_profiles, check_profile_name, NULL),
     ENUM("OnChildFailure", on_child_failure, on_child_failure_names, 0, PENDING_TREES),
 };
 

@@ -3,6 +3,7 @@
  * the supervisor closes, so what became of it can always be asked (corral_sup_actor). */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "../ns/clone.h"
+#include "../ns/kfile.h"
 #include "../ns/signals.h"
 #include "../ns/timeutil.h"
 #include "limits.h"
@@ -88,7 +90,7 @@ struct actor *actor_new(struct corral_sup *s, struct actor *parent, const char *
         a->depth = parent ? parent->depth + 1 : 0;
         a->state = AS_STARTING;
         a->waiting = WAIT_REPLY | WAIT_EXEC;
-        a->node_fd = a->pidfd = a->exec_rd = a->report_rd = -1;
+        a->node_fd = a->pidfd = a->exec_rd = a->report_rd = a->ctl_fd = -1;
         for (int c = 0; c < CG_NCTRL; c++)
                 a->v1_fd[c] = -1;
         a->ended_in = CS_IDLE;
@@ -134,6 +136,7 @@ void actor_close_fds(struct corral_sup *s, struct actor *a)
                 close_fd(&a->v1_fd[c]);
         free_drain(s, &a->out);
         free_drain(s, &a->err);
+        ctl_close(s, a, NULL);
 }
 
 void actor_free(struct corral_sup *s, struct actor *a)
@@ -223,6 +226,7 @@ int actor_remove_node(struct corral_sup *s, struct actor *a, struct cerr *err)
         if (rc == 0) {
                 a->node_removed = true;
                 a->t_removed = mono_us();
+                ctl_child_exited(s, a, actor_exit_code(a)); /* its whole subtree is gone */
         }
         return rc;
 }
@@ -243,6 +247,7 @@ void actor_spawn_failed(struct corral_sup *s, struct actor *a, int stage, int e,
         ev.u.spawn_failed.stage = a->fail_msg;
         ev.u.spawn_failed.errnum = e;
         ev_emit(s, &ev);
+        ctl_child_failed(s, a);
 }
 
 void actor_emit_started(struct corral_sup *s, struct actor *a)
@@ -257,7 +262,9 @@ void actor_emit_started(struct corral_sup *s, struct actor *a)
         e.u.started.pid = a->pid;
         e.u.started.node = a->leaf;
         e.u.started.fallback = a->fallback;
+        e.u.started.v1_moves = __builtin_popcount(a->v1_made);
         ev_emit(s, &e);
+        ctl_child_spawned(s, a);
 }
 
 void actor_on_exec(struct corral_sup *s, struct actor *a)
@@ -332,13 +339,18 @@ int actor_exit_code(const struct actor *a)
 }
 
 /* OOM kills, where the backend of the memory controller counts them: the actor's v1 memory
- * group when it has one, else its v2 node (when its profile limits memory). */
+ * group when it has one, else its v2 node (when its profile or an ancestor's limits memory). */
 static bool oom_killed(const struct corral_sup *s, const struct actor *a)
 {
         const struct cg_backend *be = cg_backend_for(&s->host, CG_MEMORY);
         struct cg_node n = {.fd = a->v1_fd[CG_MEMORY] >= 0 ? a->v1_fd[CG_MEMORY] : a->node_fd};
 
-        if (!be || !(limits_mask(&a->prof->p) & (1u << CG_MEMORY)))
+        bool limited = false;
+
+        /* its own limit, or an ancestor's: a nested node (or v1 group) counts its kills */
+        for (const struct actor *p = a; p; p = p->parent)
+                limited |= (limits_mask(&p->prof->p) & (1u << CG_MEMORY)) != 0;
+        if (!be || !limited)
                 return false;
         snprintf(n.path, sizeof n.path, "%s", a->node);
         return be->oom_kills(&n) > 0;
@@ -372,4 +384,57 @@ void actor_ended(struct corral_sup *s, struct actor *a, enum cstage stage)
         e.u.exited.exit_code = actor_exit_code(a);
         e.u.exited.duration_us = a->t_exited - a->t_request;
         ev_emit(s, &e);
+}
+
+/* "12345\n" or "usage_usec 12345\n..." (key NULL: the first number) */
+static bool read_num(const char *path, const char *key, uint64_t *v)
+{
+        char buf[512];
+        const char *p = buf;
+
+        if (kfile_read(path, buf, sizeof buf) < 0)
+                return false;
+        if (key) {
+                p = strstr(buf, key);
+                if (!p)
+                        return false;
+                p += strlen(key);
+        }
+        return sscanf(p, "%" SCNu64, v) == 1;
+}
+
+void actor_read_stats(const struct corral_sup *s, const struct actor *a, struct actor_stats *st)
+{
+        char path[PATH_MAX + 32], v1[PATH_MAX];
+        uint64_t ns;
+
+        memset(st, 0, sizeof *st);
+        if (a->node_removed)
+                return;
+        /* v2 first (the node's own files exist when the controller is enabled for it) */
+        snprintf(path, sizeof path, "%s/memory.current", a->node);
+        st->has_memory = read_num(path, NULL, &st->memory);
+        snprintf(path, sizeof path, "%s/pids.current", a->node);
+        st->has_pids = read_num(path, NULL, &st->pids);
+        snprintf(path, sizeof path, "%s/cpu.stat", a->node);
+        st->has_cpu = read_num(path, "usage_usec ", &st->cpu_us);
+        /* then its v1 groups, where it has them */
+        if (!st->has_memory && (a->v1_made & (1u << CG_MEMORY))) {
+                v1_path(s, a, CG_MEMORY, v1, sizeof v1);
+                snprintf(path, sizeof path, "%s/memory.usage_in_bytes", v1);
+                st->has_memory = read_num(path, NULL, &st->memory);
+        }
+        if (!st->has_pids && (a->v1_made & (1u << CG_PIDS))) {
+                v1_path(s, a, CG_PIDS, v1, sizeof v1);
+                snprintf(path, sizeof path, "%s/pids.current", v1);
+                st->has_pids = read_num(path, NULL, &st->pids);
+        }
+        if (!st->has_cpu && (a->v1_made & (1u << CG_CPU))) {
+                v1_path(s, a, CG_CPU, v1, sizeof v1);
+                snprintf(path, sizeof path, "%s/cpuacct.usage", v1);
+                if (read_num(path, NULL, &ns)) {
+                        st->has_cpu = true;
+                        st->cpu_us = ns / 1000;
+                }
+        }
 }

@@ -259,6 +259,41 @@ static void on_output(struct corral_sup *s, struct actor *a, bool is_err)
         output_report_drops(s, a);
 }
 
+/* A SPAWN that passed its checks (ctl.c), spawned below the actor that asked. */
+static void spawn_for(struct corral_sup *s, struct actor *a, struct ctl_spawn *sp)
+{
+        struct corral_spawn req = {.parent = a->id,
+                                   .name = sp->name,
+                                   .profile = sp->profile,
+                                   .argv = (char *const *)sp->argv,
+                                   .env = (char *const *)sp->env,
+                                   .pass = sp->pass,
+                                   .npass = sp->npass};
+        struct cerr err = {0};
+        char text[CERR_MSG_MAX + 64];
+        uint32_t id = 0;
+
+        if (corral_sup_spawn(s, &req, &id, &err) < 0)
+                ctl_send_error(s, a, sp->seq, "spawn", err.errnum,
+                               cerr_str(&err, text, sizeof text));
+        else
+                ctl_child_requested(s, actor_get(s, id), sp->seq);
+        /* sent to the zygote, or duplicated by a request that waits for room */
+        for (int i = 0; i < sp->npass; i++)
+                close(sp->pass[i].fd);
+}
+
+static void on_ctl(struct corral_sup *s, struct actor *a, uint32_t events)
+{
+        static struct ctl_spawn sp;
+        int budget = CORRAL_TURN_MSGS; /* no actor starves the others */
+
+        if (events & EPOLLOUT)
+                ctl_flush(s, a);
+        while (ctl_read(s, a, &budget, &sp) > 0)
+                spawn_for(s, a, &sp);
+}
+
 static void dispatch_one(struct corral_sup *s, struct watch *w, uint32_t events)
 {
         switch (w->kind) {
@@ -299,6 +334,9 @@ static void dispatch_one(struct corral_sup *s, struct watch *w, uint32_t events)
                 break;
         case W_OUTQ:
                 outq_on_writable(s, w->p);
+                break;
+        case W_CTL:
+                on_ctl(s, w->p, events);
                 break;
         }
 }

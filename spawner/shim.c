@@ -171,7 +171,7 @@ static int stdio_source(const struct spec_req *r, enum spec_fd slot, unsigned nu
 static void actor_fds(const struct spec_req *r)
 {
         struct fdplan plan;
-        struct fdplan_move moves[3 + SPEC_MAX_PASS];
+        struct fdplan_move moves[3 + SPEC_MAX_PASS + 1];
         enum fdplan_path path;
         int n = 0;
         struct {
@@ -190,6 +190,10 @@ static void actor_fds(const struct spec_req *r)
         }
         for (uint32_t i = 0; i < r->hdr.n_pass; i++)
                 moves[n++] = (struct fdplan_move){.src = spec_pass_fd(r, i), .dst = 3 + (int)i};
+        /* the control channel follows the passed fds (CORRAL_CTL_FD names it) */
+        if (spec_fd(r, SPEC_FD_CTL) >= 0)
+                moves[n++] = (struct fdplan_move){.src = spec_fd(r, SPEC_FD_CTL),
+                                                  .dst = 3 + (int)r->hdr.n_pass};
         if (fdplan_compute(&plan, moves, n, NULL) < 0)
                 fail(STAGE_FDS, EINVAL);
         plan.force_walk = r->hdr.flags & SPEC_FORCE_FD_WALK;

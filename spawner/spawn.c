@@ -3,6 +3,7 @@
  * request for the zygote; and the queue of requests its socket could not take yet. Nothing
  * here waits: a full socket queues the request, sent when the zygote reads. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -51,57 +52,82 @@ static void own(struct queued_req *q, int fd)
                 q->owned[q->nowned++] = fd;
 }
 
+/* Does list (KEY=VALUE entries, NULL-terminated or n long) set the variable of entry e? */
+static bool sets_var(char *const *list, size_t n, const char *e)
+{
+        const char *eq = strchr(e, '=');
+
+        for (size_t i = 0; list && (n == SIZE_MAX ? list[i] != NULL : i < n); i++) {
+                if (strncmp(list[i], e, (size_t)(eq - e) + 1) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* corral's own variables, never taken from a caller or a request */
+static bool ours(const char *e)
+{
+        return strncmp(e, "CORRAL_", 7) == 0 || strncmp(e, "LISTEN_", 7) == 0;
+}
+
+static int add_env(struct spec_builder *b, uint32_t *n, struct cerr *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int add_env(struct spec_builder *b, uint32_t *n, struct cerr *err, const char *fmt, ...)
+{
+        char buf[PATH_MAX + 64];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        (*n)++;
+        return spec_add_string(b, buf, err);
+}
+
 /* The caller's environment minus corral's own variables and socket-activation variables that
- * were meant for corral, then the profile's Environment=, then what corral tells the program. */
+ * were meant for corral, then the profile's Environment=, then the request's (a SPAWN's env:
+ * each layer overrides the ones before), then what corral tells the program. */
 static int build_env(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
                      struct spec_builder *b, uint32_t *envc, struct cerr *err)
 {
+        const struct strlist *pe = &a->prof->p.environment;
         char buf[PATH_MAX + 64];
         uint32_t n = 0;
 
         for (char **e = environ; e && *e; e++) {
-                bool overridden = false;
-                const char *eq = strchr(*e, '=');
-
-                if (!eq || strncmp(*e, "CORRAL_", 7) == 0 || strncmp(*e, "LISTEN_", 7) == 0)
+                if (!strchr(*e, '=') || ours(*e) || sets_var(pe->v, pe->n, *e) ||
+                    sets_var(req->env, SIZE_MAX, *e))
                         continue;
-                for (size_t i = 0; i < a->prof->p.environment.n && !overridden; i++)
-                        overridden =
-                            strncmp(a->prof->p.environment.v[i], *e, (size_t)(eq - *e) + 1) == 0;
-                if (overridden)
-                        continue;
-                if (spec_add_string(b, *e, err) < 0)
+                if (add_env(b, &n, err, "%s", *e) < 0)
                         return -1;
-                n++;
         }
-        for (size_t i = 0; i < a->prof->p.environment.n; i++) {
-                if (spec_add_string(b, a->prof->p.environment.v[i], err) < 0)
+        for (size_t i = 0; i < pe->n; i++) {
+                if (!sets_var(req->env, SIZE_MAX, pe->v[i]) &&
+                    add_env(b, &n, err, "%s", pe->v[i]) < 0)
                         return -1;
-                n++;
         }
-        snprintf(buf, sizeof buf, "CORRAL_ACTOR_ID=%u", a->id);
-        if (spec_add_string(b, buf, err) < 0)
+        for (size_t i = 0; req->env && req->env[i]; i++) {
+                if (strchr(req->env[i], '=') && !ours(req->env[i]) &&
+                    add_env(b, &n, err, "%s", req->env[i]) < 0)
+                        return -1;
+        }
+        if (add_env(b, &n, err, "CORRAL_ACTOR_ID=%u", a->id) < 0 ||
+            add_env(b, &n, err, "CORRAL_ACTOR_NAME=%s", a->name) < 0 ||
+            add_env(b, &n, err, "CORRAL_TREE=%s", s->tree) < 0 ||
+            /* the control channel follows the passed fds (the shim puts it there) */
+            add_env(b, &n, err, "CORRAL_CTL_FD=%d", 3 + req->npass) < 0)
                 return -1;
-        snprintf(buf, sizeof buf, "CORRAL_ACTOR_NAME=%s", a->name);
-        if (spec_add_string(b, buf, err) < 0)
-                return -1;
-        snprintf(buf, sizeof buf, "CORRAL_TREE=%s", s->tree);
-        if (spec_add_string(b, buf, err) < 0)
-                return -1;
-        n += 3;
         if (req->npass > 0) {
                 size_t off;
 
-                snprintf(buf, sizeof buf, "LISTEN_FDS=%d", req->npass);
-                if (spec_add_string(b, buf, err) < 0)
+                if (add_env(b, &n, err, "LISTEN_FDS=%d", req->npass) < 0)
                         return -1;
                 off = (size_t)snprintf(buf, sizeof buf, "LISTEN_FDNAMES=");
                 for (int i = 0; i < req->npass && off < sizeof buf; i++)
                         off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", i ? ":" : "",
                                                 req->pass[i].name);
-                if (spec_add_string(b, buf, err) < 0)
+                if (add_env(b, &n, err, "%s", buf) < 0)
                         return -1;
-                n += 2;
         }
         *envc = n;
         return 0;
@@ -283,11 +309,15 @@ static uint64_t clone_flags(const struct profile *p)
         return f;
 }
 
-/* The PATH the program will see: its profile's Environment= first, then ours. */
-static const char *program_path_env(const struct actor *a)
+/* The PATH the program will see: the request's, its profile's Environment=, then ours. */
+static const char *program_path_env(const struct actor *a, const struct corral_spawn *req)
 {
         const struct strlist *env = &a->prof->p.environment;
 
+        for (size_t i = 0; req->env && req->env[i]; i++) {
+                if (strncmp(req->env[i], "PATH=", 5) == 0)
+                        return req->env[i] + 5;
+        }
         for (size_t i = 0; i < env->n; i++) {
                 if (strncmp(env->v[i], "PATH=", 5) == 0)
                         return env->v[i] + 5;
@@ -318,8 +348,8 @@ static int open_candidate(const char *path, int *fd, int *best_errno)
  * the actor's mounts exists: the child execs the fd (see the shim), so a program below a
  * path its own mounts hide still runs. Relative paths are made absolute against our cwd.
  * Returns 0, or -1 with the errno execvp would report (EACCES beats ENOENT). */
-static int resolve_program(const struct actor *a, const char *argv0, char *out, size_t len, int *fd,
-                           int *errnum)
+static int resolve_program(const struct actor *a, const struct corral_spawn *req, const char *argv0,
+                           char *out, size_t len, int *fd, int *errnum)
 {
         int best = ENOENT;
         const char *p;
@@ -337,7 +367,7 @@ static int resolve_program(const struct actor *a, const char *argv0, char *out, 
                 *errnum = best;
                 return -1;
         }
-        for (p = program_path_env(a); p;) {
+        for (p = program_path_env(a, req); p;) {
                 const char *end = strchr(p, ':');
                 size_t dl = end ? (size_t)(end - p) : strlen(p);
 
@@ -367,6 +397,10 @@ static int apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, stru
 
         limits_of_profile(&a->prof->p, &l);
         mask = cg_limits_mask(&l);
+        /* below an actor limited through v1, every descendant gets a v1 group nested in its
+         * parent's, or it would escape that limit (the zygote's own groups are not in it) */
+        for (const struct actor *p = a->parent; p; p = p->parent)
+                mask |= p->v1_made;
         snprintf(node.path, sizeof node.path, "%s", a->node);
         snprintf(leaf.path, sizeof leaf.path, "%s", a->leaf);
         /* a top-level actor's group goes in the tree's (kept open: one mkdir per spawn); a
@@ -632,6 +666,7 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
         int exec_p[2] = {-1, -1}, rep_p[2] = {-1, -1};
         int owned[3] = {-1, -1, -1};
         int rw_fds[SPEC_MAX_RW];
+        int ctl_end = -1;
         int rc;
 
         spec_init(&q.b, 0, a->id);
@@ -644,7 +679,8 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
                 return cerr_wrap(err, "creating the node of actor %s", a->name);
         own(&q, leaf.fd);
 
-        if (resolve_program(a, req->argv[0], program, sizeof program, &program_fd, &errnum) < 0) {
+        if (resolve_program(a, req, req->argv[0], program, sizeof program, &program_fd, &errnum) <
+            0) {
                 /* what the child would have found: reported the same way, with nothing cloned;
                  * the status is the one the child would have exited with */
                 close_fd(&leaf.fd);
@@ -689,6 +725,10 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
                 if (spec_add_pass(&q.b, req->pass[i].fd, err) < 0)
                         goto out;
         }
+        if (ctl_open(s, a, &ctl_end, err) < 0)
+                goto out;
+        own(&q, ctl_end);
+        spec_set_fd(&q.b, SPEC_FD_CTL, ctl_end);
         if (sup_watch(s, a->exec_rd, EPOLLIN, &a->w_exec, W_EXEC, a) < 0 ||
             sup_watch(s, a->report_rd, EPOLLIN, &a->w_report, W_REPORT, a) < 0) {
                 cerr_set(err, errno, CERR_SPAWN, "epoll_ctl");

@@ -37,6 +37,7 @@ enum spec_fd {
         SPEC_FD_STDERR,
         SPEC_FD_BLOB,    /* memfd with the string blob, when it is not inline */
         SPEC_FD_PROGRAM, /* the program, O_PATH, resolved and opened by the supervisor */
+        SPEC_FD_CTL,     /* the actor's end of its control channel: fd 3+n_pass */
 
         SPEC_FD_FIXED_COUNT
 };

@@ -6,11 +6,15 @@
  *   teardown.c  cascades applied: signals to shims, cgroup.kill, stuck, removal of nodes
  *   events.c    event records to the sink, the output queues
  *   cascade.c   the cascade's transitions (pure; cascade.h)
+ *   ctl.c       what actors send on their control channels (SPAWN goes back to the engine)
+ *   ctl_send.c  the channels' supervisor ends, and what the supervisor sends on them
  *
- * Calls go one way: engine -> teardown -> actors -> events, engine -> spawn -> events. */
+ * Calls go one way: engine -> ctl -> teardown -> actors -> ctl_send -> events,
+ * engine -> spawn -> ctl_send. */
 #ifndef CORRAL_SPAWNER_SUP_H
 #define CORRAL_SPAWNER_SUP_H
 
+#include <linux/netlink.h>
 #include <stdint.h>
 
 #include "../ns/cgroup_delegation.h"
@@ -18,6 +22,7 @@
 #include "../ns/cgroup.h"
 #include "../policy/seccomp_policy.h"
 #include "cascade.h"
+#include "corral.h"
 #include "output.h"
 #include "registry.h"
 #include "supervisor.h"
@@ -35,6 +40,7 @@ enum watch_kind {
         W_OUT,        /* an actor's stdout pipe (`log`) */
         W_ERR,        /* an actor's stderr pipe (`log`) */
         W_OUTQ,       /* an output queue's fd can take more */
+        W_CTL,        /* an actor's control channel (ctl.c) */
 };
 
 struct watch {
@@ -61,6 +67,10 @@ struct sup_profile {
 };
 
 struct queued_req; /* a spawn request the zygote's socket could not take yet */
+struct ctl_out;    /* a message waiting for an actor to read its channel */
+
+/* Room for a small supervisor message: header and a few attributes. */
+#define CTL_SMALL_MSG 512
 
 struct actor {
         uint32_t id;
@@ -79,6 +89,16 @@ struct actor {
         bool node_removed;     /* its node and v1 groups are gone */
         bool in_flight;        /* sent (or queued) to the zygote, no reply yet */
         uint64_t pending_sigs; /* corral_sup_signal() before the shim was there (bit = signo) */
+        /* its control channel (ctl.c, ctl_send.c) */
+        int ctl_fd;                 /* our end, -1 once closed */
+        unsigned long ctl_peer_ino; /* the actor's end: never passed on to a child */
+        struct watch w_ctl;
+        struct ctl_out *ctl_q, *ctl_q_tail; /* what it has not read yet */
+        int ctl_qn, ctl_strikes;
+        bool said_hello;
+        uint32_t spawn_seq; /* the parent's SPAWN request id (0: not spawned over a channel) */
+        bool told_spawned;  /* its parent got SPAWNED (or the ERROR) */
+        bool told_exited;   /* its parent got CHILD_EXITED */
         const struct sup_profile *prof;
         char *node;          /* its v2 node: <parent's node>/<name>-<id> */
         char *leaf;          /* <node>/self */
@@ -179,6 +199,42 @@ void output_report_drops(struct corral_sup *s, struct actor *a);
 int outqs_flush(struct corral_sup *s, int timeout_ms);
 void outqs_close(struct corral_sup *s);
 
+/* ---- ctl_send.c: the control channel's life and what the supervisor sends ---- */
+int ctl_open(struct corral_sup *s, struct actor *a, int *actor_end, struct cerr *err);
+void ctl_close(struct corral_sup *s, struct actor *a, const char *why); /* why: an event */
+void ctl_flush(struct corral_sup *s, struct actor *a); /* the channel can take more */
+struct nlmsghdr *ctl_msg(char *buf, uint16_t type, uint32_t seq);
+void ctl_send(struct corral_sup *s, struct actor *a, const struct nlmsghdr *h);
+void ctl_send_error(struct corral_sup *s, struct actor *a, uint32_t seq, const char *stage,
+                    int errnum, const char *text);
+/* What a parent is told: its SPAWN became this child (seq); the child's execve succeeded
+ * (SPAWNED); it said HELLO (CHILD_READY); it failed to spawn (ERROR); its subtree is gone
+ * (CHILD_EXITED). Each at most once, and never CHILD_EXITED before SPAWNED. */
+void ctl_child_requested(struct corral_sup *s, struct actor *child, uint32_t seq);
+void ctl_child_spawned(struct corral_sup *s, struct actor *child);
+void ctl_child_hello(struct corral_sup *s, struct actor *child);
+void ctl_child_failed(struct corral_sup *s, struct actor *child);
+void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code);
+
+/* ---- ctl.c: what the supervisor reads on a control channel ---- */
+struct ctl_spawn {
+        uint32_t seq;
+        const char *name, *profile; /* point into msg */
+        const char *argv[CORRAL_STRINGS_MAX + 1];
+        const char *env[CORRAL_STRINGS_MAX + 1];
+        const char *fd_names[CORRAL_FDS_MAX + 1];
+        int argc, envc, nnames;
+        struct sup_fd pass[CORRAL_FDS_MAX]; /* the engine's to close */
+        int npass;
+        char msg[CORRAL_MSG_MAX];
+};
+/* Decode and validate one message (the attributes' types and lengths, the lists' entries):
+ * 0 with tb[] filled, -1 when malformed. Pure: the fuzz target calls it. */
+int ctl_decode(const struct nlmsghdr *h, size_t n, const struct nlattr **tb);
+/* Reads up to *budget messages and answers what it can; returns 1 with a SPAWN that passed
+ * its checks in *sp (the engine spawns it and closes its fds), 0 when done for this turn. */
+int ctl_read(struct corral_sup *s, struct actor *a, int *budget, struct ctl_spawn *sp);
+
 /* ---- actors.c ---- */
 int sup_watch(struct corral_sup *s, int fd, uint32_t events, struct watch *w, enum watch_kind kind,
               void *p);
@@ -204,6 +260,12 @@ int actor_exit_code(const struct actor *a);
 void actor_on_exec(struct corral_sup *s, struct actor *a);
 void actor_on_report(struct corral_sup *s, struct actor *a);
 void actor_emit_started(struct corral_sup *s, struct actor *a);
+/* What its node uses now (an absent value: not available on this host). */
+struct actor_stats {
+        bool has_memory, has_pids, has_cpu;
+        uint64_t memory, pids, cpu_us;
+};
+void actor_read_stats(const struct corral_sup *s, const struct actor *a, struct actor_stats *st);
 
 /* ---- spawn.c ---- */
 /* Build the actor's request (nodes, limits, pipes, stdio, credentials) and hand it to the

@@ -66,6 +66,7 @@ enum corral_ev_type {
         CORRAL_EV_ERROR,          /* something went wrong that is not an actor's end */
         CORRAL_EV_EVENTS_LOST,    /* records the event queue could not take */
         CORRAL_EV_SIGNAL,         /* a signal passed on to an actor, or one not acted on */
+        CORRAL_EV_CHANNEL_CLOSED, /* an actor's control channel was closed by the supervisor */
 };
 
 struct corral_event {
@@ -80,6 +81,7 @@ struct corral_event {
                         pid_t pid;        /* the shim, in the supervisor's namespace */
                         const char *node; /* its self/ leaf */
                         bool fallback;    /* clone() + cgroup.procs instead of clone3 */
+                        int v1_moves;     /* cgroup.procs migrations into v1 groups */
                 } started;
                 struct {
                         const char *stage; /* "execve", "mount-proc", "zygote" ... */
@@ -129,6 +131,9 @@ struct corral_event {
                 struct {
                         uint64_t count;
                 } events_lost;
+                struct {
+                        const char *why;
+                } channel_closed;
                 struct {
                         int signo;
                         const char *action; /* "forwarded", "ignored" */
@@ -190,6 +195,7 @@ struct corral_spawn {
         const char *name;    /* the actor's name (sup_name_valid) */
         const char *profile; /* NULL: the first profile */
         char *const *argv;
+        char *const *env;          /* NULL, or KEY=VALUE added last (they override) */
         const struct sup_fd *pass; /* renumbered from 3 (LISTEN_FDS) */
         int npass;
         unsigned flags; /* CORRAL_SPAWN_* */

@@ -489,6 +489,15 @@ void teardown_on_node(struct corral_sup *s, struct ccasc *cc)
         teardown_progress(s);
 }
 
+static bool children_left(const struct actor *a)
+{
+        for (const struct actor *c = a->first_child; c; c = c->next_sibling) {
+                if (!c->node_removed)
+                        return true;
+        }
+        return false;
+}
+
 void teardown_actor_ended(struct corral_sup *s, struct actor *a)
 {
         char buf[128];
@@ -496,8 +505,9 @@ void teardown_actor_ended(struct corral_sup *s, struct actor *a)
         int fd;
         ssize_t n;
 
-        /* only what no cascade will reap, and only once nothing is left in its node */
-        if (a->node_removed || a->first_child || a->node_fd < 0 || covering(s, a))
+        /* only what no cascade will reap, and only once nothing is left in its node (its
+         * children's nodes gone too) */
+        if (!a->ended || a->node_removed || children_left(a) || a->node_fd < 0 || covering(s, a))
                 return;
         fd = openat(a->node_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -507,8 +517,12 @@ void teardown_actor_ended(struct corral_sup *s, struct actor *a)
         if (n <= 0)
                 return;
         buf[n] = '\0';
-        if (cg_kv_get(buf, "populated", &v) == 0 && v == 0)
-                reap_actor(s, a);
+        if (cg_kv_get(buf, "populated", &v) != 0 || v != 0)
+                return;
+        reap_actor(s, a);
+        /* a parent that ended before it may go now */
+        if (a->node_removed && a->parent)
+                teardown_actor_ended(s, a->parent);
 }
 
 void teardown_free(struct corral_sup *s)

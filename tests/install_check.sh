@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The library surface (HACKING.md "Layout", make install): what `make install` puts on a system exports
-# nothing but corral_* (no library at all until the public client API exists), and no tool
-# reaches into the supervisor's internals (tools/ includes no spawner/sup.h).
+# The library surface (HACKING.md "Layout", make install): what `make install` puts on a system
+# is the corral command, the client API's header, libcorral.so and corral.pc; the library
+# exports exactly the functions corral.h declares; a program built from the installed header
+# and `pkg-config corral` alone spawns a child as an actor and gets its CHILD_EXITED; and no
+# tool reaches into the supervisor's internals (tools/ includes no spawner/sup.h).
 set -uo pipefail
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/.."
-dest=$(mktemp -d /tmp/corral-install.XXXXXX)
+mkdir -p "$BUILD"
+dest=$(mktemp -d "$PWD/$BUILD/install-check.XXXXXX") && chmod 755 "$dest" # (the actor runs as nobody)
 trap 'rm -rf "$dest"' EXIT
 bad=0
 
@@ -17,12 +20,18 @@ if ! make --no-print-directory -s install BUILD="$BUILD" DESTDIR="$dest" PREFIX=
 	exit 1
 fi
 rm -f "$dest.log"
-mapfile -t libs < <(find "$dest" \( -name '*.so*' -o -name '*.a' \) \( -type f -o -type l \))
+mapfile -t libs < <(find "$dest" \( -name '*.so*' -o -name '*.a' \) -type f)
+if [ ${#libs[@]} -ne 1 ] || [ "$(basename "${libs[0]}")" != libcorral.so.1 ]; then
+	echo "install_check: expected libcorral.so.1 alone, installed: ${libs[*]:-nothing}" >&2
+	bad=1
+fi
+declared=$(grep -oE '^[a-z][a-z0-9_ *]*[ *]corral_[a-z_]+\(' spawner/corral.h |
+	grep -oE 'corral_[a-z_]+' | sort)
 for lib in "${libs[@]}"; do
-	foreign=$(nm -g --defined-only "$lib" 2>/dev/null | awk 'NF == 3 && $3 !~ /^corral_/ {print $3}')
-	if [ -n "$foreign" ]; then
-		echo "install_check: $lib exports symbols that are not corral_*:" >&2
-		echo "$foreign" | head -20 | sed 's/^/  /' >&2
+	exported=$(nm -D --defined-only "$lib" 2>/dev/null | awk 'NF == 3 && $2 == "T" {print $3}' | sort)
+	if [ "$exported" != "$declared" ]; then
+		echo "install_check: $lib exports other functions than corral.h declares:" >&2
+		diff <(echo "$declared") <(echo "$exported") | sed 's/^/  /' >&2
 		bad=1
 	fi
 done
@@ -30,10 +39,37 @@ done
 	echo "install_check: the corral command was not installed" >&2
 	bad=1
 }
+[ -f "$dest/usr/local/include/corral.h" ] || {
+	echo "install_check: corral.h was not installed" >&2
+	bad=1
+}
+
+# A client built from what was installed, and nothing else
+pc="$dest/usr/local/lib/pkgconfig"
+if flags=$(PKG_CONFIG_PATH="$pc" pkg-config --define-prefix --cflags --libs corral) &&
+	cc -std=gnu11 -Wall -Werror -o "$dest/client_example" tests/data/client_example.c $flags \
+		-Wl,-rpath,"$dest/usr/local/lib"; then
+	if [ "$(id -u)" = 0 ]; then
+		# (PrivateTmp=no: a clone of this repository may itself live below /tmp)
+		out=$("$BUILD/corral" run -q --set PrivateTmp=no -- "$dest/client_example" /bin/true 2>&1)
+		if ! grep -q '^child [0-9]* exited 0$' <<<"$out"; then
+			echo "install_check: the installed client did not get its child's CHILD_EXITED:" >&2
+			echo "$out" | sed 's/^/  /' >&2
+			bad=1
+		fi
+	else
+		echo "install_check: not root: the installed client was built but not run as an actor"
+		[ "${CORRAL_REQUIRE_PRIVILEGED:-}" = 1 ] && bad=1
+	fi
+else
+	echo "install_check: a program could not be built from corral.h and pkg-config corral" >&2
+	bad=1
+fi
 if grep -rnE '#include "(\.\./spawner/)?sup\.h"' tools/ >&2; then
 	echo "install_check: a tool includes the supervisor's internals (spawner/sup.h)" >&2
 	bad=1
 fi
 [ $bad -eq 0 ] || exit 1
-echo "install_check: installed ${#libs[@]} libraries (none before the public client API)," \
-	"the corral command; no tool includes sup.h"
+echo "install_check: the corral command, corral.h, libcorral.so.1 exporting exactly what" \
+	"corral.h declares ($(echo "$declared" | wc -l) functions), corral.pc; a client built from" \
+	"them got its child's CHILD_EXITED; no tool includes sup.h"

@@ -20,6 +20,7 @@ int fuzz_policy_one(const uint8_t *data, size_t size);
 int fuzz_units_one(const uint8_t *data, size_t size);
 int fuzz_seccomp_one(const uint8_t *data, size_t size);
 int fuzz_signals_one(const uint8_t *data, size_t size);
+int fuzz_ctl_one(const uint8_t *data, size_t size);
 int fuzz_run_args_one(const uint8_t *data, size_t size);
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
@@ -135,6 +136,12 @@ START_TEST(replay_signals)
 }
 END_TEST
 
+START_TEST(replay_ctl)
+{
+        replay("ctl", fuzz_ctl_one, NULL);
+}
+END_TEST
+
 START_TEST(replay_run_args)
 {
         replay("run_args", fuzz_run_args_one, NULL);
@@ -152,6 +159,7 @@ static Suite *replay_suite(void)
         tcase_add_test(tc, replay_seccomp);
         tcase_add_test(tc, replay_signals);
         tcase_add_test(tc, replay_run_args);
+        tcase_add_test(tc, replay_ctl);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -373,13 +373,11 @@ END_TEST
 
 START_TEST(key_table)
 {
-        static const char *const trees[] = {"TimeoutCancelSec", "TimeoutHoldSec", "MaxChildren",
-                                            "MaxDepth",         "MaxActors",      "SpawnProfiles",
-                                            "OnChildFailure"};
+        static const char *const trees[] = {"TimeoutCancelSec", "TimeoutHoldSec", "OnChildFailure"};
         static const char *const applied[] = {
             "Namespaces", "MemoryMax", "TasksMax", "CPUQuota", "SystemCallFilter", "Hostname",
             "Stdout", "Environment", "TimeoutInterruptSec", "TimeoutKillSec", "LimitNOFILE",
-            "IOWeight",
+            "IOWeight", "MaxChildren", "MaxDepth", "MaxActors", "SpawnProfiles",
             /* the confinement of DESIGN §4a */
             "PrivateTmp", "ProtectSystem", "ReadWritePaths", "ProtectControlGroups", "User",
             "Group", "SupplementaryGroups", "PrivateUsers", "CapabilityBoundingSet",

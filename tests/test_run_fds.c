@@ -137,7 +137,8 @@ static void audit(const struct case_ *c)
         struct prep_ctx ctx = {.c = c};
         struct th_proc p;
         pid_t shim, prog;
-        int n = 0, count = 0, want = c->pass_fd ? 4 : 3;
+        /* 0-2, the --fd, and the control channel after it (DESIGN §5) */
+        int n = 0, count = 0, want = c->pass_fd ? 5 : 4;
         DIR *d;
         struct dirent *de;
 
@@ -209,6 +210,15 @@ static void audit(const struct case_ *c)
         }
         closedir(d);
         ck_assert_msg(count == want, "%s: the program holds %d fds, not %d", desc, count, want);
+        /* the last one is its control channel, a socket */
+        snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)prog, want - 1);
+        {
+                ssize_t l = readlink(path, link, sizeof link - 1);
+
+                link[l > 0 ? l : 0] = '\0';
+                ck_assert_msg(strncmp(link, "socket:[", 8) == 0,
+                              "%s: fd %d is %s, not the control channel", desc, want - 1, link);
+        }
 
         /* and each one is what its mode says */
         for (int i = 0; i < 3; i++) {

@@ -450,12 +450,13 @@ static void drain_queues(struct corral_sup *s, int sfd, bool bounded)
 
 /* The tree: open, spawn the root (the tree ends when it does), a loop over the engine until
  * the tree is gone, close. Returns the exit status (DESIGN §10). */
-static int run_tree(const struct run_opts *o, const struct profile *prof)
+static int run_tree(const struct run_opts *o, const struct profile *prof,
+                    const struct profile *profiles, size_t nprofiles)
 {
         struct run r = {.events = o->events};
         struct corral_sup_options so = {
-            .profiles = prof,
-            .nprofiles = 1,
+            .profiles = profiles,
+            .nprofiles = nprofiles,
             .out_fd = o->out_fd,
             .err_fd = o->err_fd,
             .sweep_orphans = true,
@@ -538,6 +539,35 @@ static int run_tree(const struct run_opts *o, const struct profile *prof)
         return code;
 }
 
+/* The root's profile first (with its --set overrides), then every other profile of the
+ * policy file: what the tree's actors may ask for in SPAWN (SpawnProfiles= decides which). */
+static int run_with_profiles(const struct run_args *a, const struct profile *root)
+{
+        struct policy pol = {0};
+        struct cerr err = {0};
+        struct profile *all;
+        size_t n = 1;
+        int rc;
+
+        if (a->policy_file && policy_load_file(a->policy_file, &pol, &err) < 0)
+                pol.n = 0; /* (it loaded a moment ago: the root's profile alone, then) */
+        all = calloc(pol.n + 1, sizeof *all);
+        if (!all) {
+                policy_free(&pol);
+                fprintf(stderr, "corral: out of memory\n");
+                return EXIT_CANNOT_RUN;
+        }
+        all[0] = *root; /* (shallow: the engine copies what it keeps) */
+        for (size_t i = 0; i < pol.n; i++) {
+                if (strcmp(pol.profiles[i].name, root->name) != 0)
+                        all[n++] = pol.profiles[i];
+        }
+        rc = run_tree(&a->o, root, all, n);
+        free(all);
+        policy_free(&pol);
+        return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
         struct run_args a;
@@ -559,7 +589,7 @@ int cmd_run(int argc, char **argv)
         }
         if (run_resolve_profile(&prof, a.policy_file, a.profile_name, a.sets, a.nsets) < 0)
                 return EXIT_CANNOT_RUN;
-        rc = run_tree(&a.o, &prof);
+        rc = run_with_profiles(&a, &prof);
         profile_free(&prof);
         return rc;
 }

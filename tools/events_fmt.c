@@ -36,6 +36,8 @@ const char *event_name(const struct corral_event *e)
                 return "error";
         case CORRAL_EV_SIGNAL:
                 return "signal";
+        case CORRAL_EV_CHANNEL_CLOSED:
+                return "channel-closed";
         case CORRAL_EV_EVENTS_LOST:
                 break;
         }
@@ -86,6 +88,10 @@ static void begin(struct line *l, const struct corral_event *e)
                 add(l->json, sizeof l->json, &l->jl, ",\"actor\":\"%s\"%s", esc, "");
                 snprintf(id, sizeof id, "%u", e->actor_id);
                 add(l->json, sizeof l->json, &l->jl, ",\"id\":%s%s", id, "");
+                if (e->parent_id) {
+                        snprintf(id, sizeof id, "%u", e->parent_id);
+                        add(l->json, sizeof l->json, &l->jl, ",\"parent\":%s%s", id, "");
+                }
         }
 }
 
@@ -117,6 +123,8 @@ static void fields(struct line *l, const struct corral_event *e)
                 num(l, "pid", e->u.started.pid);
                 str(l, "node", e->u.started.node);
                 str(l, "spawn", e->u.started.fallback ? "clone-fallback" : "clone3");
+                if (e->u.started.v1_moves)
+                        num(l, "v1_moves", e->u.started.v1_moves);
                 break;
         case CORRAL_EV_SPAWN_FAILED:
                 str(l, "stage", e->u.spawn_failed.stage);
@@ -173,6 +181,9 @@ static void fields(struct line *l, const struct corral_event *e)
         case CORRAL_EV_EVENTS_LOST:
                 num(l, "count", (long long)e->u.events_lost.count);
                 break;
+        case CORRAL_EV_CHANNEL_CLOSED:
+                str(l, "why", e->u.channel_closed.why);
+                break;
         case CORRAL_EV_SIGNAL:
                 str(l, "signal", sig_name(e->u.signal.signo));
                 str(l, "action", e->u.signal.action);
@@ -218,6 +229,7 @@ bool event_is_problem(const struct corral_event *e)
         case CORRAL_EV_HOST:
         case CORRAL_EV_ERROR:
         case CORRAL_EV_EVENTS_LOST:
+        case CORRAL_EV_CHANNEL_CLOSED:
                 break;
         }
         return true;

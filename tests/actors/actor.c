@@ -23,6 +23,7 @@
  *                              "forked K errno NAME" (NAME is "0" when all N succeeded)
  *   mount                      try mount(2) of a tmpfs on /tmp; print "mount ok" or
  *                              "mount errno NAME"
+ *   tree, leaf, ctl-fd, spawn  talk to the supervisor over the control channel (tree.c)
  *   try OP [ARGS]              one escape attempt, printed as "OP ok" or "OP errno NAME":
  *                              umount PATH | setns FD | write PATH TEXT | kill PID |
  *                              ptrace PID | touch PATH | init-module | connect PATH |
@@ -53,6 +54,8 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "modes.h"
 
 static int usage(void)
 {
@@ -506,6 +509,12 @@ int main(int argc, char **argv)
         if (argc < 2)
                 return usage();
         mode = argv[1];
+        {
+                int rc = actor_tree_mode(argc, argv);
+
+                if (rc >= 0)
+                        return rc;
+        }
         if (strcmp(mode, "sleep") == 0 && argc == 3) {
                 sleep_for(atof(argv[2]));
                 return 0;

@@ -1,0 +1,8 @@
+/* The test actor's modes kept apart from actor.c (tree.c: the control channel). */
+#ifndef CORRAL_TESTS_ACTORS_MODES_H
+#define CORRAL_TESTS_ACTORS_MODES_H
+
+/* argv[1] is the mode; -1 when it is none of tree.c's. */
+int actor_tree_mode(int argc, char **argv);
+
+#endif

@@ -1,0 +1,269 @@
+/* The test actor's modes that talk to the supervisor through the client API (corral.h):
+ *
+ *   tree LEVEL                 a recursive spawner: HELLO, then two children: spawners
+ *                              `tree LEVEL-1` while LEVEL >= 0, else two leaves (one fails at
+ *                              once, before HELLO, one after 0.2 s); so `tree D` starts 2
+ *                              spawners of level D and 2^(D+3)-2 actors in all. Prints
+ *                              "spawned NAME ID" and
+ *                              "child ID REASON CODE" for what it is told, and exits 1 when a
+ *                              child failed, else 0 (bounded: 60 s)
+ *   leaf now|later             exit 3 at once; or say HELLO, wait 0.2 s, exit 3
+ *   ctl-fd                     print the control channel's fd and its variables, then
+ *                              "opened" once corral_open() took it (CORRAL_CTL_FD gone)
+ *   hostile COUNT FDS          HELLO, then FDS unannounced fds (4 with each STAT of a child
+ *                              it does not have), then COUNT random, truncated and oversized
+ *                              datagrams; prints "hostile fds F sent N errors E"
+ *   spawn PROFILE COUNT PROG [ARGS]  spawn COUNT children running PROG with PROFILE
+ *                              ("-": our own), print each answer (spawned / error ERRNO TEXT)
+ *                              and each child's end, then exit 0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../spawner/corral.h"
+#include "modes.h"
+
+static struct corral_ctl *open_hello(void)
+{
+        struct corral_ctl *c;
+        struct corral_msg m;
+
+        if (corral_open(&c) < 0) {
+                printf("open errno %s\n", strerrorname_np(errno));
+                exit(2);
+        }
+        if (corral_hello(c) < 0 || corral_next(c, &m, 10000) != 1 || m.type != CORRAL_MSG_WELCOME) {
+                printf("no welcome\n");
+                exit(2);
+        }
+        return c;
+}
+
+static int64_t ms_now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read answers until `want` children have ended (or a deadline): 1 when one failed. */
+static int collect(struct corral_ctl *c, int want)
+{
+        int64_t deadline = ms_now() + 60000;
+        int ended = 0, failed = 0;
+
+        while (ended < want && ms_now() < deadline) {
+                struct corral_msg m;
+                int r = corral_next(c, &m, (int)(deadline - ms_now()));
+
+                if (r <= 0)
+                        break;
+                switch (m.type) {
+                case CORRAL_MSG_SPAWNED:
+                        printf("spawned %s %u\n", m.name ? m.name : "?", m.child_id);
+                        break;
+                case CORRAL_MSG_ERROR:
+                        printf("error %s %s\n", strerrorname_np((int)m.errnum),
+                               m.text ? m.text : "");
+                        ended++, failed = 1;
+                        break;
+                case CORRAL_MSG_CHILD_EXITED:
+                        printf("child %u %s %u\n", m.child_id, m.reason ? m.reason : "?",
+                               m.exit_code);
+                        ended++;
+                        failed |= m.exit_code != 0;
+                        break;
+                default:
+                        break;
+                }
+                fflush(stdout);
+        }
+        if (ended < want)
+                printf("only %d of %d children ended\n", ended, want);
+        return failed || ended < want;
+}
+
+static int mode_tree(const char *self, int level)
+{
+        struct corral_ctl *c = open_hello();
+        char lvl[16], name[32];
+
+        snprintf(lvl, sizeof lvl, "%d", level - 1);
+        for (int i = 0; i < 2; i++) {
+                const char *spawner[] = {self, "tree", lvl, NULL};
+                const char *leaf[] = {self, "leaf", i == 0 ? "now" : "later", NULL};
+                struct corral_spawn_req r = {.name = name, .argv = level >= 0 ? spawner : leaf};
+                uint32_t req;
+
+                if (level >= 0)
+                        snprintf(name, sizeof name, "s%d-%d", level, i);
+                else
+                        snprintf(name, sizeof name, "leaf-%d", i);
+                if (corral_spawn(c, &r, &req) < 0) {
+                        printf("spawn errno %s\n", strerrorname_np(errno));
+                        return 2;
+                }
+        }
+        return collect(c, 2);
+}
+
+static int mode_leaf(const char *how)
+{
+        if (strcmp(how, "later") == 0) {
+                struct corral_ctl *c = open_hello();
+
+                usleep(200000);
+                corral_close(c);
+        }
+        return 3;
+}
+
+static int mode_ctl_fd(void)
+{
+        const char *vars[] = {"CORRAL_CTL_FD", "CORRAL_ACTOR_ID", "CORRAL_ACTOR_NAME",
+                              "CORRAL_TREE"};
+        struct corral_ctl *c;
+
+        for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+                printf("%s=%s\n", vars[i], getenv(vars[i]) ? getenv(vars[i]) : "");
+        if (corral_open(&c) < 0) {
+                printf("open errno %s\n", strerrorname_np(errno));
+                return 1;
+        }
+        printf("opened fd %d, CORRAL_CTL_FD %s\n", corral_fd(c),
+               getenv("CORRAL_CTL_FD") ? "still set" : "gone");
+        corral_close(c);
+        return 0;
+}
+
+static int mode_spawn(const char *profile, int count, char **prog)
+{
+        struct corral_ctl *c = open_hello();
+        int accepted = 0;
+
+        for (int i = 0; i < count; i++) {
+                char name[32];
+                struct corral_spawn_req r = {.name = name,
+                                             .profile = strcmp(profile, "-") ? profile : NULL,
+                                             .argv = (const char *const *)prog};
+                uint32_t req;
+
+                snprintf(name, sizeof name, "c%d", i);
+                if (corral_spawn(c, &r, &req) == 0)
+                        accepted++;
+        }
+        collect(c, accepted);
+        corral_close(c);
+        return 0;
+}
+
+/* Random, truncated and oversized datagrams (some carrying fds nobody announced) on the raw
+ * channel, never a HELLO: the supervisor must answer with ERRORs, close the channel after
+ * its strike limit, and stay well. Prints how many it sent and ERRORs it read. */
+static char reply_drain[4096];
+
+static int mode_hostile(int count, int nfds)
+{
+        static char buf[CORRAL_MSG_MAX + 4096];
+        const char *v = getenv("CORRAL_CTL_FD");
+        int fd = v ? atoi(v) : -1, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int sent = 0, errors = 0, fds_sent = 0;
+        unsigned seed = 12345;
+
+        struct corral_ctl *c;
+        struct corral_msg m;
+
+        if (fd < 3 || null < 0 || corral_open_fd(&c, fd) < 0 || corral_hello(c) < 0 ||
+            corral_next(c, &m, 10000) != 1)
+                return 2;
+        printf("welcomed\n"); /* (a test counts the supervisor's fds now) */
+        fflush(stdout);
+        usleep(500000);
+        /* first the fds: STAT of a child it does not have (ENOENT, no strike), 4 fds each */
+        for (; fds_sent < nfds; fds_sent += 4) {
+                struct {
+                        struct nlmsghdr h;
+                        struct nlattr a;
+                        uint32_t child;
+                } stat = {{sizeof stat, CORRAL_MSG_STAT, 0, 1, 0}, {8, CORRAL_A_CHILD_ID}, 999};
+                struct iovec iov = {.iov_base = &stat, .iov_len = sizeof stat};
+                union {
+                        char b[CMSG_SPACE(sizeof(int) * 4)];
+                        struct cmsghdr align;
+                } u;
+                struct msghdr msg = {.msg_iov = &iov,
+                                     .msg_iovlen = 1,
+                                     .msg_control = u.b,
+                                     .msg_controllen = sizeof u.b};
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+                int four[4] = {null, null, null, null};
+
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof four);
+                memcpy(CMSG_DATA(cm), four, sizeof four);
+                if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
+                        break;
+                if (corral_next(c, &m, 5000) == 1 && m.type == CORRAL_MSG_ERROR)
+                        errors++;
+        }
+        /* then garbage, until the supervisor closes the channel */
+        for (int i = 0; i < count; i++) {
+                size_t len = rand_r(&seed) % 3 == 0 ? (size_t)rand_r(&seed) % sizeof buf
+                                                    : (size_t)rand_r(&seed) % 256;
+                struct iovec iov = {.iov_base = buf, .iov_len = len ? len : 1};
+                struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+                char reply[4096];
+
+                for (size_t k = 0; k < len; k++)
+                        buf[k] = (char)rand_r(&seed);
+                if (len >= 16 && i % 2) { /* a plausible header over garbage */
+                        uint32_t l = (uint32_t)len;
+                        uint16_t t = (uint16_t)(0x10 + rand_r(&seed) % 14);
+
+                        memcpy(buf, &l, 4);
+                        memcpy(buf + 4, &t, 2);
+                }
+                if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
+                        if (errno == EAGAIN || errno == ENOBUFS) {
+                                usleep(1000);
+                                continue;
+                        }
+                        break; /* EPIPE: the supervisor closed the channel */
+                }
+                sent++;
+                while (recv(fd, reply, sizeof reply, MSG_DONTWAIT) > 0)
+                        errors++;
+        }
+        usleep(100000);
+        while (recv(fd, reply_drain, sizeof reply_drain, MSG_DONTWAIT) > 0)
+                errors++;
+        printf("hostile fds %d sent %d errors %d\n", fds_sent, sent, errors);
+        fflush(stdout);
+        corral_close(c);
+        usleep(1000000); /* (and again now, while it still runs) */
+        return 0;
+}
+
+int actor_tree_mode(int argc, char **argv)
+{
+        if (strcmp(argv[1], "hostile") == 0 && argc == 4)
+                return mode_hostile(atoi(argv[2]), atoi(argv[3]));
+        if (strcmp(argv[1], "tree") == 0 && argc == 3)
+                return mode_tree(argv[0], atoi(argv[2]));
+        if (strcmp(argv[1], "leaf") == 0 && argc == 3)
+                return mode_leaf(argv[2]);
+        if (strcmp(argv[1], "ctl-fd") == 0)
+                return mode_ctl_fd();
+        if (strcmp(argv[1], "spawn") == 0 && argc >= 5)
+                return mode_spawn(argv[2], atoi(argv[3]), argv + 4);
+        return -1;
+}

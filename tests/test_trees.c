@@ -1,0 +1,323 @@
+/* Privileged tests of actor trees (DESIGN §6-§8, PROTOCOL.md): actors ask their supervisor for
+ * children over their control channels (the test actor's tree.c modes, through corral.h),
+ * each child is a sandboxed actor whose node nests inside its parent's, every end reaches
+ * the parent as CHILD_EXITED, and the profile's tree limits hold. Every test ends with the
+ * leak check. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char name[64];
+static char actor[PATH_MAX]; /* th_actor(), kept: the harness reuses its buffer */
+static char policy[PATH_MAX];
+
+static void write_policy(const char *text)
+{
+        FILE *f;
+
+        snprintf(policy, sizeof policy, "/tmp/corral-test-trees-%d.ini", (int)getpid());
+        f = fopen(policy, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+/* Count the lines of buf that hold every one of a and b (b may be NULL). */
+static int lines_with(const char *buf, const char *a, const char *b)
+{
+        int n = 0;
+
+        for (const char *p = buf; *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                char line[1024];
+
+                snprintf(line, sizeof line, "%.*s", (int)len, p);
+                n += strstr(line, a) && (!b || strstr(line, b));
+                p += len + (nl ? 1 : 0);
+        }
+        return n;
+}
+
+/* A field of a JSON line ("" when absent). */
+static void field(const char *line, const char *key, char *out, size_t len)
+{
+        char pat[64];
+        const char *p;
+        size_t n;
+
+        snprintf(pat, sizeof pat, "\"%s\":", key);
+        out[0] = '\0';
+        p = strstr(line, pat);
+        if (!p)
+                return;
+        p += strlen(pat);
+        if (*p == '"')
+                p++;
+        n = strcspn(p, "\",}");
+        snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+}
+
+/* Every started actor's node is inside its parent's node (read from the events; the nodes
+ * themselves were seen by the kernel: the program ran in them). Returns the actors seen. */
+static int assert_nested(const char *events)
+{
+        static char nodes[256][PATH_MAX];
+        static int parents[256];
+        int seen = 0;
+
+        memset(parents, 0, sizeof parents);
+        for (int i = 0; i < 256; i++)
+                nodes[i][0] = '\0';
+        for (const char *p = events; (p = strstr(p, "\"event\":\"started\""));) {
+                const char *bol = p, *eol = strchr(p, '\n');
+                char line[2048], id[16], parent[16];
+                size_t len;
+
+                while (bol > events && bol[-1] != '\n')
+                        bol--;
+                len = eol ? (size_t)(eol - bol) : strlen(bol);
+                snprintf(line, sizeof line, "%.*s", (int)len, bol);
+                field(line, "id", id, sizeof id);
+                field(line, "parent", parent, sizeof parent);
+                ck_assert_int_lt(atoi(id), 256);
+                field(line, "node", nodes[atoi(id)], sizeof nodes[0]);
+                parents[atoi(id)] = atoi(parent);
+                seen++;
+                p += 10;
+        }
+        for (int i = 1; i < 256; i++) {
+                char dir[PATH_MAX];
+                char *self;
+
+                if (!nodes[i][0] || !parents[i])
+                        continue;
+                ck_assert_msg(nodes[parents[i]][0], "actor %d: its parent %d never started", i,
+                              parents[i]);
+                snprintf(dir, sizeof dir, "%s", nodes[parents[i]]);
+                self = strrchr(dir, '/'); /* the parent's node: its self/ leaf's parent */
+                ck_assert_ptr_nonnull(self);
+                *self = '\0';
+                ck_assert_msg(strncmp(nodes[i], dir, strlen(dir)) == 0 &&
+                                  nodes[i][strlen(dir)] == '/',
+                              "actor %d's node %s is not inside its parent's %s", i, nodes[i], dir);
+        }
+        return seen;
+}
+
+static void nested_shape(int depth, int actors)
+{
+        char lvl[16];
+        const char *prog[] = {"tree", lvl, NULL};
+        struct th_proc p;
+        int leaves = (actors + 2) / 2, spawners = actors - leaves;
+
+        snprintf(lvl, sizeof lvl, "%d", depth);
+        th_run_actor(&p, name, "shape", NULL, prog, NULL, NULL);
+        /* a leaf's failure makes its spawner fail, and so on up: the root exits 1 */
+        ck_assert_int_eq(th_corral_wait(&p, 60000), 1);
+        ck_assert_int_eq(assert_nested(p.errbuf), actors + 1);
+        ck_assert_int_eq(th_event_count(&p, "exited", NULL, NULL), actors + 1);
+        /* every end reached its parent, with its reason and status: the leaves' exit 3 (one
+         * of each pair before it ever said HELLO), the spawners' exit 1 */
+        ck_assert_msg(lines_with(p.outbuf, "child ", " exited 3") == leaves, "out:\n%s", p.outbuf);
+        ck_assert_msg(lines_with(p.outbuf, "child ", " exited 1") == spawners, "out:\n%s",
+                      p.outbuf);
+        ck_assert_int_eq(lines_with(p.outbuf, "spawned ", NULL), actors);
+        ck_assert_int_eq(lines_with(p.outbuf, "only ", " children ended"), 0);
+        th_assert_tree_gone(name);
+}
+
+START_TEST(nested_failures_reach_parents_depth_1)
+{
+        nested_shape(1, 14);
+}
+END_TEST
+
+START_TEST(nested_failures_reach_parents_depth_3)
+{
+        nested_shape(3, 62);
+}
+END_TEST
+
+START_TEST(child_exiting_before_hello_is_reported_at_once)
+{
+        const char *prog[] = {"spawn", "-", "1", actor, "exit", "3", NULL};
+        struct th_proc p;
+        const char *spawned, *exited;
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        th_run_actor(&p, name, "nohello", NULL, prog, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        spawned = strstr(p.outbuf, "spawned c0 2\n");
+        exited = strstr(p.outbuf, "child 2 exited 3\n");
+        ck_assert_msg(spawned && exited && spawned < exited, "out:\n%s", p.outbuf);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+START_TEST(control_channel_is_fd_3_after_passed_fds_and_taken)
+{
+        const char *prog[] = {"ctl-fd", NULL};
+        struct th_proc p;
+        char want[128];
+
+        th_run_actor(&p, name, "ctlfd", NULL, prog, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "CORRAL_CTL_FD=3"), "out:\n%s", p.outbuf);
+        ck_assert(th_has_line(p.outbuf, "CORRAL_ACTOR_ID=1"));
+        snprintf(want, sizeof want, "CORRAL_TREE=%s", name);
+        ck_assert(th_has_line(p.outbuf, want));
+        /* the client took it: CLOEXEC, and the variable gone for what the actor execs */
+        ck_assert_msg(th_has_line(p.outbuf, "opened fd 3, CORRAL_CTL_FD gone"), "out:\n%s",
+                      p.outbuf);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+START_TEST(max_children_and_spawn_profiles_refused_with_the_key)
+{
+        const char *four[] = {"spawn", "-", "4", actor, "sleep", "0.5", NULL};
+        const char *other[] = {"spawn", "other", "1", actor, "exit", "0", NULL};
+        const char *extra[] = {"-p", policy, "--profile", "parent", NULL};
+        struct th_proc p;
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        write_policy("[profile parent]\nMaxChildren = 3\n\n[profile other]\n");
+        th_run_actor(&p, name, "maxchildren", extra, four, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(lines_with(p.outbuf, "spawned c", NULL) == 3, "out:\n%s", p.outbuf);
+        ck_assert_msg(lines_with(p.outbuf, "error EMLINK", "MaxChildren=3") == 1, "out:\n%s",
+                      p.outbuf);
+        th_assert_tree_gone(name);
+        /* an empty SpawnProfiles= means the parent's own profile only */
+        th_run_actor(&p, name, "spawnprofiles", extra, other, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(lines_with(p.outbuf, "error EPERM", "not in SpawnProfiles=") == 1, "out:\n%s",
+                      p.outbuf);
+        ck_assert_int_eq(lines_with(p.outbuf, "spawned", NULL), 0);
+        th_assert_tree_gone(name);
+        unlink(policy);
+}
+END_TEST
+
+START_TEST(parent_memory_limit_bounds_its_children)
+{
+        const char *prog[] = {"spawn", "child", "2", actor, "hog", "48", NULL};
+        const char *extra[] = {"-p", policy, "--profile", "parent", NULL};
+        struct th_proc p;
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        /* the children have no limit of their own: only the parent's node bounds them */
+        write_policy("[profile parent]\nMemoryMax = 64M\nSpawnProfiles = child\n\n"
+                     "[profile child]\n");
+        th_run_actor(&p, name, "nestedoom", extra, prog, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
+        ck_assert_msg(lines_with(p.outbuf, "child ", " oom-killed 137") >= 1, "out:\n%s\n%s",
+                      p.outbuf, p.errbuf);
+        /* control: a child alone fits */
+        ck_assert_int_eq(lines_with(p.outbuf, "child ", NULL), 2);
+        th_assert_tree_gone(name);
+        unlink(policy);
+}
+END_TEST
+
+static int count_fds(pid_t pid)
+{
+        char path[64];
+        struct dirent *de;
+        DIR *d;
+        int n = 0;
+
+        snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+        d = opendir(path);
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d)))
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+START_TEST(hostile_actor_loses_its_channel_and_nothing_else)
+{
+        const char *prog[] = {"hostile", "10000", "1000", NULL};
+        struct th_proc p;
+        int before, after, errors = 0, fds = 0;
+        const char *line;
+
+        th_run_actor(&p, name, "hostile", NULL, prog, NULL, NULL);
+        ck_assert_msg(th_wait_for(&p, true, "welcomed\n", 10000), "out:\n%s", p.outbuf);
+        before = count_fds(p.pid);
+        ck_assert_msg(th_wait_for(&p, true, "hostile fds", 30000), "out:\n%s", p.outbuf);
+        after = count_fds(p.pid);
+        /* 1,000 unannounced fds were closed at once; only the channel's own end went */
+        ck_assert_msg(after == before - 1, "the supervisor held %d fds, then %d", before, after);
+        line = strstr(p.outbuf, "hostile fds");
+        ck_assert_int_eq(sscanf(line, "hostile fds %d sent %*d errors %d", &fds, &errors), 2);
+        ck_assert_int_eq(fds, 1000);
+        /* an ERROR for each: 250 STATs of a child it does not have, then 16 strikes */
+        ck_assert_int_ge(errors, 250 + 15);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_int_eq(th_event_count(&p, "channel-closed", NULL, NULL), 1);
+        ck_assert_ptr_nonnull(strstr(p.errbuf, "16 malformed messages"));
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+START_TEST(twenty_five_failing_children_each_reported_once_after_spawned)
+{
+        const char *prog[] = {"spawn", "-", "25", actor, "exit", "3", NULL};
+        struct th_proc p;
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        th_run_actor(&p, name, "25fail", NULL, prog, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
+        ck_assert_msg(lines_with(p.outbuf, "spawned c", NULL) == 25, "out:\n%s", p.outbuf);
+        ck_assert_msg(lines_with(p.outbuf, "child ", " exited 3") == 25, "out:\n%s", p.outbuf);
+        for (int id = 2; id <= 26; id++) {
+                char sp[32], ex[32];
+                const char *a, *b;
+
+                snprintf(sp, sizeof sp, " %d\n", id);
+                snprintf(ex, sizeof ex, "child %d exited 3\n", id);
+                a = strstr(p.outbuf, "spawned c");
+                while (a && !(strstr(a, sp) && strstr(a, sp) < strchr(a, '\n') + 1))
+                        a = strstr(a + 1, "spawned c");
+                b = strstr(p.outbuf, ex);
+                ck_assert_msg(a && b && a < b, "actor %d: its SPAWNED does not come first:\n%s", id,
+                              p.outbuf);
+                ck_assert_ptr_null(strstr(b + 1, ex)); /* once */
+        }
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+static Suite *trees_suite(void)
+{
+        Suite *s = suite_create("corral-trees-privileged");
+        TCase *tc = tcase_create("trees");
+
+        tcase_set_timeout(tc, 180);
+        tcase_add_test(tc, nested_failures_reach_parents_depth_1);
+        tcase_add_test(tc, nested_failures_reach_parents_depth_3);
+        tcase_add_test(tc, child_exiting_before_hello_is_reported_at_once);
+        tcase_add_test(tc, control_channel_is_fd_3_after_passed_fds_and_taken);
+        tcase_add_test(tc, max_children_and_spawn_profiles_refused_with_the_key);
+        tcase_add_test(tc, parent_memory_limit_bounds_its_children);
+        tcase_add_test(tc, hostile_actor_loses_its_channel_and_nothing_else);
+        tcase_add_test(tc, twenty_five_failing_children_each_reported_once_after_spawned);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        Suite *(*const suites[])(void) = {trees_suite};
+
+        return th_run("test_trees", TH_PRIVILEGED, suites, 1);
+}
