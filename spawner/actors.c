@@ -53,6 +53,43 @@ static char *join(const char *a, const char *b)
         return p;
 }
 
+/* Names that could collide with a cgroup interface file (cgroup.*, memory.* ...). */
+static const char *const reserved_prefixes[] = {
+    "cgroup",
+    "memory",
+    "pids",
+    "cpu",
+    "cpuset",
+    "cpuacct",
+    "io",
+    "blkio",
+    "hugetlb",
+    "rdma",
+    "misc",
+    "freezer",
+    "devices",
+    "net_cls",
+    "net_prio",
+    "perf_event",
+    "notify_on_release",
+    "release_agent",
+    "tasks",
+};
+
+bool sup_name_valid(const char *name)
+{
+        if (!cg_name_valid(name) || strlen(name) > PROFILE_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < sizeof reserved_prefixes / sizeof reserved_prefixes[0]; i++) {
+                size_t n = strlen(reserved_prefixes[i]);
+
+                if (strncmp(name, reserved_prefixes[i], n) == 0 &&
+                    (name[n] == '.' || name[n] == '\0'))
+                        return false;
+        }
+        return true;
+}
+
 struct actor *actor_new(struct corral_sup *s, struct actor *parent, const char *name,
                         const struct sup_profile *prof, struct cerr *err)
 {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -200,7 +201,7 @@ START_TEST(max_children_and_spawn_profiles_refused_with_the_key)
         ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
         ck_assert_msg(lines_with(p.outbuf, "error EPERM", "not in SpawnProfiles=") == 1, "out:\n%s",
                       p.outbuf);
-        ck_assert_int_eq(lines_with(p.outbuf, "spawned", NULL), 0);
+        ck_assert_int_eq(lines_with(p.outbuf, "spawned c", NULL), 0);
         th_assert_tree_gone(name);
         unlink(policy);
 }
@@ -269,6 +270,30 @@ START_TEST(hostile_actor_loses_its_channel_and_nothing_else)
 }
 END_TEST
 
+/* While a hostile actor floods its channel, its sibling's STATs are still answered at once. */
+START_TEST(sibling_stat_answered_while_a_hostile_actor_floods)
+{
+        const char *prog[] = {"siblings", NULL};
+        struct th_proc p;
+        long long p99 = -1, max = -1;
+        int n = 0;
+        const char *line;
+
+        th_run_actor(&p, name, "siblings", NULL, prog, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 60000), 0);
+        line = strstr(p.outbuf, "stat p99 ");
+        ck_assert_msg(line, "out:\n%s", p.outbuf);
+        ck_assert_int_eq(sscanf(line, "stat p99 %lld us max %lld us over %d", &p99, &max, &n), 3);
+        ck_assert_msg(strstr(p.outbuf, "hostile fds 1000"), "out:\n%s", p.outbuf);
+        ck_assert_int_eq(th_event_count(&p, "channel-closed", NULL, NULL), 1);
+        ck_assert_int_gt(n, 100);
+        /* p99 within 10 ms (times CORRAL_TEST_SLOWDOWN, but never past 100 ms) */
+        ck_assert_msg(p99 <= (th_ms(10) < 100 ? th_ms(10) : 100) * 1000LL,
+                      "STAT p99 %lld us (max %lld us) over %d", p99, max, n);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 START_TEST(twenty_five_failing_children_each_reported_once_after_spawned)
 {
         const char *prog[] = {"spawn", "-", "25", actor, "exit", "3", NULL};
@@ -297,6 +322,60 @@ START_TEST(twenty_five_failing_children_each_reported_once_after_spawned)
 }
 END_TEST
 
+static void nofile(void *ctx)
+{
+        const rlim_t *hard = ctx;
+        struct rlimit rl = {1024, *hard};
+
+        setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* The supervisor raises its soft RLIMIT_NOFILE to the hard one; 600 actors (32 spawns
+ * unanswered at a time) fit under 4096 and all end; under 1024 the first SPAWN that would
+ * not fit is refused with EMFILE, and the tree still ends cleanly. */
+struct spawn_tally {
+        int sent, spawned, errors, ended;
+};
+
+/* `spawn - 600 ACTOR sleep 1` under RLIMIT_NOFILE 1024:hard; what its last line says. */
+static void run_600(const char *what, rlim_t hard, struct spawn_tally *t, char *out, size_t len)
+{
+        const char *prog[] = {"spawn", "-", "600", actor, "sleep", "1", NULL};
+        const char *extra[] = {"-p", policy, NULL};
+        struct th_proc p;
+        const char *line;
+
+        th_run_actor(&p, name, what, extra, prog, nofile, &hard);
+        ck_assert_int_eq(th_corral_wait(&p, 120000), 0);
+        line = strstr(p.outbuf, "sent ");
+        ck_assert_msg(line, "out:\n%s", p.outbuf);
+        ck_assert_int_eq(sscanf(line, "sent %d spawned %d errors %d ended %d", &t->sent,
+                                &t->spawned, &t->errors, &t->ended),
+                         4);
+        snprintf(out, len, "%s", p.outbuf);
+        th_assert_tree_gone(name);
+}
+
+START_TEST(six_hundred_actors_and_emfile_when_they_cannot_fit)
+{
+        static char out[65536];
+        struct spawn_tally t;
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        write_policy("[profile big]\nMaxChildren = 1000\nMaxActors = 1000\n");
+        run_600("600", 4096, &t, out, sizeof out);
+        ck_assert_msg(t.sent == 600 && t.spawned == 600 && t.errors == 0 && t.ended == 600,
+                      "sent %d spawned %d errors %d ended %d", t.sent, t.spawned, t.errors,
+                      t.ended);
+        run_600("emfile", 1024, &t, out, sizeof out);
+        ck_assert_msg(t.errors == 1 && t.spawned > 50 && t.spawned < 600 && t.ended == t.spawned,
+                      "sent %d spawned %d errors %d ended %d", t.sent, t.spawned, t.errors,
+                      t.ended);
+        ck_assert_msg(strstr(out, "error EMFILE"), "no EMFILE error:\n%s", out);
+        unlink(policy);
+}
+END_TEST
+
 static Suite *trees_suite(void)
 {
         Suite *s = suite_create("corral-trees-privileged");
@@ -310,7 +389,9 @@ static Suite *trees_suite(void)
         tcase_add_test(tc, max_children_and_spawn_profiles_refused_with_the_key);
         tcase_add_test(tc, parent_memory_limit_bounds_its_children);
         tcase_add_test(tc, hostile_actor_loses_its_channel_and_nothing_else);
+        tcase_add_test(tc, sibling_stat_answered_while_a_hostile_actor_floods);
         tcase_add_test(tc, twenty_five_failing_children_each_reported_once_after_spawned);
+        tcase_add_test(tc, six_hundred_actors_and_emfile_when_they_cannot_fit);
         suite_add_tcase(s, tc);
         return s;
 }

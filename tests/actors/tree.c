@@ -13,9 +13,14 @@
  *   hostile COUNT FDS          HELLO, then FDS unannounced fds (4 with each STAT of a child
  *                              it does not have), then COUNT random, truncated and oversized
  *                              datagrams; prints "hostile fds F sent N errors E"
+ *   stat-probe MS              a child that sleeps, then STATs of it for MS ms (at most
+ *                              200000), each timed; prints "stat p99 P us max M us over N"
+ *   siblings                   a hostile child and a stat-probe child at once
  *   spawn PROFILE COUNT PROG [ARGS]  spawn COUNT children running PROG with PROFILE
- *                              ("-": our own), print each answer (spawned / error ERRNO TEXT)
- *                              and each child's end, then exit 0 */
+ *                              ("-": our own), at most 32 unanswered at a time and none after
+ *                              the first ERROR; print each answer (spawned NAME ID / error
+ *                              ERRNO TEXT), each child's end, then "sent S spawned N errors E
+ *                              ended X"; exit 0 */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -144,23 +149,62 @@ static int mode_ctl_fd(void)
         return 0;
 }
 
+/* One answer to a SPAWN, or a child's end, read and printed. */
+struct tally {
+        int answered, ended, failed, errors;
+};
+
+static void take(struct corral_ctl *c, struct tally *t, int timeout_ms)
+{
+        struct corral_msg m;
+
+        if (corral_next(c, &m, timeout_ms) != 1)
+                return;
+        if (m.type == CORRAL_MSG_SPAWNED) {
+                printf("spawned %s %u\n", m.name ? m.name : "?", m.child_id);
+                t->answered++;
+        } else if (m.type == CORRAL_MSG_ERROR) {
+                printf("error %s %s\n", strerrorname_np((int)m.errnum), m.text ? m.text : "");
+                t->answered++, t->errors++;
+        } else if (m.type == CORRAL_MSG_CHILD_EXITED) {
+                printf("child %u %s %u\n", m.child_id, m.reason ? m.reason : "?", m.exit_code);
+                t->ended++;
+                t->failed += m.exit_code != 0;
+        }
+        fflush(stdout);
+}
+
+/* COUNT children, at most 32 requests unanswered at a time (a runtime's pacing), and no
+ * more after the first ERROR; then every child's end. */
 static int mode_spawn(const char *profile, int count, char **prog)
 {
         struct corral_ctl *c = open_hello();
-        int accepted = 0;
+        struct tally t = {0};
+        int64_t deadline = ms_now() + 120000;
+        int sent = 0;
 
-        for (int i = 0; i < count; i++) {
+        while (sent < count && !t.errors && ms_now() < deadline) {
                 char name[32];
                 struct corral_spawn_req r = {.name = name,
                                              .profile = strcmp(profile, "-") ? profile : NULL,
                                              .argv = (const char *const *)prog};
                 uint32_t req;
 
-                snprintf(name, sizeof name, "c%d", i);
-                if (corral_spawn(c, &r, &req) == 0)
-                        accepted++;
+                if (sent - t.answered >= 32) {
+                        take(c, &t, 1000);
+                        continue;
+                }
+                snprintf(name, sizeof name, "c%d", sent);
+                if (corral_spawn(c, &r, &req) < 0)
+                        break;
+                sent++;
         }
-        collect(c, accepted);
+        while (t.answered < sent && ms_now() < deadline)
+                take(c, &t, 1000);
+        while (t.ended < t.answered - t.errors && ms_now() < deadline)
+                take(c, &t, 1000);
+        printf("sent %d spawned %d errors %d ended %d\n", sent, t.answered - t.errors, t.errors,
+               t.ended);
         corral_close(c);
         return 0;
 }
@@ -253,8 +297,89 @@ static int mode_hostile(int count, int nfds)
         return 0;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+        int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+static int64_t us_now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A child that sleeps, then STATs of it for MS milliseconds (at most 200000), each timed from
+ * send to its STATS. */
+static int mode_stat_probe(const char *self, int ms)
+{
+        const int count = 200000;
+        int64_t until;
+        static int64_t lat[200000];
+        const char *argv[] = {self, "sleep", "30", NULL};
+        struct corral_spawn_req r = {.name = "probed", .argv = argv};
+        struct corral_ctl *c = open_hello();
+        struct corral_msg m;
+        uint32_t req, child = 0;
+        int n = 0;
+
+        if (corral_spawn(c, &r, &req) < 0)
+                return 2;
+        while (!child && corral_next(c, &m, 10000) == 1) {
+                if (m.type == CORRAL_MSG_SPAWNED)
+                        child = m.child_id;
+                else if (m.type == CORRAL_MSG_ERROR)
+                        return 2;
+        }
+        printf("probing\n");
+        fflush(stdout);
+        until = us_now() + (int64_t)ms * 1000;
+        for (; n < count && us_now() < until; n++) {
+                int64_t t0 = us_now();
+
+                if (corral_stat(c, child, &req) < 0)
+                        return 2;
+                do {
+                        if (corral_next(c, &m, 5000) != 1)
+                                return 2;
+                } while (m.type != CORRAL_MSG_STATS || m.seq != req);
+                lat[n] = us_now() - t0;
+        }
+        qsort(lat, (size_t)n, sizeof lat[0], cmp_i64);
+        printf("stat p99 %lld us max %lld us over %d\n", (long long)lat[n * 99 / 100],
+               (long long)lat[n - 1], n);
+        fflush(stdout);
+        corral_cancel_child(c, child, true);
+        while (corral_next(c, &m, 10000) == 1 && m.type != CORRAL_MSG_CHILD_EXITED)
+                ;
+        corral_close(c);
+        return 0;
+}
+
+/* Two children at once: a hostile one and a STAT prober (its sibling). */
+static int mode_siblings(const char *self)
+{
+        const char *hostile[] = {self, "hostile", "10000", "1000", NULL};
+        const char *probe[] = {self, "stat-probe", "1500", NULL};
+        struct corral_spawn_req h = {.name = "hostile", .argv = hostile};
+        struct corral_spawn_req p = {.name = "prober", .argv = probe};
+        struct corral_ctl *c = open_hello();
+        uint32_t req;
+
+        if (corral_spawn(c, &p, &req) < 0 || corral_spawn(c, &h, &req) < 0)
+                return 2;
+        return collect(c, 2);
+}
+
 int actor_tree_mode(int argc, char **argv)
 {
+        if (strcmp(argv[1], "stat-probe") == 0 && argc == 3)
+                return mode_stat_probe(argv[0], atoi(argv[2]));
+        if (strcmp(argv[1], "siblings") == 0)
+                return mode_siblings(argv[0]);
         if (strcmp(argv[1], "hostile") == 0 && argc == 4)
                 return mode_hostile(atoi(argv[2]), atoi(argv[3]));
         if (strcmp(argv[1], "tree") == 0 && argc == 3)
