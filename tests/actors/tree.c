@@ -16,6 +16,7 @@
  *   stat-probe MS              a child that sleeps, then STATs of it for MS ms (at most
  *                              200000), each timed; prints "stat p99 P us max M us over N"
  *   siblings                   a hostile child and a stat-probe child at once
+ *   pass-ctl                   a SPAWN that passes its own control channel on
  *   spawn PROFILE COUNT PROG [ARGS]  spawn COUNT children running PROG with PROFILE
  *                              ("-": our own), at most 32 unanswered at a time and none after
  *                              the first ERROR; print each answer (spawned NAME ID / error
@@ -374,8 +375,29 @@ static int mode_siblings(const char *self)
         return collect(c, 2);
 }
 
+/* A SPAWN that passes the actor's own control channel on: refused (EPERM), nothing spawned. */
+static int mode_pass_ctl(const char *self)
+{
+        const char *argv[] = {self, "exit", "0", NULL};
+        const char *names[] = {"ctl"};
+        struct corral_ctl *c = open_hello();
+        int fd;
+        struct corral_spawn_req r = {.name = "thief", .argv = argv, .fd_names = names, .nfds = 1};
+        uint32_t req;
+
+        fd = corral_fd(c);
+        r.fds = &fd;
+        if (corral_spawn(c, &r, &req) < 0)
+                return 2;
+        collect(c, 1);
+        corral_close(c);
+        return 0;
+}
+
 int actor_tree_mode(int argc, char **argv)
 {
+        if (strcmp(argv[1], "pass-ctl") == 0)
+                return mode_pass_ctl(argv[0]);
         if (strcmp(argv[1], "stat-probe") == 0 && argc == 3)
                 return mode_stat_probe(argv[0], atoi(argv[2]));
         if (strcmp(argv[1], "siblings") == 0)
