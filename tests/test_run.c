@@ -210,18 +210,20 @@ START_TEST(only_passed_fd_reaches_program)
         ck_assert(th_has_line(p.outbuf, "LISTEN_FDS=1"));
         ck_assert(th_has_line(p.outbuf, "LISTEN_PID=2"));
         ck_assert(th_has_line(p.outbuf, "LISTEN_FDNAMES=sock"));
-        /* the fd table, read from the host side: exactly 0, 1, 2 and 3 */
+        /* the fd table, read from the host side: exactly 0, 1, 2, 3 and the control channel at 4
+         * (after the passed fd) */
         snprintf(path, sizeof path, "/proc/%d/fd", (int)prog_pid);
         d = opendir(path);
         ck_assert_ptr_nonnull(d);
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.')
                         continue;
-                ck_assert_msg(atoi(de->d_name) <= 3, "fd %s leaked into the program", de->d_name);
+                ck_assert_msg(atoi(de->d_name) <= 4, "fd %s leaked into the program", de->d_name);
                 count++;
         }
         closedir(d);
-        ck_assert_int_eq(count, 4);
+        ck_assert_int_eq(count, 5);
+        ck_assert(th_has_line(p.outbuf, "CORRAL_CTL_FD=4"));
         /* and fd 3 is the caller's fd 3 */
         snprintf(path, sizeof path, "%s.3", fd3_path);
         ck_assert_int_eq(stat(path, &want), 0);

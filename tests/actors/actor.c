@@ -9,7 +9,7 @@
  *   info [SECS]                print pid, ppid, hostname, number of pids in /proc, and
  *                              SigIgn/SigBlk/SigCgt from /proc/self/status; then sleep SECS
  *   fds [SECS]                 print the open fds (from /proc/self/fd), one per line, and the
- *                              LISTEN_* variables; then sleep SECS
+ *                              LISTEN_* variables and CORRAL_CTL_FD; then sleep SECS
  *   daemonize SECS [PORT [SELF]] setsid + double fork; the grandchild (optionally listening on
  *                              127.0.0.1:PORT) sleeps SECS; prints the grandchild's pid, then the
  *                              actor itself sleeps SELF (default SECS) and exits
@@ -155,6 +155,8 @@ static int mode_fds(void)
                 printf("LISTEN_FDS=%s\n", v);
         if ((v = getenv("LISTEN_PID")))
                 printf("LISTEN_PID=%s\n", v);
+        if ((v = getenv("CORRAL_CTL_FD")))
+                printf("CORRAL_CTL_FD=%s\n", v);
         if ((v = getenv("LISTEN_FDNAMES")))
                 printf("LISTEN_FDNAMES=%s\n", v);
         fflush(stdout);
