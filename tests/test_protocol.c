@@ -43,23 +43,28 @@ static struct constant attrs[] = {
     ATTR(PIDS),      ATTR(CPU_US), ATTR(STRING),
 };
 
-/* The rows "| `NAME` | VALUE | ..." of the table under `heading`; checks each against set. */
+/* The rows "| `NAME` | VALUE | ..." of the table under `heading` (the table: the lines that
+ * start with '|' right after it); checks each against set, and set against the rows. */
 static int check_table(const char *doc, const char *heading, struct constant *set, size_t n)
 {
-        const char *p = strstr(doc, heading);
+        const char *line = strstr(doc, heading);
+        bool in_table = false;
         int rows = 0;
 
-        ck_assert_msg(p, "PROTOCOL.md has no '%s'", heading);
-        p = strchr(p, '\n');
-        while (p && (p = strstr(p, "\n|"))) {
+        ck_assert_msg(line, "PROTOCOL.md has no '%s'", heading);
+        for (line = strchr(line, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+                const char *l = line + 1;
                 char name[64];
                 unsigned value;
 
-                p++;
-                if (strncmp(p, "|---", 4) == 0 || strncmp(p, "| name", 6) == 0)
+                if (*l != '|') {
+                        if (in_table)
+                                break; /* the table ended */
                         continue;
-                if (sscanf(p, "| `%63[A-Z_0-9]` | %i |", name, (int *)&value) != 2)
-                        break; /* the table ended */
+                }
+                in_table = true;
+                if (sscanf(l, "| `%63[A-Z_0-9]` | %i |", name, (int *)&value) != 2)
+                        continue; /* its header and rule */
                 rows++;
                 for (size_t i = 0; i < n; i++) {
                         if (strcmp(set[i].name, name) != 0)
@@ -71,8 +76,6 @@ static int check_table(const char *doc, const char *heading, struct constant *se
                         name[0] = '\0';
                 }
                 ck_assert_msg(!name[0], "PROTOCOL.md names %s, which corral.h does not have", name);
-                if (!strchr(p, '\n') || p[strcspn(p, "\n") + 1] != '|')
-                        break;
         }
         for (size_t i = 0; i < n; i++)
                 ck_assert_msg(set[i].seen, "corral.h's %s has no row in PROTOCOL.md", set[i].name);
