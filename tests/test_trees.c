@@ -162,6 +162,24 @@ START_TEST(child_exiting_before_hello_is_reported_at_once)
 }
 END_TEST
 
+/* A parent cancels its children (CANCEL_CHILD): a cascade on each child's node, each end
+ * reported to the parent. (That a cooperative runtime does so when it is itself cancelled
+ * comes with the graceful cascade over trees: today the tree's cascade signals every actor.) */
+START_TEST(cancel_child_ends_each_childs_subtree)
+{
+        const char *prog[] = {"coop", "now", NULL};
+        struct th_proc p;
+
+        th_run_actor(&p, name, "coop", NULL, prog, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "cancelled 2"), "out:\n%s", p.outbuf);
+        ck_assert_int_eq(th_event_count(&p, "cascade", "why", "CANCEL_CHILD from its parent"), 2);
+        ck_assert_int_eq(th_event_count(&p, "exited", "reason", "interrupted (signaled SIGINT)"),
+                         2);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 START_TEST(control_channel_cannot_be_passed_to_a_child)
 {
         const char *prog[] = {"pass-ctl", NULL};
@@ -404,6 +422,7 @@ static Suite *trees_suite(void)
         tcase_add_test(tc, child_exiting_before_hello_is_reported_at_once);
         tcase_add_test(tc, control_channel_is_fd_3_after_passed_fds_and_taken);
         tcase_add_test(tc, control_channel_cannot_be_passed_to_a_child);
+        tcase_add_test(tc, cancel_child_ends_each_childs_subtree);
         tcase_add_test(tc, max_children_and_spawn_profiles_refused_with_the_key);
         tcase_add_test(tc, parent_memory_limit_bounds_its_children);
         tcase_add_test(tc, hostile_actor_loses_its_channel_and_nothing_else);

@@ -17,6 +17,9 @@
  *                              200000), each timed; prints "stat p99 P us max M us over N"
  *   siblings                   a hostile child and a stat-probe child at once
  *   pass-ctl                   a SPAWN that passes its own control channel on
+ *   coop [now]                 a cooperative runtime: two children that sleep; on SIGINT or
+ *                              CANCEL (or at once: now) it cancels them itself (CANCEL_CHILD),
+ *                              waits for both ends, prints "cancelled N", exits 0 when N is 2
  *   spawn PROFILE COUNT PROG [ARGS]  spawn COUNT children running PROG with PROFILE
  *                              ("-": our own), at most 32 unanswered at a time and none after
  *                              the first ERROR; print each answer (spawned NAME ID / error
@@ -27,6 +30,8 @@
 #include <linux/netlink.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,8 +399,71 @@ static int mode_pass_ctl(const char *self)
         return 0;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+        (void)sig;
+        interrupted = 1;
+}
+
+/* A cooperative runtime: two children that sleep; when it is cancelled (SIGINT, or CANCEL
+ * from the graceful cascade), or at once with `now`, it cancels them itself (CANCEL_CHILD),
+ * waits for both ends and exits 0, printing "cancelled N". */
+static int mode_coop(const char *self, bool now)
+{
+        const char *argv[] = {self, "sleep", "30", NULL};
+        struct sigaction sa = {.sa_handler = on_sigint};
+        struct corral_ctl *c = open_hello();
+        uint32_t ids[2] = {0, 0}, req;
+        int spawned = 0, ended = 0;
+        int64_t deadline = ms_now() + 60000;
+
+        sigaction(SIGINT, &sa, NULL);
+        for (int i = 0; i < 2; i++) {
+                char name[16];
+                struct corral_spawn_req r = {.name = name, .argv = argv};
+
+                snprintf(name, sizeof name, "w%d", i);
+                if (corral_spawn(c, &r, &req) < 0)
+                        return 2;
+        }
+        while (ended < 2 && ms_now() < deadline) {
+                struct corral_msg m;
+                int rc = corral_next(c, &m, 100);
+
+                if (rc == 1 && m.type == CORRAL_MSG_CANCEL)
+                        interrupted = interrupted ? interrupted : 1;
+                if (interrupted == 1) {
+                        interrupted = 2;
+                        for (int i = 0; i < spawned; i++)
+                                corral_cancel_child(c, ids[i], false);
+                        printf("cancelling %d\n", spawned);
+                        fflush(stdout);
+                }
+                if (rc != 1)
+                        continue;
+                if (m.type == CORRAL_MSG_SPAWNED && spawned < 2) {
+                        ids[spawned++] = m.child_id;
+                        if (spawned == 2) {
+                                printf("ready\n");
+                                fflush(stdout);
+                                if (now)
+                                        interrupted = 1;
+                        }
+                } else if (m.type == CORRAL_MSG_CHILD_EXITED) {
+                        ended++;
+                }
+        }
+        printf("cancelled %d\n", ended);
+        corral_close(c);
+        return ended == 2 ? 0 : 1;
+}
+
 int actor_tree_mode(int argc, char **argv)
 {
+        if (strcmp(argv[1], "coop") == 0)
+                return mode_coop(argv[0], argc == 3 && strcmp(argv[2], "now") == 0);
         if (strcmp(argv[1], "pass-ctl") == 0)
                 return mode_pass_ctl(argv[0]);
         if (strcmp(argv[1], "stat-probe") == 0 && argc == 3)
