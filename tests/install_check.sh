@@ -75,6 +75,7 @@ if grep -rnE '#include "(\.\./spawner/)?sup\.h"' tools/ >&2; then
 	bad=1
 fi
 [ $bad -eq 0 ] || exit 1
+client=${client:-"a client built from them got its child's CHILD_EXITED"}
 echo "install_check: the corral command, corral.h, libcorral.so.1 exporting exactly what" \
-	"corral.h declares ($(echo "$declared" | wc -l) functions), corral.pc; ${client:-a client" \
-	"built from them got its child's CHILD_EXITED}; no tool includes sup.h"
+	"corral.h declares ($(echo "$declared" | wc -l) functions), corral.pc; $client; no tool" \
+	"includes sup.h"
