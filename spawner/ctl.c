@@ -108,7 +108,10 @@ int ctl_decode(const struct nlmsghdr *h, size_t n, const struct nlattr **tb)
         const int lists[] = {CORRAL_A_ARGV, CORRAL_A_ENV, CORRAL_A_FD_NAMES};
 
         memset(&t, 0, sizeof t);
-        if (n < sizeof *h || n > INT_MAX || !mnl_nlmsg_ok(h, (int)n) || h->nlmsg_len != n ||
+        /* (aligned: libmnl walks attributes up to the aligned end of the message, which
+         * must not reach past the datagram) */
+        if (n < sizeof *h || n > INT_MAX || n != MNL_ALIGN(n) || !mnl_nlmsg_ok(h, (int)n) ||
+            h->nlmsg_len != n ||
             h->nlmsg_type < CORRAL_MSG_HELLO || h->nlmsg_type > CORRAL_MSG_RELEASE ||
             mnl_attr_parse(h, 0, attr_cb, &t) < 0)
                 return -1;
