@@ -111,9 +111,8 @@ int ctl_decode(const struct nlmsghdr *h, size_t n, const struct nlattr **tb)
         /* (aligned: libmnl walks attributes up to the aligned end of the message, which
          * must not reach past the datagram) */
         if (n < sizeof *h || n > INT_MAX || n != MNL_ALIGN(n) || !mnl_nlmsg_ok(h, (int)n) ||
-            h->nlmsg_len != n ||
-            h->nlmsg_type < CORRAL_MSG_HELLO || h->nlmsg_type > CORRAL_MSG_RELEASE ||
-            mnl_attr_parse(h, 0, attr_cb, &t) < 0)
+            h->nlmsg_len != n || h->nlmsg_type < CORRAL_MSG_HELLO ||
+            h->nlmsg_type > CORRAL_MSG_RELEASE || mnl_attr_parse(h, 0, attr_cb, &t) < 0)
                 return -1;
         for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
                 if (t.tb[lists[i]] && str_list(t.tb[lists[i]], scratch, CORRAL_STRINGS_MAX) < 0)
