@@ -128,6 +128,8 @@ foreign() {
 	echo $! >"$node/cgroup.procs"
 	disown # (its death by cgroup.kill is the point, not news for this script)
 }
+# (the program sleeps 3 s: the stop comes well before it ends, however slow the host; the
+# cascade then wakes the shim, which passes on the SIGINT it was sent while stopped)
 stop_shim() {
 	local shim
 	started || return
@@ -151,7 +153,7 @@ for fmt in text json; do
 		scenario limits "$fmt" none --set TasksMax=16 --set MemorySwapMax=1M -- "$actor" exit 0
 	CORRAL_TEST_LOOPBACK_IFINDEX=99999 \
 		scenario loopback "$fmt" none --set PrivateNetwork=actor -- "$actor" exit 0
-	scenario stopped "$fmt" stop_shim --set TimeoutInterruptSec=1s -- "$actor" sleep 0.3
+	scenario stopped "$fmt" stop_shim --set TimeoutInterruptSec=1s -- "$actor" sleep 3
 	# (its output into /dev/full: writing fails, said once; the output is counted as dropped)
 	OUT=/dev/full scenario dropped "$fmt" none --set Stdout=log --set Stderr=null -- "$actor" flood 2000
 	SIGNALS=--ignore-signal=HUP scenario nohup "$fmt" hup_term -- "$actor" ignore 12 30

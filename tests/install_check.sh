@@ -7,8 +7,7 @@
 set -uo pipefail
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/.."
-mkdir -p "$BUILD"
-dest=$(mktemp -d "$PWD/$BUILD/install-check.XXXXXX") && chmod 755 "$dest" # (the actor runs as nobody)
+dest=$(mktemp -d /tmp/corral-install.XXXXXX) && chmod 755 "$dest" # (the example runs as nobody)
 trap 'rm -rf "$dest"' EXIT
 bad=0
 
@@ -55,8 +54,21 @@ elif flags=$(PKG_CONFIG_PATH="$pc" pkg-config --define-prefix --cflags --libs co
 	cc -std=gnu11 -Wall -Werror -o "$dest/client_example" tests/data/client_example.c $flags \
 		-Wl,-rpath,"$dest/usr/local/lib"; then
 	if [ "$(id -u)" = 0 ]; then
-		# (PrivateTmp=no: a clone of this repository may itself live below /tmp)
-		out=$("$BUILD/corral" run -q --set PrivateTmp=no -- "$dest/client_example" /bin/true 2>&1)
+		# (PrivateTmp=no: the install lives below /tmp. On pure cgroup v2 corral must be the
+		# only process of its cgroup: tests/run.sh names one with controllers delegated, and
+		# the run gets a cgroup of its own below it, as in events_golden.sh.)
+		cg=()
+		if [ -n "${CORRAL_TEST_CGROUP:-}" ]; then
+			cgdir=$CORRAL_TEST_CGROUP/install-check-$$
+			mkdir "$cgdir" && cg=(bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cgdir")
+		fi
+		out=$("${cg[@]}" "$BUILD/corral" run -q --set PrivateTmp=no -- "$dest/client_example" \
+			/bin/true 2>&1)
+		if [ -n "${cgdir:-}" ]; then
+			for d in "$cgdir/corral" "$cgdir/supervisor" "$cgdir"; do
+				[ -d "$d" ] && rmdir "$d"
+			done
+		fi
 		if ! grep -q '^child [0-9]* exited 0$' <<<"$out"; then
 			echo "install_check: the installed client did not get its child's CHILD_EXITED:" >&2
 			echo "$out" | sed 's/^/  /' >&2

@@ -153,7 +153,7 @@ done
 echo "== readme_default"
 ./tests/readme_default.sh || failed+=("readme_default")
 echo "== install_check"
-./tests/install_check.sh || failed+=("install_check")
+CORRAL_TEST_CGROUP=$cg_own ./tests/install_check.sh || failed+=("install_check")
 echo "== events_golden"
 # (a script runs many processes: each corral run gets the cgroup of its own there)
 CORRAL_TEST_CGROUP=$cg_own ./tests/events_golden.sh

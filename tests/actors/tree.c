@@ -24,7 +24,9 @@
  *                              ("-": our own), at most 32 unanswered at a time and none after
  *                              the first ERROR; print each answer (spawned NAME ID / error
  *                              ERRNO TEXT), each child's end, then "sent S spawned N errors E
- *                              ended X"; exit 0 */
+ *                              ended X"; exit 0
+ *   spawn-hold PROFILE COUNT PROG [ARGS]  the same, but once every SPAWN is answered (all
+ *                              children alive at once) it cancels them all (force) */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -158,6 +160,7 @@ static int mode_ctl_fd(void)
 /* One answer to a SPAWN, or a child's end, read and printed. */
 struct tally {
         int answered, ended, failed, errors;
+        uint32_t ids[1024]; /* the children SPAWNED, in order */
 };
 
 static void take(struct corral_ctl *c, struct tally *t, int timeout_ms)
@@ -168,6 +171,8 @@ static void take(struct corral_ctl *c, struct tally *t, int timeout_ms)
                 return;
         if (m.type == CORRAL_MSG_SPAWNED) {
                 printf("spawned %s %u\n", m.name ? m.name : "?", m.child_id);
+                if (t->answered - t->errors < 1024)
+                        t->ids[t->answered - t->errors] = m.child_id;
                 t->answered++;
         } else if (m.type == CORRAL_MSG_ERROR) {
                 printf("error %s %s\n", strerrorname_np((int)m.errnum), m.text ? m.text : "");
@@ -181,11 +186,12 @@ static void take(struct corral_ctl *c, struct tally *t, int timeout_ms)
 }
 
 /* COUNT children, at most 32 requests unanswered at a time (a runtime's pacing), and no
- * more after the first ERROR; then every child's end. */
-static int mode_spawn(const char *profile, int count, char **prog)
+ * more after the first ERROR; with `hold`, all of them alive at once, then cancelled (force)
+ * together; then every child's end. */
+static int mode_spawn(const char *profile, int count, char **prog, bool hold)
 {
         struct corral_ctl *c = open_hello();
-        struct tally t = {0};
+        static struct tally t;
         int64_t deadline = ms_now() + 120000;
         int sent = 0;
 
@@ -207,6 +213,12 @@ static int mode_spawn(const char *profile, int count, char **prog)
         }
         while (t.answered < sent && ms_now() < deadline)
                 take(c, &t, 1000);
+        if (hold) {
+                printf("holding %d\n", t.answered - t.errors);
+                fflush(stdout);
+                for (int i = 0; i < t.answered - t.errors && i < 1024; i++)
+                        corral_cancel_child(c, t.ids[i], true);
+        }
         while (t.ended < t.answered - t.errors && ms_now() < deadline)
                 take(c, &t, 1000);
         printf("sent %d spawned %d errors %d ended %d\n", sent, t.answered - t.errors, t.errors,
@@ -479,6 +491,8 @@ int actor_tree_mode(int argc, char **argv)
         if (strcmp(argv[1], "ctl-fd") == 0)
                 return mode_ctl_fd();
         if (strcmp(argv[1], "spawn") == 0 && argc >= 5)
-                return mode_spawn(argv[2], atoi(argv[3]), argv + 4);
+                return mode_spawn(argv[2], atoi(argv[3]), argv + 4, false);
+        if (strcmp(argv[1], "spawn-hold") == 0 && argc >= 5)
+                return mode_spawn(argv[2], atoi(argv[3]), argv + 4, true);
         return -1;
 }
