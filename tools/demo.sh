@@ -45,3 +45,11 @@ kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
 echo "corral run exited with $status (128 + SIGTERM)"
+
+step "an actor tree: the root asks corral for children over its control channel (corral.h),"
+echo "   each a sandboxed actor nested in its parent's node; a leaf's failure reaches its parent"
+"$CORRAL" run --name demo-tree --events json -- "$(realpath "$ACTOR")" tree 0 2>"$BUILD/demo-tree.events" ||
+	echo "corral run exited with $? (the root saw a child fail)"
+echo "its nodes, from the started events:"
+sed -nE 's/.*"actor":"([^"]*)".*"node":"[^"]*\/(demo-tree-1[^"]*)\/self".*/  \2   (\1)/p' \
+	"$BUILD/demo-tree.events"
