@@ -132,26 +132,32 @@ static struct actor *own_child(struct actor *a, uint32_t id)
 }
 
 /* The fds one more actor may hold at once while it spawns and runs: its control channel,
- * pidfd, exec and report pipes, node, v1 groups, `log` pipes, its cascade's cgroup.events,
- * and the request's own transient ones. */
+ * pidfd, exec and report pipes, node, v1 groups, `log` pipes, and the request's own transient
+ * ones. Besides, every live actor may need one more when it is cancelled (its cascade's
+ * cgroup.events, held until it ends), and the supervisor a few for its own work
+ * (cgroup.kill, registry, reads of cgroup files). A SPAWN that would eat into that is refused
+ * (EMFILE), or a later cancel could not be carried out. */
 #define CTL_FDS_PER_ACTOR 24
+#define CTL_FDS_RESERVE   16
 
-/* Room for CTL_FDS_PER_ACTOR more fds under this process's open-file limit? */
-static bool fd_headroom(void)
+/* Room for `need` more fds under this process's open-file limit? Probed exactly (duplicated
+ * and closed again), whatever holes the fd table has. */
+static bool fd_headroom(int like, uint32_t need)
 {
-        int got[CTL_FDS_PER_ACTOR];
-        int n = 0;
-        bool ok = true;
+        int *got = malloc(sizeof *got * need);
+        uint32_t n = 0;
+        bool ok = got != NULL;
 
-        for (; n < CTL_FDS_PER_ACTOR; n++) {
-                got[n] = fcntl(0, F_DUPFD_CLOEXEC, 3);
-                if (got[n] < 0) {
+        for (; ok && n < need; n++) {
+                got[n] = fcntl(like, F_DUPFD_CLOEXEC, 3);
+                if (got[n] < 0)
                         ok = false;
-                        break;
-                }
         }
-        while (n-- > 0)
-                close(got[n]);
+        while (got && n-- > 0) {
+                if (got[n] >= 0)
+                        close(got[n]);
+        }
+        free(got);
         return ok;
 }
 
@@ -268,12 +274,12 @@ static const char *check_spawn(struct corral_sup *s, struct actor *a, struct ctl
                          (unsigned long long)tp->max_actors, tp->name);
                 return text;
         }
-        if (!fd_headroom()) {
+        if (!fd_headroom(a->ctl_fd, CTL_FDS_PER_ACTOR + CTL_FDS_RESERVE + live_actors(s))) {
                 *e = EMFILE;
                 snprintf(text, len,
                          "SPAWN: the supervisor's open-file limit (RLIMIT_NOFILE) leaves no room "
-                         "for %d more fds (one more actor)",
-                         CTL_FDS_PER_ACTOR);
+                         "for one more actor (%d fds, and one per live actor to cancel it)",
+                         CTL_FDS_PER_ACTOR + CTL_FDS_RESERVE);
                 return text;
         }
         return NULL;
