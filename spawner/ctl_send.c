@@ -85,7 +85,7 @@ static void watch_out(struct corral_sup *s, struct actor *a)
         epoll_ctl(s->epfd, EPOLL_CTL_MOD, a->ctl_fd, &ev);
 }
 
-static void send_msg(struct corral_sup *s, struct actor *a, const struct nlmsghdr *h)
+void ctl_send(struct corral_sup *s, struct actor *a, const struct nlmsghdr *h)
 {
         struct ctl_out *o;
 
@@ -142,11 +142,6 @@ struct nlmsghdr *ctl_msg(char *buf, uint16_t type, uint32_t seq)
         return h;
 }
 
-void ctl_send(struct corral_sup *s, struct actor *a, const struct nlmsghdr *h)
-{
-        send_msg(s, a, h);
-}
-
 void ctl_send_error(struct corral_sup *s, struct actor *a, uint32_t seq, const char *stage,
                     int errnum, const char *text)
 {
@@ -156,7 +151,7 @@ void ctl_send_error(struct corral_sup *s, struct actor *a, uint32_t seq, const c
         mnl_attr_put_strz(h, CORRAL_A_STAGE, stage);
         mnl_attr_put_u32(h, CORRAL_A_ERRNO, (uint32_t)errnum);
         mnl_attr_put_strz(h, CORRAL_A_TEXT, text);
-        send_msg(s, a, h);
+        ctl_send(s, a, h);
 }
 
 /* ---- what a parent is told about its children ---- */
@@ -167,7 +162,7 @@ static void tell_ready(struct corral_sup *s, struct actor *child)
         struct nlmsghdr *h = ctl_msg(buf, CORRAL_MSG_CHILD_READY, 0);
 
         mnl_attr_put_u32(h, CORRAL_A_CHILD_ID, child->id);
-        send_msg(s, child->parent, h);
+        ctl_send(s, child->parent, h);
 }
 
 void ctl_child_requested(struct corral_sup *s, struct actor *child, uint32_t seq)
@@ -189,7 +184,7 @@ void ctl_child_spawned(struct corral_sup *s, struct actor *child)
         h = ctl_msg(buf, CORRAL_MSG_SPAWNED, child->spawn_seq);
         mnl_attr_put_u32(h, CORRAL_A_CHILD_ID, child->id);
         mnl_attr_put_strz(h, CORRAL_A_NAME, child->name);
-        send_msg(s, child->parent, h);
+        ctl_send(s, child->parent, h);
         if (child->said_hello)
                 tell_ready(s, child); /* its HELLO came first */
 }
@@ -241,5 +236,5 @@ void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code)
                          child->t_started && child->t_exited > child->t_started
                              ? (uint64_t)(child->t_exited - child->t_started)
                              : 0);
-        send_msg(s, child->parent, h);
+        ctl_send(s, child->parent, h);
 }

@@ -17,6 +17,7 @@
 #include "../ns/signals.h"
 #include "../ns/syscalls.h"
 #include "../ns/timeutil.h"
+#include "shim.h"
 #include "sup.h"
 
 /* ---- ends of actors ---- */
@@ -420,12 +421,6 @@ int corral_sup_cancel(struct corral_sup *s, uint32_t actor, enum cascade_mode ho
         if (actor && !(a = actor_get(s, actor)))
                 return -1;
         return teardown_request(s, a, how, why);
-}
-
-static bool shim_forwards(int sig)
-{
-        return sig == SIGHUP || sig == SIGQUIT || sig == SIGUSR1 || sig == SIGUSR2 ||
-               sig == SIGWINCH || sig == SIGINT || sig == SIGTERM;
 }
 
 int corral_sup_signal(struct corral_sup *s, uint32_t actor, int sig)

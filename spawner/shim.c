@@ -306,7 +306,7 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
 
 /* ---- PID 1 ---- */
 
-static bool forwarded(int sig)
+bool shim_forwards(int sig)
 {
         return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT ||
                sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGWINCH;
@@ -335,7 +335,7 @@ static __attribute__((noreturn)) void shim_loop(pid_t actor, int sfd, int report
                  * sender's pid is 0 here) is meant for the program. The program's own
                  * `kill 0` reaches its group, us included: passing that on would send it
                  * twice. */
-                if (forwarded((int)si.ssi_signo) && si.ssi_pid == 0) {
+                if (shim_forwards((int)si.ssi_signo) && si.ssi_pid == 0) {
                         kill(actor, (int)si.ssi_signo);
                         if (si.ssi_signo == SIGTERM)
                                 kill(actor, SIGCONT); /* a stopped program cannot act on SIGTERM */

@@ -4,6 +4,7 @@
 #define CORRAL_SPAWNER_SHIM_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "spec.h"
@@ -22,6 +23,9 @@ struct shim_report {
  * keeps ignored signals ignored. The zygote sets them from this list. */
 extern const int shim_inherited_ignored[];
 extern const int shim_ninherited_ignored;
+
+/* The signals a shim passes on to its program when they come from outside its namespace. */
+bool shim_forwards(int sig);
 
 __attribute__((noreturn)) void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd,
                                          sigset_t saved_mask);

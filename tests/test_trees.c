@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "output_support.h"
 
 static char name[64];
 static char actor[PATH_MAX]; /* th_actor(), kept: the harness reuses its buffer */
@@ -26,23 +27,6 @@ static void write_policy(const char *text)
         ck_assert_ptr_nonnull(f);
         fputs(text, f);
         fclose(f);
-}
-
-/* Count the lines of buf that hold every one of a and b (b may be NULL). */
-static int lines_with(const char *buf, const char *a, const char *b)
-{
-        int n = 0;
-
-        for (const char *p = buf; *p;) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t)(nl - p) : strlen(p);
-                char line[1024];
-
-                snprintf(line, sizeof line, "%.*s", (int)len, p);
-                n += strstr(line, a) && (!b || strstr(line, b));
-                p += len + (nl ? 1 : 0);
-        }
-        return n;
 }
 
 /* A field of a JSON line ("" when absent). */
@@ -126,11 +110,12 @@ static void nested_shape(int depth, int actors)
         ck_assert_int_eq(th_event_count(&p, "exited", NULL, NULL), actors + 1);
         /* every end reached its parent, with its reason and status: the leaves' exit 3 (one
          * of each pair before it ever said HELLO), the spawners' exit 1 */
-        ck_assert_msg(lines_with(p.outbuf, "child ", " exited 3") == leaves, "out:\n%s", p.outbuf);
-        ck_assert_msg(lines_with(p.outbuf, "child ", " exited 1") == spawners, "out:\n%s",
+        ck_assert_msg(ot_count_lines(p.outbuf, "child ", " exited 3", NULL) == leaves, "out:\n%s",
                       p.outbuf);
-        ck_assert_int_eq(lines_with(p.outbuf, "spawned ", NULL), actors);
-        ck_assert_int_eq(lines_with(p.outbuf, "only ", " children ended"), 0);
+        ck_assert_msg(ot_count_lines(p.outbuf, "child ", " exited 1", NULL) == spawners, "out:\n%s",
+                      p.outbuf);
+        ck_assert_int_eq(ot_count_lines(p.outbuf, "spawned ", NULL, NULL), actors);
+        ck_assert_int_eq(ot_count_lines(p.outbuf, "only ", " children ended", NULL), 0);
         th_assert_tree_gone(name);
 }
 
@@ -187,8 +172,9 @@ START_TEST(control_channel_cannot_be_passed_to_a_child)
 
         th_run_actor(&p, name, "passctl", NULL, prog, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
-        ck_assert_msg(lines_with(p.outbuf, "error EPERM", "control channel cannot be passed") == 1,
-                      "out:\n%s", p.outbuf);
+        ck_assert_msg(
+            ot_count_lines(p.outbuf, "error EPERM", "control channel cannot be passed", NULL) == 1,
+            "out:\n%s", p.outbuf);
         ck_assert_int_eq(th_event_count(&p, "started", NULL, NULL), 1); /* the root alone */
         th_assert_tree_gone(name);
 }
@@ -224,16 +210,16 @@ START_TEST(max_children_and_spawn_profiles_refused_with_the_key)
         write_policy("[profile parent]\nMaxChildren = 3\n\n[profile other]\n");
         th_run_actor(&p, name, "maxchildren", extra, four, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
-        ck_assert_msg(lines_with(p.outbuf, "spawned c", NULL) == 3, "out:\n%s", p.outbuf);
-        ck_assert_msg(lines_with(p.outbuf, "error EMLINK", "MaxChildren=3") == 1, "out:\n%s",
-                      p.outbuf);
+        ck_assert_msg(ot_count_lines(p.outbuf, "spawned c", NULL, NULL) == 3, "out:\n%s", p.outbuf);
+        ck_assert_msg(ot_count_lines(p.outbuf, "error EMLINK", "MaxChildren=3", NULL) == 1,
+                      "out:\n%s", p.outbuf);
         th_assert_tree_gone(name);
         /* an empty SpawnProfiles= means the parent's own profile only */
         th_run_actor(&p, name, "spawnprofiles", extra, other, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
-        ck_assert_msg(lines_with(p.outbuf, "error EPERM", "not in SpawnProfiles=") == 1, "out:\n%s",
-                      p.outbuf);
-        ck_assert_int_eq(lines_with(p.outbuf, "spawned c", NULL), 0);
+        ck_assert_msg(ot_count_lines(p.outbuf, "error EPERM", "not in SpawnProfiles=", NULL) == 1,
+                      "out:\n%s", p.outbuf);
+        ck_assert_int_eq(ot_count_lines(p.outbuf, "spawned c", NULL, NULL), 0);
         th_assert_tree_gone(name);
         unlink(policy);
 }
@@ -251,10 +237,10 @@ START_TEST(parent_memory_limit_bounds_its_children)
                      "[profile child]\n");
         th_run_actor(&p, name, "nestedoom", extra, prog, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
-        ck_assert_msg(lines_with(p.outbuf, "child ", " oom-killed 137") >= 1, "out:\n%s\n%s",
-                      p.outbuf, p.errbuf);
+        ck_assert_msg(ot_count_lines(p.outbuf, "child ", " oom-killed 137", NULL) >= 1,
+                      "out:\n%s\n%s", p.outbuf, p.errbuf);
         /* control: a child alone fits */
-        ck_assert_int_eq(lines_with(p.outbuf, "child ", NULL), 2);
+        ck_assert_int_eq(ot_count_lines(p.outbuf, "child ", NULL, NULL), 2);
         th_assert_tree_gone(name);
         unlink(policy);
 }
@@ -334,8 +320,10 @@ START_TEST(twenty_five_failing_children_each_reported_once_after_spawned)
         snprintf(actor, sizeof actor, "%s", th_actor());
         th_run_actor(&p, name, "25fail", NULL, prog, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
-        ck_assert_msg(lines_with(p.outbuf, "spawned c", NULL) == 25, "out:\n%s", p.outbuf);
-        ck_assert_msg(lines_with(p.outbuf, "child ", " exited 3") == 25, "out:\n%s", p.outbuf);
+        ck_assert_msg(ot_count_lines(p.outbuf, "spawned c", NULL, NULL) == 25, "out:\n%s",
+                      p.outbuf);
+        ck_assert_msg(ot_count_lines(p.outbuf, "child ", " exited 3", NULL) == 25, "out:\n%s",
+                      p.outbuf);
         for (int id = 2; id <= 26; id++) {
                 char sp[32], ex[32];
                 const char *a, *b;
@@ -409,7 +397,7 @@ START_TEST(six_hundred_actors_and_emfile_when_they_cannot_fit)
                           t.ended == t.spawned,
                       "sent %d spawned %d errors %d ended %d", t.sent, t.spawned, t.errors,
                       t.ended);
-        ck_assert_msg(lines_with(out, "error EMFILE", "open-file limit") == t.errors,
+        ck_assert_msg(ot_count_lines(out, "error EMFILE", "open-file limit", NULL) == t.errors,
                       "every refusal names EMFILE:\n%s", out);
         unlink(policy);
 }

@@ -67,41 +67,50 @@ static int64_t ms_now(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Read answers until `want` children have ended (or a deadline): 1 when one failed. */
+/* One answer to a SPAWN, or a child's end, read and printed. */
+struct tally {
+        int answered, ended, failed, errors;
+        uint32_t ids[1024]; /* the children SPAWNED, in order */
+};
+
+/* Returns corral_next's: 1 (a message taken), 0 (none in time), -1 (the channel failed). */
+static int take(struct corral_ctl *c, struct tally *t, int timeout_ms)
+{
+        struct corral_msg m;
+        int r = corral_next(c, &m, timeout_ms);
+
+        if (r != 1)
+                return r;
+        if (m.type == CORRAL_MSG_SPAWNED) {
+                printf("spawned %s %u\n", m.name ? m.name : "?", m.child_id);
+                if (t->answered - t->errors < 1024)
+                        t->ids[t->answered - t->errors] = m.child_id;
+                t->answered++;
+        } else if (m.type == CORRAL_MSG_ERROR) {
+                printf("error %s %s\n", strerrorname_np((int)m.errnum), m.text ? m.text : "");
+                t->answered++, t->errors++;
+        } else if (m.type == CORRAL_MSG_CHILD_EXITED) {
+                printf("child %u %s %u\n", m.child_id, m.reason ? m.reason : "?", m.exit_code);
+                t->ended++;
+                t->failed += m.exit_code != 0;
+        }
+        fflush(stdout);
+        return 1;
+}
+
+/* Read answers until `want` children have ended or failed to spawn (or a deadline): 1 when
+ * one failed. */
 static int collect(struct corral_ctl *c, int want)
 {
         int64_t deadline = ms_now() + 60000;
-        int ended = 0, failed = 0;
+        struct tally t = {0};
 
-        while (ended < want && ms_now() < deadline) {
-                struct corral_msg m;
-                int r = corral_next(c, &m, (int)(deadline - ms_now()));
-
-                if (r <= 0)
-                        break;
-                switch (m.type) {
-                case CORRAL_MSG_SPAWNED:
-                        printf("spawned %s %u\n", m.name ? m.name : "?", m.child_id);
-                        break;
-                case CORRAL_MSG_ERROR:
-                        printf("error %s %s\n", strerrorname_np((int)m.errnum),
-                               m.text ? m.text : "");
-                        ended++, failed = 1;
-                        break;
-                case CORRAL_MSG_CHILD_EXITED:
-                        printf("child %u %s %u\n", m.child_id, m.reason ? m.reason : "?",
-                               m.exit_code);
-                        ended++;
-                        failed |= m.exit_code != 0;
-                        break;
-                default:
-                        break;
-                }
-                fflush(stdout);
-        }
-        if (ended < want)
-                printf("only %d of %d children ended\n", ended, want);
-        return failed || ended < want;
+        while (t.ended + t.errors < want && ms_now() < deadline &&
+               take(c, &t, (int)(deadline - ms_now())) >= 0)
+                ;
+        if (t.ended + t.errors < want)
+                printf("only %d of %d children ended\n", t.ended + t.errors, want);
+        return t.failed || t.errors || t.ended + t.errors < want;
 }
 
 static int mode_tree(const char *self, int level)
@@ -157,34 +166,6 @@ static int mode_ctl_fd(void)
         return 0;
 }
 
-/* One answer to a SPAWN, or a child's end, read and printed. */
-struct tally {
-        int answered, ended, failed, errors;
-        uint32_t ids[1024]; /* the children SPAWNED, in order */
-};
-
-static void take(struct corral_ctl *c, struct tally *t, int timeout_ms)
-{
-        struct corral_msg m;
-
-        if (corral_next(c, &m, timeout_ms) != 1)
-                return;
-        if (m.type == CORRAL_MSG_SPAWNED) {
-                printf("spawned %s %u\n", m.name ? m.name : "?", m.child_id);
-                if (t->answered - t->errors < 1024)
-                        t->ids[t->answered - t->errors] = m.child_id;
-                t->answered++;
-        } else if (m.type == CORRAL_MSG_ERROR) {
-                printf("error %s %s\n", strerrorname_np((int)m.errnum), m.text ? m.text : "");
-                t->answered++, t->errors++;
-        } else if (m.type == CORRAL_MSG_CHILD_EXITED) {
-                printf("child %u %s %u\n", m.child_id, m.reason ? m.reason : "?", m.exit_code);
-                t->ended++;
-                t->failed += m.exit_code != 0;
-        }
-        fflush(stdout);
-}
-
 /* COUNT children, at most 32 requests unanswered at a time (a runtime's pacing), and no
  * more after the first ERROR; with `hold`, all of them alive at once, then cancelled (force)
  * together; then every child's end. */
@@ -203,7 +184,8 @@ static int mode_spawn(const char *profile, int count, char **prog, bool hold)
                 uint32_t req;
 
                 if (sent - t.answered >= 32) {
-                        take(c, &t, 1000);
+                        if (take(c, &t, 1000) < 0)
+                                break;
                         continue;
                 }
                 snprintf(name, sizeof name, "c%d", sent);
@@ -211,16 +193,16 @@ static int mode_spawn(const char *profile, int count, char **prog, bool hold)
                         break;
                 sent++;
         }
-        while (t.answered < sent && ms_now() < deadline)
-                take(c, &t, 1000);
+        while (t.answered < sent && ms_now() < deadline && take(c, &t, 1000) >= 0)
+                ;
         if (hold) {
                 printf("holding %d\n", t.answered - t.errors);
                 fflush(stdout);
                 for (int i = 0; i < t.answered - t.errors && i < 1024; i++)
                         corral_cancel_child(c, t.ids[i], true);
         }
-        while (t.ended < t.answered - t.errors && ms_now() < deadline)
-                take(c, &t, 1000);
+        while (t.ended < t.answered - t.errors && ms_now() < deadline && take(c, &t, 1000) >= 0)
+                ;
         printf("sent %d spawned %d errors %d ended %d\n", sent, t.answered - t.errors, t.errors,
                t.ended);
         corral_close(c);
