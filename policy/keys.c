@@ -19,7 +19,6 @@
 #include "units.h"
 #include "words.h"
 
-#define PENDING_TREES "validated; not applied yet: comes with the actor-trees issue (DESIGN §6, §9)"
 
 /* ---- the table ---- */
 
@@ -147,17 +146,17 @@ static const struct key keys[] = {
     RLIMIT(14),
     RLIMIT(15),
     /* the cascade (§6) */
-    TIMEOUT("TimeoutCancelSec", timeout_cancel, PENDING_TREES),
+    TIMEOUT("TimeoutCancelSec", timeout_cancel, NULL),
     TIMEOUT("TimeoutInterruptSec", timeout_interrupt, NULL),
     TIMEOUT("TimeoutTerminateSec", timeout_terminate, NULL),
     TIMEOUT("TimeoutKillSec", timeout_kill, NULL),
-    TIMEOUT("TimeoutHoldSec", timeout_hold, PENDING_TREES),
+    TIMEOUT("TimeoutHoldSec", timeout_hold, NULL),
     /* trees */
     COUNT("MaxChildren", max_children, NULL),
     COUNT("MaxDepth", max_depth, NULL),
     COUNT("MaxActors", max_actors, NULL),
     LIST("SpawnProfiles", spawn_profiles, check_profile_name, NULL),
-    ENUM("OnChildFailure", on_child_failure, on_child_failure_names, 0, PENDING_TREES),
+    ENUM("OnChildFailure", on_child_failure, on_child_failure_names, 0, NULL),
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -359,6 +359,12 @@ static void describe_exit(struct actor *a)
                 snprintf(a->reason, sizeof a->reason, "seccomp (%s)", st);
         else if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status)))
                 snprintf(a->reason, sizeof a->reason, "%s", st); /* whatever the stage */
+        else if (a->sup_killed)
+                snprintf(a->reason, sizeof a->reason, "%s (%s)", cstage_outcome(CS_KILL), st);
+        else if (!a->have_report && WIFSIGNALED(status) && a->ended_in < CS_KILL)
+                /* the shim itself died of a signal nobody in corral sent (it reports the
+                 * program's end before it exits): not the program's own SIGKILL */
+                snprintf(a->reason, sizeof a->reason, "shim-killed (the shim %s)", st);
         else if (a->ended_in != CS_IDLE)
                 snprintf(a->reason, sizeof a->reason, "%s (%s)", cstage_outcome(a->ended_in), st);
         else

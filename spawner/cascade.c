@@ -78,20 +78,66 @@ static void add(struct cascade_out *out, enum cascade_act act, enum cstage stage
         }
 }
 
-/* The stage's schedule: its own timeout, never past the enclosing cascade's deadline. */
-static void schedule(struct cascade *c, enum cstage s, int64_t now)
+/* The stage's deadline: its own timeout from when it began (moved on by the time held),
+ * never past the enclosing cascade's deadline. */
+static void reschedule(struct cascade *c)
 {
-        c->deadline_us = now + (int64_t)stage_timeout(c, s);
+        if (c->holding)
+                return; /* the budget's end is the deadline meanwhile */
+        c->deadline_us = c->stage_start_us + (int64_t)stage_timeout(c, c->stage);
         if (c->cap_us && c->deadline_us > c->cap_us)
                 c->deadline_us = c->cap_us;
+}
+
+static void schedule(struct cascade *c, enum cstage s, int64_t now)
+{
+        c->stage = s;
+        c->stage_start_us = now;
+        reschedule(c);
         if (s == CS_KILL)
                 c->kill_recheck_us = now + CASCADE_KILL_RECHECK_US;
+}
+
+/* The enclosing deadline comes first: at it, the enclosing cascade escalates and moves this
+ * one with it (so a nested cascade never escalates on its own at the same moment). */
+static bool capped(const struct cascade *c)
+{
+        return c->cap_us && !c->holding &&
+               c->stage_start_us + (int64_t)stage_timeout(c, c->stage) >= c->cap_us;
+}
+
+/* ---- the hold ---- */
+
+static void hold_begin(struct cascade *c, int64_t now, struct cascade_out *out)
+{
+        if (c->holding || c->stage >= CS_KILL || c->hold_used_us >= (int64_t)c->t.hold)
+                return;
+        c->holding = true;
+        c->hold_since_us = now;
+        /* the stage waits; the timer now marks the end of the budget */
+        c->deadline_us = now + ((int64_t)c->t.hold - c->hold_used_us);
+        add(out, CA_HOLD, c->stage);
+}
+
+/* The stage goes on with the time it had left (never past the enclosing deadline). */
+static void hold_end(struct cascade *c, const char *how, int64_t now, struct cascade_out *out)
+{
+        if (!c->holding)
+                return;
+        c->holding = false;
+        c->hold_used_us += now - c->hold_since_us;
+        c->stage_start_us += now - c->hold_since_us; /* the stage resumes where it was */
+        if (c->hold_used_us > (int64_t)c->t.hold || strcmp(how, "overridden") == 0)
+                c->hold_used_us = (int64_t)c->t.hold;
+        reschedule(c);
+        out->hold_how = how;
+        add(out, CA_HOLD_END, c->stage);
 }
 
 static void enter(struct cascade *c, enum cstage s, const char *why, int64_t now,
                   struct cascade_out *out)
 {
-        c->stage = s;
+        hold_end(c, "overridden", now, out);
         if (!c->start_us)
                 c->start_us = now;
         schedule(c, s, now);
@@ -158,8 +204,7 @@ static void on_request(struct cascade *c, const struct cascade_in *in, int64_t n
                 /* merged: the earlier deadline stays, and nothing is said twice */
                 if (in->cap_us && (!c->cap_us || in->cap_us < c->cap_us))
                         c->cap_us = in->cap_us;
-                if (c->cap_us && c->deadline_us > c->cap_us)
-                        c->deadline_us = c->cap_us;
+                reschedule(c);
                 break;
         case CM_ESCALATE:
                 escalate(c, in->why, now, out);
@@ -174,7 +219,13 @@ static void on_request(struct cascade *c, const struct cascade_in *in, int64_t n
 static void on_timer(struct cascade *c, const struct cascade_in *in, struct cascade_facts *f,
                      int64_t now, struct cascade_out *out)
 {
-        if (c->stage == CS_KILL && now >= c->deadline_us) {
+        if (c->holding && now >= c->deadline_us) {
+                hold_end(c, "budget spent", now, out);
+                f->held = false; /* no second hold from this budget */
+        }
+        if (c->holding || capped(c)) {
+                /* held, or the enclosing cascade's deadline comes first: it moves us */
+        } else if (c->stage == CS_KILL && now >= c->deadline_us) {
                 if (f->populated != 0) {
                         add(out, CA_STUCK, CS_STUCK);
                         c->stage = CS_STUCK;
@@ -199,18 +250,19 @@ static void on_timer(struct cascade *c, const struct cascade_in *in, struct casc
         (void)in;
 }
 
-static void on_outer(struct cascade *c, const struct cascade_in *in, int64_t now)
+static void on_outer(struct cascade *c, const struct cascade_in *in, int64_t now,
+                     struct cascade_out *out)
 {
         if (in->cap_us)
                 c->cap_us = in->cap_us;
         if (in->outer_stage > c->stage && in->outer_stage <= CS_KILL) {
                 /* escalated with it, silently: the outer stage's action covered our actors */
-                c->stage = in->outer_stage;
+                hold_end(c, "overridden", now, out);
                 if (!c->start_us)
                         c->start_us = now;
-                schedule(c, c->stage, now);
-        } else if (c->cap_us && c->deadline_us > c->cap_us) {
-                c->deadline_us = c->cap_us;
+                schedule(c, in->outer_stage, now);
+        } else {
+                reschedule(c);
         }
 }
 
@@ -221,6 +273,7 @@ void cascade_step(struct cascade *c, const struct cascade_in *in, int64_t now,
 
         out->n = 0;
         out->why[0] = '\0';
+        out->hold_how = NULL;
         if (c->stage == CS_DONE || c->stage == CS_STUCK)
                 return;
         switch (in->ev) {
@@ -232,7 +285,7 @@ void cascade_step(struct cascade *c, const struct cascade_in *in, int64_t now,
                 break;
         case CE_OUTER:
                 if (cascade_active(c))
-                        on_outer(c, in, now);
+                        on_outer(c, in, now, out);
                 break;
         case CE_UPDATE:
                 break;
@@ -242,6 +295,11 @@ void cascade_step(struct cascade *c, const struct cascade_in *in, int64_t now,
                 add(out, CA_KILL_AGAIN, CS_KILL);
                 c->kill_recheck_us = now + CASCADE_KILL_RECHECK_US;
         }
+        /* a hold begins or ends with the facts (an actor's HOLD, RELEASE, or its end) */
+        if (cascade_active(c) && f.held)
+                hold_begin(c, now, out);
+        else if (cascade_active(c) && c->holding)
+                hold_end(c, "released", now, out);
         progress(c, &f, now, out);
 }
 
@@ -251,8 +309,8 @@ int64_t cascade_wakeup(const struct cascade *c)
 
         if (!cascade_active(c))
                 return 0;
-        when = c->deadline_us;
-        if (c->stage == CS_KILL && c->kill_recheck_us < when)
+        when = capped(c) ? 0 : c->deadline_us;
+        if (c->stage == CS_KILL && (!when || c->kill_recheck_us < when))
                 when = c->kill_recheck_us;
         return when;
 }

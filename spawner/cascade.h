@@ -15,7 +15,12 @@
  * pass the enclosing cascade's current one (the cap), and when the enclosing cascade moves to
  * a stage, a nested one behind it moves there too, silently: the outer stage's action already
  * reached every actor below it. A second request for a subtree that is already cancelling
- * merges into the running cascade: the earlier deadline stays, no event is repeated. */
+ * merges into the running cascade: the earlier deadline stays, no event is repeated.
+ *
+ * Hold: while an actor of the subtree holds (HOLD: a debugger is attached), a stage does not
+ * escalate; the time held comes out of one budget per cascade (TimeoutHoldSec of the subtree
+ * root's profile), and once it is spent, or a second signal overrides it, the stage goes on
+ * with the time it had left when the hold began. */
 #ifndef CORRAL_SPAWNER_CASCADE_H
 #define CORRAL_SPAWNER_CASCADE_H
 
@@ -33,6 +38,7 @@ const char *cstage_outcome(enum cstage s); /* "interrupted" */
 
 struct cascade_timeouts {
         uint64_t cancel, interrupt, terminate, kill; /* microseconds, each > 0 */
+        uint64_t hold;                               /* the hold budget (0: no hold) */
 };
 
 struct cascade {
@@ -40,9 +46,14 @@ struct cascade {
         struct cascade_timeouts t; /* the subtree root's */
         int64_t start_us;          /* when the first stage was entered (0: not yet) */
         int64_t deadline_us;       /* when the current stage escalates (or, in kill, is stuck) */
-        int64_t cap_us;            /* the enclosing cascade's deadline, 0 when none */
+        int64_t cap_us;            /* the enclosing cascade's deadline, 0 when none: at it, the
+                                    * enclosing cascade moves this one (no escalation of its own) */
         int64_t kill_recheck_us;   /* kill stage: when cgroup.kill may be written again */
         bool hello;                /* the subtree root said HELLO: stage 1 applies */
+        int64_t stage_start_us;    /* when the current stage began (moved on by holds) */
+        /* the hold: since when, and the budget used before (all of it once overridden) */
+        int64_t hold_since_us, hold_used_us;
+        bool holding;
 };
 
 /* What the subtree looks like now; the supervisor gathers it before each step. */
@@ -50,6 +61,7 @@ struct cascade_facts {
         bool live;     /* an actor of the subtree still runs (its shim can be signalled) */
         bool settled;  /* the fate of every actor is known: no spawn awaits its reply */
         int populated; /* the node: 1 populated, 0 empty, -1 unknown */
+        bool held;     /* an actor of the subtree holds (HOLD, not yet RELEASE) */
 };
 
 enum cascade_ev {
@@ -82,9 +94,11 @@ enum cascade_act {
         CA_STUCK,      /* the kill deadline passed and the node is still populated */
         CA_GIVE_UP,    /* empty, but a spawn never answered: nothing of it can be left */
         CA_REAP,       /* every actor has ended and the node is empty: remove the nodes */
+        CA_HOLD,       /* a hold began (say so) */
+        CA_HOLD_END,   /* it ended: why says how (released, budget spent, overridden) */
 };
 
-#define CASCADE_MAX_ACTS 6
+#define CASCADE_MAX_ACTS 8
 #define CASCADE_WHY_MAX  96
 
 struct cascade_out {
@@ -94,6 +108,7 @@ struct cascade_out {
                 enum cstage stage; /* CA_ENTER */
         } a[CASCADE_MAX_ACTS];
         char why[CASCADE_WHY_MAX]; /* of the CA_ENTER actions */
+        const char *hold_how;      /* of CA_HOLD_END: "released", "budget spent", "overridden" */
 };
 
 void cascade_init(struct cascade *c, const struct cascade_timeouts *t, bool hello);

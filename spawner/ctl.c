@@ -2,7 +2,7 @@
  * message is validated with libmnl's policy checks before it is used; a malformed one is
  * an ERROR and a strike, and after CORRAL_STRIKES_MAX the channel closes (an event says why;
  * the actor keeps running). The channel itself is the authority: an actor names only its
- * own children. HELLO, CANCEL_CHILD and STAT are answered here; a SPAWN that passed every
+ * own children. HELLO, CANCEL_CHILD, STAT, HOLD and RELEASE are answered here; a SPAWN that passed every
  * check (the stated limits, SpawnProfiles=, MaxChildren=, MaxDepth=, MaxActors=, the
  * open-file limit) goes back to the engine, which spawns it below the actor. */
 #include <errno.h>
@@ -326,6 +326,7 @@ static void on_cancel_child(struct corral_sup *s, struct actor *a, const struct 
                 return;
         }
         force = t->tb[CORRAL_A_FORCE] && mnl_attr_get_u8(t->tb[CORRAL_A_FORCE]);
+        c->asked_by_parent = true;
         teardown_request(s, c, force ? CM_KILL : CM_GRACEFUL,
                          force ? "CANCEL_CHILD (force) from its parent"
                                : "CANCEL_CHILD from its parent");
@@ -358,6 +359,22 @@ static void on_stat(struct corral_sup *s, struct actor *a, const struct nlmsghdr
         if (st.has_cpu)
                 mnl_attr_put_u64(r, CORRAL_A_CPU_US, st.cpu_us);
         ctl_send(s, a, r);
+}
+
+/* HOLD (a debugger is attached): the cascades covering the actor, now or once one starts,
+ * do not escalate while it holds, within their hold budgets; RELEASE ends it (so does the
+ * actor's end). The engine steps the cascades after every message. Only a mistake is
+ * answered (an ERROR, no strike). */
+static void on_hold(struct corral_sup *s, struct actor *a, const struct nlmsghdr *h)
+{
+        bool hold = h->nlmsg_type == CORRAL_MSG_HOLD;
+
+        if (a->holds == hold) {
+                ctl_send_error(s, a, h->nlmsg_seq, "hold", hold ? EALREADY : EINVAL,
+                               hold ? "HOLD: held already" : "RELEASE: no HOLD to end");
+                return;
+        }
+        a->holds = hold;
 }
 
 /* One message: answered here, or (a SPAWN that passed its checks) 1 with *sp filled. */
@@ -402,8 +419,7 @@ static int handle(struct corral_sup *s, struct actor *a, const struct nlmsghdr *
                 break;
         case CORRAL_MSG_HOLD:
         case CORRAL_MSG_RELEASE:
-                ctl_send_error(s, a, h->nlmsg_seq, "hold", EOPNOTSUPP,
-                               "HOLD/RELEASE come with the graceful cascade over trees");
+                on_hold(s, a, h);
                 break;
         default:
                 strike(s, a, h->nlmsg_seq, EBADMSG, "a supervisor's message sent by an actor");

@@ -238,3 +238,12 @@ void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code)
                              : 0);
         ctl_send(s, child->parent, h);
 }
+
+void ctl_cancel(struct corral_sup *s, struct actor *a, uint64_t time_left_us)
+{
+        char buf[CTL_SMALL_MSG];
+        struct nlmsghdr *h = ctl_msg(buf, CORRAL_MSG_CANCEL, 0);
+
+        mnl_attr_put_u64(h, CORRAL_A_TIME_LEFT_US, time_left_us);
+        ctl_send(s, a, h);
+}

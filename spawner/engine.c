@@ -22,14 +22,65 @@
 
 /* ---- ends of actors ---- */
 
-/* An actor's end known: its node goes when nothing is left in it, and the tree's end follows
- * the actor that ends it (corral run's program). */
+/* A child's end the parent would call a failure (DESIGN §6: anything but `exited 0` outside a
+ * cascade), unless the parent asked for the cancel, or it came from OnChildFailure=
+ * cancel-parent. */
+static bool child_failed(const struct actor *a)
+{
+        if (a->excused)
+                return false;
+        if (a->state == AS_SPAWN_FAILED)
+                return true;
+        return !a->asked_by_parent && (a->ended_in != CS_IDLE || actor_exit_code(a) != 0);
+}
+
+/* OnChildFailure= of the parent's profile: the supervisor acts at once (one-cancels-all
+ * without the runtime writing it); `notify` leaves it to CHILD_EXITED. A parent already
+ * cancelling is past deciding. */
+static void on_child_failure(struct corral_sup *s, struct actor *a)
+{
+        struct actor *p = a->parent;
+        char why[CASCADE_WHY_MAX];
+
+        if (!p || p->ended || teardown_stage_of(s, p) != CS_IDLE || !child_failed(a))
+                return;
+        switch (p->prof->p.on_child_failure) {
+        case ON_CHILD_FAILURE_NOTIFY:
+                break;
+        case ON_CHILD_FAILURE_CANCEL_SIBLINGS:
+                snprintf(why, sizeof why, "sibling %s-%u failed (OnChildFailure=cancel-siblings)",
+                         a->name, a->id);
+                for (struct actor *c = p->first_child; c; c = c->next_sibling) {
+                        if (c == a || c->node_removed || teardown_stage_of(s, c) != CS_IDLE)
+                                continue;
+                        c->asked_by_parent = true;
+                        teardown_request(s, c, CM_GRACEFUL, why);
+                }
+                break;
+        case ON_CHILD_FAILURE_CANCEL_PARENT:
+                snprintf(why, sizeof why, "child %s-%u failed (OnChildFailure=cancel-parent)",
+                         a->name, a->id);
+                p->excused = true; /* not a failure for its own parent */
+                teardown_request(s, p, CM_GRACEFUL, why);
+                break;
+        }
+}
+
+/* An actor's end known: its node goes when nothing is left in it; what is left (children, or
+ * processes that entered its node) never outlives it: a cascade on its node. The tree's end
+ * follows the actor that ends it (corral run's program). */
 static void after_end(struct corral_sup *s, struct actor *a)
 {
         teardown_actor_ended(s, a);
         if (a->ends_tree)
                 teardown_request(s, NULL, CM_GRACEFUL,
                                  "leftover processes after the program exited");
+        else if (!a->node_removed && a->node_fd >= 0 && teardown_stage_of(s, a) == CS_IDLE)
+                teardown_request(s, a, CM_GRACEFUL,
+                                 a->first_child ? "it exited with children left: an actor never "
+                                                  "outlives its parent"
+                                                : "leftover processes after the program exited");
+        on_child_failure(s, a);
 }
 
 static void end_actor(struct corral_sup *s, struct actor *a)
@@ -124,6 +175,29 @@ static struct actor *take_in_flight(struct corral_sup *s, uint32_t req_id, bool 
         return NULL;
 }
 
+/* A spawn that lands while its subtree is being torn down is part of the cascade: it gets
+ * the stage's action now (in stage 1 its parent, told SPAWNED, is the one to cancel it; at
+ * the kill stage it is killed at once, as cgroup.kill written before it existed missed it). */
+static void land_in_cascade(struct corral_sup *s, struct actor *a)
+{
+        switch (teardown_stage_of(s, a)) {
+        case CS_INTERRUPT:
+                pidfd_signal(a->pidfd, SIGINT, NULL);
+                break;
+        case CS_TERMINATE:
+                pidfd_signal(a->pidfd, SIGTERM, NULL);
+                pidfd_signal(a->pidfd, SIGCONT, NULL);
+                break;
+        case CS_KILL:
+        case CS_STUCK:
+                a->sup_killed = true;
+                pidfd_signal(a->pidfd, SIGKILL, NULL);
+                break;
+        default:
+                break;
+        }
+}
+
 static void on_reply(struct corral_sup *s)
 {
         union {
@@ -162,10 +236,7 @@ static void on_reply(struct corral_sup *s)
                 a->pid = rep.pid;
                 a->pidfd = pidfd;
                 sup_watch(s, a->pidfd, EPOLLIN, &a->w_pidfd, W_PIDFD, a);
-                /* A spawn that lands while its subtree is being torn down is part of the
-                 * cascade. */
-                if (teardown_stage_of(s, a) != CS_IDLE)
-                        pidfd_signal(a->pidfd, SIGKILL, NULL);
+                land_in_cascade(s, a);
                 for (int sig = 1; a->pending_sigs && sig < 64; sig++) {
                         if (a->pending_sigs & (1ull << sig))
                                 pidfd_signal(a->pidfd, sig, NULL);

@@ -96,6 +96,11 @@ struct actor {
         struct ctl_out *ctl_q, *ctl_q_tail; /* what it has not read yet */
         int ctl_qn, ctl_strikes;
         bool said_hello;
+        bool holds;           /* it sent HOLD (and no RELEASE yet): its cascades wait */
+        bool asked_by_parent; /* cancelled at its parent's word (CANCEL_CHILD, OnChildFailure=
+                               * cancel-siblings): its end is no failure of the parent's */
+        bool excused;         /* cancelled by OnChildFailure=cancel-parent: no failure either */
+        bool sup_killed;      /* SIGKILLed by the supervisor as it landed in a cascade */
         uint32_t spawn_seq; /* the parent's SPAWN request id (0: not spawned over a channel) */
         bool told_spawned;  /* its parent got SPAWNED (or the ERROR) */
         bool told_exited;   /* its parent got CHILD_EXITED */
@@ -215,6 +220,8 @@ void ctl_child_spawned(struct corral_sup *s, struct actor *child);
 void ctl_child_hello(struct corral_sup *s, struct actor *child);
 void ctl_child_failed(struct corral_sup *s, struct actor *child);
 void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code);
+/* Stage 1 of a cascade: CANCEL, with the time left before it escalates. */
+void ctl_cancel(struct corral_sup *s, struct actor *a, uint64_t time_left_us);
 
 /* ---- ctl.c: what the supervisor reads on a control channel ---- */
 struct ctl_spawn {
@@ -279,6 +286,7 @@ void spawn_drop_queue(struct corral_sup *s);
 const struct sup_profile *spawn_profile(struct corral_sup *s, const char *name);
 
 /* ---- teardown.c ---- */
+/* Start (or merge into, or escalate) the cascade on root's subtree (NULL: the whole tree). */
 int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode how,
                      const char *why);
 /* After anything happened: every cascade looks at its subtree again. */

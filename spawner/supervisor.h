@@ -96,6 +96,8 @@ struct corral_event {
                 struct {
                         enum cstage stage;
                         const char *why;
+                        const char *hold; /* NULL, or "held", "released", "budget spent",
+                                           * "overridden": the hold of the stage */
                 } cascade;
                 struct {
                         const char *stream; /* "stdout", "stderr" */

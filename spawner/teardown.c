@@ -32,7 +32,7 @@ static bool covers(const struct ccasc *cc, const struct actor *a)
 /* ---- the facts of a subtree ---- */
 
 struct facts_walk {
-        bool live, settled;
+        bool live, settled, held;
 };
 
 static void facts_visit(struct actor *a, void *ctx)
@@ -41,6 +41,7 @@ static void facts_visit(struct actor *a, void *ctx)
 
         f->live |= !a->dead;
         f->settled &= a->ended;
+        f->held |= a->holds && !a->ended;
 }
 
 static int node_populated(const struct corral_sup *s, const struct ccasc *cc)
@@ -61,7 +62,7 @@ static int node_populated(const struct corral_sup *s, const struct ccasc *cc)
 
 static struct cascade_facts facts(struct corral_sup *s, const struct ccasc *cc)
 {
-        struct facts_walk f = {.live = false, .settled = true};
+        struct facts_walk f = {.live = false, .settled = true, .held = false};
         struct cascade_facts out;
 
         if (cc->root)
@@ -70,27 +71,42 @@ static struct cascade_facts facts(struct corral_sup *s, const struct ccasc *cc)
                 actors_walk(s, facts_visit, &f);
         out.live = f.live;
         out.settled = f.settled;
+        out.held = f.held;
         out.populated = node_populated(s, cc);
         return out;
 }
 
 /* ---- actions ---- */
 
+static struct ccasc *covering(const struct corral_sup *s, const struct actor *a);
+
+static void mark_cancelling(struct actor *a, void *ctx)
+{
+        if (a->state == AS_RUNNING) {
+                a->state = AS_CANCELLING;
+                output_watch(ctx, a); /* its output is read on now, and dropped if need be */
+        }
+}
+
 struct signal_walk {
         struct corral_sup *s;
+        const struct ccasc *cc;
         int sig;
+        enum cstage stage;
 };
 
 static void signal_visit(struct actor *a, void *ctx)
 {
         const struct signal_walk *w = ctx;
+        const struct ccasc *inner;
 
         if (a->dead || a->pidfd < 0)
                 return;
-        if (a->state == AS_RUNNING) {
-                a->state = AS_CANCELLING;
-                output_watch(w->s, a); /* its output is read on now, and dropped if need be */
-        }
+        mark_cancelling(a, w->s);
+        /* a nested cascade that got there on its own schedule signalled it already */
+        inner = covering(w->s, a);
+        if (inner && inner != w->cc && inner->c.stage >= w->stage)
+                return;
         /* the shim forwards it to the program (and SIGCONT after TERM) */
         pidfd_signal(a->pidfd, w->sig, NULL);
         /* a stopped shim forwards nothing: stage 3 wakes it (SIGTERM waits pending) */
@@ -100,12 +116,83 @@ static void signal_visit(struct actor *a, void *ctx)
 
 static void signal_subtree(struct corral_sup *s, struct ccasc *cc, int sig)
 {
-        struct signal_walk w = {.s = s, .sig = sig};
+        struct signal_walk w = {
+            .s = s, .cc = cc, .sig = sig, .stage = sig == SIGINT ? CS_INTERRUPT : CS_TERMINATE};
 
         if (cc->root)
                 actor_walk(cc->root, signal_visit, &w);
         else
                 actors_walk(s, signal_visit, &w);
+}
+
+/* The subtree's heads: its root, or where the root has ended (an actor that exited with
+ * children left, the tree's program), the first live actors below it. */
+static void each_head(struct actor *a, void (*fn)(struct actor *, void *), void *ctx)
+{
+        if (!a->ended) {
+                fn(a, ctx);
+                return;
+        }
+        for (struct actor *c = a->first_child; c; c = c->next_sibling)
+                each_head(c, fn, ctx);
+}
+
+static void heads_walk(struct corral_sup *s, const struct ccasc *cc,
+                       void (*fn)(struct actor *, void *), void *ctx)
+{
+        if (cc->root) {
+                each_head(cc->root, fn, ctx);
+                return;
+        }
+        for (struct actor *a = s->top; a; a = a->next_sibling)
+                each_head(a, fn, ctx);
+}
+
+/* It said HELLO: it gets CANCEL. (Also when it closed its channel since: a runtime that is
+ * shutting down does that last, and stage 1 is the stage it is ending in.) */
+static bool can_cancel(const struct actor *a)
+{
+        return a->said_hello && !a->dead;
+}
+
+static void hello_visit(struct actor *a, void *ctx)
+{
+        *(bool *)ctx |= can_cancel(a);
+}
+
+struct cancel_walk {
+        struct corral_sup *s;
+        struct ccasc *cc;
+        uint64_t left;
+};
+
+static void cancel_visit(struct actor *a, void *ctx)
+{
+        struct cancel_walk *w = ctx;
+
+        if (can_cancel(a)) {
+                ctl_cancel(w->s, a, w->left);
+                return;
+        }
+        /* one that never said HELLO skips stage 1: a nested cascade starts it at stage 2 */
+        if (!a->dead && a != w->cc->root)
+                teardown_request(w->s, a, CM_GRACEFUL, "stage 1 of its parent's cascade: it "
+                                                       "never said HELLO");
+}
+
+/* Stage 1: CANCEL with the time left to each head that said HELLO; the subtree's actors are
+ * cancelling from now on. */
+static void cancel_heads(struct corral_sup *s, struct ccasc *cc)
+{
+        int64_t now = mono_us();
+        struct cancel_walk w = {
+            .s = s, .cc = cc, .left = cc->c.deadline_us > now ? (uint64_t)(cc->c.deadline_us - now) : 0};
+
+        if (cc->root)
+                actor_walk(cc->root, mark_cancelling, s);
+        else
+                actors_walk(s, mark_cancelling, s);
+        heads_walk(s, cc, cancel_visit, &w);
 }
 
 static struct cg_node subtree_node(const struct corral_sup *s, const struct ccasc *cc)
@@ -228,6 +315,11 @@ static void reap(struct corral_sup *s, struct ccasc *cc)
 
         if (cc->root) {
                 reap_actor(s, cc->root);
+                /* a removed node's cgroup.events would report an error for ever */
+                sup_unwatch(s, cc->events_fd);
+                if (cc->events_fd >= 0)
+                        close(cc->events_fd);
+                cc->events_fd = -1;
                 return;
         }
         s->t_empty = now;
@@ -299,8 +391,17 @@ static void apply(struct corral_sup *s, struct ccasc *cc, const struct cascade_o
                                 signal_subtree(s, cc, SIGTERM);
                         else if (out->a[i].stage == CS_KILL)
                                 kill_node(s, cc);
-                        /* (CS_CANCEL: the CANCEL message comes with the control channel) */
+                        else if (out->a[i].stage == CS_CANCEL)
+                                cancel_heads(s, cc);
                         pull_nested(s, cc);
+                        break;
+                case CA_HOLD:
+                case CA_HOLD_END:
+                        ev_init(s, &e, CORRAL_EV_CASCADE, cc->root);
+                        e.u.cascade.stage = out->a[i].stage;
+                        e.u.cascade.why = out->a[i].act == CA_HOLD ? "an actor of the subtree holds (HOLD)" : "";
+                        e.u.cascade.hold = out->a[i].act == CA_HOLD ? "held" : out->hold_how;
+                        ev_emit(s, &e);
                         break;
                 case CA_KILL_AGAIN:
                         kill_node(s, cc);
@@ -396,13 +497,16 @@ static struct ccasc *cascade_new(struct corral_sup *s, struct actor *root)
         struct cascade_timeouts t = {.cancel = p->timeout_cancel,
                                      .interrupt = p->timeout_interrupt,
                                      .terminate = p->timeout_terminate,
-                                     .kill = p->timeout_kill};
+                                     .kill = p->timeout_kill,
+                                     .hold = p->timeout_hold};
         struct ccasc *cc = calloc(1, sizeof *cc);
+        bool hello = false;
 
         if (!cc)
                 return NULL;
-        cascade_init(&cc->c, &t, false); /* no actor says HELLO yet: stage 1 is skipped */
         cc->root = root;
+        heads_walk(s, cc, hello_visit, &hello); /* stage 1 applies when a head can be asked */
+        cascade_init(&cc->c, &t, hello);
         cc->events_fd = -1;
         if (!root) {
                 cc->events_fd = s->tree_events_fd; /* watched since the tree was made */
@@ -505,9 +609,10 @@ void teardown_actor_ended(struct corral_sup *s, struct actor *a)
         int fd;
         ssize_t n;
 
-        /* only what no cascade will reap, and only once nothing is left in its node (its
-         * children's nodes gone too) */
-        if (!a->ended || a->node_removed || children_left(a) || a->node_fd < 0 || covering(s, a))
+        /* once nothing is left in its node (its children's nodes gone too), also inside a
+         * cascade: its parent is told CHILD_EXITED now, and a cooperative parent waiting for
+         * that is not kept waiting for its own cascade's end */
+        if (!a->ended || a->node_removed || children_left(a) || a->node_fd < 0)
                 return;
         fd = openat(a->node_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         if (fd < 0)

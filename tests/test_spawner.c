@@ -187,7 +187,13 @@ START_TEST(nested_cascade_capped_and_escalated_with_outer)
                                  .f = running};
         cascade_step(&inner, &in, S, &o);
         assert_enter(&o, CS_CANCEL, "cancelled by its parent");
-        ck_assert_int_eq(cascade_wakeup(&inner), 5 * S); /* capped: not 61 s */
+        /* capped: not 61 s; and at the cap the outer moves it, so no timer of its own (two
+         * escalations at one moment would skip a stage) */
+        ck_assert_int_eq(inner.deadline_us, 5 * S);
+        ck_assert_int_eq(cascade_wakeup(&inner), 0);
+        o = step(&inner, CE_TIMER, 0, NULL, running, 5 * S);
+        ck_assert_int_eq(o.n, 0);
+        ck_assert_int_eq(inner.stage, CS_CANCEL);
         /* the outer escalates at its deadline; the inner goes with it, silently */
         o = step(&outer, CE_TIMER, 0, NULL, running, 5 * S);
         assert_enter(&o, CS_INTERRUPT, "cancel timeout");
@@ -196,7 +202,7 @@ START_TEST(nested_cascade_capped_and_escalated_with_outer)
         cascade_step(&inner, &in, 5 * S, &o);
         ck_assert_int_eq(o.n, 0);
         ck_assert_int_eq(inner.stage, CS_INTERRUPT);
-        ck_assert_int_eq(cascade_wakeup(&inner), 8 * S);
+        ck_assert_int_eq(inner.deadline_us, 8 * S);
         /* and to the kill with it */
         o = step(&outer, CE_REQUEST, CM_KILL, "SIGTERM to corral (3)", running, 6 * S);
         assert_enter(&o, CS_KILL, "SIGTERM to corral (3)");
@@ -232,13 +238,74 @@ START_TEST(second_request_merges)
             .ev = CE_REQUEST, .mode = CM_GRACEFUL, .why = "third", .cap_us = 2 * S, .f = running};
         cascade_step(&c, &in, S + 1, &o);
         ck_assert_int_eq(o.n, 0);
-        ck_assert_int_eq(cascade_wakeup(&c), 2 * S);
+        ck_assert_int_eq(c.deadline_us, 2 * S);
         /* and a later one never pushes it back */
         in.cap_us = 9 * S;
         cascade_step(&c, &in, S + 2, &o);
-        ck_assert_int_eq(cascade_wakeup(&c), 2 * S);
-        o = step(&c, CE_TIMER, 0, NULL, running, 2 * S);
+        ck_assert_int_eq(c.deadline_us, 2 * S);
+        /* at the cap, the outer escalates and moves it; here it is already there, and its own
+         * deadline (3 s) comes before the outer's new one */
+        in = (struct cascade_in){
+            .ev = CE_OUTER, .outer_stage = CS_INTERRUPT, .cap_us = 5 * S, .f = running};
+        cascade_step(&c, &in, 2 * S, &o);
+        ck_assert_int_eq(o.n, 0);
+        ck_assert_int_eq(cascade_wakeup(&c), 3 * S);
+        o = step(&c, CE_TIMER, 0, NULL, running, 3 * S);
         assert_enter(&o, CS_TERMINATE, "interrupt timeout");
+}
+END_TEST
+
+/* HOLD defers escalation within one budget; the stage then goes on with the time it had
+ * left; a second signal overrides it. */
+START_TEST(hold_defers_escalation_within_its_budget)
+{
+        const struct cascade_timeouts t = {
+            .cancel = 5 * S, .interrupt = 3 * S, .terminate = 3 * S, .kill = 10 * S, .hold = 4 * S};
+        struct cascade_facts held = running;
+        struct cascade c;
+        struct cascade_out o;
+
+        held.held = true;
+        cascade_init(&c, &t, true);
+        o = step(&c, CE_REQUEST, CM_GRACEFUL, "x", running, 0);
+        assert_enter(&o, CS_CANCEL, "x");
+        /* held at 1 s: 4 s left in the stage, the timer marks the budget's end */
+        o = step(&c, CE_UPDATE, 0, NULL, held, 1 * S);
+        ck_assert_int_eq(o.n, 1);
+        ck_assert_int_eq(o.a[0].act, CA_HOLD);
+        ck_assert_int_eq(cascade_wakeup(&c), 5 * S);
+        o = step(&c, CE_TIMER, 0, NULL, held, 5 * S - 1);
+        ck_assert_int_eq(c.stage, CS_CANCEL);
+        /* released at 2 s: 1 s of the budget used, the stage's 4 s go on from there */
+        o = step(&c, CE_UPDATE, 0, NULL, running, 2 * S);
+        ck_assert_int_eq(o.n, 1);
+        ck_assert_int_eq(o.a[0].act, CA_HOLD_END);
+        ck_assert_str_eq(o.hold_how, "released");
+        ck_assert_int_eq(cascade_wakeup(&c), 6 * S);
+        /* held again at 3 s: 3 s of budget left, then spent; the stage resumes (3 s left) */
+        step(&c, CE_UPDATE, 0, NULL, held, 3 * S);
+        ck_assert_int_eq(cascade_wakeup(&c), 6 * S);
+        o = step(&c, CE_TIMER, 0, NULL, held, 6 * S);
+        ck_assert_int_eq(o.a[0].act, CA_HOLD_END);
+        ck_assert_str_eq(o.hold_how, "budget spent");
+        ck_assert_int_eq(c.stage, CS_CANCEL);
+        ck_assert_int_eq(cascade_wakeup(&c), 9 * S);
+        /* still held, but the budget is gone: no second hold, it escalates on time */
+        o = step(&c, CE_UPDATE, 0, NULL, held, 7 * S);
+        ck_assert_int_eq(o.n, 0);
+        o = step(&c, CE_TIMER, 0, NULL, held, 9 * S);
+        assert_enter(&o, CS_INTERRUPT, "cancel timeout");
+        /* a fresh cascade: a second signal overrides a hold at once */
+        cascade_init(&c, &t, true);
+        step(&c, CE_REQUEST, CM_GRACEFUL, "SIGINT to corral (1)", held, 0);
+        ck_assert(c.holding);
+        o = step(&c, CE_REQUEST, CM_ESCALATE, "SIGINT to corral (2)", held, S);
+        ck_assert_int_eq(o.a[0].act, CA_HOLD_END);
+        ck_assert_str_eq(o.hold_how, "overridden");
+        ck_assert_int_eq(o.a[1].act, CA_ENTER);
+        ck_assert_int_eq(c.stage, CS_INTERRUPT);
+        ck_assert(!c.holding);
+        ck_assert_int_eq(cascade_wakeup(&c), 4 * S);
 }
 END_TEST
 
@@ -335,6 +402,7 @@ static Suite *cascade_suite(void)
         tcase_add_test(tc, second_and_third_signals_skip_stages);
         tcase_add_test(tc, nested_cascade_capped_and_escalated_with_outer);
         tcase_add_test(tc, second_request_merges);
+        tcase_add_test(tc, hold_defers_escalation_within_its_budget);
         tcase_add_test(tc, stage_names);
         suite_add_tcase(s, tc);
         return s;

@@ -138,7 +138,10 @@ static void fields(struct line *l, const struct corral_event *e)
                 break;
         case CORRAL_EV_CASCADE:
                 str(l, "stage", cstage_name(e->u.cascade.stage));
-                str(l, "why", e->u.cascade.why);
+                if (e->u.cascade.hold)
+                        str(l, "hold", e->u.cascade.hold);
+                if (e->u.cascade.why && *e->u.cascade.why)
+                        str(l, "why", e->u.cascade.why);
                 break;
         case CORRAL_EV_OUTPUT_DROPPED:
                 str(l, "stream", e->u.output_dropped.stream);
@@ -219,7 +222,7 @@ bool event_is_problem(const struct corral_event *e)
                 return abnormal_end(e);
         case CORRAL_EV_CASCADE:
                 /* the graceful stage is the ordinary end; past it something did not stop */
-                return e->u.cascade.stage >= CS_TERMINATE;
+                return e->u.cascade.stage >= CS_TERMINATE || e->u.cascade.hold;
         case CORRAL_EV_ORPHAN:
                 return !e->u.orphan.removed;
         case CORRAL_EV_SPAWN_FAILED:

@@ -7,7 +7,19 @@
  *                              "spawned NAME ID" and
  *                              "child ID REASON CODE" for what it is told, and exits 1 when a
  *                              child failed, else 0 (bounded: 60 s)
- *   leaf now|later             exit 3 at once; or say HELLO, wait 0.2 s, exit 3
+ *   tree LEVEL coop            the same with cooperative spawners: a child that fails, or
+ *                              CANCEL, makes a spawner cancel its other children itself
+ *                              (each once it said HELLO), wait for them, and exit 1 when one
+ *                              failed (the nested-error shape of the seeds' runtime)
+ *   leaf now|later             exit 3 at once; or say HELLO, wait 0.2 s, exit 3 (exit 0 at
+ *                              once on CANCEL meanwhile)
+ *   fail-first SECS            as actor c0: exit 3 after 0.3 s; any other: sleep SECS
+ *   parent N ready|now PROFILE ARGV...  N children (c0, c1 ...) running ARGV with PROFILE
+ *                              ("-": its own) under a cooperative nursery; on
+ *                              CANCEL or SIGINT it cancels them (each once READY, or at once)
+ *                              and waits; prints what it is told; exit 0 (1: a child failed)
+ *   stubborn SECS              HELLO, then a synchronous sleep: CANCEL goes unheard
+ *   hold SECS                  HELLO; on CANCEL it sends HOLD, prints "held", sleeps SECS
  *   ctl-fd                     print the control channel's fd and its variables, then
  *                              "opened" once corral_open() took it (CORRAL_CTL_FD gone)
  *   hostile COUNT FDS          HELLO, then FDS unannounced fds (4 with each STAT of a child
@@ -113,14 +125,16 @@ static int collect(struct corral_ctl *c, int want)
         return t.failed || t.errors || t.ended + t.errors < want;
 }
 
-static int mode_tree(const char *self, int level)
+static int run_nursery(struct corral_ctl *c, int want, bool wait_ready, bool one_cancels_all);
+
+static int mode_tree(const char *self, int level, bool coop)
 {
         struct corral_ctl *c = open_hello();
         char lvl[16], name[32];
 
         snprintf(lvl, sizeof lvl, "%d", level - 1);
         for (int i = 0; i < 2; i++) {
-                const char *spawner[] = {self, "tree", lvl, NULL};
+                const char *spawner[] = {self, "tree", lvl, coop ? "coop" : NULL, NULL};
                 const char *leaf[] = {self, "leaf", i == 0 ? "now" : "later", NULL};
                 struct corral_spawn_req r = {.name = name, .argv = level >= 0 ? spawner : leaf};
                 uint32_t req;
@@ -134,15 +148,22 @@ static int mode_tree(const char *self, int level)
                         return 2;
                 }
         }
-        return collect(c, 2);
+        return coop ? run_nursery(c, 2, true, true) : collect(c, 2);
 }
 
 static int mode_leaf(const char *how)
 {
         if (strcmp(how, "later") == 0) {
                 struct corral_ctl *c = open_hello();
+                int64_t end = ms_now() + 200;
+                struct corral_msg m;
 
-                usleep(200000);
+                /* a CANCEL meanwhile: it stops cleanly, as a cancelled task does */
+                while (ms_now() < end) {
+                        if (corral_next(c, &m, (int)(end - ms_now())) == 1 &&
+                            m.type == CORRAL_MSG_CANCEL)
+                                return 0;
+                }
                 corral_close(c);
         }
         return 3;
@@ -454,8 +475,147 @@ static int mode_coop(const char *self, bool now)
         return ended == 2 ? 0 : 1;
 }
 
+/* A cooperative runtime's nursery over `want` children already asked for: it reads what the
+ * supervisor says, and once it is cancelling (CANCEL, SIGINT, or with one_cancels_all a child
+ * that failed) it cancels each child itself (CANCEL_CHILD), each once it is READY when
+ * wait_ready (a child that talks to corral is cancelled once it can hear it), and waits for
+ * every end. Prints "spawned NAME ID", "ready ID", "cancel TIME_LEFT_MS", "child ID REASON
+ * CODE"; returns 1 when a child failed (exit code not 0, or its spawn refused), else 0. */
+static int run_nursery(struct corral_ctl *c, int want, bool wait_ready, bool one_cancels_all)
+{
+        struct {
+                uint32_t id;
+                bool ready, gone, asked;
+        } ch[64] = {{0}};
+        int n = 0, ended = 0, errors = 0, failed = 0;
+        bool cancelling = false;
+        int64_t deadline = ms_now() + 60000;
+        struct sigaction sa = {.sa_handler = on_sigint};
+
+        sigaction(SIGINT, &sa, NULL);
+        while (ended + errors < want && ms_now() < deadline) {
+                struct corral_msg m;
+                int rc = corral_next(c, &m, 50);
+
+                if (rc < 0 && errno != EINTR)
+                        break;
+                if (interrupted)
+                        cancelling = true;
+                if (rc == 1 && m.type == CORRAL_MSG_SPAWNED && n < 64) {
+                        ch[n++].id = m.child_id;
+                        printf("spawned %s %u\n", m.name ? m.name : "?", m.child_id);
+                } else if (rc == 1 && m.type == CORRAL_MSG_ERROR) {
+                        printf("error %s %s\n", strerrorname_np((int)m.errnum), m.text ? m.text : "");
+                        errors++;
+                        failed++;
+                } else if (rc == 1 && m.type == CORRAL_MSG_CANCEL) {
+                        printf("cancel %llu\n", (unsigned long long)(m.time_left_us / 1000));
+                        cancelling = true;
+                }
+                for (int i = 0; rc == 1 && i < n; i++) {
+                        if (m.type == CORRAL_MSG_CHILD_READY && ch[i].id == m.child_id) {
+                                ch[i].ready = true;
+                                printf("ready %u\n", m.child_id);
+                        }
+                        if (m.type == CORRAL_MSG_CHILD_EXITED && ch[i].id == m.child_id) {
+                                ch[i].gone = true;
+                                ended++;
+                                failed += m.exit_code != 0;
+                                cancelling |= one_cancels_all && m.exit_code != 0;
+                                printf("child %u %s %u\n", m.child_id,
+                                       m.reason ? m.reason : "?", m.exit_code);
+                        }
+                }
+                for (int i = 0; cancelling && i < n; i++) {
+                        if (!ch[i].gone && !ch[i].asked && (ch[i].ready || !wait_ready)) {
+                                ch[i].asked = true;
+                                corral_cancel_child(c, ch[i].id, false);
+                        }
+                }
+                fflush(stdout);
+        }
+        if (ended + errors < want)
+                printf("only %d of %d children ended\n", ended + errors, want);
+        corral_close(c);
+        return failed || ended + errors < want;
+}
+
+/* N children running ARGV under a cooperative nursery (`ready`: cancel each once it said
+ * HELLO; `now`: at once); exits 0 once all ended (1 when one failed). */
+static int mode_parent(int n, const char *ready, const char *profile, char **argv)
+{
+        struct corral_ctl *c = open_hello();
+        uint32_t req;
+
+        for (int i = 0; i < n && i < 64; i++) {
+                char name[16];
+                struct corral_spawn_req r = {.name = name,
+                                             .profile = strcmp(profile, "-") ? profile : NULL,
+                                             .argv = (const char *const *)argv};
+
+                snprintf(name, sizeof name, "c%d", i);
+                if (corral_spawn(c, &r, &req) < 0)
+                        return 2;
+        }
+        return run_nursery(c, n, strcmp(ready, "ready") == 0, false) ? 1 : 0;
+}
+
+static int mode_fail_first(int secs)
+{
+        const char *me = getenv("CORRAL_ACTOR_NAME");
+
+        if (me && strcmp(me, "c0") == 0) {
+                usleep(300000);
+                return 3;
+        }
+        sleep((unsigned)secs);
+        return 0;
+}
+
+/* HELLO, then a synchronous sleep: it never reads its channel, so CANCEL goes unheard. */
+static int mode_stubborn(int secs)
+{
+        struct corral_ctl *c = open_hello();
+
+        printf("stubborn\n");
+        fflush(stdout);
+        sleep((unsigned)secs);
+        corral_close(c);
+        return 0;
+}
+
+/* HELLO; on CANCEL, HOLD (a debugger attached) and sleep on without RELEASE. */
+static int mode_hold(int secs)
+{
+        struct corral_ctl *c = open_hello();
+        int64_t end = ms_now() + (int64_t)secs * 1000;
+        struct corral_msg m;
+
+        while (ms_now() < end) {
+                if (corral_next(c, &m, (int)(end - ms_now())) == 1 &&
+                    m.type == CORRAL_MSG_CANCEL) {
+                        if (corral_hold(c) < 0)
+                                return 2;
+                        printf("held\n");
+                        fflush(stdout);
+                        sleep((unsigned)secs);
+                        break;
+                }
+        }
+        corral_close(c);
+        return 0;
+}
+
 int actor_tree_mode(int argc, char **argv)
 {
+        if (strcmp(argv[1], "parent") == 0 && argc >= 6)
+                return mode_parent(atoi(argv[2]), argv[3], argv[4], argv + 5);
+        if (strcmp(argv[1], "fail-first") == 0 && argc == 3)
+                return mode_fail_first(atoi(argv[2]));
+        if (strcmp(argv[1], "stubborn") == 0 && argc == 3)
+                return mode_stubborn(atoi(argv[2]));
+        if (strcmp(argv[1], "hold") == 0 && argc == 3)
+                return mode_hold(atoi(argv[2]));
         if (strcmp(argv[1], "coop") == 0)
                 return mode_coop(argv[0], argc == 3 && strcmp(argv[2], "now") == 0);
         if (strcmp(argv[1], "pass-ctl") == 0)
@@ -466,8 +626,8 @@ int actor_tree_mode(int argc, char **argv)
                 return mode_siblings(argv[0]);
         if (strcmp(argv[1], "hostile") == 0 && argc == 4)
                 return mode_hostile(atoi(argv[2]), atoi(argv[3]));
-        if (strcmp(argv[1], "tree") == 0 && argc == 3)
-                return mode_tree(argv[0], atoi(argv[2]));
+        if (strcmp(argv[1], "tree") == 0 && (argc == 3 || argc == 4))
+                return mode_tree(argv[0], atoi(argv[2]), argc == 4 && strcmp(argv[3], "coop") == 0);
         if (strcmp(argv[1], "leaf") == 0 && argc == 3)
                 return mode_leaf(argv[2]);
         if (strcmp(argv[1], "ctl-fd") == 0)
