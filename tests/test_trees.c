@@ -148,8 +148,7 @@ START_TEST(child_exiting_before_hello_is_reported_at_once)
 END_TEST
 
 /* A parent cancels its children (CANCEL_CHILD): a cascade on each child's node, each end
- * reported to the parent. (That a cooperative runtime does so when it is itself cancelled
- * comes with the graceful cascade over trees: today the tree's cascade signals every actor.) */
+ * reported to the parent. (A runtime doing so when it is itself cancelled: test_cancel.) */
 START_TEST(cancel_child_ends_each_childs_subtree)
 {
         const char *prog[] = {"coop", "now", NULL};

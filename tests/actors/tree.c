@@ -480,7 +480,8 @@ static int mode_coop(const char *self, bool now)
  * that failed) it cancels each child itself (CANCEL_CHILD), each once it is READY when
  * wait_ready (a child that talks to corral is cancelled once it can hear it), and waits for
  * every end. Prints "spawned NAME ID", "ready ID", "cancel TIME_LEFT_MS", "child ID REASON
- * CODE"; returns 1 when a child failed (exit code not 0, or its spawn refused), else 0. */
+ * CODE"; returns 1 when a child failed (exit code not 0 when it was not cancelled, or its
+ * spawn refused), else 0. */
 static int run_nursery(struct corral_ctl *c, int want, bool wait_ready, bool one_cancels_all)
 {
         struct {
@@ -520,7 +521,8 @@ static int run_nursery(struct corral_ctl *c, int want, bool wait_ready, bool one
                         if (m.type == CORRAL_MSG_CHILD_EXITED && ch[i].id == m.child_id) {
                                 ch[i].gone = true;
                                 ended++;
-                                failed += m.exit_code != 0;
+                                /* one it cancelled ended as asked: no failure */
+                                failed += m.exit_code != 0 && !ch[i].asked;
                                 cancelling |= one_cancels_all && m.exit_code != 0;
                                 printf("child %u %s %u\n", m.child_id,
                                        m.reason ? m.reason : "?", m.exit_code);
