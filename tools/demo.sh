@@ -53,3 +53,45 @@ echo "   each a sandboxed actor nested in its parent's node; a leaf's failure re
 echo "its nodes, from the started events:"
 sed -nE 's/.*"actor":"([^"]*)".*"node":"[^"]*\/(demo-tree-1[^"]*)\/self".*/  \2   (\1)/p' \
 	"$BUILD/demo-tree.events"
+
+step "the nested-error shape (the seeds' runtime deadlocked on it): 30 actors, cooperative"
+echo "   spawners; a failing leaf makes its spawner cancel the rest (CANCEL_CHILD), and so on up"
+"$CORRAL" run --name demo-nested --events json -- "$(realpath "$ACTOR")" tree 2 coop \
+	>/dev/null 2>"$BUILD/demo-nested.events" || echo "corral run exited with $? (the root failed with its children)"
+echo "one line per actor's end (every one by itself, or in stage 1: nothing was signalled):"
+sed -nE -e 's/.*"time":([0-9.]+),"event":"exited".*"actor":"([^"]*)","id":([0-9]+),"parent":([0-9]+),"reason":"([^"]*)".*/  \1 s  \2 #\3 (child of #\4): \5/p' \
+	-e 's/.*"time":([0-9.]+),"event":"exited".*"actor":"([^"]*)","id":([0-9]+),"reason":"([^"]*)".*/  \1 s  \2 #\3 (the root): \4/p' \
+	"$BUILD/demo-nested.events"
+
+step "a cooperative subtree cancelled gracefully: SIGTERM to corral sends CANCEL to the root,"
+echo "   which cancels its children itself; they stop in stage 1 (cancelled), within milliseconds"
+"$CORRAL" run -v --name demo-coop -- "$(realpath "$ACTOR")" parent 2 ready - \
+	"$(realpath "$ACTOR")" wait 3600 >/dev/null &
+pid=$!
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid" && echo "corral run exited with 0"
+
+step "a stubborn child (HELLO, then a synchronous sleep): its own cascade escalates it after"
+echo "   its TimeoutCancelSec (1s), inside its parent's (10s), which then ends gracefully"
+cat >"$BUILD/demo-cascade.ini" <<'INI'
+[profile parent]
+TimeoutCancelSec = 10s
+SpawnProfiles = stubborn
+
+[profile stubborn]
+TimeoutCancelSec = 1s
+INI
+"$CORRAL" run -v -p "$BUILD/demo-cascade.ini" --profile parent --name demo-stubborn -- \
+	"$(realpath "$ACTOR")" parent 1 ready stubborn "$(realpath "$ACTOR")" stubborn 3600 >/dev/null &
+pid=$!
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid" && echo "corral run exited with 0"
+
+step "nothing was left: no process, cgroup node or record of the demo's trees"
+procs=$(grep -l '/corral/demo-' /proc/[0-9]*/cgroup 2>/dev/null | wc -l || true)
+nodes=$(find /sys/fs/cgroup -maxdepth 10 -type d -path '*/corral/demo-*' 2>/dev/null | wc -l)
+records=$(find /run/corral -maxdepth 1 -name 'demo-*' 2>/dev/null | wc -l)
+echo "processes: $procs, nodes: $nodes, records: $records"
+[ "$procs" -eq 0 ] && [ "$nodes" -eq 0 ] && [ "$records" -eq 0 ]

@@ -18,6 +18,7 @@
  *                              ("-": its own) under a cooperative nursery; on
  *                              CANCEL or SIGINT it cancels them (each once READY, or at once)
  *                              and waits; prints what it is told; exit 0 (1: a child failed)
+ *   wait SECS                  HELLO, then wait for CANCEL (exit 0), at most SECS
  *   stubborn SECS              HELLO, then a synchronous sleep: CANCEL goes unheard
  *   hold SECS                  HELLO; on CANCEL it sends HOLD, prints "held", sleeps SECS
  *   ctl-fd                     print the control channel's fd and its variables, then
@@ -574,6 +575,22 @@ static int mode_fail_first(int secs)
         return 0;
 }
 
+/* HELLO, then wait for CANCEL (exit 0 at once, as a cancelled task does), at most SECS. */
+static int mode_wait(int secs)
+{
+        struct corral_ctl *c = open_hello();
+        int64_t end = ms_now() + (int64_t)secs * 1000;
+        struct corral_msg m;
+
+        while (ms_now() < end) {
+                if (corral_next(c, &m, (int)(end - ms_now())) == 1 &&
+                    m.type == CORRAL_MSG_CANCEL)
+                        break;
+        }
+        corral_close(c);
+        return 0;
+}
+
 /* HELLO, then a synchronous sleep: it never reads its channel, so CANCEL goes unheard. */
 static int mode_stubborn(int secs)
 {
@@ -614,6 +631,8 @@ int actor_tree_mode(int argc, char **argv)
                 return mode_parent(atoi(argv[2]), argv[3], argv[4], argv + 5);
         if (strcmp(argv[1], "fail-first") == 0 && argc == 3)
                 return mode_fail_first(atoi(argv[2]));
+        if (strcmp(argv[1], "wait") == 0 && argc == 3)
+                return mode_wait(atoi(argv[2]));
         if (strcmp(argv[1], "stubborn") == 0 && argc == 3)
                 return mode_stubborn(atoi(argv[2]));
         if (strcmp(argv[1], "hold") == 0 && argc == 3)
