@@ -43,7 +43,7 @@ enum corral_msg_type {
         CORRAL_MSG_CANCEL = 0x18,       /* supervisor: time left */
         CORRAL_MSG_STAT = 0x19,         /* actor: child id */
         CORRAL_MSG_STATS = 0x1a,        /* supervisor: memory, pids, cpu */
-        CORRAL_MSG_HOLD = 0x1b,         /* actor: defer escalation (the cascade issue) */
+        CORRAL_MSG_HOLD = 0x1b,         /* actor: defer escalation (a debugger is attached) */
         CORRAL_MSG_RELEASE = 0x1c,      /* actor: end the hold */
 };
 
