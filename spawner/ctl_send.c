@@ -214,10 +214,11 @@ static void reason_word(const char *reason, char *out, size_t len)
         snprintf(out, len, "%.*s", (int)n, reason);
 }
 
-void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code)
+static void tell_exited(struct corral_sup *s, struct actor *child, int exit_code,
+                        const char *stuck)
 {
-        char buf[CTL_SMALL_MSG + sizeof child->reason];
-        char word[32];
+        char buf[CTL_SMALL_MSG + sizeof child->reason + 160];
+        char word[32], text[sizeof child->reason + 160];
         struct nlmsghdr *h;
         int st = child->have_report ? child->wstatus : child->shim_status;
 
@@ -226,9 +227,14 @@ void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code)
         child->told_exited = true;
         h = ctl_msg(buf, CORRAL_MSG_CHILD_EXITED, 0);
         mnl_attr_put_u32(h, CORRAL_A_CHILD_ID, child->id);
-        reason_word(child->reason, word, sizeof word);
+        reason_word(stuck ? "stuck" : child->reason, word, sizeof word);
+        if (stuck)
+                snprintf(text, sizeof text, "stuck: %.120s (%s)", stuck,
+                         child->ended ? child->reason : "still running");
+        else
+                snprintf(text, sizeof text, "%s", child->reason);
         mnl_attr_put_strz(h, CORRAL_A_REASON, word);
-        mnl_attr_put_strz(h, CORRAL_A_TEXT, child->reason);
+        mnl_attr_put_strz(h, CORRAL_A_TEXT, text);
         mnl_attr_put_u32(h, CORRAL_A_EXIT_CODE, (uint32_t)exit_code);
         mnl_attr_put_u32(h, CORRAL_A_SIGNAL, WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0);
         mnl_attr_put_strz(h, CORRAL_A_STAGE, cstage_name(child->ended_in));
@@ -237,6 +243,16 @@ void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code)
                              ? (uint64_t)(child->t_exited - child->t_started)
                              : 0);
         ctl_send(s, child->parent, h);
+}
+
+void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code)
+{
+        tell_exited(s, child, exit_code, NULL);
+}
+
+void ctl_child_stuck(struct corral_sup *s, struct actor *child, const char *pids)
+{
+        tell_exited(s, child, actor_exit_code(child), pids);
 }
 
 void ctl_cancel(struct corral_sup *s, struct actor *a, uint64_t time_left_us)

@@ -267,6 +267,8 @@ static void report_stuck(struct corral_sup *s, struct ccasc *cc)
         e.u.stuck.node = n.path;
         e.u.stuck.pids = pids;
         ev_emit(s, &e);
+        if (cc->root)
+                ctl_child_stuck(s, cc->root, pids);
         if (!cc->root) {
                 s->stuck = true;
                 s->done = true;
