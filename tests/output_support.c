@@ -332,3 +332,34 @@ void ot_join_args(const char **args, size_t cap, const char *const *head, const 
                 args[n++] = *prog;
         args[n] = NULL;
 }
+
+const char *ot_json_field(const char *line, const char *key, char *out, size_t len)
+{
+        const char *eol = strchr(line, '\n');
+        char pat[64];
+        const char *p;
+        size_t n;
+
+        snprintf(pat, sizeof pat, "\"%s\":", key);
+        out[0] = '\0';
+        p = strstr(line, pat);
+        if (!p || (eol && p > eol))
+                return out;
+        p += strlen(pat);
+        if (*p == '"')
+                p++;
+        n = strcspn(p, "\",}\n");
+        snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+        return out;
+}
+
+void ot_write_policy(char *path, size_t len, const char *what, const char *text)
+{
+        FILE *f;
+
+        snprintf(path, len, "/tmp/corral-test-%s-%d.ini", what, (int)getpid());
+        f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs(text, f);
+        fclose(f);
+}

@@ -83,6 +83,11 @@ void ot_run_fail(struct ot_run *r, const char *fmt, ...) __attribute__((format(p
 
 /* Lines of buf that hold every one of the (up to three) needles given (NULL: any line). */
 int ot_count_lines(const char *buf, const char *a, const char *b, const char *c);
+/* The value of "key" in the JSON event line that starts at line (up to its newline; "" when
+ * absent), into out. */
+const char *ot_json_field(const char *line, const char *key, char *out, size_t len);
+/* A policy file for this test (/tmp/corral-test-WHAT-PID.ini) holding text; its path in path. */
+void ot_write_policy(char *path, size_t len, const char *what, const char *text);
 /* The sum of "bytes" over every output-dropped event (*events gets their number). */
 long long ot_dropped_bytes(const char *buf, int *events);
 /* args = head... then prog... (NULL-terminated; at most cap entries with the NULL) */

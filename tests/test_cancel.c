@@ -27,33 +27,7 @@ static char policy[PATH_MAX];
 
 static void write_policy(const char *text)
 {
-        FILE *f;
-
-        snprintf(policy, sizeof policy, "/tmp/corral-test-cancel-%d.ini", (int)getpid());
-        f = fopen(policy, "we");
-        ck_assert_ptr_nonnull(f);
-        fputs(text, f);
-        fclose(f);
-}
-
-/* A field of a JSON line ("" when absent). */
-static const char *field(const char *line, const char *key, char *out, size_t len)
-{
-        char pat[64];
-        const char *p;
-        size_t n;
-
-        snprintf(pat, sizeof pat, "\"%s\":", key);
-        out[0] = '\0';
-        p = strstr(line, pat);
-        if (!p || (strchr(line, '\n') && p > strchr(line, '\n')))
-                return out;
-        p += strlen(pat);
-        if (*p == '"')
-                p++;
-        n = strcspn(p, "\",}\n");
-        snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
-        return out;
+        ot_write_policy(policy, sizeof policy, "cancel", text);
 }
 
 /* Walk the JSON event lines of p; fn sees each line (NUL-terminated copy). */
@@ -88,7 +62,7 @@ static const char *reason_of(const struct th_proc *p, int id, char *out, size_t 
                 snprintf(line, sizeof line, "%.*s",
                          (int)(eol ? (size_t)(eol - bol) : strlen(bol)), bol);
                 if (strstr(line, pat))
-                        return field(line, "reason", out, len);
+                        return ot_json_field(line, "reason", out, len);
                 l += 16;
         }
         return out;
@@ -107,21 +81,21 @@ static void shape_visit(const char *line, void *ctx)
         struct shape *s = ctx;
         char ev[32], v[160];
 
-        field(line, "event", ev, sizeof ev);
+        ot_json_field(line, "event", ev, sizeof ev);
         if (strcmp(ev, "exited") == 0) {
                 s->exited++;
-                field(line, "reason", v, sizeof v);
+                ot_json_field(line, "reason", v, sizeof v);
                 if (strncmp(v, "exited ", 7) == 0 || strncmp(v, "cancelled (", 11) == 0)
                         s->graceful++;
                 else
                         snprintf(s->bad, sizeof s->bad, "%s", line);
-                if (atoi(field(line, "exit_code", v, sizeof v)) != 0 && s->first_failure < 0)
-                        s->first_failure = atof(field(line, "time", v, sizeof v));
+                if (atoi(ot_json_field(line, "exit_code", v, sizeof v)) != 0 && s->first_failure < 0)
+                        s->first_failure = atof(ot_json_field(line, "time", v, sizeof v));
         } else if (strcmp(ev, "cascade") == 0) {
-                if (strcmp(field(line, "stage", v, sizeof v), "cancel") != 0)
+                if (strcmp(ot_json_field(line, "stage", v, sizeof v), "cancel") != 0)
                         s->beyond_stage1++;
         } else if (strcmp(ev, "removed") == 0) {
-                s->removed = atof(field(line, "time", v, sizeof v));
+                s->removed = atof(ot_json_field(line, "time", v, sizeof v));
         }
 }
 

@@ -20,32 +20,7 @@ static char policy[PATH_MAX];
 
 static void write_policy(const char *text)
 {
-        FILE *f;
-
-        snprintf(policy, sizeof policy, "/tmp/corral-test-trees-%d.ini", (int)getpid());
-        f = fopen(policy, "we");
-        ck_assert_ptr_nonnull(f);
-        fputs(text, f);
-        fclose(f);
-}
-
-/* A field of a JSON line ("" when absent). */
-static void field(const char *line, const char *key, char *out, size_t len)
-{
-        char pat[64];
-        const char *p;
-        size_t n;
-
-        snprintf(pat, sizeof pat, "\"%s\":", key);
-        out[0] = '\0';
-        p = strstr(line, pat);
-        if (!p)
-                return;
-        p += strlen(pat);
-        if (*p == '"')
-                p++;
-        n = strcspn(p, "\",}");
-        snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), p);
+        ot_write_policy(policy, sizeof policy, "trees", text);
 }
 
 /* Every started actor's node is inside its parent's node (read from the events; the nodes
@@ -68,10 +43,10 @@ static int assert_nested(const char *events)
                         bol--;
                 len = eol ? (size_t)(eol - bol) : strlen(bol);
                 snprintf(line, sizeof line, "%.*s", (int)len, bol);
-                field(line, "id", id, sizeof id);
-                field(line, "parent", parent, sizeof parent);
+                ot_json_field(line, "id", id, sizeof id);
+                ot_json_field(line, "parent", parent, sizeof parent);
                 ck_assert_int_lt(atoi(id), 256);
-                field(line, "node", nodes[atoi(id)], sizeof nodes[0]);
+                ot_json_field(line, "node", nodes[atoi(id)], sizeof nodes[0]);
                 parents[atoi(id)] = atoi(parent);
                 seen++;
                 p += 10;

@@ -575,8 +575,9 @@ static int mode_fail_first(int secs)
         return 0;
 }
 
-/* HELLO, then wait for CANCEL (exit 0 at once, as a cancelled task does), at most SECS. */
-static int mode_wait(int secs)
+/* HELLO, then wait for CANCEL, at most SECS; then exit 0 at once, as a cancelled task does,
+ * or with `hold` send HOLD (a debugger attached), print "held" and sleep on without RELEASE. */
+static int mode_wait(int secs, bool hold)
 {
         struct corral_ctl *c = open_hello();
         int64_t end = ms_now() + (int64_t)secs * 1000;
@@ -586,6 +587,13 @@ static int mode_wait(int secs)
                 if (corral_next(c, &m, (int)(end - ms_now())) == 1 &&
                     m.type == CORRAL_MSG_CANCEL)
                         break;
+        }
+        if (hold && ms_now() < end) {
+                if (corral_hold(c) < 0)
+                        return 2;
+                printf("held\n");
+                fflush(stdout);
+                sleep((unsigned)secs);
         }
         corral_close(c);
         return 0;
@@ -603,28 +611,6 @@ static int mode_stubborn(int secs)
         return 0;
 }
 
-/* HELLO; on CANCEL, HOLD (a debugger attached) and sleep on without RELEASE. */
-static int mode_hold(int secs)
-{
-        struct corral_ctl *c = open_hello();
-        int64_t end = ms_now() + (int64_t)secs * 1000;
-        struct corral_msg m;
-
-        while (ms_now() < end) {
-                if (corral_next(c, &m, (int)(end - ms_now())) == 1 &&
-                    m.type == CORRAL_MSG_CANCEL) {
-                        if (corral_hold(c) < 0)
-                                return 2;
-                        printf("held\n");
-                        fflush(stdout);
-                        sleep((unsigned)secs);
-                        break;
-                }
-        }
-        corral_close(c);
-        return 0;
-}
-
 int actor_tree_mode(int argc, char **argv)
 {
         if (strcmp(argv[1], "parent") == 0 && argc >= 6)
@@ -632,11 +618,11 @@ int actor_tree_mode(int argc, char **argv)
         if (strcmp(argv[1], "fail-first") == 0 && argc == 3)
                 return mode_fail_first(atoi(argv[2]));
         if (strcmp(argv[1], "wait") == 0 && argc == 3)
-                return mode_wait(atoi(argv[2]));
+                return mode_wait(atoi(argv[2]), false);
         if (strcmp(argv[1], "stubborn") == 0 && argc == 3)
                 return mode_stubborn(atoi(argv[2]));
         if (strcmp(argv[1], "hold") == 0 && argc == 3)
-                return mode_hold(atoi(argv[2]));
+                return mode_wait(atoi(argv[2]), true);
         if (strcmp(argv[1], "coop") == 0)
                 return mode_coop(argv[0], argc == 3 && strcmp(argv[2], "now") == 0);
         if (strcmp(argv[1], "pass-ctl") == 0)
