@@ -19,7 +19,6 @@
 #include "units.h"
 #include "words.h"
 
-
 /* ---- the table ---- */
 
 static const struct enum_name private_network_names[] = {{"no", PRIVATE_NETWORK_NO},

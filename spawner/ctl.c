@@ -2,8 +2,8 @@
  * message is validated with libmnl's policy checks before it is used; a malformed one is
  * an ERROR and a strike, and after CORRAL_STRIKES_MAX the channel closes (an event says why;
  * the actor keeps running). The channel itself is the authority: an actor names only its
- * own children. HELLO, CANCEL_CHILD, STAT, HOLD and RELEASE are answered here; a SPAWN that passed every
- * check (the stated limits, SpawnProfiles=, MaxChildren=, MaxDepth=, MaxActors=, the
+ * own children. HELLO, CANCEL_CHILD, STAT, HOLD and RELEASE are answered here; a SPAWN that passed
+ * every check (the stated limits, SpawnProfiles=, MaxChildren=, MaxDepth=, MaxActors=, the
  * open-file limit) goes back to the engine, which spawns it below the actor. */
 #include <errno.h>
 #include <fcntl.h>

@@ -214,8 +214,7 @@ static void reason_word(const char *reason, char *out, size_t len)
         snprintf(out, len, "%.*s", (int)n, reason);
 }
 
-static void tell_exited(struct corral_sup *s, struct actor *child, int exit_code,
-                        const char *stuck)
+static void tell_exited(struct corral_sup *s, struct actor *child, int exit_code, const char *stuck)
 {
         char buf[CTL_SMALL_MSG + sizeof child->reason + 160];
         char word[32], text[sizeof child->reason + 160];

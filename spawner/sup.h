@@ -101,9 +101,9 @@ struct actor {
                                * cancel-siblings): its end is no failure of the parent's */
         bool excused;         /* cancelled by OnChildFailure=cancel-parent: no failure either */
         bool sup_killed;      /* SIGKILLed by the supervisor as it landed in a cascade */
-        uint32_t spawn_seq; /* the parent's SPAWN request id (0: not spawned over a channel) */
-        bool told_spawned;  /* its parent got SPAWNED (or the ERROR) */
-        bool told_exited;   /* its parent got CHILD_EXITED */
+        uint32_t spawn_seq;   /* the parent's SPAWN request id (0: not spawned over a channel) */
+        bool told_spawned;    /* its parent got SPAWNED (or the ERROR) */
+        bool told_exited;     /* its parent got CHILD_EXITED */
         const struct sup_profile *prof;
         char *node;          /* its v2 node: <parent's node>/<name>-<id> */
         char *leaf;          /* <node>/self */

@@ -176,8 +176,9 @@ static void cancel_visit(struct actor *a, void *ctx)
         }
         /* one that never said HELLO skips stage 1: a nested cascade starts it at stage 2 */
         if (!a->dead && a != w->cc->root)
-                teardown_request(w->s, a, CM_GRACEFUL, "stage 1 of its parent's cascade: it "
-                                                       "never said HELLO");
+                teardown_request(w->s, a, CM_GRACEFUL,
+                                 "stage 1 of its parent's cascade: it "
+                                 "never said HELLO");
 }
 
 /* Stage 1: CANCEL with the time left to each head that said HELLO; the subtree's actors are
@@ -186,7 +187,9 @@ static void cancel_heads(struct corral_sup *s, struct ccasc *cc)
 {
         int64_t now = mono_us();
         struct cancel_walk w = {
-            .s = s, .cc = cc, .left = cc->c.deadline_us > now ? (uint64_t)(cc->c.deadline_us - now) : 0};
+            .s = s,
+            .cc = cc,
+            .left = cc->c.deadline_us > now ? (uint64_t)(cc->c.deadline_us - now) : 0};
 
         if (cc->root)
                 actor_walk(cc->root, mark_cancelling, s);
@@ -401,7 +404,8 @@ static void apply(struct corral_sup *s, struct ccasc *cc, const struct cascade_o
                 case CA_HOLD_END:
                         ev_init(s, &e, CORRAL_EV_CASCADE, cc->root);
                         e.u.cascade.stage = out->a[i].stage;
-                        e.u.cascade.why = out->a[i].act == CA_HOLD ? "an actor of the subtree holds (HOLD)" : "";
+                        e.u.cascade.why =
+                            out->a[i].act == CA_HOLD ? "an actor of the subtree holds (HOLD)" : "";
                         e.u.cascade.hold = out->a[i].act == CA_HOLD ? "held" : out->hold_how;
                         ev_emit(s, &e);
                         break;

@@ -38,7 +38,8 @@ static void each_event(const struct th_proc *p, void (*fn)(const char *line, voi
                 size_t n = eol ? (size_t)(eol - l) : strlen(l);
                 char line[4096];
 
-                snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), l);
+                snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1),
+                         l);
                 fn(line, ctx);
                 l = eol ? eol + 1 : NULL;
         }
@@ -59,8 +60,8 @@ static const char *reason_of(const struct th_proc *p, int id, char *out, size_t 
 
                 while (bol > p->errbuf && bol[-1] != '\n')
                         bol--;
-                snprintf(line, sizeof line, "%.*s",
-                         (int)(eol ? (size_t)(eol - bol) : strlen(bol)), bol);
+                snprintf(line, sizeof line, "%.*s", (int)(eol ? (size_t)(eol - bol) : strlen(bol)),
+                         bol);
                 if (strstr(line, pat))
                         return ot_json_field(line, "reason", out, len);
                 l += 16;
@@ -89,7 +90,8 @@ static void shape_visit(const char *line, void *ctx)
                         s->graceful++;
                 else
                         snprintf(s->bad, sizeof s->bad, "%s", line);
-                if (atoi(ot_json_field(line, "exit_code", v, sizeof v)) != 0 && s->first_failure < 0)
+                if (atoi(ot_json_field(line, "exit_code", v, sizeof v)) != 0 &&
+                    s->first_failure < 0)
                         s->first_failure = atof(ot_json_field(line, "time", v, sizeof v));
         } else if (strcmp(ev, "cascade") == 0) {
                 if (strcmp(ot_json_field(line, "stage", v, sizeof v), "cancel") != 0)
@@ -144,7 +146,7 @@ END_TEST
  * own short timeouts, inside A's cancel timeout, so A ends gracefully. */
 START_TEST(stubborn_grandchild_escalated_inside_its_parents_cancel)
 {
-        const char *prog[] = {"parent", "1", "ready", "a",      actor, "parent", "1",
+        const char *prog[] = {"parent", "1", "ready", "a",        actor, "parent", "1",
                               "ready",  "b", actor,   "stubborn", "60",  NULL};
         const char *extra[] = {"-p", policy, "--profile", "root", NULL};
         struct th_proc p;
@@ -366,8 +368,8 @@ END_TEST
  * the root, whose own cancel-parent would otherwise cancel the root. */
 START_TEST(on_child_failure_cancel_parent_stops_at_the_parent)
 {
-        const char *prog[] = {"parent", "1",   "ready", "mid",        actor, "parent", "2",
-                              "now",    "-",   actor,   "fail-first", "30",  NULL};
+        const char *prog[] = {"parent", "1", "ready", "mid",        actor, "parent", "2",
+                              "now",    "-", actor,   "fail-first", "30",  NULL};
         const char *extra[] = {"-p", policy, "--profile", "top", NULL};
         struct th_proc p;
         char r[160];
@@ -436,8 +438,8 @@ static bool listening(int port)
 START_TEST(daemonized_grandchild_releases_its_port)
 {
         char port[16];
-        const char *prog[] = {"parent",    "1",  "now", "-",  actor, "parent", "1", "now",
-                              "-",         actor, "daemonize", "60", port, "60",   NULL};
+        const char *prog[] = {"parent", "1",   "now",       "-",  actor, "parent", "1", "now",
+                              "-",      actor, "daemonize", "60", port,  "60",     NULL};
         struct th_proc p;
         int64_t deadline;
 

@@ -374,9 +374,10 @@ END_TEST
 START_TEST(key_table)
 {
         static const char *const applied[] = {
-            "TimeoutCancelSec", "TimeoutHoldSec", "OnChildFailure", "Namespaces", "MemoryMax", "TasksMax", "CPUQuota", "SystemCallFilter", "Hostname",
-            "Stdout", "Environment", "TimeoutInterruptSec", "TimeoutKillSec", "LimitNOFILE",
-            "IOWeight", "MaxChildren", "MaxDepth", "MaxActors", "SpawnProfiles",
+            "TimeoutCancelSec", "TimeoutHoldSec", "OnChildFailure", "Namespaces", "MemoryMax",
+            "TasksMax", "CPUQuota", "SystemCallFilter", "Hostname", "Stdout", "Environment",
+            "TimeoutInterruptSec", "TimeoutKillSec", "LimitNOFILE", "IOWeight", "MaxChildren",
+            "MaxDepth", "MaxActors", "SpawnProfiles",
             /* the confinement of DESIGN §4a */
             "PrivateTmp", "ProtectSystem", "ReadWritePaths", "ProtectControlGroups", "User",
             "Group", "SupplementaryGroups", "PrivateUsers", "CapabilityBoundingSet",

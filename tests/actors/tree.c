@@ -507,7 +507,8 @@ static int run_nursery(struct corral_ctl *c, int want, bool wait_ready, bool one
                         ch[n++].id = m.child_id;
                         printf("spawned %s %u\n", m.name ? m.name : "?", m.child_id);
                 } else if (rc == 1 && m.type == CORRAL_MSG_ERROR) {
-                        printf("error %s %s\n", strerrorname_np((int)m.errnum), m.text ? m.text : "");
+                        printf("error %s %s\n", strerrorname_np((int)m.errnum),
+                               m.text ? m.text : "");
                         errors++;
                         failed++;
                 } else if (rc == 1 && m.type == CORRAL_MSG_CANCEL) {
@@ -525,8 +526,8 @@ static int run_nursery(struct corral_ctl *c, int want, bool wait_ready, bool one
                                 /* one it cancelled ended as asked: no failure */
                                 failed += m.exit_code != 0 && !ch[i].asked;
                                 cancelling |= one_cancels_all && m.exit_code != 0;
-                                printf("child %u %s %u\n", m.child_id,
-                                       m.reason ? m.reason : "?", m.exit_code);
+                                printf("child %u %s %u\n", m.child_id, m.reason ? m.reason : "?",
+                                       m.exit_code);
                         }
                 }
                 for (int i = 0; cancelling && i < n; i++) {
@@ -584,8 +585,7 @@ static int mode_wait(int secs, bool hold)
         struct corral_msg m;
 
         while (ms_now() < end) {
-                if (corral_next(c, &m, (int)(end - ms_now())) == 1 &&
-                    m.type == CORRAL_MSG_CANCEL)
+                if (corral_next(c, &m, (int)(end - ms_now())) == 1 && m.type == CORRAL_MSG_CANCEL)
                         break;
         }
         if (hold && ms_now() < end) {
