@@ -146,16 +146,16 @@ static void enter(struct cascade *c, enum cstage s, const char *why, int64_t now
 }
 
 /* The first stage that applies: cancel only when the subtree root said HELLO; with nobody
- * left to ask or signal, the kill. */
-static void start(struct cascade *c, const struct cascade_facts *f, const char *why, int64_t now,
+ * left to ask or signal, the kill; never behind the enclosing cascade (its stage's action
+ * reached these actors already). */
+static void start(struct cascade *c, const struct cascade_in *in, int64_t now,
                   struct cascade_out *out)
 {
-        if (!f->live)
-                enter(c, CS_KILL, why, now, out);
-        else if (c->hello)
-                enter(c, CS_CANCEL, why, now, out);
-        else
-                enter(c, CS_INTERRUPT, why, now, out);
+        enum cstage first = !in->f.live ? CS_KILL : c->hello ? CS_CANCEL : CS_INTERRUPT;
+
+        if (in->outer_stage > first && in->outer_stage <= CS_KILL)
+                first = in->outer_stage;
+        enter(c, first, in->why, now, out);
 }
 
 static void escalate(struct cascade *c, const char *why, int64_t now, struct cascade_out *out)
@@ -196,7 +196,7 @@ static void on_request(struct cascade *c, const struct cascade_in *in, int64_t n
                 if (in->mode == CM_KILL)
                         enter(c, CS_KILL, in->why, now, out);
                 else
-                        start(c, &in->f, in->why, now, out);
+                        start(c, in, now, out);
                 return;
         }
         switch (in->mode) {

@@ -82,7 +82,7 @@ struct cascade_in {
         enum cascade_mode mode;  /* CE_REQUEST */
         const char *why;         /* CE_REQUEST: said in the stage event */
         int64_t cap_us;          /* CE_REQUEST, CE_OUTER: the enclosing deadline (0: none) */
-        enum cstage outer_stage; /* CE_OUTER */
+        enum cstage outer_stage; /* CE_OUTER; CE_REQUEST: the enclosing one's (or CS_IDLE) */
         struct cascade_facts f;
 };
 

@@ -249,9 +249,9 @@ void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code)
         tell_exited(s, child, exit_code, NULL);
 }
 
-void ctl_child_stuck(struct corral_sup *s, struct actor *child, const char *pids)
+void ctl_child_stuck(struct corral_sup *s, struct actor *child, int exit_code, const char *pids)
 {
-        tell_exited(s, child, actor_exit_code(child), pids);
+        tell_exited(s, child, exit_code, pids);
 }
 
 void ctl_cancel(struct corral_sup *s, struct actor *a, uint64_t time_left_us)

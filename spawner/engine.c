@@ -75,7 +75,8 @@ static void after_end(struct corral_sup *s, struct actor *a)
         if (a->ends_tree)
                 teardown_request(s, NULL, CM_GRACEFUL,
                                  "leftover processes after the program exited");
-        else if (!a->node_removed && a->node_fd >= 0 && teardown_stage_of(s, a) == CS_IDLE)
+        else if (!a->node_removed && a->node_fd >= 0)
+                /* (inside a running cascade too: a nested one, on its own timeouts, capped) */
                 teardown_request(s, a, CM_GRACEFUL,
                                  a->first_child ? "it exited with children left: an actor never "
                                                   "outlives its parent"

@@ -222,7 +222,7 @@ void ctl_child_failed(struct corral_sup *s, struct actor *child);
 void ctl_child_exited(struct corral_sup *s, struct actor *child, int exit_code);
 /* Its cascade is stuck (processes survive the kill; its nodes stay): the parent hears it as
  * CHILD_EXITED with reason `stuck` and the pids, rather than never. */
-void ctl_child_stuck(struct corral_sup *s, struct actor *child, const char *pids);
+void ctl_child_stuck(struct corral_sup *s, struct actor *child, int exit_code, const char *pids);
 /* Stage 1 of a cascade: CANCEL, with the time left before it escalates. */
 void ctl_cancel(struct corral_sup *s, struct actor *a, uint64_t time_left_us);
 

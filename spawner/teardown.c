@@ -271,7 +271,7 @@ static void report_stuck(struct corral_sup *s, struct ccasc *cc)
         e.u.stuck.pids = pids;
         ev_emit(s, &e);
         if (cc->root)
-                ctl_child_stuck(s, cc->root, pids);
+                ctl_child_stuck(s, cc->root, actor_exit_code(cc->root), pids);
         if (!cc->root) {
                 s->stuck = true;
                 s->done = true;
@@ -547,8 +547,10 @@ int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode
                 return 0;
         if (!cc && !(cc = cascade_new(s, root)))
                 return -1;
-        if (cc->outer && cascade_active(&cc->outer->c))
+        if (cc->outer && cascade_active(&cc->outer->c)) {
                 in.cap_us = cc->outer->c.deadline_us;
+                in.outer_stage = cc->outer->c.stage;
+        }
         in.f = facts(s, cc);
         step(s, cc, &in);
         teardown_progress(s);

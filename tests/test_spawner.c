@@ -210,6 +210,21 @@ START_TEST(nested_cascade_capped_and_escalated_with_outer)
         in.cap_us = outer.deadline_us;
         cascade_step(&inner, &in, 6 * S, &o);
         ck_assert_int_eq(inner.stage, CS_KILL);
+        /* a cascade started below one that is past stage 1 starts at its stage (said once;
+         * its actors had that stage's action from the outer already) */
+        {
+                struct cascade late;
+
+                cascade_init(&late, &slow, true);
+                in = (struct cascade_in){.ev = CE_REQUEST,
+                                         .mode = CM_GRACEFUL,
+                                         .why = "its parent exited",
+                                         .cap_us = outer.deadline_us,
+                                         .outer_stage = outer.stage,
+                                         .f = running};
+                cascade_step(&late, &in, 6 * S, &o);
+                assert_enter(&o, CS_KILL, "its parent exited");
+        }
         /* an outer behind the inner does not pull it back */
         cascade_init(&outer, &tmo, false);
         step(&outer, CE_REQUEST, CM_GRACEFUL, "x", running, 7 * S);

@@ -254,18 +254,12 @@ static void freezer_own_dir(char *out, size_t len)
                 fclose(f);
 }
 
-/* A frozen process (cgroup v1 freezer) that the kill cannot end: after TimeoutKillSec, the
- * user is told which process is stuck, where, and corral exits 125, keeping the nodes; once
- * the process is gone, `corral gc` removes what is left. */
-START_TEST(stuck_when_a_frozen_process_survives_the_kill)
+/* Our freezer group and its watchdog: false (after saying what was not run, or failing with
+ * CORRAL_REQUIRE_PRIVILEGED=1) when the host has no v1 freezer. */
+static bool freezer_ready(const char *test)
 {
-        const char *extra[] = {
-            "--set", "TimeoutInterruptSec=0.3s", "--set", "TimeoutTerminateSec=0.3s",
-            "--set", "TimeoutKillSec=1s",        NULL};
-        const char *prog[] = {"sleep", "60", NULL};
-        char fz[PATH_MAX], leaf[PATH_MAX], pids[4096] = ",", want[32], state[32] = "";
-        int fds[2], rc, st;
-        struct stat sb;
+        char fz[PATH_MAX];
+        int fds[2];
 
         freezer_own_dir(fz, sizeof fz);
         if (!fz[0]) {
@@ -273,15 +267,14 @@ START_TEST(stuck_when_a_frozen_process_survives_the_kill)
 
                 ck_assert_msg(!(req && strcmp(req, "1") == 0),
                               "no v1 freezer hierarchy (CORRAL_REQUIRE_PRIVILEGED=1)");
-                fprintf(stderr, "\n*** test_teardown: stuck_when_a_frozen_process_survives_the_kill"
-                                " NOT RUN: the host has no cgroup v1 freezer hierarchy (it "
-                                "freezes a process so that SIGKILL cannot end it).\n\n");
-                return;
+                fprintf(stderr,
+                        "\n*** test_teardown: %s NOT RUN: the host has no cgroup v1 freezer "
+                        "hierarchy (it freezes a process so that SIGKILL cannot end it).\n\n",
+                        test);
+                return false;
         }
         snprintf(group, sizeof group, "%s/corral-test-freeze-%d", fz, (int)getpid());
         ck_assert_msg(mkdir(group, 0755) == 0, "mkdir %s: %m", group);
-        start("stuck", extra, prog, leaf, sizeof leaf);
-        helper = start_helper();
         /* a watchdog in a session of its own: when the test ends abruptly (Check's timeout
          * kills our process group; a frozen helper would stay frozen), the pipe closes and it
          * thaws, kills and removes the group */
@@ -300,6 +293,15 @@ START_TEST(stuck_when_a_frozen_process_survives_the_kill)
         }
         close(fds[0]);
         watchdog_fd = fds[1];
+        return true;
+}
+
+/* A helper in the actor's leaf and in our freezer group, frozen: SIGKILL cannot end it. */
+static void frozen_helper_in(const char *leaf)
+{
+        char state[32] = "";
+
+        helper = start_helper();
         CHECK(move_to(leaf, helper) == 0, "moving %d into %s: %m", (int)helper, leaf);
         CHECK(move_to(group, helper) == 0, "moving %d into %s: %m", (int)helper, group);
         CHECK(write_file(group, "freezer.state", "FROZEN") == 0, "freezing: %m");
@@ -316,19 +318,13 @@ START_TEST(stuck_when_a_frozen_process_survives_the_kill)
                         fclose(f);
         }
         CHECK(strcmp(state, "FROZEN") == 0, "the helper is %s, not FROZEN", state);
+}
 
-        kill(p.pid, SIGINT);
-        rc = wait_exit(20000);
-        CHECK(rc == 125, "corral: %d (want 125); events:\n%s", rc, p.errbuf);
-        CHECK(th_event_count(&p, "stuck", NULL, NULL) == 1, "events:\n%s", p.errbuf);
-        th_event(&p, "stuck", "pids", pids + 1, sizeof pids - 1); /* "pid:wchan,..." */
-        snprintf(want, sizeof want, ",%d:", (int)helper);
-        CHECK(strstr(pids, want), "the stuck event does not name %d; events:\n%s", (int)helper,
-              p.errbuf);
-        *strrchr(leaf, '/') = '\0'; /* the actor's node */
-        CHECK(stat(leaf, &sb) == 0, "%s is gone after a stuck teardown", leaf);
+/* Thawed, the helper dies of the SIGKILL it has pending: then gc removes the rest. */
+static void thaw_and_gc(void)
+{
+        int st;
 
-        /* thawed, it dies of the SIGKILL it has pending: then gc removes the rest */
         CHECK(write_file(group, "freezer.state", "THAWED") == 0, "thawing: %m");
         st = reap(helper, 5000);
         CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
@@ -341,6 +337,74 @@ START_TEST(stuck_when_a_frozen_process_survives_the_kill)
         watchdog = -1;
         CHECK(st != -1, "the watchdog did not end");
         gc();
+}
+
+/* A frozen process (cgroup v1 freezer) that the kill cannot end: after TimeoutKillSec, the
+ * user is told which process is stuck, where, and corral exits 125, keeping the nodes; once
+ * the process is gone, `corral gc` removes what is left. */
+START_TEST(stuck_when_a_frozen_process_survives_the_kill)
+{
+        const char *extra[] = {
+            "--set", "TimeoutInterruptSec=0.3s", "--set", "TimeoutTerminateSec=0.3s",
+            "--set", "TimeoutKillSec=1s",        NULL};
+        const char *prog[] = {"sleep", "60", NULL};
+        char leaf[PATH_MAX], pids[4096] = ",", want[32];
+        struct stat sb;
+        int rc;
+
+        if (!freezer_ready("stuck_when_a_frozen_process_survives_the_kill"))
+                return;
+        start("stuck", extra, prog, leaf, sizeof leaf);
+        frozen_helper_in(leaf);
+        kill(p.pid, SIGINT);
+        rc = wait_exit(20000);
+        CHECK(rc == 125, "corral: %d (want 125); events:\n%s", rc, p.errbuf);
+        CHECK(th_event_count(&p, "stuck", NULL, NULL) == 1, "events:\n%s", p.errbuf);
+        th_event(&p, "stuck", "pids", pids + 1, sizeof pids - 1); /* "pid:wchan,..." */
+        snprintf(want, sizeof want, ",%d:", (int)helper);
+        CHECK(strstr(pids, want), "the stuck event does not name %d; events:\n%s", (int)helper,
+              p.errbuf);
+        *strrchr(leaf, '/') = '\0'; /* the actor's node */
+        CHECK(stat(leaf, &sb) == 0, "%s is gone after a stuck teardown", leaf);
+        thaw_and_gc();
+}
+END_TEST
+
+/* A child's cascade that is stuck (its parent cancelled it; nothing enclosing it runs) is told
+ * to the parent as CHILD_EXITED with reason `stuck`, rather than never: a cooperative parent
+ * waiting for it is not kept waiting. */
+START_TEST(stuck_child_is_told_to_its_parent)
+{
+        const char *extra[] = {
+            "--set", "TimeoutCancelSec=0.3s",    "--set", "TimeoutInterruptSec=0.3s",
+            "--set", "TimeoutTerminateSec=0.3s", "--set", "TimeoutKillSec=1s",
+            NULL};
+        const char *prog[] = {"parent", "1", "ready", "-", actor, "stubborn", "60", NULL};
+        char leaf[PATH_MAX], shim[32];
+        const char *l;
+        int rc;
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        if (!freezer_ready("stuck_child_is_told_to_its_parent"))
+                return;
+        start("stuckchild", extra, prog, leaf, sizeof leaf);
+        th_event(&p, "started", "pid", shim, sizeof shim); /* the root's shim */
+        CHECK(th_wait_for(&p, true, "ready 2\n", 15000), "the child never said HELLO:\n%s",
+              p.errbuf);
+        l = strstr(p.errbuf, "\"id\":2,");
+        CHECK(l && strstr(l, "\"node\":\""), "no started event of the child:\n%s", p.errbuf);
+        l = strstr(l, "\"node\":\"") + 8;
+        snprintf(leaf, sizeof leaf, "%.*s", (int)strcspn(l, "\""), l);
+        frozen_helper_in(leaf);
+        /* the root program itself is interrupted (not corral): it cancels its child */
+        kill(th_program_pid(atoi(shim)), SIGINT);
+        rc = wait_exit(20000);
+        CHECK(rc == 125, "corral: %d (want 125); events:\n%s", rc, p.errbuf);
+        CHECK(th_has_line(p.outbuf, "child 2 stuck 130"), "out:\n%s\nevents:\n%s", p.outbuf,
+              p.errbuf);
+        /* the child's, and then the tree's once the root ended */
+        CHECK(th_event_count(&p, "stuck", NULL, NULL) == 2, "events:\n%s", p.errbuf);
+        thaw_and_gc();
 }
 END_TEST
 
@@ -457,6 +521,7 @@ static Suite *teardown_suite(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, stage4_kills_ignorer_and_a_process_moved_in_from_outside);
         tcase_add_test(tc, stuck_when_a_frozen_process_survives_the_kill);
+        tcase_add_test(tc, stuck_child_is_told_to_its_parent);
         tcase_add_test(tc, supervisor_sigkill_ends_every_actor_within_a_second);
         suite_add_tcase(s, tc);
         return s;
