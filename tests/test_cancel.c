@@ -176,7 +176,7 @@ START_TEST(stubborn_grandchild_escalated_inside_its_parents_cancel)
         ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "interrupt"), 1);
         ck_assert_int_eq(th_event_count(&p, "cascade", "stage", "terminate"), 0);
         /* within B's summed timeouts (and far inside A's 8 s) */
-        ck_assert_msg(took < 5000, "took %lld ms", (long long)took);
+        ck_assert_msg(took < th_ms(5000), "took %lld ms", (long long)took);
         printf("stubborn grandchild: tree cancelled in %lld ms\n", (long long)took);
         th_assert_tree_gone(name);
         unlink(policy);
@@ -309,7 +309,7 @@ START_TEST(hold_defers_escalation_no_longer_than_its_budget)
         ck_assert_int_eq(th_event_count(&p, "exited", "reason", "interrupted (signaled SIGINT)"),
                          1);
         /* past its cancel timeout by the hold, and no longer than both */
-        ck_assert_msg(took >= 2800 && took < 6000, "took %lld ms", (long long)took);
+        ck_assert_msg(took >= 2800 && took < th_ms(6000), "took %lld ms", (long long)took);
         th_assert_tree_gone(name);
 }
 END_TEST
@@ -334,7 +334,7 @@ START_TEST(second_sigint_overrides_a_hold)
         took = mono_ms() - t1;
         ck_assert_int_eq(th_event_count(&p, "cascade", "hold", "overridden"), 1);
         ck_assert_int_eq(th_event_count(&p, "cascade", "why", "SIGINT to corral (2)"), 1);
-        ck_assert_msg(took < 3000, "took %lld ms after the second SIGINT", (long long)took);
+        ck_assert_msg(took < th_ms(3000), "took %lld ms after the second SIGINT", (long long)took);
         th_assert_tree_gone(name);
 }
 END_TEST
@@ -358,7 +358,7 @@ START_TEST(on_child_failure_cancel_siblings)
         ck_assert_int_eq(th_event_count(&p, "exited", "reason", "exited 3"), 1);
         ck_assert_int_eq(th_event_count(&p, "exited", "reason", "interrupted (signaled SIGINT)"),
                          2);
-        ck_assert_msg(mono_ms() - t0 < 15000, "the siblings were not cancelled at once");
+        ck_assert_msg(mono_ms() - t0 < th_ms(15000), "the siblings were not cancelled at once");
         th_assert_tree_gone(name);
         unlink(policy);
 }
