@@ -217,7 +217,7 @@ START_TEST(spawns_in_flight_end_with_their_cancelled_subtree)
         char ebuf[CERR_MSG_MAX + 64];
         char *argv[] = {actor, "sleep", "30", NULL};
         struct corral_sup_options o = {.nprofiles = 1, .out_fd = -1, .err_fd = -1};
-        struct corral_actor_info info;
+        struct corral_actor_info info = {0};
         uint32_t parent, kids[3], late;
         int64_t deadline;
         bool all_gone = false;
