@@ -26,6 +26,7 @@ const char *mounts_step_name(enum mounts_step s)
             [MOUNTS_RW_PATHS] = "mount-read-write-paths",
             [MOUNTS_PRIVATE_TMP] = "mount-private-tmp",
             [MOUNTS_PRIVATE_IPC] = "mount-private-ipc",
+            [MOUNTS_PRIVATE_DEVICES] = "mount-private-devices",
         };
 
         return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "mount";
@@ -265,9 +266,91 @@ static int rw_paths(char *const *paths, const int *fds)
         return 0;
 }
 
-static int tmpfs_at(const char *path, unsigned long extra)
+static int tmpfs_at(const char *path, unsigned long extra, unsigned long long size)
 {
-        return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | extra, "mode=1777");
+        char opts[64];
+
+        if (size)
+                snprintf(opts, sizeof opts, "mode=1777,size=%llu", size);
+        else
+                snprintf(opts, sizeof opts, "mode=1777");
+        return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | extra, opts);
+}
+
+/* PrivateDevices=: a small tmpfs on /dev holding bind mounts of the host's harmless nodes
+ * (opened before the tmpfs hides them), a devpts instance of its own (its own ptmx: ptys of
+ * other actors and of the host stay out of sight), a fresh /dev/shm and, in a new IPC
+ * namespace, its own /dev/mqueue (else the host's, as without PrivateDevices=). */
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+#define N_DEV_NODES (sizeof dev_nodes / sizeof dev_nodes[0])
+
+static int bind_fd(int fd, const char *target)
+{
+        char src[64];
+
+        snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+        return mount(src, target, NULL, MS_BIND, NULL);
+}
+
+static int private_devices(bool private_ipc)
+{
+        int fds[N_DEV_NODES], mq = -1, rc = -1;
+        static const char *const links[][2] = {{"/dev/fd", "/proc/self/fd"},
+                                               {"/dev/stdin", "/proc/self/fd/0"},
+                                               {"/dev/stdout", "/proc/self/fd/1"},
+                                               {"/dev/stderr", "/proc/self/fd/2"},
+                                               {"/dev/ptmx", "pts/ptmx"}};
+        size_t i;
+
+        for (i = 0; i < N_DEV_NODES; i++) {
+                char path[32];
+
+                snprintf(path, sizeof path, "/dev/%s", dev_nodes[i]);
+                fds[i] = open(path, O_PATH | O_CLOEXEC);
+        }
+        if (!private_ipc)
+                mq = open("/dev/mqueue", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4m") < 0)
+                goto out;
+        for (i = 0; i < N_DEV_NODES; i++) {
+                char path[32];
+                int f;
+
+                if (fds[i] < 0)
+                        continue; /* the host has none (a container without /dev/tty) */
+                snprintf(path, sizeof path, "/dev/%s", dev_nodes[i]);
+                f = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+                if (f < 0)
+                        goto out;
+                close(f);
+                if (bind_fd(fds[i], path) < 0)
+                        goto out;
+        }
+        for (i = 0; i < sizeof links / sizeof links[0]; i++) {
+                if (symlink(links[i][1], links[i][0]) < 0)
+                        goto out;
+        }
+        if (mkdir("/dev/pts", 0755) < 0 || mkdir("/dev/shm", 01777) < 0 ||
+            mkdir("/dev/mqueue", 0755) < 0)
+                goto out;
+        if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                  "newinstance,ptmxmode=0666,mode=620") < 0)
+                goto out;
+        if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
+                goto out;
+        if (private_ipc)
+                rc = mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                           NULL);
+        else
+                rc = mq >= 0 ? bind_fd(mq, "/dev/mqueue") : 0;
+out:
+        for (i = 0; i < N_DEV_NODES; i++) {
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        }
+        if (mq >= 0)
+                close(mq);
+        return rc;
 }
 
 int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
@@ -297,13 +380,15 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
                                                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                                 "size=4k,mode=000"));
         }
+        if (p->private_devices)
+                STEP(MOUNTS_PRIVATE_DEVICES, private_devices(p->private_ipc));
         STEP(MOUNTS_RW_PATHS, rw_paths(p->rw_paths, p->rw_fds));
-        if (p->private_ipc)
+        if (p->private_ipc && !p->private_devices)
                 STEP(MOUNTS_PRIVATE_IPC, private_ipc());
         if (p->private_tmp) {
-                STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/tmp", 0));
+                STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/tmp", 0, p->tmp_size));
                 if (exists("/var/tmp"))
-                        STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/var/tmp", 0));
+                        STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/var/tmp", 0, p->tmp_size));
         }
         return 0;
 #undef STEP

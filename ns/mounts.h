@@ -13,7 +13,9 @@ struct mount_plan {
         const char *cgroup_view; /* show this cgroup directory at /sys/fs/cgroup, or NULL */
         bool cgroup_view_rw;     /* ProtectControlGroups=no */
         bool private_tmp;        /* fresh tmpfs on /tmp and /var/tmp */
-        bool private_ipc;        /* a new IPC namespace: fresh /dev/shm and /dev/mqueue */
+        unsigned long long tmp_size; /* their size= in bytes (0: the kernel's default, half RAM) */
+        bool private_devices;        /* a minimal /dev of our own, with a private devpts */
+        bool private_ipc;            /* a new IPC namespace: fresh /dev/shm and /dev/mqueue */
         enum mounts_protect_system protect_system;
         /* ReadWritePaths=: where each goes (NULL-terminated, may be NULL) and, for each, a
          * detached mount of it (mounts_rw_clone) made in the host's namespace */
@@ -33,6 +35,7 @@ enum mounts_step {
         MOUNTS_RW_PATHS,
         MOUNTS_PRIVATE_TMP,
         MOUNTS_PRIVATE_IPC,
+        MOUNTS_PRIVATE_DEVICES,
 };
 
 const char *mounts_step_name(enum mounts_step s);

@@ -37,6 +37,12 @@ static const struct enum_name on_child_failure_names[] = {
     {"cancel-parent", ON_CHILD_FAILURE_CANCEL_PARENT},
     {NULL, 0}};
 
+static const struct enum_name keyring_mode_names[] = {
+    {"private", KEYRING_MODE_PRIVATE},
+    {"inherit", KEYRING_MODE_INHERIT},
+    {NULL, 0},
+};
+
 static const struct enum_name log_overflow_names[] = {
     {"block", LOG_OVERFLOW_BLOCK}, {"drop", LOG_OVERFLOW_DROP}, {NULL, 0}};
 
@@ -98,6 +104,9 @@ static const struct key keys[] = {
      private_network_pending},
     BOOL("PrivateUsers", private_users, NULL),
     BOOL("PrivateTmp", private_tmp, NULL),
+    LIMIT("PrivateTmpSize", private_tmp_size, LIM_SIZE),
+    BOOL("PrivateDevices", private_devices, NULL),
+    ENUM("KeyringMode", keyring_mode, keyring_mode_names, 0, NULL),
     ENUM("ProtectSystem", protect_system, protect_system_names, 1, NULL),
     LIST("ReadWritePaths", read_write_paths, check_abs_path, NULL),
     BOOL("ProtectControlGroups", protect_control_groups, NULL),
@@ -120,6 +129,8 @@ static const struct key keys[] = {
      true, NULL, NULL},
     {"SystemCallErrorNumber", set_errno, fmt_errno, OFF(syscall_filter), 0, NULL, NULL, false, NULL,
      NULL},
+    {"RestrictNamespaces", set_restrict_ns, fmt_restrict_ns, OFF(restrict_namespaces), 0, NULL,
+     NULL, false, NULL, NULL},
     /* the program's environment */
     STRING("Hostname", hostname, check_hostname, NULL),
     STDIO("Stdin", std_in, 0),

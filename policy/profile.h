@@ -43,10 +43,26 @@ enum protect_system {
 
 enum private_network { PRIVATE_NETWORK_NO, PRIVATE_NETWORK_TREE, PRIVATE_NETWORK_ACTOR };
 
+/* KeyringMode= (systemd's): a fresh session keyring, or the caller's own. */
+enum keyring_mode { KEYRING_MODE_PRIVATE, KEYRING_MODE_INHERIT };
+
 enum on_child_failure {
         ON_CHILD_FAILURE_NOTIFY,
         ON_CHILD_FAILURE_CANCEL_SIBLINGS,
         ON_CHILD_FAILURE_CANCEL_PARENT
+};
+
+/* RestrictNamespaces=: the namespace types an actor's program may not create (or join). */
+enum {
+        RESTRICT_NS_CGROUP = 1u << 0,
+        RESTRICT_NS_IPC = 1u << 1,
+        RESTRICT_NS_NET = 1u << 2,
+        RESTRICT_NS_MNT = 1u << 3,
+        RESTRICT_NS_PID = 1u << 4,
+        RESTRICT_NS_USER = 1u << 5,
+        RESTRICT_NS_UTS = 1u << 6,
+        RESTRICT_NS_TIME = 1u << 7,
+        RESTRICT_NS_ALL = (1u << 8) - 1,
 };
 
 /* Namespaces= (pid and mount are always new; user is PrivateUsers=, net PrivateNetwork=). */
@@ -65,6 +81,7 @@ struct rlimit_setting {
 
 struct syscall_filter {
         bool set;
+        bool is_default;      /* still the default profile's deny list: an allow list replaces it */
         bool deny_list;       /* "~a b c": deny these, allow the rest */
         struct strlist names; /* syscall names and @groups, as written */
         int error_number;     /* SystemCallErrorNumber=; 0 = kill the process (systemd's default) */
@@ -78,6 +95,9 @@ struct profile {
         enum private_network private_network;
         bool private_users;
         bool private_tmp;
+        struct limit private_tmp_size; /* size= of the /tmp and /var/tmp tmpfs */
+        bool private_devices;
+        enum keyring_mode keyring_mode;
         enum protect_system protect_system;
         struct strlist read_write_paths;
         bool protect_control_groups;
@@ -98,6 +118,7 @@ struct profile {
 
         /* seccomp */
         struct syscall_filter syscall_filter;
+        unsigned restrict_namespaces; /* RESTRICT_NS_*: types that may not be created */
 
         /* the program's environment */
         char *hostname; /* NULL: the actor's name */

@@ -29,21 +29,27 @@ const struct syscall_group *syscall_group_at(size_t i);
  * such as socketcall on x86-64, is valid and simply never matches). */
 bool syscall_name_valid(const char *name);
 
-/* Check one SystemCallFilter= entry: a syscall name or a known "@group". */
+/* An errno by name (EPERM) or number (1 to 4095); -1 when it is neither. */
+int syscall_errno_parse(const char *s);
+
+/* Check one SystemCallFilter= entry: a syscall name or a known "@group", optionally with
+ * ":ERRNO" (systemd's syntax: that entry fails with that errno). */
 int syscall_filter_entry_check(const char *entry, struct cerr *err);
 
-/* Compile p's SystemCallFilter= for the native architecture.
+/* Compile p's SystemCallFilter= and RestrictNamespaces= for x86-64 and the other ABIs of
+ * an x86-64 kernel (i386, x32): one filter covers every syscall table a program can reach.
  *
  * Allow list: the listed calls (plus systemd's @default, which every allow list includes,
  * so a process can exec and exit) are allowed, every other call gets the deny action.
- * Deny list (`~`): the listed calls get the deny action, every other call is allowed.
+ * Deny list (`~`): the listed calls get the deny action (or, written NAME:ERRNO, that
+ * errno), every other call is allowed.
  * The deny action is SCMP_ACT_ERRNO(error_number) when SystemCallErrorNumber= is set, else
  * SCMP_ACT_KILL_PROCESS (systemd's meaning: the process dies, of SIGSYS).
- * Calls from another ABI (i386 `int 0x80`, x32) kill the process in either mode: only the
- * native ABI is described by the filter, and a deny list must not be bypassable through a
- * second syscall table.
+ * RestrictNamespaces= (as systemd): unshare() and clone() with a forbidden CLONE_NEW* flag
+ * and setns() to a forbidden type (or type 0, any) fail with EPERM; clone3(), whose flags
+ * seccomp cannot read, fails with ENOSYS, so that glibc falls back to clone().
  *
- * No SystemCallFilter= in p: out->len == 0 and out->filter == NULL (no filter to load).
+ * Neither key set: out->len == 0 and out->filter == NULL (no filter to load).
  * Otherwise out->filter is malloc'ed: release it with seccomp_fprog_free(). */
 int seccomp_compile(const struct profile *p, struct sock_fprog *out, struct cerr *err);
 void seccomp_fprog_free(struct sock_fprog *f);

@@ -64,6 +64,73 @@ int fmt_namespaces(const struct profile *p, const struct key *k, struct strlist 
         return strlist_add(out, buf, err);
 }
 
+/* ---- RestrictNamespaces= (systemd's) ---- */
+
+static const struct enum_name restrict_ns_names[] = {
+    {"cgroup", RESTRICT_NS_CGROUP}, {"ipc", RESTRICT_NS_IPC},   {"net", RESTRICT_NS_NET},
+    {"mnt", RESTRICT_NS_MNT},       {"pid", RESTRICT_NS_PID},   {"user", RESTRICT_NS_USER},
+    {"uts", RESTRICT_NS_UTS},       {"time", RESTRICT_NS_TIME}, {NULL, 0}};
+
+/* yes (none may be created), no (any), a list of the types that may be, or `~` and the types
+ * that may not be. */
+int set_restrict_ns(struct profile *p, const struct key *k, const char *v, struct cerr *err)
+{
+        bool invert = v[0] == '~';
+        struct strlist words;
+        unsigned listed = 0;
+
+        (void)k;
+        if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
+                p->restrict_namespaces = RESTRICT_NS_ALL;
+                return 0;
+        }
+        if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || !*v) {
+                p->restrict_namespaces = 0;
+                return 0;
+        }
+        if (words_split(v + invert, NULL, &words, err) < 0)
+                return -1;
+        for (size_t i = 0; i < words.n; i++) {
+                const struct enum_name *e = restrict_ns_names;
+
+                while (e->name && strcmp(e->name, words.v[i]) != 0)
+                        e++;
+                if (!e->name) {
+                        cerr_set(err, EINVAL, CERR_PARSE,
+                                 "'%s': expected yes, no, or namespace types (cgroup ipc net mnt "
+                                 "pid user uts time), '~' first to name the forbidden ones",
+                                 words.v[i]);
+                        strlist_clear(&words);
+                        return -1;
+                }
+                listed |= (unsigned)e->value;
+        }
+        strlist_clear(&words);
+        p->restrict_namespaces = invert ? listed : RESTRICT_NS_ALL & ~listed;
+        return 0;
+}
+
+int fmt_restrict_ns(const struct profile *p, const struct key *k, struct strlist *out,
+                    struct cerr *err)
+{
+        char buf[64] = "";
+
+        (void)k;
+        if (p->restrict_namespaces == RESTRICT_NS_ALL)
+                return strlist_add(out, "yes", err);
+        if (p->restrict_namespaces == 0)
+                return strlist_add(out, "no", err);
+        /* the types that may be created, as systemd prints them */
+        for (const struct enum_name *e = restrict_ns_names; e->name; e++) {
+                if (!(p->restrict_namespaces & (unsigned)e->value)) {
+                        if (buf[0])
+                                strcat(buf, " ");
+                        strcat(buf, e->name);
+                }
+        }
+        return strlist_add(out, buf, err);
+}
+
 /* ---- capabilities ---- */
 
 /* linux/capability.h, by number. */
@@ -185,7 +252,17 @@ int set_syscall_filter(struct profile *p, const struct key *k, const char *v, st
                 strlist_clear(&f->names);
                 f->set = false;
                 f->deny_list = false;
+                f->is_default = false;
                 return 0;
+        }
+        if (f->is_default) {
+                /* the first line of a profile's own: an allow list replaces the default deny
+                 * list (it allows none of its calls anyway); a deny list adds to it */
+                f->is_default = false;
+                if (!invert) {
+                        strlist_clear(&f->names);
+                        f->set = false;
+                }
         }
         if (f->set && f->deny_list != invert)
                 return cerr_set(err, EINVAL, CERR_PARSE,
@@ -196,6 +273,16 @@ int set_syscall_filter(struct profile *p, const struct key *k, const char *v, st
                                 invert ? "starting with '~'" : "without '~'");
         if (words_split(v + invert, check_syscall_entry, &words, err) < 0)
                 return -1;
+        for (size_t i = 0; !invert && i < words.n; i++) {
+                if (strchr(words.v[i], ':')) {
+                        cerr_set(err, EINVAL, CERR_PARSE,
+                                 "'%s': NAME:ERRNO belongs in a deny list ('~'); an allow list's "
+                                 "other calls get SystemCallErrorNumber=",
+                                 words.v[i]);
+                        strlist_clear(&words);
+                        return -1;
+                }
+        }
         if (!invert && words.n == 0)
                 return cerr_set(err, EINVAL, CERR_PARSE, "'%s': expected syscall names or @groups",
                                 v);
@@ -224,26 +311,14 @@ int set_errno(struct profile *p, const struct key *k, const char *v, struct cerr
                 p->syscall_filter.error_number = 0;
                 return 0;
         }
-        if (isdigit((unsigned char)v[0])) {
-                if (units_parse_count(v, false, &n, err) < 0 || n < 1 || n > 4095)
-                        return cerr_set(err, EINVAL, CERR_PARSE,
-                                        "'%s': expected an errno name such as EPERM, a number "
-                                        "from 1 to 4095, or kill",
-                                        v);
+        n = (uint64_t)syscall_errno_parse(v);
+        if ((int64_t)n > 0) {
                 p->syscall_filter.error_number = (int)n;
                 return 0;
         }
-        for (int e = 1; e < 4096; e++) {
-                const char *name = strerrorname_np(e);
-
-                if (name && strcmp(name, v) == 0) {
-                        p->syscall_filter.error_number = e;
-                        return 0;
-                }
-        }
         return cerr_set(err, EINVAL, CERR_PARSE,
-                        "'%s': unknown errno name; expected a name such as EPERM or EACCES, a "
-                        "number from 1 to 4095, or kill",
+                        "'%s': unknown errno name, or a number outside 1 to 4095; expected a "
+                        "name such as EPERM or EACCES, a number from 1 to 4095, or kill",
                         v);
 }
 

@@ -100,7 +100,7 @@ static void step_sync(int sync_fd)
 static void step_keyring(const struct spec_req *r)
 {
         if (r->hdr.flags & SPEC_SHARE_KEYRING)
-                return; /* tests: the control that shows the caller's keyring is reachable */
+                return; /* KeyringMode=inherit */
         if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
                 fail(STAGE_KEYRING, errno);
 }
@@ -125,6 +125,8 @@ static void step_mounts(const struct spec_req *r)
             .cgroup_view = r->cgroup_view,
             .cgroup_view_rw = r->hdr.flags & SPEC_CGROUP_VIEW_RW,
             .private_tmp = r->hdr.flags & SPEC_PRIVATE_TMP,
+            .tmp_size = r->hdr.tmp_size,
+            .private_devices = r->hdr.flags & SPEC_PRIVATE_DEVICES,
             .private_ipc = r->hdr.clone_flags & CLONE_NEWIPC,
             .protect_system = (enum mounts_protect_system)r->hdr.protect_system,
             .rw_paths = r->rw_paths,

@@ -604,7 +604,7 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
                 b->hdr.flags |= SPEC_FORCE_CLONE_FALLBACK;
         if (s->opt.force_fd_walk)
                 b->hdr.flags |= SPEC_FORCE_FD_WALK;
-        if (s->opt.share_keyring)
+        if (p->keyring_mode == KEYRING_MODE_INHERIT)
                 b->hdr.flags |= SPEC_SHARE_KEYRING;
         b->hdr.nofile = s->caller_nofile;
         if (spec_add_string(b, p->hostname ? p->hostname : a->name, err) < 0 ||
@@ -633,6 +633,10 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
         b->hdr.flags |= SPEC_PROTECT_KERNEL;
         if (p->private_tmp)
                 b->hdr.flags |= SPEC_PRIVATE_TMP;
+        if (p->private_tmp_size.set && p->private_tmp_size.value != UNITS_INFINITY)
+                b->hdr.tmp_size = p->private_tmp_size.value;
+        if (p->private_devices)
+                b->hdr.flags |= SPEC_PRIVATE_DEVICES;
         if (!p->protect_control_groups)
                 b->hdr.flags |= SPEC_CGROUP_VIEW_RW;
         b->hdr.protect_system = (uint32_t)p->protect_system;

@@ -53,7 +53,8 @@ enum spec_flag {
         SPEC_CGROUP_VIEW_RW = 1u << 7, /* ProtectControlGroups=no */
         SPEC_LOOPBACK = 1u << 8,       /* a new network namespace: bring lo up */
         SPEC_CWD_EXPLICIT = 1u << 9,   /* WorkingDirectory=: failing to enter it is an error */
-        SPEC_SHARE_KEYRING = 1u << 10, /* tests: keep the caller's session keyring (a control) */
+        SPEC_SHARE_KEYRING = 1u << 10, /* KeyringMode=inherit: keep the caller's session keyring */
+        SPEC_PRIVATE_DEVICES = 1u << 11,
 };
 
 struct spec_hdr {
@@ -70,6 +71,7 @@ struct spec_hdr {
         uint32_t argc, envc;
         uint32_t blob_len;
         uint32_t actor_id;
+        uint64_t tmp_size;    /* PrivateTmpSize= in bytes (0: the kernel's default) */
         struct rlimit nofile; /* the caller's RLIMIT_NOFILE, restored for the program */
         uint32_t n_rlimits;   /* the profile's Limit*= settings */
         struct {

@@ -165,7 +165,6 @@ struct corral_sup_options {
         /* test hooks: force the fallback paths so tests can prove they work */
         bool force_clone_fallback;
         bool force_fd_walk;
-        bool share_keyring;   /* keep the caller's session keyring (the keyring test's control) */
         int loopback_ifindex; /* 0: lo (1); tests name a missing device to prove the error path */
 };
 

@@ -199,7 +199,9 @@ START_TEST(keys_reject)
             {"IOWeight", "10001", "from 1 to 10000"},
             {"SystemCallFilter", "~ptrace not_a_syscall", "'not_a_syscall': unknown system call"},
             {"SystemCallFilter", "@nope", "unknown syscall group"},
-            {"SystemCallFilter", "~mount:EPERM", "NAME:ERRNO"},
+            {"SystemCallFilter", "mount:EPERM", "NAME:ERRNO belongs in a deny list"},
+            {"SystemCallFilter", "~mount:EWHATEVER", "expected NAME:ERRNO"},
+            {"RestrictNamespaces", "net bogus", "expected yes, no, or namespace types"},
             {"SystemCallErrorNumber", "EWHATEVER", "unknown errno name"},
             {"SystemCallErrorNumber", "4096", "from 1 to 4095"},
             {"SystemCallErrorNumber", "0", "from 1 to 4095"},
@@ -246,6 +248,7 @@ START_TEST(keys_reject)
         ck_assert_int_eq(profile_set_key(&p, "memorymax", "1G", &err), -1);
         ck_assert_ptr_nonnull(strstr(err.msg, "did you mean MemoryMax"));
         /* a deny list cannot be turned into an allow list line by line */
+        set_ok(&p, "SystemCallFilter", "");
         set_ok(&p, "SystemCallFilter", "~@mount");
         ck_assert_int_eq(profile_set_key(&p, "SystemCallFilter", "read write", &err), -1);
         ck_assert_ptr_nonnull(strstr(err.msg, "subtracting from a filter is not supported"));
@@ -354,13 +357,34 @@ START_TEST(lists_accumulate_and_reset)
         set_ok(&p, "Environment", "");
         ck_assert_uint_eq(p.environment.n, 0);
 
-        /* SystemCallFilter: the first line sets the kind, later lines of that kind add */
-        set_ok(&p, "SystemCallFilter", "~@mount ptrace");
-        set_ok(&p, "SystemCallFilter", "~@swap ptrace");
+        /* SystemCallFilter: the default deny list, and a deny list adds to it */
+        ck_assert(p.syscall_filter.set && p.syscall_filter.deny_list);
+        ck_assert_str_eq(p.syscall_filter.names.v[0], "@keyring:EPERM");
+        set_ok(&p, "SystemCallFilter", "~ptrace");
+        ck_assert_str_eq(p.syscall_filter.names.v[p.syscall_filter.names.n - 1], "ptrace");
+        /* an allow list replaces it */
+        profile_free(&p);
+        profile_default(&p, "t");
+        set_ok(&p, "SystemCallFilter", "read write");
+        ck_assert(!p.syscall_filter.deny_list);
+        ck_assert_str_eq(fmt(&p, "SystemCallFilter", b, sizeof b), "read write");
+        set_ok(&p, "SystemCallFilter", "");
+        ck_assert(!p.syscall_filter.set);
+        /* after a reset: the first line sets the kind, later lines of that kind add */
+        set_ok(&p, "SystemCallFilter", "~@mount ptrace:EPERM");
+        set_ok(&p, "SystemCallFilter", "~@swap ptrace:EPERM");
         ck_assert(p.syscall_filter.set);
         ck_assert(p.syscall_filter.deny_list);
         ck_assert_uint_eq(p.syscall_filter.names.n, 3);
-        ck_assert_str_eq(fmt(&p, "SystemCallFilter", b, sizeof b), "~@mount ptrace @swap");
+        ck_assert_str_eq(fmt(&p, "SystemCallFilter", b, sizeof b), "~@mount ptrace:EPERM @swap");
+        /* RestrictNamespaces=: yes, no, the types allowed, or ~ the types forbidden */
+        ck_assert_str_eq(fmt(&p, "RestrictNamespaces", b, sizeof b), "yes");
+        set_ok(&p, "RestrictNamespaces", "net user");
+        ck_assert_str_eq(fmt(&p, "RestrictNamespaces", b, sizeof b), "net user");
+        set_ok(&p, "RestrictNamespaces", "~user");
+        ck_assert_uint_eq(p.restrict_namespaces, RESTRICT_NS_USER);
+        set_ok(&p, "RestrictNamespaces", "no");
+        ck_assert_str_eq(fmt(&p, "RestrictNamespaces", b, sizeof b), "no");
         set_ok(&p, "SystemCallFilter", "");
         ck_assert(!p.syscall_filter.set);
         ck_assert_uint_eq(p.syscall_filter.names.n, 0);
@@ -384,7 +408,7 @@ START_TEST(key_table)
             "AmbientCapabilities"};
         struct profile p;
 
-        ck_assert_uint_eq(policy_key_count(), 54);
+        ck_assert_uint_eq(policy_key_count(), 58);
         for (size_t i = 0; i < sizeof applied / sizeof applied[0]; i++) {
                 if (policy_key_pending(applied[i]))
                         ck_abort_msg("%s is marked pending", applied[i]);

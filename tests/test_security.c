@@ -367,12 +367,6 @@ END_TEST
 
 /* ---- 3. the caller's session keyring ---- */
 
-static void share_keyring(void *ctx)
-{
-        (void)ctx;
-        setenv("CORRAL_TEST_SHARE_KEYRING", "1", 1);
-}
-
 static long keyring_id(int which)
 {
         return syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, which, 0);
@@ -388,6 +382,11 @@ static long actor_keyring(const char *out)
 START_TEST(actor_has_a_fresh_session_keyring)
 {
         const char *nokey[] = {"try", "keyring", "corral-ctest-none", NULL};
+        /* (the default deny list refuses the keyring calls outright: off here, to show what
+         * the session keyring itself keeps apart) */
+        const char *nofilter[] = {"--set", "SystemCallFilter=", NULL};
+        const char *inherit[] = {"--set", "SystemCallFilter=", "--set", "KeyringMode=inherit",
+                                 NULL};
         char desc[64], payload[48], want[96];
         const char *prog[] = {"try", "keyring", desc, NULL};
         struct th_proc p;
@@ -400,7 +399,7 @@ START_TEST(actor_has_a_fresh_session_keyring)
         /* a caller without a session keyring of its own (it falls back to its user session
          * keyring), when this process is one: the actor still starts, in a fresh one */
         if (keyring_id(KEY_SPEC_SESSION_KEYRING) == keyring_id(KEY_SPEC_USER_SESSION_KEYRING)) {
-                th_run_actor(&p, name, "nokeyring", NULL, nokey, NULL, NULL);
+                th_run_actor(&p, name, "nokeyring", nofilter, nokey, NULL, NULL);
                 ck_assert_int_eq(th_corral_wait(&p, 10000), 0);
                 ck_assert_msg(actor_keyring(p.outbuf) > 0 &&
                                   actor_keyring(p.outbuf) !=
@@ -420,15 +419,15 @@ START_TEST(actor_has_a_fresh_session_keyring)
         ck_assert_int_gt(key, 0);
 
         /* the actor cannot find it, let alone read it: its session keyring is another */
-        th_run_actor(&p, name, "keyring", NULL, prog, NULL, NULL);
+        th_run_actor(&p, name, "keyring", nofilter, prog, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 10000), 0);
         ck_assert_msg(strstr(p.outbuf, "keyring errno ENOKEY"), "out:\n%s", p.outbuf);
         ck_assert_ptr_null(strstr(p.outbuf, "keyring ok"));
         ck_assert_int_ne(actor_keyring(p.outbuf), caller);
         th_assert_tree_gone(name);
 
-        /* control: with the keyring step off, the same actor finds and reads it */
-        th_run_actor(&p, name, "keyring-shared", NULL, prog, share_keyring, NULL);
+        /* control: with KeyringMode=inherit, the same actor finds and reads it */
+        th_run_actor(&p, name, "keyring-shared", inherit, prog, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 10000), 0);
         ck_assert_msg(strstr(p.outbuf, want), "out:\n%s", p.outbuf);
         ck_assert_int_eq(actor_keyring(p.outbuf), caller);

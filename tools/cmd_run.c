@@ -465,7 +465,6 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
             .event_ctx = &r,
             .force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK"),
             .force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK"),
-            .share_keyring = env_flag("CORRAL_TEST_SHARE_KEYRING"),
         };
         struct corral_spawn sp = {
             .argv = o->argv, .pass = o->pass, .npass = o->npass, .flags = CORRAL_SPAWN_ENDS_TREE};

@@ -1,11 +1,12 @@
-/* SystemCallFilter= entries: syscall names (libseccomp's resolver) and @groups. */
+/* SystemCallFilter= entries: syscall names (libseccomp's resolver) and @groups, each with an
+ * optional :ERRNO. */
 #include "../../policy/seccomp_policy.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct cerr err = {0};
-        char *s;
+        char *s, *colon;
         bool name_ok;
         int rc;
 
@@ -14,16 +15,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s = fuzz_cstring(data, size);
         if (!s)
                 return 0;
-        name_ok = syscall_name_valid(s);
         rc = syscall_filter_entry_check(s, &err);
         FUZZ_CHECK(rc == 0 || err.msg[0], "'%s' refused without a message", s);
-        if (s[0] == '@')
+        colon = strchr(s, ':');
+        if (colon) {
+                /* NAME:ERRNO: accepted exactly when both halves are */
+                bool errno_ok = syscall_errno_parse(colon + 1) > 0;
+
+                *colon = '\0';
+                name_ok = s[0] == '@' ? syscall_group_find(s) != NULL : syscall_name_valid(s);
+                FUZZ_CHECK((rc == 0) == (name_ok && errno_ok), "'%s:%s': entry check %d", s,
+                           colon + 1, rc);
+        } else if (s[0] == '@') {
                 FUZZ_CHECK((rc == 0) == (syscall_group_find(s) != NULL), "group '%s'", s);
-        else if (!strchr(s, ':'))
+        } else {
+                name_ok = syscall_name_valid(s);
                 FUZZ_CHECK((rc == 0) == name_ok, "'%s': entry check %d, name valid %d", s, rc,
                            name_ok);
-        else
-                FUZZ_CHECK(rc < 0, "'%s' with ':' accepted", s);
+        }
         free(s);
         return 0;
 }
