@@ -24,6 +24,8 @@
  *   mount                      try mount(2) of a tmpfs on /tmp; print "mount ok" or
  *                              "mount errno NAME"
  *   tree, leaf, ctl-fd, spawn  talk to the supervisor over the control channel (tree.c)
+ *   denylist, int80, ns, threads, keyring-put|get|clear, devices, fill  probe the kernel
+ *                              surface the default profile takes away (surface.c)
  *   try OP [ARGS]              one escape attempt, printed as "OP ok" or "OP errno NAME":
  *                              umount PATH | setns FD | write PATH TEXT | kill PID |
  *                              ptrace PID | touch PATH | init-module | connect PATH |
@@ -514,6 +516,9 @@ int main(int argc, char **argv)
         {
                 int rc = actor_tree_mode(argc, argv);
 
+                if (rc >= 0)
+                        return rc;
+                rc = actor_surface_mode(argc, argv);
                 if (rc >= 0)
                         return rc;
         }
