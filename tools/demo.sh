@@ -16,6 +16,8 @@ step "a sandboxed program looks around: pid 2 under corral's shim, its own hostn
 	echo "processes I can see: $(ls -d /proc/[0-9]* | wc -l)"
 	echo "my open fds: $(ls /proc/self/fd | tr "\n" " ")"
 	echo "my capabilities: $(grep CapEff /proc/self/status)"
+	echo "my /dev: $(ls /dev | tr "\n" " ")"
+	echo "a user namespace for me? $(unshare -U true 2>&1 || true)"
 	touch /etc/escape 2>&1 || true'
 
 step "a pipeline through corral is byte-exact (the program has corral's own stdio; quiet unless -v)"

@@ -140,13 +140,14 @@ void kill_and_remove_v2(const char *path);
 /* ---- floor.c ---- */
 
 struct floor_cfg {
-        uint64_t ns;     /* CLONE_NEW* */
-        bool mounts;     /* corral's mounts (ns/mounts.c) and its default credentials */
-        bool hostname;   /* sethostname (with CLONE_NEWUTS), as corral does */
-        bool setsid;     /* a session of its own, as the shim takes (a diagnostic row) */
-        bool loopback;   /* bring lo up (with CLONE_NEWNET) */
-        bool seccomp;    /* install the seccomp profile's filter in the program before execve */
-        unsigned limits; /* controllers to limit (bit = enum cg_ctrl), the limits profile's */
+        uint64_t ns;         /* CLONE_NEW* */
+        bool mounts;         /* corral's mounts (ns/mounts.c) and its default credentials */
+        bool hostname;       /* sethostname (with CLONE_NEWUTS), as corral does */
+        bool setsid;         /* a session of its own, as the shim takes (a diagnostic row) */
+        bool loopback;       /* bring lo up (with CLONE_NEWNET) */
+        bool seccomp;        /* install the seccomp profile's filter in the program before execve */
+        bool default_filter; /* the default profile's (deny list, RestrictNamespaces=) instead */
+        unsigned limits;     /* controllers to limit (bit = enum cg_ctrl), the limits profile's */
 };
 
 struct floor_times {

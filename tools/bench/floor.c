@@ -39,7 +39,7 @@ static struct cred_plan floor_creds;
 static char floor_v1_base[CG_NCTRL][PATH_MAX]; /* the same in each v1 hierarchy we limit */
 static int floor_v1_fd[CG_NCTRL] = {-1, -1, -1, -1};
 static bool floor_base_made;
-static struct sock_fprog floor_bpf;
+static struct sock_fprog floor_bpf, floor_bpf_def;
 static struct cg_limits floor_lim; /* the limits profile's, once */
 
 const char *const floor_phases[] = {"mkdir_clone3_us", "child_until_exec_us", "exit_reap_us",
@@ -120,7 +120,8 @@ unsigned floor_profiles(const struct profile *sec, const struct profile *lim)
         char ebuf[CERR_MSG_MAX + 64];
         unsigned mask;
 
-        if (seccomp_compile(sec, &floor_bpf, &err) < 0)
+        if (seccomp_compile(sec, &floor_bpf, &err) < 0 ||
+            seccomp_compile(&prof_def, &floor_bpf_def, &err) < 0)
                 die("%s", cerr_str(&err, ebuf, sizeof ebuf));
         limits_of_profile(lim, &floor_lim);
         mask = cg_limits_mask(&floor_lim);
@@ -174,6 +175,8 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
                     .protect_kernel = true,
                     .cgroup_view = floor_node_path,
                     .private_tmp = true,
+                    .tmp_size = prof_def.private_tmp_size.value,
+                    .private_devices = prof_def.private_devices,
                     .private_ipc = fc->ns & CLONE_NEWIPC,
                     .protect_system = MOUNTS_PS_FULL,
                     .mask_dirs = (char *const[]){"/run/corral", NULL},
@@ -213,6 +216,9 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
                 if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                         child_fail(exec_wr, errno);
                 if (fc->seccomp && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf) < 0)
+                        child_fail(exec_wr, errno);
+                if (fc->default_filter &&
+                    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf_def) < 0)
                         child_fail(exec_wr, errno);
                 syscall(SYS_execveat, prog_fd, "", cfg.argv, environ, AT_EMPTY_PATH);
                 child_fail(exec_wr, errno);

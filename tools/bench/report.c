@@ -22,6 +22,8 @@ struct target {
 static const struct target targets[] = {
     {"spawn (start), default profile vs the floor, same isolation", "corral_default",
      "floor_default", M_A, 1.25, NULL, NULL, NULL},
+    {"spawn (start), default profile vs the same without its deny list", "corral_default",
+     "corral_default_nodeny", M_A, 1.05, NULL, NULL, NULL},
     {"one-shot corral run vs bwrap --unshare-all --share-net", "oneshot_corral_run",
      "oneshot_bwrap", M_A, 0.5, "oneshot_unshare", NULL, NULL},
     {"spawn (start) with a 1 GiB supervisor vs 10 MiB", "corral_default_heap_big",

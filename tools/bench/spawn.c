@@ -132,7 +132,7 @@ static bool private_network_works(struct bench_sup *b, char *why, size_t len)
         return false;
 }
 
-static struct profile prof_min, prof_sec, prof_lim, prof_net;
+static struct profile prof_min, prof_sec, prof_lim, prof_net, prof_nodeny, prof_nofilter;
 
 void section_spawn(void)
 {
@@ -141,7 +141,10 @@ void section_spawn(void)
         static const char *const kv_lim[] = {"MemoryMax", "256M", "TasksMax", "64",
                                              "CPUQuota",  "50%",  NULL};
         static const char *const kv_net[] = {"PrivateNetwork", "actor", NULL};
-        struct variant v[16];
+        static const char *const kv_nodeny[] = {"SystemCallFilter", "", NULL};
+        static const char *const kv_nofilter[] = {"SystemCallFilter", "", "RestrictNamespaces",
+                                                  "no", NULL};
+        struct variant v[24];
         int nv = 0;
         struct row *r, *fl;
         unsigned lim_mask;
@@ -150,6 +153,8 @@ void section_spawn(void)
         profile_or_die(&prof_sec, "seccomp", kv_sec);
         profile_or_die(&prof_lim, "limits", kv_lim);
         profile_or_die(&prof_net, "privnet", kv_net);
+        profile_or_die(&prof_nodeny, "nodeny", kv_nodeny);
+        profile_or_die(&prof_nofilter, "nofilter", kv_nofilter);
         lim_mask = floor_profiles(&prof_sec, &prof_lim);
 
 #define ADD(kind_, row_, ...)                                                                      \
@@ -172,9 +177,16 @@ void section_spawn(void)
         ADD(V_CORRAL, r, .sup = sup_open(&prof_min));
 
         fl = SPAWN_ROW("floor_default", "floor: default isolation", NULL);
-        ADD(V_FLOOR, fl, .fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true});
+        ADD(V_FLOOR, fl,
+            .fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true, .default_filter = true});
         r = SPAWN_ROW("corral_default", "corral: default profile", fl);
         ADD(V_CORRAL, r, .sup = sup_open(&prof_def));
+        /* what the default deny list costs (the same profile without it: RestrictNamespaces=
+         * keeps a filter), and what any filter does (neither: no seccomp at all) */
+        r = SPAWN_ROW("corral_default_nodeny", "  corral: default without the deny list", fl);
+        ADD(V_CORRAL, r, .sup = sup_open(&prof_nodeny));
+        r = SPAWN_ROW("corral_default_nofilter", "  corral: default without any filter", fl);
+        ADD(V_CORRAL, r, .sup = sup_open(&prof_nofilter));
         /* Not part of the floor's isolation: what the shim's setsid() costs. With autogroups
          * each new session is a scheduling group of its own (HACKING.md "Benchmarks"). */
         r = SPAWN_ROW("floor_default_setsid", "  floor: default isolation + setsid in PID 1", fl);
