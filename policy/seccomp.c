@@ -57,34 +57,34 @@ static int split_entry(const char *entry, char *buf, size_t len, int *e)
         return *e > 0 ? 0 : -1;
 }
 
-int syscall_filter_entry_check(const char *full, struct cerr *err)
+int syscall_filter_entry_check(const char *entry, struct cerr *err)
 {
-        char entry[128];
+        char name[128];
         int e;
 
-        if (split_entry(full, entry, sizeof entry, &e) < 0)
+        if (split_entry(entry, name, sizeof name, &e) < 0)
                 return cerr_set(err, EINVAL, CERR_PARSE,
                                 "'%s': expected NAME:ERRNO with an errno name such as EPERM or "
                                 "a number from 1 to 4095",
-                                full);
-        if (entry[0] == '@') {
+                                entry);
+        if (name[0] == '@') {
                 char known[CERR_MSG_MAX];
                 size_t len = 0;
 
-                if (syscall_group_find(entry))
+                if (syscall_group_find(name))
                         return 0;
                 known[0] = '\0';
                 for (size_t i = 0; i < syscall_group_count() && len < sizeof known; i++)
                         len += (size_t)snprintf(known + len, sizeof known - len, " %s",
                                                 syscall_group_at(i)->name);
                 return cerr_set(err, EINVAL, CERR_PARSE,
-                                "'%s': unknown syscall group; known groups:%s", entry, known);
+                                "'%s': unknown syscall group; known groups:%s", name, known);
         }
-        if (!syscall_name_valid(entry))
+        if (!syscall_name_valid(name))
                 return cerr_set(err, EINVAL, CERR_PARSE,
                                 "'%s': unknown system call; expected a syscall name such as "
                                 "ptrace or an @group such as @mount",
-                                entry);
+                                name);
         return 0;
 }
 

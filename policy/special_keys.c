@@ -19,31 +19,43 @@
 static const struct enum_name ns_names[] = {
     {"ipc", PROFILE_NS_IPC}, {"uts", PROFILE_NS_UTS}, {"cgroup", PROFILE_NS_CGROUP}, {NULL, 0}};
 
-int set_namespaces(struct profile *p, const struct key *k, const char *v, struct cerr *err)
+/* Space-separated names of a table, OR'ed into *mask; -1 (with `expected` in the error) at the
+ * first word that is none of them. */
+static int names_mask(const char *v, const struct enum_name *table, const char *expected,
+                      unsigned *mask, struct cerr *err)
 {
         struct strlist words;
-        unsigned mask = 0;
 
-        (void)k;
+        *mask = 0;
         if (words_split(v, NULL, &words, err) < 0)
                 return -1;
         for (size_t i = 0; i < words.n; i++) {
-                const struct enum_name *e = ns_names;
+                const struct enum_name *e = table;
 
                 while (e->name && strcmp(e->name, words.v[i]) != 0)
                         e++;
                 if (!e->name) {
-                        cerr_set(err, EINVAL, CERR_PARSE,
-                                 "'%s': expected a space-separated subset of ipc uts cgroup "
-                                 "(pid and mount are always new, user is PrivateUsers=, net is "
-                                 "PrivateNetwork=)",
-                                 words.v[i]);
+                        cerr_set(err, EINVAL, CERR_PARSE, "'%s': expected %s", words.v[i],
+                                 expected);
                         strlist_clear(&words);
                         return -1;
                 }
-                mask |= (unsigned)e->value;
+                *mask |= (unsigned)e->value;
         }
         strlist_clear(&words);
+        return 0;
+}
+
+int set_namespaces(struct profile *p, const struct key *k, const char *v, struct cerr *err)
+{
+        unsigned mask;
+
+        (void)k;
+        if (names_mask(v, ns_names,
+                       "a space-separated subset of ipc uts cgroup (pid and mount are always new, "
+                       "user is PrivateUsers=, net is PrivateNetwork=)",
+                       &mask, err) < 0)
+                return -1;
         p->namespaces = mask;
         return 0;
 }
@@ -76,8 +88,7 @@ static const struct enum_name restrict_ns_names[] = {
 int set_restrict_ns(struct profile *p, const struct key *k, const char *v, struct cerr *err)
 {
         bool invert = v[0] == '~';
-        struct strlist words;
-        unsigned listed = 0;
+        unsigned listed;
 
         (void)k;
         if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0) {
@@ -88,24 +99,11 @@ int set_restrict_ns(struct profile *p, const struct key *k, const char *v, struc
                 p->restrict_namespaces = 0;
                 return 0;
         }
-        if (words_split(v + invert, NULL, &words, err) < 0)
+        if (names_mask(v + invert, restrict_ns_names,
+                       "yes, no, or namespace types (cgroup ipc net mnt pid user uts time), '~' "
+                       "first to name the forbidden ones",
+                       &listed, err) < 0)
                 return -1;
-        for (size_t i = 0; i < words.n; i++) {
-                const struct enum_name *e = restrict_ns_names;
-
-                while (e->name && strcmp(e->name, words.v[i]) != 0)
-                        e++;
-                if (!e->name) {
-                        cerr_set(err, EINVAL, CERR_PARSE,
-                                 "'%s': expected yes, no, or namespace types (cgroup ipc net mnt "
-                                 "pid user uts time), '~' first to name the forbidden ones",
-                                 words.v[i]);
-                        strlist_clear(&words);
-                        return -1;
-                }
-                listed |= (unsigned)e->value;
-        }
-        strlist_clear(&words);
         p->restrict_namespaces = invert ? listed : RESTRICT_NS_ALL & ~listed;
         return 0;
 }
