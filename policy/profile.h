@@ -129,6 +129,7 @@ struct profile {
 
         /* the cascade (§6), microseconds */
         uint64_t timeout_cancel, timeout_interrupt, timeout_terminate, timeout_kill, timeout_hold;
+        uint64_t runtime_max; /* RuntimeMaxSec=: the cascade once it ran this long (0: never) */
 
         /* trees */
         uint64_t max_children, max_depth, max_actors;

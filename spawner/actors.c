@@ -295,6 +295,8 @@ void actor_emit_started(struct corral_sup *s, struct actor *a)
                 return;
         a->state = AS_RUNNING;
         a->t_started = mono_us();
+        if (a->prof->p.runtime_max)
+                a->runtime_deadline_us = a->t_started + (int64_t)a->prof->p.runtime_max;
         ev_init(s, &e, CORRAL_EV_STARTED, a);
         e.u.started.pid = a->pid;
         e.u.started.node = a->leaf;
@@ -359,6 +361,9 @@ static void describe_exit(struct actor *a)
                 snprintf(a->reason, sizeof a->reason, "seccomp (%s)", st);
         else if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status)))
                 snprintf(a->reason, sizeof a->reason, "%s", st); /* whatever the stage */
+        else if (a->timed_out)
+                snprintf(a->reason, sizeof a->reason, "timed-out (%s, %s)",
+                         cstage_outcome(a->ended_in != CS_IDLE ? a->ended_in : CS_CANCEL), st);
         else if (a->sup_killed)
                 snprintf(a->reason, sizeof a->reason, "%s (%s)", cstage_outcome(CS_KILL), st);
         else if (!a->have_report && WIFSIGNALED(status) && a->ended_in < CS_KILL)

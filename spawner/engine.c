@@ -566,6 +566,7 @@ int corral_sup_actor(const struct corral_sup *s, uint32_t id, struct corral_acto
         info->fallback = a->fallback;
         info->exit_code = a->ended ? actor_exit_code(a) : 0;
         info->have_status = a->have_report;
+        info->timed_out = a->timed_out;
         info->wstatus = a->wstatus;
         if (a->state == AS_SPAWN_FAILED)
                 snprintf(info->spawn_error, sizeof info->spawn_error, "spawn failed at %s: %s",

@@ -32,7 +32,7 @@ enum watch_kind {
         W_ZYGOTE,     /* replies on the zygote's socket (and, when it was full, room) */
         W_ZYGOTE_PID, /* the zygote died */
         W_CHILD,      /* SIGCHLD: a shim may have stopped */
-        W_TIMER,      /* the earliest cascade deadline */
+        W_TIMER,      /* the earliest cascade deadline, or RuntimeMaxSec= expiry */
         W_NODE,       /* cgroup.events of a cancelling subtree's node */
         W_PIDFD,      /* an actor's shim exited */
         W_EXEC,       /* an actor's exec pipe: an error record, or EOF once execve succeeded */
@@ -101,9 +101,11 @@ struct actor {
                                * cancel-siblings): its end is no failure of the parent's */
         bool excused;         /* cancelled by OnChildFailure=cancel-parent: no failure either */
         bool sup_killed;      /* SIGKILLed by the supervisor as it landed in a cascade */
-        uint32_t spawn_seq;   /* the parent's SPAWN request id (0: not spawned over a channel) */
-        bool told_spawned;    /* its parent got SPAWNED (or the ERROR) */
-        bool told_exited;     /* its parent got CHILD_EXITED */
+        bool timed_out;       /* its RuntimeMaxSec= expired: its cascade was started for it */
+        int64_t runtime_deadline_us; /* t_started + RuntimeMaxSec= (0: none) */
+        uint32_t spawn_seq; /* the parent's SPAWN request id (0: not spawned over a channel) */
+        bool told_spawned;  /* its parent got SPAWNED (or the ERROR) */
+        bool told_exited;   /* its parent got CHILD_EXITED */
         const struct sup_profile *prof;
         char *node;          /* its v2 node: <parent's node>/<name>-<id> */
         char *leaf;          /* <node>/self */

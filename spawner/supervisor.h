@@ -258,6 +258,7 @@ struct corral_actor_info {
         bool fallback;     /* clone() + cgroup.procs */
         int exit_code;     /* corral run's convention, once ended */
         bool have_status;  /* the program's own wait status came from its shim */
+        bool timed_out;    /* its RuntimeMaxSec= expired (corral run then exits 124) */
         int wstatus;
         char spawn_error[200]; /* "spawn failed at execve: No such file or directory" */
         const char *leaf;      /* its self/ leaf in v2, while it has a node */

@@ -16,6 +16,7 @@
 
 #include "../ns/clone.h"
 #include "../ns/timeutil.h"
+#include "../policy/units.h"
 #include "sup.h"
 
 static bool covers(const struct ccasc *cc, const struct actor *a)
@@ -433,10 +434,45 @@ static void step(struct corral_sup *s, struct ccasc *cc, struct cascade_in *in)
         apply(s, cc, &out);
 }
 
+/* RuntimeMaxSec=: the earliest expiry of an actor still running (0: none). */
+static int64_t runtime_wakeup(const struct corral_sup *s)
+{
+        int64_t when = 0;
+
+        for (uint32_t i = 1; i <= s->nactors; i++) {
+                const struct actor *a = s->by_id[i];
+
+                if (a && a->runtime_deadline_us && !a->ended && !a->timed_out &&
+                    (!when || a->runtime_deadline_us < when))
+                        when = a->runtime_deadline_us;
+        }
+        return when;
+}
+
+/* Every actor whose RuntimeMaxSec= has expired: its subtree's cascade (the tree's, for the
+ * actor that ends the tree), and its end is reported `timed-out`. */
+static void runtime_expired(struct corral_sup *s)
+{
+        int64_t now = mono_us();
+
+        for (uint32_t i = 1; i <= s->nactors && !s->done; i++) {
+                struct actor *a = s->by_id[i];
+                char why[CASCADE_WHY_MAX], d[32];
+
+                if (!a || !a->runtime_deadline_us || a->ended || a->timed_out ||
+                    a->runtime_deadline_us > now)
+                        continue;
+                a->timed_out = true;
+                snprintf(why, sizeof why, "RuntimeMaxSec=%s expired",
+                         units_format_duration(a->prof->p.runtime_max, d, sizeof d));
+                teardown_request(s, a->ends_tree ? NULL : a, CM_GRACEFUL, why);
+        }
+}
+
 static void arm_timer(struct corral_sup *s)
 {
         struct itimerspec its = {0};
-        int64_t when = 0;
+        int64_t when = runtime_wakeup(s);
 
         for (struct ccasc *cc = s->cascades; cc; cc = cc->next) {
                 int64_t w = cascade_wakeup(&cc->c);
@@ -576,6 +612,7 @@ void teardown_on_timer(struct corral_sup *s)
 
         (void)!read(s->tfd, &ticks, sizeof ticks);
         s->timer_armed_us = 0; /* it fired: disarmed */
+        runtime_expired(s);
         for (struct ccasc *cc = s->cascades; cc && !s->done; cc = cc->next) {
                 struct cascade_in in = {.ev = CE_TIMER};
 

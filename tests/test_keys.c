@@ -408,7 +408,7 @@ START_TEST(key_table)
             "AmbientCapabilities"};
         struct profile p;
 
-        ck_assert_uint_eq(policy_key_count(), 58);
+        ck_assert_uint_eq(policy_key_count(), 59);
         for (size_t i = 0; i < sizeof applied / sizeof applied[0]; i++) {
                 if (policy_key_pending(applied[i]))
                         ck_abort_msg("%s is marked pending", applied[i]);

@@ -24,6 +24,7 @@
 #include "events_fmt.h"
 
 #define EXIT_CANNOT_RUN 125
+#define EXIT_TIMED_OUT  124 /* as timeout(1): RuntimeMaxSec= (--timeout) expired */
 
 static void run_usage(FILE *f)
 {
@@ -46,6 +47,11 @@ static void run_usage(FILE *f)
                "                      built-in default profile: `corral policy default`)\n"
                "  --set KEY=VALUE     override one key of the profile, in policy-file syntax\n"
                "                      (e.g. --set TimeoutInterruptSec=1s; repeatable)\n"
+               "  -e, --setenv NAME=VALUE  set a variable (Environment=; repeatable)\n"
+               "  -C, --chdir DIR     the program's working directory (WorkingDirectory=)\n"
+               "  -u, --user USER     run the program as USER (User=)\n"
+               "  --timeout DUR       cancel the tree once it ran DUR (RuntimeMaxSec=); corral\n"
+               "                      run then exits 124, as timeout(1) does\n"
                "  --name NAME         name of the tree and its root actor (unique among live\n"
                "                      trees; default: the program's name plus a short id)\n"
                "  --fd N[:NAME]       pass our fd N to the program, renumbered from 3 in order,\n"
@@ -54,9 +60,10 @@ static void run_usage(FILE *f)
                "  --events FORMAT     every event on stderr: text or json (JSON lines)\n"
                "  -q, --quiet         nothing on stderr but corral's fatal errors\n"
                "  -h, --help          this text\n\n"
-               "exit status: the program's own, or 128+N when it died of signal N; 125 corral\n"
-               "could not run it (bad options, host refused, or teardown stuck), 126 the program\n"
-               "could not be executed, 127 it was not found.\n");
+               "exit status: the program's own, or 128+N when it died of signal N; 124 its\n"
+               "--timeout (RuntimeMaxSec=) expired; 125 corral could not run it (bad options,\n"
+               "host refused, or teardown stuck), 126 the program could not be executed, 127\n"
+               "it was not found.\n");
 }
 
 static bool env_flag(const char *name)
@@ -194,14 +201,61 @@ int run_resolve_profile(struct profile *out, const char *file, const char *name,
         return 0;
 }
 
+/* A flag that is sugar for a key: a --set of it, in order with the others (a later one
+ * wins as a later --set does). Environment= takes the value quoted, so that spaces stay. */
+static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
+{
+        char *buf;
+        size_t n = 0;
+
+        if (a->nsets == (int)(sizeof a->sets / sizeof a->sets[0]))
+                return cerr_set(err, E2BIG, CERR_USAGE, "too many --set options and flags");
+        buf = a->sugar[a->nsets];
+        switch (c) {
+        case 't':
+                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "RuntimeMaxSec=%s", v);
+                break;
+        case 'C':
+                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "WorkingDirectory=%s", v);
+                break;
+        case 'u':
+                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "User=%s", v);
+                break;
+        default: /* 'e' */
+                if (!strchr(v, '=') || v[0] == '=')
+                        return cerr_set(err, EINVAL, CERR_USAGE,
+                                        "--setenv '%s': expected NAME=VALUE", v);
+                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "Environment=\"");
+                for (; *v && n + 4 < RUN_SUGAR_MAX; v++) {
+                        if (*v == '"' || *v == '\\')
+                                buf[n++] = '\\';
+                        buf[n++] = *v;
+                }
+                if (*v)
+                        return cerr_set(err, E2BIG, CERR_USAGE, "--setenv: the value is too long");
+                buf[n++] = '"';
+                buf[n] = '\0';
+                break;
+        }
+        if (n >= RUN_SUGAR_MAX)
+                return cerr_set(err, E2BIG, CERR_USAGE, "%s: the value is too long",
+                                c == 't'   ? "--timeout"
+                                : c == 'C' ? "--chdir"
+                                           : "--user");
+        a->sets[a->nsets++] = buf;
+        return 0;
+}
+
 int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
 {
         static const struct option opts[] = {
-            {"policy", required_argument, NULL, 'p'}, {"profile", required_argument, NULL, 'P'},
-            {"set", required_argument, NULL, 's'},    {"name", required_argument, NULL, 'n'},
-            {"fd", required_argument, NULL, 'f'},     {"events", required_argument, NULL, 'e'},
-            {"verbose", no_argument, NULL, 'v'},      {"quiet", no_argument, NULL, 'q'},
-            {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+            {"policy", required_argument, NULL, 'p'},  {"profile", required_argument, NULL, 'P'},
+            {"set", required_argument, NULL, 's'},     {"name", required_argument, NULL, 'n'},
+            {"fd", required_argument, NULL, 'f'},      {"events", required_argument, NULL, 'J'},
+            {"verbose", no_argument, NULL, 'v'},       {"quiet", no_argument, NULL, 'q'},
+            {"timeout", required_argument, NULL, 't'}, {"setenv", required_argument, NULL, 'e'},
+            {"chdir", required_argument, NULL, 'C'},   {"user", required_argument, NULL, 'u'},
+            {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
         };
         const char *events_opt = NULL; /* the option that chose the events, to name a clash */
         int c;
@@ -212,7 +266,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
         cerr_clear(err);
         optind = 0; /* 0, not 1: glibc then also resets its state from a previous parse */
         /* '+': stop at the program's name, its options are its own */
-        while ((c = getopt_long(argc, argv, "+hp:vq", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+hp:vqe:C:u:", opts, NULL)) != -1) {
                 enum run_events ev = RUN_EVENTS_PROBLEMS;
 
                 switch (c) {
@@ -230,16 +284,23 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                 case 'n':
                         a->o.tree_name = optarg;
                         break;
+                case 't':
+                case 'e':
+                case 'C':
+                case 'u':
+                        if (add_sugar(a, c, optarg, err) < 0)
+                                return -1;
+                        break;
                 case 'f':
                         if (parse_fd_option(&a->o, optarg, err) < 0)
                                 return -1;
                         break;
-                case 'e':
+                case 'J':
                 case 'v':
                 case 'q':
-                        if (c == 'e' && strcmp(optarg, "json") == 0) {
+                        if (c == 'J' && strcmp(optarg, "json") == 0) {
                                 ev = RUN_EVENTS_JSON;
-                        } else if (c == 'e' && strcmp(optarg, "text") != 0) {
+                        } else if (c == 'J' && strcmp(optarg, "text") != 0) {
                                 return cerr_set(err, EINVAL, CERR_USAGE,
                                                 "--events '%s': expected text or json", optarg);
                         } else {
@@ -248,11 +309,11 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                         if (events_opt && ev != a->o.events) {
                                 return cerr_set(err, EINVAL, CERR_USAGE, "%s and %s: choose one",
                                                 events_opt,
-                                                c == 'e'   ? "--events"
+                                                c == 'J'   ? "--events"
                                                 : c == 'v' ? "-v"
                                                            : "-q");
                         }
-                        events_opt = c == 'e' ? "--events" : c == 'v' ? "-v" : "-q";
+                        events_opt = c == 'J' ? "--events" : c == 'v' ? "-v" : "-q";
                         a->o.events = ev;
                         break;
                 case 'h':
@@ -528,7 +589,9 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
         if (!corral_sup_done(s))
                 fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
         else
-                code = ti.stuck ? EXIT_CANNOT_RUN : info.exit_code;
+                code = ti.stuck         ? EXIT_CANNOT_RUN
+                       : info.timed_out ? EXIT_TIMED_OUT
+                                        : info.exit_code;
         corral_sup_close(s);
         close(sfd);
         if (info.state == CORRAL_ACTOR_SPAWN_FAILED)

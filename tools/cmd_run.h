@@ -24,12 +24,15 @@ struct run_opts {
         int out_fd, err_fd;
 };
 
+#define RUN_SUGAR_MAX 4352 /* a KEY=VALUE a flag stands for: a path, or a quoted variable */
+
 struct run_args {
         struct run_opts o;
         const char *policy_file, *profile_name;
-        const char *sets[64]; /* --set KEY=VALUE, in order */
+        const char *sets[64]; /* --set KEY=VALUE and the flags that are sugar for one, in order */
         int nsets;
-        bool show_usage; /* on error: the usage text follows the message */
+        char sugar[64][RUN_SUGAR_MAX]; /* the KEY=VALUE of each such flag */
+        bool show_usage;               /* on error: the usage text follows the message */
 };
 
 enum { RUN_ARGS_OK = 0, RUN_ARGS_HELP = 1 };

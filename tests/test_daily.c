@@ -1,0 +1,139 @@
+/* Privileged tests of corral run's flags and keys for daily use (the bwrap / systemd-run
+ * vocabulary): each flag acts as the key it stands for, and each has its error path.
+ * RuntimeMaxSec= (--timeout) starts the cascade on expiry, the end is reported `timed-out`,
+ * and corral run exits 124 as timeout(1) does. Every test ends with the leak check. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ns/timeutil.h"
+#include "harness.h"
+#include "output_support.h"
+
+static char name[64];
+static char actor[PATH_MAX];
+static char policy[PATH_MAX];
+
+START_TEST(timeout_cancels_the_tree_and_exits_124)
+{
+        const char *sleep30[] = {"sleep", "30", NULL};
+        const char *exit0[] = {"exit", "0", NULL};
+        const char *t05[] = {"--timeout", "0.5s", NULL};
+        const char *t30[] = {"--timeout", "30s", NULL};
+        char reason[160];
+        struct th_proc p;
+        int64_t t0 = mono_ms();
+
+        th_run_actor(&p, name, "timeout", t05, sleep30, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 124);
+        ck_assert_msg(mono_ms() - t0 < th_ms(10000), "the timeout did not fire in time");
+        th_event(&p, "exited", "reason", reason, sizeof reason);
+        ck_assert_str_eq(reason, "timed-out (interrupted, signaled SIGINT)");
+        ck_assert_int_eq(th_event_count(&p, "cascade", "why", "RuntimeMaxSec=500ms expired"), 1);
+        th_assert_tree_gone(name);
+        /* control: a program that ends in time keeps its own status */
+        th_run_actor(&p, name, "intime", t30, exit0, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_int_eq(th_event_count(&p, "cascade", NULL, NULL), 0);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+/* A child's own RuntimeMaxSec= cancels its subtree only; its parent hears `timed-out`. */
+START_TEST(child_runtime_max_reaches_its_parent)
+{
+        const char *prog[] = {"parent", "1", "now", "short", actor, "sleep", "30", NULL};
+        const char *extra[] = {"-p", policy, "--profile", "root", NULL};
+        struct th_proc p;
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        ot_write_policy(policy, sizeof policy, "daily",
+                        "[profile root]\nSpawnProfiles = short\n\n"
+                        "[profile short]\nRuntimeMaxSec = 0.5s\n");
+        th_run_actor(&p, name, "childmax", extra, prog, NULL, NULL);
+        /* the root saw its child fail (it did not cancel it itself) */
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 1);
+        ck_assert_msg(th_has_line(p.outbuf, "child 2 timed-out 130"), "out:\n%s\nevents:\n%s",
+                      p.outbuf, p.errbuf);
+        ck_assert_int_eq(th_event_count(&p, "exited", "reason", "exited 1"), 1);
+        th_assert_tree_gone(name);
+        unlink(policy);
+}
+END_TEST
+
+START_TEST(setenv_chdir_user_act_as_their_keys)
+{
+        const char *sh[] = {"/bin/sh", "-c", "echo \"A=[$A] pwd=$(pwd) id=$(id -un)\"", NULL};
+        const char *flags[] = {"-e", "A=b \"c\" d", "-C", "/usr", "-u", "nobody", NULL};
+        const char *args[16];
+        struct th_proc p;
+        size_t n = 0;
+
+        snprintf(name, sizeof name, "%s", th_tree_name("flags"));
+        for (const char *const *f = (const char *const[]){"run", "--name", name, "-q", NULL}; *f;
+             f++)
+                args[n++] = *f;
+        for (size_t i = 0; flags[i]; i++)
+                args[n++] = flags[i];
+        args[n++] = "--";
+        for (size_t i = 0; sh[i]; i++)
+                args[n++] = sh[i];
+        args[n] = NULL;
+        th_corral_start(&p, args, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "A=[b \"c\" d] pwd=/usr id=nobody"), "out:\n%s\n%s",
+                      p.outbuf, p.errbuf);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+/* Each flag's error path: corral run refuses before anything is spawned, naming the key. */
+START_TEST(flag_errors_name_the_key)
+{
+        static const struct {
+                const char *flag, *value, *says;
+        } bad[] = {
+            {"--timeout", "soon", "RuntimeMaxSec"},
+            {"--timeout", "0", "RuntimeMaxSec"},
+            {"-e", "NOVALUE", "expected NAME=VALUE"},
+            {"-C", "relative/dir", "WorkingDirectory"},
+            {"-u", "no-such-user-corral", "no-such-user-corral"},
+        };
+
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                const char *args[] = {"run",        "--name", name,        bad[i].flag,
+                                      bad[i].value, "--",     "/bin/true", NULL};
+                struct th_proc p;
+
+                snprintf(name, sizeof name, "%s", th_tree_name("flagerr"));
+                th_corral_start(&p, args, -1, NULL, NULL);
+                ck_assert_int_eq(th_corral_wait(&p, 20000), 125);
+                ck_assert_msg(strstr(p.errbuf, bad[i].says), "%s %s: %s", bad[i].flag, bad[i].value,
+                              p.errbuf);
+                th_assert_tree_gone(name);
+        }
+}
+END_TEST
+
+static Suite *daily_suite(void)
+{
+        Suite *s = suite_create("corral-daily-privileged");
+        TCase *tc = tcase_create("daily");
+
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, timeout_cancels_the_tree_and_exits_124);
+        tcase_add_test(tc, child_runtime_max_reaches_its_parent);
+        tcase_add_test(tc, setenv_chdir_user_act_as_their_keys);
+        tcase_add_test(tc, flag_errors_name_the_key);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        Suite *(*const suites[])(void) = {daily_suite};
+
+        return th_run("test_daily", TH_PRIVILEGED, suites, 1);
+}
