@@ -132,7 +132,7 @@ static int ns_allow(scmp_filter_ctx ctx, int nr, unsigned restrict_ns)
         for (size_t i = 0; nr == SCMP_SYS(setns) && rc >= 0 && i < N_NS_TYPES; i++) {
                 if (!(restrict_ns & ns_types[i].bit))
                         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                              SCMP_A1(SCMP_CMP_EQ, ns_types[i].flag));
+                                              SCMP_A1(SCMP_CMP_EQ, ns_types[i].flag, 0));
         }
         return rc;
 }
@@ -223,13 +223,14 @@ static int ns_rules(scmp_filter_ctx ctx, uint32_t dflt, unsigned restrict_ns, st
                         rc = ns_rule(ctx, dflt, eperm, SCMP_SYS(clone), 1,
                                      SCMP_A0(SCMP_CMP_MASKED_EQ, f, f));
                 if (ok(rc))
-                        rc = ns_rule(ctx, dflt, eperm, SCMP_SYS(setns), 1, SCMP_A1(SCMP_CMP_EQ, f));
+                        rc = ns_rule(ctx, dflt, eperm, SCMP_SYS(setns), 1,
+                                     SCMP_A1(SCMP_CMP_EQ, f, 0));
         }
         if (ok(rc))
-                rc = ns_rule(ctx, dflt, eperm, SCMP_SYS(setns), 1, SCMP_A1(SCMP_CMP_EQ, 0));
+                rc = ns_rule(ctx, dflt, eperm, SCMP_SYS(setns), 1, SCMP_A1(SCMP_CMP_EQ, 0, 0));
         if (ok(rc))
                 rc = ns_rule(ctx, dflt, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0,
-                             SCMP_A0(SCMP_CMP_EQ, 0));
+                             SCMP_A0(SCMP_CMP_EQ, 0, 0));
         if (!ok(rc))
                 return cerr_set(err, -rc, CERR_SECCOMP, "adding the RestrictNamespaces= rules");
         return 0;
