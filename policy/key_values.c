@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,13 @@ int set_limit(struct profile *p, const struct key *k, const char *v, struct cerr
         case LIM_SIZE:
                 if (units_parse_size(v, true, &n, err) < 0)
                         return -1;
+                /* a program with no memory at all is OOM-killed at once: never what was meant
+                 * (MemorySwapMax=0, no swap, is; and a tmpfs of 0 bytes is no tmpfs) */
+                if (n == 0 && (k->off == offsetof(struct profile, memory_max) ||
+                               k->off == offsetof(struct profile, private_tmp_size)))
+                        return cerr_set(err, EINVAL, CERR_PARSE,
+                                        "'%s': expected a size above 0 such as 512M, or infinity",
+                                        v);
                 break;
         case LIM_TASKS:
                 if (units_parse_count(v, true, &n, err) < 0)

@@ -117,6 +117,28 @@ START_TEST(flag_errors_name_the_key)
 }
 END_TEST
 
+/* Small input mistakes get a clear refusal (exit 125) before anything is spawned. */
+START_TEST(input_mistakes_are_refused_clearly)
+{
+        static const struct {
+                const char *args[8];
+                const char *says;
+        } bad[] = {
+            {{"run", "--", "", NULL}, "corral run: the program's name is empty"},
+            {{"run", "--bogus", "--", "/bin/true", NULL}, "corral run: unrecognized option"},
+            {{"run", "--set", "MemoryMax=0", "--", "/bin/true", NULL}, "MemoryMax: '0'"},
+        };
+
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                struct th_proc p;
+
+                th_corral_start(&p, bad[i].args, -1, NULL, NULL);
+                ck_assert_int_eq(th_corral_wait(&p, 20000), 125);
+                ck_assert_msg(strstr(p.errbuf, bad[i].says), "%s: %s", bad[i].says, p.errbuf);
+        }
+}
+END_TEST
+
 static Suite *daily_suite(void)
 {
         Suite *s = suite_create("corral-daily-privileged");
@@ -127,6 +149,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, child_runtime_max_reaches_its_parent);
         tcase_add_test(tc, setenv_chdir_user_act_as_their_keys);
         tcase_add_test(tc, flag_errors_name_the_key);
+        tcase_add_test(tc, input_mistakes_are_refused_clearly);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -246,7 +246,7 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
         return 0;
 }
 
-int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
+static int parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
 {
         static const struct option opts[] = {
             {"policy", required_argument, NULL, 'p'},  {"profile", required_argument, NULL, 'P'},
@@ -328,8 +328,21 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                 a->show_usage = true;
                 return cerr_set(err, EINVAL, CERR_USAGE, "no program given");
         }
+        if (!argv[optind][0])
+                return cerr_set(err, EINVAL, CERR_USAGE, "the program's name is empty");
         a->o.argv = argv + optind;
         return RUN_ARGS_OK;
+}
+
+int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
+{
+        char *argv0 = argv[0];
+        int rc;
+
+        argv[0] = (char *)"corral run"; /* what getopt's own messages start with */
+        rc = parse_args(argc, argv, a, err);
+        argv[0] = argv0;
+        return rc;
 }
 
 /* "sleep-3f2a91c0": the program's basename, made a valid name, plus a random id. */
