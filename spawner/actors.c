@@ -180,6 +180,7 @@ void actor_free(struct corral_sup *s, struct actor *a)
 {
         actor_close_fds(s, a);
         s->by_id[a->id] = NULL;
+        free(a->exec_desc);
         free(a->name);
         free(a->node);
         free(a->leaf);

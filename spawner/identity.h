@@ -17,6 +17,8 @@ struct identity {
         struct cred_plan cred;
         bool userns;               /* PrivateUsers=: cred is inside; these are outside */
         uint32_t map_uid, map_gid; /* who uid/gid 0 inside is outside */
+        char user[64];             /* who the program runs as: a name, or "uid N" */
+        char home[256];            /* that user's home (HOME=), "/" when it has none */
 };
 
 int identity_plan(const struct profile *p, int cap_last, struct identity *id, struct cerr *err);

@@ -88,7 +88,8 @@ static int add_env(struct spec_builder *b, uint32_t *n, struct cerr *err, const 
  * were meant for corral, then the profile's Environment=, then the request's (a SPAWN's env:
  * each layer overrides the ones before), then what corral tells the program. */
 static int build_env(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
-                     struct spec_builder *b, uint32_t *envc, struct cerr *err)
+                     const struct identity *id, struct spec_builder *b, uint32_t *envc,
+                     struct cerr *err)
 {
         const struct strlist *pe = &a->prof->p.environment;
         char buf[PATH_MAX + 64];
@@ -96,11 +97,16 @@ static int build_env(struct corral_sup *s, struct actor *a, const struct corral_
 
         for (char **e = environ; e && *e; e++) {
                 if (!strchr(*e, '=') || ours(*e) || sets_var(pe->v, pe->n, *e) ||
-                    sets_var(req->env, SIZE_MAX, *e))
+                    sets_var(req->env, SIZE_MAX, *e) || strncmp(*e, "HOME=", 5) == 0)
                         continue;
                 if (add_env(b, &n, err, "%s", *e) < 0)
                         return -1;
         }
+        /* the program user's home, not the caller's: a root caller's HOME=/root names files
+         * nobody cannot read (Environment= or the SPAWN's env may set it) */
+        if (!sets_var(pe->v, pe->n, "HOME=") && !sets_var(req->env, SIZE_MAX, "HOME=") &&
+            add_env(b, &n, err, "HOME=%s", id->home) < 0)
+                return -1;
         for (size_t i = 0; i < pe->n; i++) {
                 if (!sets_var(req->env, SIZE_MAX, pe->v[i]) &&
                     add_env(b, &n, err, "%s", pe->v[i]) < 0)
@@ -619,7 +625,7 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
                         return -1;
         }
         b->hdr.argc = argc;
-        if (build_env(s, a, req, b, &envc, err) < 0)
+        if (build_env(s, a, req, id, b, &envc, err) < 0)
                 return -1;
         b->hdr.envc = envc;
         if (add_rw_paths(a, b, rw_fds, err) < 0)
@@ -688,6 +694,7 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
                 /* what the child would have found: reported the same way, with nothing cloned;
                  * the status is the one the child would have exited with */
                 close_fd(&leaf.fd);
+                a->exec_desc = strdup(req->argv[0]);
                 actor_spawn_failed(s, a, STAGE_EXECVE, errnum, NULL);
                 a->waiting = 0;
                 a->shim_status = (errnum == ENOENT ? 127 : 126) << 8;
@@ -701,6 +708,9 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
             identity_plan(&a->prof->p, s->cap_last, &id, err) < 0 ||
             build_request(s, a, req, &id, program, &q.b, rw_fds, err) < 0)
                 goto out;
+        /* for an execve that fails: what was run, as whom */
+        if (asprintf(&a->exec_desc, "%s as %s", program, id.user) < 0)
+                a->exec_desc = NULL;
         for (uint32_t i = 0; i < q.b.hdr.n_rw_paths; i++)
                 own(&q, rw_fds[i]);
 

@@ -120,6 +120,7 @@ struct actor {
         struct actor *next_in_flight;
         int fail_stage, fail_errno;
         char fail_msg[48];
+        char *exec_desc;      /* "PROGRAM as USER", said when execve fails */
         int wstatus;          /* the program's (from the shim's report) */
         int shim_status;      /* the shim's own */
         enum cstage ended_in; /* the cascade stage during which it ended */

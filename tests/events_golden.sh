@@ -29,6 +29,7 @@ fi
 mask() {
 	sed -E \
 		-e "s/$1/TREE/g" \
+		-e "s#$scratch#SCRATCH#g" \
 		-e 's/"time":[0-9.]+/"time":T/' \
 		-e 's/("(pid|supervisor_pid|duration_ms|teardown_ms|bytes|of)":)[0-9]+/\1N/g' \
 		-e 's/ (pid|supervisor_pid|duration_ms|teardown_ms|bytes|of)=[0-9]+/ \1=N/g' \

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../ns/timeutil.h"
@@ -117,6 +118,65 @@ START_TEST(flag_errors_name_the_key)
 }
 END_TEST
 
+/* HOME is the program user's, not the caller's (root's HOME names files nobody cannot read);
+ * and an execve refused for a program the caller can reach but its user cannot (a pyenv shim
+ * in root's home) names the program and the user. */
+START_TEST(home_and_execve_failure_name_the_user)
+{
+        const char *sh[] = {"/bin/sh", "-c", "echo \"HOME=$HOME\"", NULL};
+        const char *sethome[] = {"-e", "HOME=/srv", NULL};
+        char dir[64], prog[96], want[160];
+        const char *script[] = {"run", "--", prog, NULL};
+        struct th_proc p;
+        FILE *f;
+
+        th_run_prog(&p, name, "home", NULL, sh);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "HOME=/nonexistent") || th_has_line(p.outbuf, "HOME=/"),
+                      "nobody's home, not root's: %s", p.outbuf);
+        th_assert_tree_gone(name);
+        {
+                const char *args[] = {"run",  "--name", name,      "-q", "-u",
+                                      "root", "--",     "/bin/sh", "-c", "echo \"HOME=$HOME\"",
+                                      NULL};
+
+                snprintf(name, sizeof name, "%s", th_tree_name("homeroot"));
+                th_corral_start(&p, args, -1, NULL, NULL);
+                ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+                ck_assert_msg(th_has_line(p.outbuf, "HOME=/root"), "%s", p.outbuf);
+                th_assert_tree_gone(name);
+        }
+        {
+                const char *args[] = {"run",      "--name", name,      "-q", sethome[0],
+                                      sethome[1], "--",     "/bin/sh", "-c", "echo \"HOME=$HOME\"",
+                                      NULL};
+
+                snprintf(name, sizeof name, "%s", th_tree_name("homeset"));
+                th_corral_start(&p, args, -1, NULL, NULL);
+                ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+                ck_assert_msg(th_has_line(p.outbuf, "HOME=/srv"), "%s", p.outbuf);
+                th_assert_tree_gone(name);
+        }
+        /* a script in a directory only root may search (under /run: the program's /tmp is its
+         * own) */
+        snprintf(dir, sizeof dir, "/run/corral-test-home-%d", (int)getpid());
+        snprintf(prog, sizeof prog, "%s/prog", dir);
+        ck_assert_int_eq(mkdir(dir, 0700), 0);
+        f = fopen(prog, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs("#!/bin/sh\nexit 0\n", f);
+        fclose(f);
+        chmod(prog, 0755);
+        th_corral_start(&p, script, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 126);
+        unlink(prog);
+        rmdir(dir);
+        snprintf(want, sizeof want, "spawn failed at execve of %s as nobody: Permission denied",
+                 prog);
+        ck_assert_msg(strstr(p.errbuf, want), "%s", p.errbuf);
+}
+END_TEST
+
 /* Small input mistakes get a clear refusal (exit 125) before anything is spawned. */
 START_TEST(input_mistakes_are_refused_clearly)
 {
@@ -150,6 +210,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, setenv_chdir_user_act_as_their_keys);
         tcase_add_test(tc, flag_errors_name_the_key);
         tcase_add_test(tc, input_mistakes_are_refused_clearly);
+        tcase_add_test(tc, home_and_execve_failure_name_the_user);
         suite_add_tcase(s, tc);
         return s;
 }
