@@ -25,7 +25,8 @@ static void reset_field(struct profile *p, size_t off, size_t size)
         struct profile d;
 
         profile_default(&d, NULL);
-        memcpy((char *)p + off, (const char *)&d + off, size);
+        memcpy((char *)p + off, (const char *)&d + off, size); /* (a scalar field) */
+        profile_free(&d);
 }
 
 int check_abs_path(const char *w, struct cerr *err)

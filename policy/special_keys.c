@@ -379,6 +379,7 @@ int set_stdio(struct profile *p, const struct key *k, const char *v, struct cerr
 
                 profile_default(&d, NULL);
                 mode = ((struct stdio_spec *)((char *)&d + k->off))->mode;
+                profile_free(&d);
         } else if (strcmp(v, "auto") == 0) {
                 mode = STDIO_AUTO;
         } else if (strcmp(v, "inherit") == 0) {
