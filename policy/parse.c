@@ -13,6 +13,8 @@
  * The handler then only ever sees `key = value` lines, applied with profile_set_key(). One
  * error stops the parse: the reader returns EOF after it. */
 #include <errno.h>
+#include <sys/stat.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ns/timeutil.h"
 #include "policy.h"
 #include "words.h"
 
@@ -346,16 +349,57 @@ int policy_load_mem(const char *name, const char *buf, size_t len, struct policy
         return 0;
 }
 
+/* A policy file is a regular file or a pipe (`-p <(...)`); anything else is refused at once,
+ * and a pipe must start within POLICY_IDLE_MS and end within POLICY_READ_MS (a FIFO nobody
+ * writes would otherwise hang corral before it printed a word). */
+#define POLICY_IDLE_MS 1000
+#define POLICY_READ_MS 5000
+
+static int policy_fd(const char *path, int *out, bool *pipe, struct cerr *err)
+{
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+        if (fd < 0)
+                return cerr_set(err, errno, CERR_OPEN, "%s: opening the policy file", path);
+        if (fstat(fd, &st) < 0) {
+                int e = errno;
+
+                close(fd);
+                return cerr_set(err, e, CERR_OPEN, "%s: examining the policy file", path);
+        }
+        if (!(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+                int e = 0;
+                const char *what = S_ISDIR(st.st_mode)                          ? "a directory"
+                                   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                   : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                                                : "not a file";
+
+                close(fd);
+                return cerr_set(err,
+                                e                     ? e
+                                : S_ISDIR(st.st_mode) ? EISDIR
+                                                      : EINVAL,
+                                CERR_OPEN,
+                                "%s: %s, not a policy file (a file, or a pipe such as <(...))",
+                                path, what);
+        }
+        *pipe = S_ISFIFO(st.st_mode);
+        *out = fd;
+        return 0;
+}
+
 int policy_load_file(const char *path, struct policy *pol, struct cerr *err)
 {
         size_t len = 0, cap = 4096;
         char *buf = NULL;
-        int fd, rc;
+        int fd = -1, rc;
+        bool pipe = false, waited = false;
+        int64_t start = mono_ms();
 
         memset(pol, 0, sizeof *pol);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return cerr_set(err, errno, CERR_OPEN, "%s: opening the policy file", path);
+        if (policy_fd(path, &fd, &pipe, err) < 0)
+                return -1;
         buf = malloc(cap);
         if (!buf) {
                 rc = cerr_set(err, ENOMEM, CERR_ALLOC, "%s: reading", path);
@@ -377,8 +421,37 @@ int policy_load_file(const char *path, struct policy *pol, struct cerr *err)
                 n = read(fd, buf + len, cap - len);
                 if (n < 0 && errno == EINTR)
                         continue;
+                if (n < 0 && errno == EAGAIN) {
+                        /* a pipe whose writer has not written yet, or is still writing */
+                        int64_t limit = len ? POLICY_READ_MS : POLICY_IDLE_MS;
+                        int64_t left = start + limit - mono_ms();
+                        struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+                        if (left > 0 && poll(&pf, 1, (int)left) > 0)
+                                continue;
+                        rc = cerr_set(err, ETIMEDOUT, CERR_READ,
+                                      len ? "%s: still being written after %d ms"
+                                          : "%s: nothing written to it within %d ms",
+                                      path, (int)limit);
+                        goto out;
+                }
                 if (n < 0) {
                         rc = cerr_set(err, errno, CERR_READ, "%s: reading the policy file", path);
+                        goto out;
+                }
+                if (n == 0 && pipe && len == 0 && !waited) {
+                        /* EOF at once: no writer yet (a FIFO someone will open), or one that
+                         * came and went; the kernel reports a writer's arrival (POLLIN) or
+                         * departure (POLLHUP) from now on */
+                        struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+                        waited = true;
+                        if (poll(&pf, 1, POLICY_IDLE_MS) > 0)
+                                continue;
+                        rc = cerr_set(err, ETIMEDOUT, CERR_READ,
+                                      "%s: nobody wrote to it within %d ms (a FIFO without a "
+                                      "writer?)",
+                                      path, POLICY_IDLE_MS);
                         goto out;
                 }
                 if (n == 0)

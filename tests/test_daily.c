@@ -2,6 +2,7 @@
  * vocabulary): each flag acts as the key it stands for, and each has its error path.
  * RuntimeMaxSec= (--timeout) starts the cascade on expiry, the end is reported `timed-out`,
  * and corral run exits 124 as timeout(1) does. Every test ends with the leak check. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,53 @@ START_TEST(input_mistakes_are_refused_clearly)
 }
 END_TEST
 
+static int policy_pipe = -1;
+
+static void pipe_at_3(void *ctx)
+{
+        (void)ctx;
+        if (dup2(policy_pipe, 3) < 0)
+                _exit(120);
+        fcntl(3, F_SETFD, 0);
+}
+
+/* -p of a pipe (`-p <(...)`) works; a directory, a device and a FIFO nobody writes are
+ * refused at once (the FIFO used to hang corral before it printed a word). */
+START_TEST(policy_from_a_pipe_and_refusals)
+{
+        const char *text = "[profile a]\nMemoryMax = 64M\n";
+        const char *viapipe[] = {"run",       "-q", "--name",    name, "-p",
+                                 "/dev/fd/3", "--", "/bin/true", NULL};
+        char fifo[64];
+        const char *bad[] = {"/tmp", "/dev/null", fifo};
+        struct th_proc p;
+        int fds[2];
+
+        snprintf(name, sizeof name, "%s", th_tree_name("pipepolicy"));
+        ck_assert_int_eq(pipe(fds), 0);
+        ck_assert_int_eq(write(fds[1], text, strlen(text)), (ssize_t)strlen(text));
+        close(fds[1]);
+        policy_pipe = fds[0];
+        th_corral_start(&p, viapipe, -1, pipe_at_3, NULL);
+        close(fds[0]);
+        ck_assert_msg(th_corral_wait(&p, 20000) == 0, "%s", p.errbuf);
+        th_assert_tree_gone(name);
+        snprintf(fifo, sizeof fifo, "/tmp/corral-test-fifo-%d", (int)getpid());
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                const char *args[] = {"run", "-p", bad[i], "--", "/bin/true", NULL};
+                int64_t t0 = mono_ms();
+
+                th_corral_start(&p, args, -1, NULL, NULL);
+                ck_assert_int_eq(th_corral_wait(&p, 20000), 125);
+                ck_assert_msg(mono_ms() - t0 < th_ms(3000), "-p %s took %lld ms", bad[i],
+                              (long long)(mono_ms() - t0));
+                ck_assert_msg(strstr(p.errbuf, bad[i]), "%s", p.errbuf);
+        }
+        unlink(fifo);
+}
+END_TEST
+
 static Suite *daily_suite(void)
 {
         Suite *s = suite_create("corral-daily-privileged");
@@ -211,6 +259,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, flag_errors_name_the_key);
         tcase_add_test(tc, input_mistakes_are_refused_clearly);
         tcase_add_test(tc, home_and_execve_failure_name_the_user);
+        tcase_add_test(tc, policy_from_a_pipe_and_refusals);
         suite_add_tcase(s, tc);
         return s;
 }
