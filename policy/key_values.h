@@ -70,6 +70,8 @@ int fmt_restrict_ns(const struct profile *p, const struct key *k, struct strlist
                     struct cerr *err);
 int fmt_runtime_max(const struct profile *p, const struct key *k, struct strlist *out,
                     struct cerr *err);
+int fmt_pass_env(const struct profile *p, const struct key *k, struct strlist *out,
+                 struct cerr *err);
 int fmt_rlimit(const struct profile *p, const struct key *k, struct strlist *out, struct cerr *err);
 int fmt_stdio(const struct profile *p, const struct key *k, struct strlist *out, struct cerr *err);
 int fmt_string(const struct profile *p, const struct key *k, struct strlist *out, struct cerr *err);
@@ -86,6 +88,8 @@ int set_list(struct profile *p, const struct key *k, const char *v, struct cerr 
 int set_namespaces(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_restrict_ns(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_runtime_max(struct profile *p, const struct key *k, const char *v, struct cerr *err);
+int set_pass_env(struct profile *p, const struct key *k, const char *v, struct cerr *err);
+int set_unset_env(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_rlimit(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_stdio(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_string(struct profile *p, const struct key *k, const char *v, struct cerr *err);

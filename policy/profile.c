@@ -38,6 +38,7 @@ void profile_default(struct profile *p, const char *name)
         p->std_out.mode = STDIO_AUTO;
         p->std_err.mode = STDIO_AUTO;
         p->log_overflow = LOG_OVERFLOW_BLOCK;
+        p->pass_environment_all = true;
         p->timeout_cancel = 5 * 1000000ULL;
         p->timeout_interrupt = 3 * 1000000ULL;
         p->timeout_terminate = 3 * 1000000ULL;
@@ -123,6 +124,8 @@ int profile_copy(struct profile *dst, const struct profile *src, struct cerr *er
         dst->supplementary_groups = (struct strlist){0};
         dst->syscall_filter.names = (struct strlist){0};
         dst->environment = (struct strlist){0};
+        dst->pass_environment = (struct strlist){0};
+        dst->unset_environment = (struct strlist){0};
         dst->spawn_profiles = (struct strlist){0};
         dst->user = dst->group = dst->hostname = dst->working_directory = NULL;
         dst->std_in.path = dst->std_out.path = dst->std_err.path = NULL;
@@ -130,6 +133,8 @@ int profile_copy(struct profile *dst, const struct profile *src, struct cerr *er
             copy_list(&dst->supplementary_groups, &src->supplementary_groups, err) < 0 ||
             copy_list(&dst->syscall_filter.names, &src->syscall_filter.names, err) < 0 ||
             copy_list(&dst->environment, &src->environment, err) < 0 ||
+            copy_list(&dst->pass_environment, &src->pass_environment, err) < 0 ||
+            copy_list(&dst->unset_environment, &src->unset_environment, err) < 0 ||
             copy_list(&dst->spawn_profiles, &src->spawn_profiles, err) < 0 ||
             copy_str(&dst->user, src->user, err) < 0 ||
             copy_str(&dst->group, src->group, err) < 0 ||
@@ -150,6 +155,8 @@ void profile_free(struct profile *p)
         strlist_clear(&p->supplementary_groups);
         strlist_clear(&p->syscall_filter.names);
         strlist_clear(&p->environment);
+        strlist_clear(&p->pass_environment);
+        strlist_clear(&p->unset_environment);
         strlist_clear(&p->spawn_profiles);
         free(p->user);
         free(p->group);

@@ -124,8 +124,11 @@ struct profile {
         char *hostname; /* NULL: the actor's name */
         struct stdio_spec std_in, std_out, std_err;
         enum log_overflow log_overflow;
-        struct strlist environment; /* "KEY=VALUE", added to the caller's */
-        char *working_directory;    /* NULL: the caller's */
+        struct strlist environment;       /* "KEY=VALUE", added to the caller's */
+        bool pass_environment_all;        /* PassEnvironment= (default): every caller variable */
+        struct strlist pass_environment;  /* else only these names of the caller's */
+        struct strlist unset_environment; /* NAME or NAME=VALUE: removed (caller's, Environment=) */
+        char *working_directory;          /* NULL: the caller's */
 
         /* the cascade (§6), microseconds */
         uint64_t timeout_cancel, timeout_interrupt, timeout_terminate, timeout_kill, timeout_hold;

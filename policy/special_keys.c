@@ -446,6 +446,81 @@ bad:
 }
 
 /* A later assignment of the same variable wins, as in systemd. */
+/* A variable's name: letters, digits and '_', not starting with a digit (n: its length). */
+static bool env_name_ok(const char *w, size_t n)
+{
+        if (!n || !(isalpha((unsigned char)w[0]) || w[0] == '_'))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (!isalnum((unsigned char)w[i]) && w[i] != '_')
+                        return false;
+        }
+        return true;
+}
+
+static int check_env_name(const char *w, struct cerr *err)
+{
+        if (env_name_ok(w, strlen(w)))
+                return 0;
+        return cerr_set(err, EINVAL, CERR_PARSE,
+                        "'%s': expected variable names (letters, digits and '_', not starting "
+                        "with a digit)",
+                        w);
+}
+
+static int check_env_unset(const char *w, struct cerr *err)
+{
+        const char *eq = strchr(w, '=');
+
+        if (env_name_ok(w, eq ? (size_t)(eq - w) : strlen(w)))
+                return 0;
+        return cerr_set(err, EINVAL, CERR_PARSE,
+                        "'%s': expected NAME (unset it) or NAME=VALUE (unset that assignment)", w);
+}
+
+/* PassEnvironment= (systemd's name; corral's default is every variable of the caller's, which
+ * `*` restores): the names of the caller's variables the program gets; empty: none. */
+int set_pass_env(struct profile *p, const struct key *k, const char *v, struct cerr *err)
+{
+        struct strlist words;
+
+        (void)k;
+        if (!*v || strcmp(v, "*") == 0) {
+                strlist_clear(&p->pass_environment);
+                p->pass_environment_all = *v != '\0';
+                return 0;
+        }
+        if (words_split(v, check_env_name, &words, err) < 0)
+                return -1;
+        if (p->pass_environment_all)
+                strlist_clear(&p->pass_environment);
+        p->pass_environment_all = false;
+        return words_append(&p->pass_environment, &words, err);
+}
+
+int fmt_pass_env(const struct profile *p, const struct key *k, struct strlist *out,
+                 struct cerr *err)
+{
+        (void)k;
+        if (p->pass_environment_all)
+                return strlist_add(out, "*", err);
+        return words_format_list(&p->pass_environment, "", out, err);
+}
+
+int set_unset_env(struct profile *p, const struct key *k, const char *v, struct cerr *err)
+{
+        struct strlist words;
+
+        (void)k;
+        if (!*v) {
+                strlist_clear(&p->unset_environment);
+                return 0;
+        }
+        if (words_split(v, check_env_unset, &words, err) < 0)
+                return -1;
+        return words_append(&p->unset_environment, &words, err);
+}
+
 int set_env(struct profile *p, const struct key *k, const char *v, struct cerr *err)
 {
         struct strlist *env = &p->environment;

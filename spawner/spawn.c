@@ -64,6 +64,35 @@ static bool sets_var(char *const *list, size_t n, const char *e)
         return false;
 }
 
+/* PassEnvironment=: is the caller's variable e ("NAME=VALUE") passed on? */
+static bool passed(const struct profile *p, const char *e)
+{
+        size_t n = (size_t)(strchr(e, '=') - e);
+
+        if (p->pass_environment_all)
+                return true;
+        for (size_t i = 0; i < p->pass_environment.n; i++) {
+                if (strlen(p->pass_environment.v[i]) == n &&
+                    strncmp(p->pass_environment.v[i], e, n) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* UnsetEnvironment=: NAME removes every assignment of it, NAME=VALUE only that one. */
+static bool unset(const struct profile *p, const char *e)
+{
+        size_t n = (size_t)(strchr(e, '=') - e);
+
+        for (size_t i = 0; i < p->unset_environment.n; i++) {
+                const char *u = p->unset_environment.v[i];
+
+                if (strchr(u, '=') ? strcmp(u, e) == 0 : strlen(u) == n && strncmp(u, e, n) == 0)
+                        return true;
+        }
+        return false;
+}
+
 /* corral's own variables, never taken from a caller or a request */
 static bool ours(const char *e)
 {
@@ -97,7 +126,8 @@ static int build_env(struct corral_sup *s, struct actor *a, const struct corral_
 
         for (char **e = environ; e && *e; e++) {
                 if (!strchr(*e, '=') || ours(*e) || sets_var(pe->v, pe->n, *e) ||
-                    sets_var(req->env, SIZE_MAX, *e) || strncmp(*e, "HOME=", 5) == 0)
+                    sets_var(req->env, SIZE_MAX, *e) || strncmp(*e, "HOME=", 5) == 0 ||
+                    !passed(&a->prof->p, *e) || unset(&a->prof->p, *e))
                         continue;
                 if (add_env(b, &n, err, "%s", *e) < 0)
                         return -1;
@@ -108,7 +138,7 @@ static int build_env(struct corral_sup *s, struct actor *a, const struct corral_
             add_env(b, &n, err, "HOME=%s", id->home) < 0)
                 return -1;
         for (size_t i = 0; i < pe->n; i++) {
-                if (!sets_var(req->env, SIZE_MAX, pe->v[i]) &&
+                if (!sets_var(req->env, SIZE_MAX, pe->v[i]) && !unset(&a->prof->p, pe->v[i]) &&
                     add_env(b, &n, err, "%s", pe->v[i]) < 0)
                         return -1;
         }

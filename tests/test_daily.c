@@ -91,6 +91,51 @@ START_TEST(setenv_chdir_user_act_as_their_keys)
 }
 END_TEST
 
+static void set_vars(void *ctx)
+{
+        (void)ctx;
+        setenv("TK", "kept", 1);
+        setenv("TG", "there", 1);
+}
+
+/* --unsetenv removes one variable of corral's environment; --clearenv passes none of them
+ * (corral's own and -e ones still come); PassEnvironment= names the ones that pass. (The
+ * CORRAL_ prefix is corral's own: these test variables use another.) */
+START_TEST(unsetenv_clearenv_and_pass_environment)
+{
+        const char *show[] = {"/bin/sh", "-c", "echo \"K=${TK-unset} G=${TG-unset} X=${X-unset}\"",
+                              NULL};
+        static const struct {
+                const char *flags[6];
+                const char *want;
+        } runs[] = {
+            {{NULL}, "K=kept G=there X=unset"},
+            {{"--unsetenv", "TG", NULL}, "K=kept G=unset X=unset"},
+            {{"--clearenv", "-e", "X=set", NULL}, "K=unset G=unset X=set"},
+            {{"--set", "PassEnvironment=TK", NULL}, "K=kept G=unset X=unset"},
+        };
+
+        for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+                const char *args[16] = {"run", "--name", name, "-q"};
+                struct th_proc p;
+                size_t n = 4;
+
+                snprintf(name, sizeof name, "%s", th_tree_name("env"));
+                for (size_t i = 0; runs[r].flags[i]; i++)
+                        args[n++] = runs[r].flags[i];
+                args[n++] = "--";
+                for (size_t i = 0; show[i]; i++)
+                        args[n++] = show[i];
+                args[n] = NULL;
+                th_corral_start(&p, args, -1, set_vars, NULL);
+                ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+                ck_assert_msg(th_has_line(p.outbuf, runs[r].want), "run %zu: %s\n%s", r, p.outbuf,
+                              p.errbuf);
+                th_assert_tree_gone(name);
+        }
+}
+END_TEST
+
 /* Each flag's error path: corral run refuses before anything is spawned, naming the key. */
 START_TEST(flag_errors_name_the_key)
 {
@@ -256,6 +301,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, timeout_cancels_the_tree_and_exits_124);
         tcase_add_test(tc, child_runtime_max_reaches_its_parent);
         tcase_add_test(tc, setenv_chdir_user_act_as_their_keys);
+        tcase_add_test(tc, unsetenv_clearenv_and_pass_environment);
         tcase_add_test(tc, flag_errors_name_the_key);
         tcase_add_test(tc, input_mistakes_are_refused_clearly);
         tcase_add_test(tc, home_and_execve_failure_name_the_user);

@@ -194,6 +194,8 @@ START_TEST(keys_reject)
             {"TasksMax", "0", "at least 1"},
             {"TasksMax", "10%", "expected a whole number"},
             {"MemoryMax", "0", "a size above 0"},
+            {"PassEnvironment", "1BAD", "expected variable names"},
+            {"UnsetEnvironment", "=x", "expected NAME"},
             {"PrivateTmpSize", "0", "a size above 0"},
             {"RuntimeMaxSec", "0", "above 0"},
             {"RuntimeMaxSec", "soon", "RuntimeMaxSec"},
@@ -381,6 +383,17 @@ START_TEST(lists_accumulate_and_reset)
         ck_assert(p.syscall_filter.deny_list);
         ck_assert_uint_eq(p.syscall_filter.names.n, 3);
         ck_assert_str_eq(fmt(&p, "SystemCallFilter", b, sizeof b), "~@mount ptrace:EPERM @swap");
+        /* PassEnvironment=: every variable by default (*), a list of names, or none */
+        ck_assert_str_eq(fmt(&p, "PassEnvironment", b, sizeof b), "*");
+        set_ok(&p, "PassEnvironment", "PATH LANG");
+        set_ok(&p, "PassEnvironment", "TERM");
+        ck_assert_str_eq(fmt(&p, "PassEnvironment", b, sizeof b), "PATH LANG TERM");
+        set_ok(&p, "PassEnvironment", "");
+        ck_assert(!p.pass_environment_all && p.pass_environment.n == 0);
+        set_ok(&p, "PassEnvironment", "*");
+        ck_assert(p.pass_environment_all);
+        set_ok(&p, "UnsetEnvironment", "FOO BAR=1");
+        ck_assert_str_eq(fmt(&p, "UnsetEnvironment", b, sizeof b), "FOO BAR=1");
         /* RestrictNamespaces=: yes, no, the types allowed, or ~ the types forbidden */
         ck_assert_str_eq(fmt(&p, "RestrictNamespaces", b, sizeof b), "yes");
         set_ok(&p, "RestrictNamespaces", "net user");
@@ -412,7 +425,7 @@ START_TEST(key_table)
             "AmbientCapabilities"};
         struct profile p;
 
-        ck_assert_uint_eq(policy_key_count(), 59);
+        ck_assert_uint_eq(policy_key_count(), 61);
         for (size_t i = 0; i < sizeof applied / sizeof applied[0]; i++) {
                 if (policy_key_pending(applied[i]))
                         ck_abort_msg("%s is marked pending", applied[i]);

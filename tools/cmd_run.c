@@ -48,6 +48,8 @@ static void run_usage(FILE *f)
                "  --set KEY=VALUE     override one key of the profile, in policy-file syntax\n"
                "                      (e.g. --set TimeoutInterruptSec=1s; repeatable)\n"
                "  -e, --setenv NAME=VALUE  set a variable (Environment=; repeatable)\n"
+               "  --unsetenv NAME     remove a variable (UnsetEnvironment=; repeatable)\n"
+               "  --clearenv          pass none of corral's variables (PassEnvironment=)\n"
                "  -C, --chdir DIR     the program's working directory (WorkingDirectory=)\n"
                "  -u, --user USER     run the program as USER (User=)\n"
                "  --timeout DUR       cancel the tree once it ran DUR (RuntimeMaxSec=); corral\n"
@@ -221,6 +223,12 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
         case 'u':
                 n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "User=%s", v);
                 break;
+        case 'U':
+                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "UnsetEnvironment=%s", v);
+                break;
+        case 'Z':
+                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "PassEnvironment=");
+                break;
         default: /* 'e' */
                 if (!strchr(v, '=') || v[0] == '=')
                         return cerr_set(err, EINVAL, CERR_USAGE,
@@ -249,13 +257,14 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
 static int parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
 {
         static const struct option opts[] = {
-            {"policy", required_argument, NULL, 'p'},  {"profile", required_argument, NULL, 'P'},
-            {"set", required_argument, NULL, 's'},     {"name", required_argument, NULL, 'n'},
-            {"fd", required_argument, NULL, 'f'},      {"events", required_argument, NULL, 'J'},
-            {"verbose", no_argument, NULL, 'v'},       {"quiet", no_argument, NULL, 'q'},
-            {"timeout", required_argument, NULL, 't'}, {"setenv", required_argument, NULL, 'e'},
-            {"chdir", required_argument, NULL, 'C'},   {"user", required_argument, NULL, 'u'},
-            {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+            {"policy", required_argument, NULL, 'p'},   {"profile", required_argument, NULL, 'P'},
+            {"set", required_argument, NULL, 's'},      {"name", required_argument, NULL, 'n'},
+            {"fd", required_argument, NULL, 'f'},       {"events", required_argument, NULL, 'J'},
+            {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
+            {"timeout", required_argument, NULL, 't'},  {"setenv", required_argument, NULL, 'e'},
+            {"chdir", required_argument, NULL, 'C'},    {"user", required_argument, NULL, 'u'},
+            {"unsetenv", required_argument, NULL, 'U'}, {"clearenv", no_argument, NULL, 'Z'},
+            {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
         };
         const char *events_opt = NULL; /* the option that chose the events, to name a clash */
         int c;
@@ -288,6 +297,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct cerr *er
                 case 'e':
                 case 'C':
                 case 'u':
+                case 'U':
+                case 'Z':
                         if (add_sugar(a, c, optarg, err) < 0)
                                 return -1;
                         break;
