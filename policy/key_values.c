@@ -29,6 +29,27 @@ static void reset_field(struct profile *p, size_t off, size_t size)
         profile_free(&d);
 }
 
+/* The physical memory, in bytes (MemTotal of /proc/meminfo). */
+static int mem_total(uint64_t *bytes)
+{
+        char line[256];
+        FILE *f = fopen("/proc/meminfo", "re");
+        unsigned long long kb = 0;
+
+        while (f && fgets(line, sizeof line, f)) {
+                if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+                        break;
+        }
+        if (f)
+                fclose(f);
+        if (!kb) {
+                errno = errno ? errno : ENOENT;
+                return -1;
+        }
+        *bytes = (uint64_t)kb * 1024;
+        return 0;
+}
+
 int check_abs_path(const char *w, struct cerr *err)
 {
         const char *c;
@@ -227,8 +248,25 @@ int set_limit(struct profile *p, const struct key *k, const char *v, struct cerr
         }
         switch (k->arg) {
         case LIM_SIZE:
-                if (units_parse_size(v, true, &n, err) < 0)
+                if (v[strlen(v) - 1] == '%' &&
+                    k->off != offsetof(struct profile, private_tmp_size)) {
+                        /* as systemd: a share of the physical memory (MemTotal), fixed now */
+                        uint64_t bp, total;
+
+                        if (units_parse_percent(v, &bp, err) < 0)
+                                return -1;
+                        if (bp == 0 || bp > 10000)
+                                return cerr_set(err, EINVAL, CERR_PARSE,
+                                                "'%s': expected a share of the physical memory "
+                                                "above 0%% and at most 100%%",
+                                                v);
+                        if (mem_total(&total) < 0)
+                                return cerr_set(err, errno, CERR_PARSE,
+                                                "'%s': reading MemTotal from /proc/meminfo", v);
+                        n = (uint64_t)((long double)total * (long double)bp / 10000.0L);
+                } else if (units_parse_size(v, true, &n, err) < 0) {
                         return -1;
+                }
                 /* a program with no memory at all is OOM-killed at once: never what was meant
                  * (MemorySwapMax=0, no swap, is; and a tmpfs of 0 bytes is no tmpfs) */
                 if (n == 0 && (k->off == offsetof(struct profile, memory_max) ||

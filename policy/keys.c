@@ -195,6 +195,57 @@ static const char *key_name(const struct key *k)
         return k->name ? k->name : rlimit_keys[k->arg].key;
 }
 
+/* Levenshtein distance, capped: a-b beyond `cap` is reported as cap + 1. */
+static size_t edit_distance(const char *a, const char *b, size_t cap)
+{
+        size_t la = strlen(a), lb = strlen(b), row[64], prev;
+
+        if (la >= sizeof row / sizeof row[0] || lb >= sizeof row / sizeof row[0])
+                return cap + 1;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t best;
+
+                prev = row[0];
+                row[0] = i;
+                best = row[0];
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t cur = row[j], sub = prev + (a[i - 1] != b[j - 1]);
+                        size_t del = row[j] + 1, ins = row[j - 1] + 1;
+
+                        row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+                        prev = cur;
+                        if (row[j] < best)
+                                best = row[j];
+                }
+                if (best > cap)
+                        return cap + 1;
+        }
+        return row[lb];
+}
+
+/* The key a misspelling most likely meant (at most 2 edits away, and a unique best), or NULL. */
+static const struct key *nearest_key(const char *key)
+{
+        const struct key *best = NULL;
+        size_t best_d = 3;
+        bool tie = false;
+
+        for (size_t i = 0; i < NKEYS; i++) {
+                size_t d = edit_distance(key, key_name(&keys[i]), 2);
+
+                if (d < best_d) {
+                        best = &keys[i];
+                        best_d = d;
+                        tie = false;
+                } else if (d == best_d) {
+                        tie = true;
+                }
+        }
+        return best && !tie ? best : NULL;
+}
+
 int profile_set_key(struct profile *p, const char *key, const char *value, struct cerr *err)
 {
         const struct key *k = key_find(key);
@@ -206,6 +257,14 @@ int profile_set_key(struct profile *p, const char *key, const char *value, struc
                                                 "unknown key '%s' (keys are case-sensitive: did "
                                                 "you mean %s?)",
                                                 key, key_name(&keys[i]));
+                }
+                {
+                        const struct key *near = nearest_key(key);
+
+                        if (near)
+                                return cerr_set(err, EINVAL, CERR_PARSE,
+                                                "unknown key '%s' (did you mean %s?)", key,
+                                                key_name(near));
                 }
                 return cerr_set(err, EINVAL, CERR_PARSE,
                                 "unknown key '%s'; `corral policy default` lists every key", key);

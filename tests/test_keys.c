@@ -194,6 +194,8 @@ START_TEST(keys_reject)
             {"TasksMax", "0", "at least 1"},
             {"TasksMax", "10%", "expected a whole number"},
             {"MemoryMax", "0", "a size above 0"},
+            {"MemoryMax", "150%", "at most 100%"},
+            {"PrivateTmpSize", "10%", "unknown suffix"},
             {"PassEnvironment", "1BAD", "expected variable names"},
             {"UnsetEnvironment", "=x", "expected NAME"},
             {"PrivateTmpSize", "0", "a size above 0"},
@@ -253,6 +255,13 @@ START_TEST(keys_reject)
         ck_assert_ptr_nonnull(strstr(err.msg, "unknown key 'Frobnicate'"));
         ck_assert_int_eq(profile_set_key(&p, "memorymax", "1G", &err), -1);
         ck_assert_ptr_nonnull(strstr(err.msg, "did you mean MemoryMax"));
+        /* a misspelling: the key at most two edits away */
+        ck_assert_int_eq(profile_set_key(&p, "MemoryMaxx", "1G", &err), -1);
+        ck_assert_ptr_nonnull(strstr(err.msg, "(did you mean MemoryMax?)"));
+        ck_assert_int_eq(profile_set_key(&p, "TimeoutKilSec", "1s", &err), -1);
+        ck_assert_ptr_nonnull(strstr(err.msg, "(did you mean TimeoutKillSec?)"));
+        ck_assert_int_eq(profile_set_key(&p, "Frobnicate", "1", &err), -1);
+        ck_assert_ptr_null(strstr(err.msg, "did you mean"));
         /* a deny list cannot be turned into an allow list line by line */
         set_ok(&p, "SystemCallFilter", "");
         set_ok(&p, "SystemCallFilter", "~@mount");
@@ -383,6 +392,21 @@ START_TEST(lists_accumulate_and_reset)
         ck_assert(p.syscall_filter.deny_list);
         ck_assert_uint_eq(p.syscall_filter.names.n, 3);
         ck_assert_str_eq(fmt(&p, "SystemCallFilter", b, sizeof b), "~@mount ptrace:EPERM @swap");
+        /* MemoryMax=N%: a share of MemTotal, as systemd reads it */
+        set_ok(&p, "MemoryMax", "50%");
+        ck_assert(p.memory_max.set && p.memory_max.value > (64ULL << 20));
+        {
+                unsigned long long kb = 0;
+                char line[256];
+                FILE *f = fopen("/proc/meminfo", "re");
+
+                while (f && fgets(line, sizeof line, f) &&
+                       sscanf(line, "MemTotal: %llu kB", &kb) != 1)
+                        ;
+                if (f)
+                        fclose(f);
+                ck_assert_uint_eq(p.memory_max.value, kb * 1024 / 2);
+        }
         /* PassEnvironment=: every variable by default (*), a list of names, or none */
         ck_assert_str_eq(fmt(&p, "PassEnvironment", b, sizeof b), "*");
         set_ok(&p, "PassEnvironment", "PATH LANG");
