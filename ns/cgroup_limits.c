@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CPU_PERIOD_US 100000ULL
 
@@ -155,8 +156,10 @@ static int v1_writes(const struct cg_limits *l, enum cg_ctrl c, struct cg_write 
                         put(out, &n, max, "cpu.shares", NULL, l->cpu_weight.value * 1024 / 100);
                 break;
         case CG_IO:
-                if (l->io_weight.set) { /* blkio.weight is 10..1000, io.weight 1..10000 */
-                        unsigned long long w = l->io_weight.value / 10;
+                if (l->io_weight.set) {
+                        /* as systemd maps it: io.weight's default 100 is blkio.weight's 500
+                         * (10..1000) */
+                        unsigned long long w = l->io_weight.value * 5;
 
                         put(out, &n, max, "blkio.weight", NULL, w < 10 ? 10 : w > 1000 ? 1000 : w);
                 }
@@ -187,6 +190,24 @@ static int v1_apply(const struct cg_limits *l, enum cg_ctrl c, const struct cg_l
                 snprintf(rel, sizeof rel, "%s/%s", site->parent_rel, site->name);
                 if (cg_v1_mirror(group, site->v1_own_dir, rel, site->tag, err) < 0)
                         return cerr_wrap(err, "creating the v1 %s group", cg_ctrl_name(c));
+        }
+        /* blkio's weight file belongs to the I/O scheduler: CFQ's blkio.weight, BFQ's
+         * blkio.bfq.weight (same range), or none (then a host warning said "not applied") */
+        for (int i = 0; c == CG_IO && i < n; i++) {
+                if (strcmp(w[i].file, "blkio.weight") != 0 ||
+                    faccessat(group->fd, "blkio.weight", F_OK, 0) == 0)
+                        continue;
+                if (faccessat(group->fd, "blkio.bfq.weight", F_OK, 0) == 0) {
+                        /* BFQ's default is 100, as io.weight's: 1..1000 */
+                        unsigned long long v = l->io_weight.value;
+
+                        w[i].file = "blkio.bfq.weight";
+                        snprintf(w[i].value, sizeof w[i].value, "%llu", v > 1000 ? 1000 : v);
+                } else {
+                        w[i] = w[n - 1];
+                        n--;
+                        i--;
+                }
         }
         return write_all(group, w, n, err);
 }

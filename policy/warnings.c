@@ -1,9 +1,11 @@
 /* Keys a host cannot apply: a warning each, never silence (DESIGN §9). The caller shows them
  * (event log, `corral policy check`); nothing here prints. */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy.h"
 
@@ -13,6 +15,14 @@ static int warn(struct strlist *out, struct cerr *err, const char *key, const ch
 
         snprintf(buf, sizeof buf, "%s: %s", key, why);
         return strlist_add(out, buf, err);
+}
+
+static bool v1_has(const char *dir, const char *file)
+{
+        char path[PATH_MAX + 64];
+
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        return access(path, F_OK) == 0;
 }
 
 int policy_host_warnings(const struct profile *p, const struct cg_mounts *h, bool have_swap,
@@ -57,6 +67,15 @@ int policy_host_warnings(const struct profile *p, const struct cg_mounts *h, boo
                          "only together: not applied") < 0)
                         return -1;
         }
+        /* blkio's weight comes with the I/O scheduler (CFQ's blkio.weight, BFQ's blkio.bfq.*):
+         * with neither, there is nothing to write it to */
+        if (p->io_weight.set && h->ctrl[CG_IO].src == CG_SRC_V1 && h->ctrl[CG_IO].v1.own_dir[0] &&
+            !v1_has(h->ctrl[CG_IO].v1.own_dir, "blkio.weight") &&
+            !v1_has(h->ctrl[CG_IO].v1.own_dir, "blkio.bfq.io_service_bytes") &&
+            warn(out, err, "IOWeight",
+                 "blkio has no weight here (neither CFQ nor BFQ schedules its disks): not "
+                 "applied") < 0)
+                return -1;
         /* A swap limit on a host without swap changes nothing today and would start to
          * matter the day swap is added: worth knowing either way. */
         if (p->memory_swap_max.set && h->ctrl[CG_MEMORY].src == CG_SRC_V2 && !have_swap &&

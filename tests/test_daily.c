@@ -292,6 +292,49 @@ START_TEST(policy_from_a_pipe_and_refusals)
 }
 END_TEST
 
+/* IOWeight= on whatever this host's I/O scheduler offers: `policy check` and `run` agree (a
+ * warning in both, or none), and run never refuses for it (it exited 125 on a missing
+ * blkio.weight where BFQ schedules the disks). Where it applies through v1, the group holds
+ * the mapped weight (CFQ's blkio.weight: 500 for IOWeight=100; BFQ's blkio.bfq.weight: 100). */
+START_TEST(io_weight_check_and_run_agree)
+{
+        const char *check[] = {"policy", "check", "--json", policy, NULL};
+        const char *run[] = {"run",  "--name", name,         "--events", "json", "-p",
+                             policy, "--",     "/bin/sleep", "1",        NULL};
+        struct th_proc p;
+        bool check_warns, run_warns;
+        char dir[PATH_MAX];
+
+        ot_write_policy(policy, sizeof policy, "ioweight", "[profile a]\nIOWeight = 100\n");
+        th_corral_start(&p, check, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        check_warns = strstr(p.outbuf, "IOWeight:") != NULL;
+        snprintf(name, sizeof name, "%s", th_tree_name("ioweight"));
+        th_corral_start(&p, run, -1, NULL, NULL);
+        ck_assert(th_wait_for(&p, false, "\"event\":\"started\"", 10000));
+        if (th_host.ctrl[CG_IO].src == CG_SRC_V1 && !check_warns) {
+                char cfq[PATH_MAX + 64], bfq[PATH_MAX + 64], v[32] = "";
+                FILE *f;
+
+                th_tree_node(th_host.ctrl[CG_IO].v1.own_dir, name, dir, sizeof dir);
+                snprintf(cfq, sizeof cfq, "%s/%s-1/blkio.weight", dir, name);
+                snprintf(bfq, sizeof bfq, "%s/%s-1/blkio.bfq.weight", dir, name);
+                f = fopen(access(cfq, F_OK) == 0 ? cfq : bfq, "re");
+                ck_assert_msg(f, "no weight file in %s", dir);
+                ck_assert_ptr_nonnull(fgets(v, sizeof v, f));
+                fclose(f);
+                ck_assert_int_eq(atoi(v), access(cfq, F_OK) == 0 ? 500 : 100);
+        }
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        run_warns = strstr(p.errbuf, "IOWeight:") != NULL;
+        ck_assert_msg(check_warns == run_warns, "policy check %s, run %s:\n%s",
+                      check_warns ? "warns" : "does not warn", run_warns ? "warns" : "does not",
+                      p.errbuf);
+        th_assert_tree_gone(name);
+        unlink(policy);
+}
+END_TEST
+
 static Suite *daily_suite(void)
 {
         Suite *s = suite_create("corral-daily-privileged");
@@ -306,6 +349,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, input_mistakes_are_refused_clearly);
         tcase_add_test(tc, home_and_execve_failure_name_the_user);
         tcase_add_test(tc, policy_from_a_pipe_and_refusals);
+        tcase_add_test(tc, io_weight_check_and_run_agree);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -462,6 +462,13 @@ START_TEST(limits_spelled_per_version)
         ck_assert_str_eq(writes(v1, &l, CG_PIDS), "pids.max=max");
         ck_assert_str_eq(writes(v1, &l, CG_CPU),
                          "cpu.cfs_period_us=100000 cpu.cfs_quota_us=50000 cpu.shares=2048");
+        /* io.weight's default 100 is blkio.weight's 500, as systemd maps it (10..1000) */
+        ck_assert_str_eq(writes(v1, &l, CG_IO), "blkio.weight=25");
+        l.io_weight.value = 100;
+        ck_assert_str_eq(writes(v1, &l, CG_IO), "blkio.weight=500");
+        l.io_weight.value = 10000;
+        ck_assert_str_eq(writes(v1, &l, CG_IO), "blkio.weight=1000");
+        l.io_weight.value = 1;
         ck_assert_str_eq(writes(v1, &l, CG_IO), "blkio.weight=10");
         /* the kernel's minimum quota is 1 ms */
         l.cpu_quota.value = 1;
