@@ -6,9 +6,10 @@ ACTOR_CC  ?= $(CC)
 PKG_CONFIG ?= pkg-config
 
 # Debian packages behind the pkg-config modules below (`make deps` installs what is missing),
-# and the programs the tests run (strace: tests/test_crash.c kills corral at each of its calls).
-DEB_PKGS   := pkg-config libmnl-dev libseccomp-dev libinih-dev check strace
-DEB_TOOLS  := strace
+# and the programs the tests run (strace: tests/test_crash.c kills corral at each of its calls;
+# man and nroff: tests/completion.sh renders the man page).
+DEB_PKGS   := pkg-config libmnl-dev libseccomp-dev libinih-dev check strace man-db groff-base
+DEB_TOOLS  := strace man nroff
 PC_LIB     := libmnl libseccomp inih
 PC_TEST    := check
 
@@ -250,8 +251,11 @@ format-check:
 # holds that line.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(CORRAL) $(DESTDIR)$(PREFIX)/bin/corral
+	install -m 0644 tools/corral.1 $(DESTDIR)$(PREFIX)/share/man/man1/corral.1
+	install -m 0644 tools/corral.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/corral
 	install -m 0644 spawner/corral.h $(DESTDIR)$(PREFIX)/include/corral.h
 	install -m 0755 $(CLIENT_SO) $(DESTDIR)$(PREFIX)/lib/libcorral.so.1
 	ln -sf libcorral.so.1 $(DESTDIR)$(PREFIX)/lib/libcorral.so

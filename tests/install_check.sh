@@ -42,6 +42,17 @@ done
 	echo "install_check: corral.h was not installed" >&2
 	bad=1
 }
+for f in share/man/man1/corral.1 share/bash-completion/completions/corral; do
+	[ -f "$dest/usr/local/$f" ] || {
+		echo "install_check: $f was not installed" >&2
+		bad=1
+	}
+done
+if [ -f "$dest/usr/local/share/man/man1/corral.1" ] &&
+	! MANPAGER=cat man -l "$dest/usr/local/share/man/man1/corral.1" >/dev/null 2>&1; then
+	echo "install_check: the installed man page does not render (man -l)" >&2
+	bad=1
+fi
 
 # A client built from what was installed, and nothing else. (Not from a sanitizer build's
 # library, which needs its compiler's runtime: `make check` builds and runs it.)
@@ -89,5 +100,5 @@ fi
 [ $bad -eq 0 ] || exit 1
 client=${client:-"a client built from them got its child's CHILD_EXITED"}
 echo "install_check: the corral command, corral.h, libcorral.so.1 exporting exactly what" \
-	"corral.h declares ($(echo "$declared" | wc -l) functions), corral.pc; $client; no tool" \
-	"includes sup.h"
+	"corral.h declares ($(echo "$declared" | wc -l) functions), corral.pc, corral(1) (it" \
+	"renders) and the bash completion; $client; no tool includes sup.h"

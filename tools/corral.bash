@@ -1,0 +1,76 @@
+# bash completion for corral: subcommands, their flags, and policy key names after --set.
+# (Standalone: compgen only, no bash-completion helpers needed.)
+
+_corral_keys() {
+	# every key of the built-in profile, as KEY=
+	command corral policy default 2>/dev/null | sed -n 's/^\([A-Za-z0-9]*\) =.*/\1=/p' | sort -u
+}
+
+_corral() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} sub=${COMP_WORDS[1]}
+	local i
+
+	COMPREPLY=()
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		mapfile -t COMPREPLY < <(compgen -W "run check policy gc --help --version" -- "$cur")
+		return 0
+	fi
+	# after `run ... --` the words are the program's own
+	for ((i = 2; i < COMP_CWORD; i++)); do
+		if [ "${COMP_WORDS[i]}" = "--" ]; then
+			mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+			return 0
+		fi
+	done
+	case $sub in
+	run)
+		case $prev in
+		--set)
+			compopt -o nospace 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -W "$(_corral_keys)" -- "$cur")
+			return 0
+			;;
+		-p | --policy)
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+			;;
+		-C | --chdir)
+			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+			return 0
+			;;
+		-u | --user)
+			mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+			return 0
+			;;
+		--events)
+			mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur")
+			return 0
+			;;
+		--profile | --name | --fd | -e | --setenv | --unsetenv | --timeout)
+			return 0
+			;;
+		esac
+		mapfile -t COMPREPLY < <(compgen -W "-p --policy --profile --set --name --fd -e --setenv
+			--unsetenv --clearenv -C --chdir -u --user --timeout -v --verbose -q --quiet
+			--events -h --help --" -- "$cur")
+		;;
+	check)
+		mapfile -t COMPREPLY < <(compgen -W "--json --help" -- "$cur")
+		;;
+	policy)
+		if [ "$COMP_CWORD" -eq 2 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "check default --help" -- "$cur")
+		elif [ "${COMP_WORDS[2]}" = check ]; then
+			mapfile -t COMPREPLY < <(compgen -W "--json" -f -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "--json" -- "$cur")
+		fi
+		;;
+	gc)
+		mapfile -t COMPREPLY < <(compgen -W "--kill --wait --json --help" -- "$cur")
+		;;
+	esac
+	return 0
+}
+
+complete -F _corral corral
