@@ -307,6 +307,13 @@ bool policy_key_is_list(const char *key)
         return k && k->list;
 }
 
+bool policy_key_is_words(const char *key)
+{
+        const struct key *k = key_find(key);
+
+        return k && (k->list || k->set == set_namespaces || k->set == set_restrict_ns);
+}
+
 int profile_format_key(const struct profile *p, const char *key, struct strlist *out,
                        struct cerr *err)
 {

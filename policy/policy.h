@@ -36,6 +36,9 @@ const char *profile_key_pending(const struct profile *p, const char *key);
 size_t policy_key_count(void);
 const char *policy_key_name(size_t i);
 bool policy_key_is_list(const char *key);
+/* Its value is a set of words (a list key, Namespaces=, RestrictNamespaces=): JSON shows them
+ * as an array of words. */
+bool policy_key_is_words(const char *key);
 
 /* The effective value of one key as policy-file values, appended to out: one entry per
  * `key = value` line (list keys may need several; an unset key gives one empty value).

@@ -335,6 +335,31 @@ START_TEST(io_weight_check_and_run_agree)
 }
 END_TEST
 
+/* `policy check --changed` prints only what differs from the defaults; in JSON a set of words
+ * is an array of words (it was one string, and an empty list [""]). */
+START_TEST(policy_check_changed_and_json_words)
+{
+        const char *changed[] = {"policy", "check", "--changed",
+                                 "tests/data/policy/good/design.ini", NULL};
+        const char *json[] = {"policy", "check", "--json", "tests/data/policy/good/design.ini",
+                              NULL};
+        struct th_proc p;
+
+        th_corral_start(&p, changed, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "MemoryMax = 256M") &&
+                          !th_line_starting(p.outbuf, "Hostname =") &&
+                          !th_line_starting(p.outbuf, "PrivateTmp ="),
+                      "%s", p.outbuf);
+        th_corral_start(&p, json, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(strstr(p.outbuf, "\"Namespaces\":[\"ipc\",\"uts\",\"cgroup\"]") &&
+                          strstr(p.outbuf, "\"ReadWritePaths\":[]") &&
+                          strstr(p.outbuf, "\"MemoryMax\":\"256M\""),
+                      "%s", p.outbuf);
+}
+END_TEST
+
 static Suite *daily_suite(void)
 {
         Suite *s = suite_create("corral-daily-privileged");
@@ -350,6 +375,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, home_and_execve_failure_name_the_user);
         tcase_add_test(tc, policy_from_a_pipe_and_refusals);
         tcase_add_test(tc, io_weight_check_and_run_agree);
+        tcase_add_test(tc, policy_check_changed_and_json_words);
         suite_add_tcase(s, tc);
         return s;
 }

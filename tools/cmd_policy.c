@@ -7,6 +7,7 @@
 
 #include "../ns/cgroup_mounts.h"
 #include "../policy/policy.h"
+#include "../policy/words.h"
 #include "cli.h"
 #include "../spawner/json.h"
 
@@ -14,7 +15,7 @@ static void policy_usage(FILE *f)
 {
         fprintf(
             f,
-            "usage: corral policy check [--json] FILE\n"
+            "usage: corral policy check [--json] [--changed] FILE\n"
             "       corral policy default [--json]\n\n"
             "check    validate FILE and print its profiles as corral resolves them: every key\n"
             "         with its effective value, defaults included, in policy-file syntax (the\n"
@@ -22,7 +23,9 @@ static void policy_usage(FILE *f)
             "         only by later work are marked with a '# pending:' comment; keys this\n"
             "         host cannot apply (no io controller, no swap ...) are warnings on stderr.\n"
             "default  print the built-in default profile, used when no policy file is given.\n\n"
-            "  --json   one JSON object instead of the policy file\n\n"
+            "  --json     one JSON object instead of the policy file (a set of words, such as\n"
+            "             Namespaces, is an array of words; any other value a string)\n"
+            "  --changed  only the keys that differ from the default profile\n\n"
             "exit status: 0 valid (warnings allowed), 2 bad input or usage; errors read\n"
             "`corral: FILE:LINE: KEY: what was wrong; what was expected`\n");
 }
@@ -63,7 +66,25 @@ static int host_warnings(const struct profile *p, const struct host_info *h, str
         return 0;
 }
 
-static int print_profile(const struct profile *p)
+/* Whether key's value in p differs from the default profile's (--changed). */
+static bool key_changed(const struct profile *p, const struct profile *base, const char *key)
+{
+        struct strlist a = {0}, b = {0};
+        struct cerr err = {0};
+        bool changed = true;
+
+        if (profile_format_key(p, key, &a, &err) == 0 &&
+            profile_format_key(base, key, &b, &err) == 0 && a.n == b.n) {
+                changed = false;
+                for (size_t i = 0; i < a.n; i++)
+                        changed |= strcmp(a.v[i], b.v[i]) != 0;
+        }
+        strlist_clear(&a);
+        strlist_clear(&b);
+        return changed;
+}
+
+static int print_profile(const struct profile *p, const struct profile *base)
 {
         struct cerr err = {0};
 
@@ -73,6 +94,8 @@ static int print_profile(const struct profile *p)
                 const char *note = profile_key_pending(p, key);
                 struct strlist vals = {0};
 
+                if (base && !key_changed(p, base, key))
+                        continue;
                 if (profile_format_key(p, key, &vals, &err) < 0) {
                         fprintf(stderr, "corral: %s\n", err.msg);
                         strlist_clear(&vals);
@@ -87,7 +110,30 @@ static int print_profile(const struct profile *p)
         return 0;
 }
 
-static int print_profile_json(struct json *j, const struct profile *p, const struct host_info *h)
+/* One key in JSON: a set of words as an array of words (an empty one: []), anything else as
+ * its string. */
+static int json_key(struct json *j, const char *key, const struct strlist *vals, struct cerr *err)
+{
+        if (!policy_key_is_words(key)) {
+                json_string(j, key, vals->n ? vals->v[0] : "");
+                return 0;
+        }
+        json_begin_array(j, key);
+        for (size_t v = 0; v < vals->n; v++) {
+                struct strlist words = {0};
+
+                if (words_split(vals->v[v], NULL, &words, err) < 0)
+                        return -1;
+                for (size_t w = 0; w < words.n; w++)
+                        json_string(j, NULL, words.v[w]);
+                strlist_clear(&words);
+        }
+        json_end_array(j);
+        return 0;
+}
+
+static int print_profile_json(struct json *j, const struct profile *p, const struct host_info *h,
+                              const struct profile *base)
 {
         struct strlist warnings = {0};
         struct cerr err = {0};
@@ -100,15 +146,12 @@ static int print_profile_json(struct json *j, const struct profile *p, const str
                 const char *key = policy_key_name(i);
                 struct strlist vals = {0};
 
-                if (profile_format_key(p, key, &vals, &err) < 0) {
+                if (base && !key_changed(p, base, key))
+                        continue;
+                if (profile_format_key(p, key, &vals, &err) < 0 ||
+                    json_key(j, key, &vals, &err) < 0) {
                         fprintf(stderr, "corral: %s\n", err.msg);
                         rc = -1;
-                } else {
-                        /* one string per `key = value` line, as the text output has them */
-                        json_begin_array(j, key);
-                        for (size_t v = 0; v < vals.n; v++)
-                                json_string(j, NULL, vals.v[v]);
-                        json_end_array(j);
                 }
                 strlist_clear(&vals);
         }
@@ -132,10 +175,11 @@ static int print_profile_json(struct json *j, const struct profile *p, const str
         return rc;
 }
 
-static int policy_check(const char *path, bool json)
+static int policy_check(const char *path, bool json, bool changed)
 {
         struct host_info host;
         struct policy pol;
+        struct profile def;
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
         int rc = 0;
@@ -155,6 +199,7 @@ static int policy_check(const char *path, bool json)
                 return cli_exit_for_input(&err);
         }
         host_discover(&host);
+        profile_default(&def, "default");
         if (json) {
                 struct json j;
 
@@ -164,7 +209,7 @@ static int policy_check(const char *path, bool json)
                 json_bool(&j, "valid", true);
                 json_begin_array(&j, "profiles");
                 for (size_t i = 0; i < pol.n && rc == 0; i++)
-                        rc = print_profile_json(&j, &pol.profiles[i], &host);
+                        rc = print_profile_json(&j, &pol.profiles[i], &host, changed ? &def : NULL);
                 json_end_array(&j);
                 json_begin_array(&j, "notes");
                 for (size_t i = 0; i < pol.notes.n; i++)
@@ -172,15 +217,17 @@ static int policy_check(const char *path, bool json)
                 json_end_array(&j);
                 json_end_object(&j);
         } else {
-                printf("# %s: %zu profile%s, valid. Every key with its effective value,\n"
-                       "# defaults included. '# pending:' marks keys whose behaviour comes "
-                       "later.\n",
+                printf(changed ? "# %s: %zu profile%s, valid. The keys that differ from the "
+                                 "defaults.\n"
+                               : "# %s: %zu profile%s, valid. Every key with its effective "
+                                 "value,\n# defaults included. '# pending:' marks keys whose "
+                                 "behaviour comes later.\n",
                        path, pol.n, pol.n == 1 ? "" : "s");
                 for (size_t i = 0; i < pol.n && rc == 0; i++) {
                         struct strlist warnings = {0};
 
                         printf("\n");
-                        rc = print_profile(&pol.profiles[i]);
+                        rc = print_profile(&pol.profiles[i], changed ? &def : NULL);
                         if (rc == 0)
                                 rc = host_warnings(&pol.profiles[i], &host, &warnings);
                         for (size_t w = 0; w < warnings.n; w++)
@@ -190,6 +237,7 @@ static int policy_check(const char *path, bool json)
                 }
         }
         policy_free(&pol);
+        profile_free(&def);
         return rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -205,13 +253,13 @@ static int policy_default(bool json)
                 json_init(&j, stdout);
                 json_begin_object(&j, NULL);
                 json_begin_array(&j, "profiles");
-                rc = print_profile_json(&j, &p, NULL);
+                rc = print_profile_json(&j, &p, NULL, NULL);
                 json_end_array(&j);
                 json_end_object(&j);
         } else {
                 printf("# The built-in default profile, used when no policy file is given.\n"
                        "# '# pending:' marks keys whose behaviour comes later.\n\n");
-                rc = print_profile(&p);
+                rc = print_profile(&p, NULL);
         }
         profile_free(&p);
         return rc == 0 ? EXIT_OK : EXIT_FAILED;
@@ -221,11 +269,12 @@ int cmd_policy(int argc, char **argv)
 {
         static const struct option opts[] = {
             {"json", no_argument, NULL, 'j'},
+            {"changed", no_argument, NULL, 'c'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
         const char *sub;
-        bool json = false;
+        bool json = false, changed = false;
         int c;
 
         if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -243,6 +292,9 @@ int cmd_policy(int argc, char **argv)
                 switch (c) {
                 case 'j':
                         json = true;
+                        break;
+                case 'c':
+                        changed = true;
                         break;
                 case 'h':
                         policy_usage(stdout);
@@ -268,5 +320,5 @@ int cmd_policy(int argc, char **argv)
                 policy_usage(stderr);
                 return EXIT_USAGE;
         }
-        return policy_check(argv[0], json);
+        return policy_check(argv[0], json, changed);
 }
