@@ -38,8 +38,8 @@ static void same_parse(const struct run_args *x, int rx, const struct cerr *ex,
         FUZZ_CHECK(x->nsets == y->nsets, "--set count");
         /* (a flag that stands for a key is a string of each parse's own: compare the text) */
         for (int i = 0; i < x->nsets; i++)
-                FUZZ_CHECK(strcmp(x->sets[i], y->sets[i]) == 0, "--set '%s' then '%s'",
-                           x->sets[i], y->sets[i]);
+                FUZZ_CHECK(strcmp(x->sets[i], y->sets[i]) == 0, "--set '%s' then '%s'", x->sets[i],
+                           y->sets[i]);
         FUZZ_CHECK(x->o.npass == y->o.npass && !memcmp(x->o.pass, y->o.pass, sizeof x->o.pass),
                    "--fd");
 }
