@@ -90,17 +90,22 @@ struct syscall_filter {
 struct profile {
         char name[PROFILE_NAME_MAX + 1];
 
-        /* namespaces and mounts (§4a) */
-        unsigned namespaces; /* PROFILE_NS_* */
-        enum private_network private_network;
+        /* namespaces and mounts (§4a); the small fields together (no padding between them) */
         bool private_users;
         bool private_tmp;
-        struct limit private_tmp_size; /* size= of the /tmp and /var/tmp tmpfs */
         bool private_devices;
+        bool protect_control_groups;
+        bool pass_environment_all;    /* PassEnvironment= (default): every caller variable */
+        unsigned namespaces;          /* PROFILE_NS_* */
+        unsigned restrict_namespaces; /* RESTRICT_NS_*: types that may not be created */
+        enum private_network private_network;
         enum keyring_mode keyring_mode;
         enum protect_system protect_system;
+        enum log_overflow log_overflow;
+        enum on_child_failure on_child_failure;
+        struct limit private_tmp_size; /* size= of the /tmp and /var/tmp tmpfs */
         struct strlist read_write_paths;
-        bool protect_control_groups;
+        struct strlist bind_paths, bind_ro_paths; /* "[-]SRC[:DST]" (BindPaths=, ...ReadOnly...) */
 
         /* credentials */
         char *user;  /* NULL: the invoking user (SUDO_UID) or the caller */
@@ -118,14 +123,11 @@ struct profile {
 
         /* seccomp */
         struct syscall_filter syscall_filter;
-        unsigned restrict_namespaces; /* RESTRICT_NS_*: types that may not be created */
 
         /* the program's environment */
         char *hostname; /* NULL: the actor's name */
         struct stdio_spec std_in, std_out, std_err;
-        enum log_overflow log_overflow;
         struct strlist environment;       /* "KEY=VALUE", added to the caller's */
-        bool pass_environment_all;        /* PassEnvironment= (default): every caller variable */
         struct strlist pass_environment;  /* else only these names of the caller's */
         struct strlist unset_environment; /* NAME or NAME=VALUE: removed (caller's, Environment=) */
         char *working_directory;          /* NULL: the caller's */
@@ -137,7 +139,6 @@ struct profile {
         /* trees */
         uint64_t max_children, max_depth, max_actors;
         struct strlist spawn_profiles;
-        enum on_child_failure on_child_failure;
 };
 
 /* The built-in default profile (§9): full confinement, ProtectSystem=full, PrivateTmp=yes,

@@ -201,7 +201,9 @@ END_TEST
 
 START_TEST(parent_memory_limit_bounds_its_children)
 {
-        const char *prog[] = {"spawn", "child", "2", actor, "hog", "48", NULL};
+        /* (each child holds its 48 MiB for 2 s: both are alive at once, whatever the spawn
+         * pace of a slow build) */
+        const char *prog[] = {"spawn", "child", "2", actor, "hog", "48", "2", NULL};
         const char *extra[] = {"-p", policy, "--profile", "parent", NULL};
         struct th_proc p;
 

@@ -17,8 +17,8 @@
  *                              signals), report to stderr
  *   spin SECS                  busy loop for SECS
  *   cputime SECS               busy loop for SECS of wall time, print "cpu SECONDS wall SECONDS"
- *   hog MB                     allocate and touch MB MiB (capped at 1024), print "hogged MB",
- *                              exit 0
+ *   hog MB [SECS]              allocate and touch MB MiB (capped at 1024), print "hogged MB",
+ *                              hold it SECS (default 0), exit 0
  *   forkloop N                 fork up to N (capped at 512) children that wait; print
  *                              "forked K errno NAME" (NAME is "0" when all N succeeded)
  *   mount                      try mount(2) of a tmpfs on /tmp; print "mount ok" or
@@ -272,7 +272,7 @@ static const char *errname(int e)
         }
 }
 
-static int mode_hog(long mb)
+static int mode_hog(long mb, double hold)
 {
         const size_t chunk = 1 << 20;
 
@@ -290,6 +290,8 @@ static int mode_hog(long mb)
         }
         printf("hogged %ld\n", mb);
         fflush(stdout);
+        if (hold > 0)
+                sleep_for(hold); /* still holding it */
         return 0;
 }
 
@@ -556,8 +558,8 @@ int main(int argc, char **argv)
                         ignore_signals(argv[3]);
                 return mode_flood(atoll(argv[2]));
         }
-        if (strcmp(mode, "hog") == 0 && argc == 3)
-                return mode_hog(atol(argv[2]));
+        if (strcmp(mode, "hog") == 0 && (argc == 3 || argc == 4))
+                return mode_hog(atol(argv[2]), argc == 4 ? atof(argv[3]) : 0);
         if (strcmp(mode, "forkloop") == 0 && argc == 3)
                 return mode_forkloop(atoi(argv[2]));
         if (strcmp(mode, "cputime") == 0 && argc == 3)
