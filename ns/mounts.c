@@ -215,7 +215,14 @@ static int apply_protect_system(enum mounts_protect_system ps)
 
 int mounts_rw_clone(int fd)
 {
-        struct mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY, .propagation = MS_PRIVATE};
+        return mounts_clone(fd, false);
+}
+
+int mounts_clone(int fd, bool ro)
+{
+        struct mount_attr attr = {.attr_set = ro ? MOUNT_ATTR_RDONLY : 0,
+                                  .attr_clr = ro ? 0 : MOUNT_ATTR_RDONLY,
+                                  .propagation = MS_PRIVATE};
         int tree =
             open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 
@@ -236,19 +243,22 @@ int mounts_rw_clone(int fd)
  * there). It goes on top of the same path here: the mount goes onto an fd, and that fd must
  * name the very directory (device and inode) the clone was made from, or the spawn fails
  * (ESTALE) rather than mount it anywhere else. */
-static int rw_paths(char *const *paths, const int *fds)
+static int rw_paths(char *const *paths, const int *fds, unsigned long long bind)
 {
         for (int i = 0; paths && paths[i]; i++) {
                 struct stat want, got;
-                int target = open(paths[i], O_PATH | O_CLOEXEC);
+                bool is_bind = bind & (1ULL << i);
+                /* a bind's target is named by its own path: not followed if it is a symlink */
+                int target = open(paths[i], O_PATH | O_CLOEXEC | (is_bind ? O_NOFOLLOW : 0));
                 int rc;
 
                 if (target < 0)
                         return -1;
                 if (fstat(fds[i], &want) < 0 || fstat(target, &got) < 0) {
                         rc = -1;
-                } else if (want.st_dev != got.st_dev || want.st_ino != got.st_ino) {
-                        errno = ESTALE;
+                } else if (is_bind ? (want.st_mode & S_IFMT) != (got.st_mode & S_IFMT)
+                                   : want.st_dev != got.st_dev || want.st_ino != got.st_ino) {
+                        errno = is_bind ? (S_ISDIR(got.st_mode) ? EISDIR : ENOTDIR) : ESTALE;
                         rc = -1;
                 } else {
                         rc = move_mount(fds[i], "", target, "",
@@ -382,7 +392,7 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
         }
         if (p->private_devices)
                 STEP(MOUNTS_PRIVATE_DEVICES, private_devices(p->private_ipc));
-        STEP(MOUNTS_RW_PATHS, rw_paths(p->rw_paths, p->rw_fds));
+        STEP(MOUNTS_RW_PATHS, rw_paths(p->rw_paths, p->rw_fds, p->rw_bind));
         if (p->private_ipc && !p->private_devices)
                 STEP(MOUNTS_PRIVATE_IPC, private_ipc());
         if (p->private_tmp) {

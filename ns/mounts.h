@@ -21,7 +21,9 @@ struct mount_plan {
          * detached mount of it (mounts_rw_clone) made in the host's namespace */
         char *const *rw_paths;
         const int *rw_fds;
-        char *const *mask_dirs; /* hidden under an empty read-only tmpfs (/run/corral) */
+        unsigned long long rw_bind; /* bit i: entry i is a bind (BindPaths=): its target is another
+                                     * path than its source, of the same kind (no identity check) */
+        char *const *mask_dirs;     /* hidden under an empty read-only tmpfs (/run/corral) */
 };
 
 /* The steps, for error reports: which one failed. */
@@ -46,8 +48,9 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed);
 /* ReadWritePaths= on an actor's behalf, in the caller's (the host's) mount namespace: a
  * detached copy (open_tree) of what `fd` names, with every mount below it, read-write and
  * private (nothing the actor mounts inside propagates back to the host). Returns the new fd,
- * or -1 with errno. */
+ * or -1 with errno. mounts_clone: the same, read-only when ro (BindReadOnlyPaths=). */
 int mounts_rw_clone(int fd);
+int mounts_clone(int fd, bool ro);
 
 /* Make the mount at path, and every mount below it, read-only (mount_setattr with
  * AT_RECURSIVE, or a remount of each where the kernel lacks it). clear: the opposite. */

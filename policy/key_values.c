@@ -50,6 +50,20 @@ static int mem_total(uint64_t *bytes)
         return 0;
 }
 
+/* BindPaths= entries (systemd's): [-]SRC[:DST], both absolute; `-` ignores a missing SRC. */
+int check_bind(const char *w, struct cerr *err)
+{
+        const char *src = w[0] == '-' ? w + 1 : w;
+        const char *colon = strchr(src, ':');
+
+        if (src[0] != '/' || (colon && (colon[1] != '/' || strchr(colon + 1, ':'))))
+                return cerr_set(err, EINVAL, CERR_PARSE,
+                                "'%s': expected [-]SOURCE[:DESTINATION], absolute paths (a "
+                                "leading - ignores a missing source)",
+                                w);
+        return 0;
+}
+
 int check_abs_path(const char *w, struct cerr *err)
 {
         const char *c;

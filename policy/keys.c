@@ -109,6 +109,8 @@ static const struct key keys[] = {
     ENUM("KeyringMode", keyring_mode, keyring_mode_names, 0, NULL),
     ENUM("ProtectSystem", protect_system, protect_system_names, 1, NULL),
     LIST("ReadWritePaths", read_write_paths, check_abs_path, NULL),
+    LIST("BindPaths", bind_paths, check_bind, NULL),
+    LIST("BindReadOnlyPaths", bind_ro_paths, check_bind, NULL),
     BOOL("ProtectControlGroups", protect_control_groups, NULL),
     /* credentials */
     STRING("User", user, check_user_name, NULL),

@@ -131,6 +131,7 @@ static void step_mounts(const struct spec_req *r)
             .protect_system = (enum mounts_protect_system)r->hdr.protect_system,
             .rw_paths = r->rw_paths,
             .rw_fds = rw_fds,
+            .rw_bind = r->hdr.rw_bind,
             .mask_dirs = (char *const[]){"/run/corral", NULL},
         };
         enum mounts_step step;

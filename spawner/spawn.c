@@ -228,36 +228,6 @@ static int open_stdio_file(const struct identity *id, const char *path, int stre
  * root, since the mount is ours to make; cloned there as a detached mount, read-write and
  * private; handed to the shim, which mounts the clone on the same path without resolving it
  * again. A path that does not exist is skipped, as with systemd's "-" prefix. */
-static int add_rw_paths(const struct actor *a, struct spec_builder *b, int fds[SPEC_MAX_RW],
-                        struct cerr *err)
-{
-        const struct strlist *l = &a->prof->p.read_write_paths;
-
-        for (size_t i = 0; i < l->n; i++) {
-                struct safepath_fail fail;
-                int fd = safepath_open(l->v[i], O_PATH, 0, &fail);
-                int tree;
-
-                if (fd < 0 && fail.errnum == ENOENT && !fail.unsafe_link)
-                        continue;
-                if (fd < 0)
-                        return safepath_cerr(err, CERR_MOUNT, "ReadWritePaths=", l->v[i], &fail);
-                tree = mounts_rw_clone(fd);
-                close(fd);
-                if (tree < 0)
-                        return cerr_set(err, errno, CERR_MOUNT,
-                                        "ReadWritePaths=%s: cloning the mount (open_tree)",
-                                        l->v[i]);
-                if (b->hdr.n_rw_paths < SPEC_MAX_RW)
-                        fds[b->hdr.n_rw_paths] = tree;
-                if (spec_add_rw(b, l->v[i], tree, err) < 0) {
-                        close(tree);
-                        return -1;
-                }
-        }
-        return 0;
-}
-
 /* stdio per the profile: a pipe we drain (log), our own fd (inherit), a file, or /dev/null;
  * `auto` is inherit for a top-level actor (null when the consumer has no such fd), else null
  * (stdin) or log. */
@@ -658,7 +628,7 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
         if (build_env(s, a, req, id, b, &envc, err) < 0)
                 return -1;
         b->hdr.envc = envc;
-        if (add_rw_paths(a, b, rw_fds, err) < 0)
+        if (spawn_add_paths(a, b, rw_fds, err) < 0)
                 return -1;
         if (spec_add_bpf(b, a->prof->bpf.filter, a->prof->bpf.len, err) < 0)
                 return -1;

@@ -64,6 +64,7 @@ struct spec_hdr {
         uint32_t flags;       /* enum spec_flag */
         int32_t fd_index[SPEC_FD_FIXED_COUNT]; /* position of each fixed fd in SCM_RIGHTS, or -1 */
         uint32_t n_v1;                         /* v1 group dirfds follow the fixed ones */
+        uint64_t rw_bind;    /* bit i: rw path i is a bind (BindPaths=, another target path) */
         uint32_t n_rw_paths; /* then one detached mount (open_tree) per ReadWritePaths= entry;
                               * its path, where the shim mounts it, is in the blob */
         uint32_t n_pass;     /* then the passed fds, which land at 3..3+n_pass-1 */

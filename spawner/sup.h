@@ -291,6 +291,10 @@ void spawn_send_queued(struct corral_sup *s);
 void spawn_drop_queue(struct corral_sup *s);
 const struct sup_profile *spawn_profile(struct corral_sup *s, const char *name);
 
+/* ---- paths.c: ReadWritePaths=, BindPaths=, BindReadOnlyPaths= as detached mounts ---- */
+int spawn_add_paths(const struct actor *a, struct spec_builder *b, int fds[SPEC_MAX_RW],
+                    struct cerr *err);
+
 /* ---- teardown.c ---- */
 /* Start (or merge into, or escalate) the cascade on root's subtree (NULL: the whole tree). */
 int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode how,

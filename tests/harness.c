@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -272,6 +274,23 @@ static int probe_privileged(char *why, size_t len)
 bool th_clean_tree(const char *name);
 
 /* After all suites: anything left below the base is a leak. Kill it, remove it, report. */
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        if (type == FTW_DP)
+                rmdir(path);
+        else
+                unlink(path);
+        return 0; /* go on whatever failed: this is a best-effort sweep */
+}
+
+const char *th_scratch(const char *what, char *out, size_t len)
+{
+        snprintf(out, len, "/run/corral-test-%s-%d", what, (int)th_runner);
+        return out;
+}
+
 static int sweep(const char *name)
 {
         struct cerr err = {0};
@@ -365,6 +384,17 @@ static int sweep(const char *name)
         /* a scratch socket a confinement test listens on (its test may have aborted) */
         snprintf(path, sizeof path, "/run/corral/ctest-%d.sock", (int)th_runner);
         unlink(path);
+        /* scratch trees named /run/corral-test-WHAT-<runner> (th_scratch): removed whole */
+        {
+                glob_t g;
+
+                snprintf(path, sizeof path, "/run/corral-test-*-%d", (int)th_runner);
+                if (glob(path, 0, NULL, &g) == 0) {
+                        for (size_t i = 0; i < g.gl_pathc; i++)
+                                nftw(g.gl_pathv[i], remove_one, 16, FTW_DEPTH | FTW_PHYS);
+                        globfree(&g);
+                }
+        }
         if (base_created_corral) {
                 snprintf(path, sizeof path, "%s/corral", th_deleg.own_dir);
                 rmdir(path); /* fails harmlessly when another run is using it */

@@ -113,6 +113,9 @@ const char *th_tree_node(const char *own, const char *name, char *out, size_t le
 bool th_clean_tree(const char *name);
 /* Fails the test if tree `name` left anything: nodes in any hierarchy, a registry record. */
 void th_assert_tree_gone(const char *name);
+/* A scratch path /run/corral-test-WHAT-<runner> (not under /tmp: a program's /tmp is its
+ * own); whatever is left there is removed after the suites, failed tests included. */
+const char *th_scratch(const char *what, char *out, size_t len);
 /* A unique tree name for this test run. */
 const char *th_tree_name(const char *what);
 /* The host pid of the program: the only child of the shim. */

@@ -205,7 +205,7 @@ START_TEST(home_and_execve_failure_name_the_user)
         }
         /* a script in a directory only root may search (under /run: the program's /tmp is its
          * own) */
-        snprintf(dir, sizeof dir, "/run/corral-test-home-%d", (int)getpid());
+        th_scratch("home", dir, sizeof dir);
         snprintf(prog, sizeof prog, "%s/prog", dir);
         ck_assert_int_eq(mkdir(dir, 0700), 0);
         f = fopen(prog, "we");
@@ -360,6 +360,86 @@ START_TEST(policy_check_changed_and_json_words)
 }
 END_TEST
 
+/* Runs `corral run --name NAME -q FLAGS... -- /bin/sh -c SCRIPT`; its status (output in p). */
+static int run_sh(struct th_proc *p, const char *what, const char *const *flags, const char *script)
+{
+        const char *args[24] = {"run", "--name", name, "-q"};
+        size_t n = 4;
+
+        snprintf(name, sizeof name, "%s", th_tree_name(what));
+        for (size_t i = 0; flags && flags[i] && n < 18; i++)
+                args[n++] = flags[i];
+        args[n++] = "--";
+        args[n++] = "/bin/sh";
+        args[n++] = "-c";
+        args[n++] = script;
+        args[n] = NULL;
+        th_corral_start(p, args, -1, NULL, NULL);
+        return th_corral_wait(p, 20000);
+}
+
+/* --bind / --ro-bind (BindPaths=, BindReadOnlyPaths=): the host's directory appears at the
+ * destination, writable or read-only as asked; a missing source is an error unless written
+ * with `-`; a missing destination is refused (corral never creates a host path); a symlink
+ * an actor's user planted is refused by the safe-path rule. */
+START_TEST(bind_and_ro_bind)
+{
+        char dir[64], src[96], ro[PATH_MAX], rw[PATH_MAX], link[128], badlink[PATH_MAX];
+        const char *robind[] = {"-u", "root", "--ro-bind", ro, NULL};
+        const char *rwbind[] = {"-u", "root", "--bind", rw, NULL};
+        struct th_proc p;
+        FILE *f;
+
+        th_scratch("bind", dir, sizeof dir);
+        snprintf(src, sizeof src, "%s/src", dir);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        ck_assert_int_eq(mkdir(src, 0755), 0);
+        snprintf(ro, sizeof ro, "%.60s/f", src);
+        f = fopen(ro, "we");
+        ck_assert_ptr_nonnull(f);
+        fputs("hello\n", f);
+        fclose(f);
+        snprintf(ro, sizeof ro, "%s:/mnt", src);
+        snprintf(rw, sizeof rw, "%s:/mnt", src);
+        ck_assert_int_eq(run_sh(&p, "robind", robind, "cat /mnt/f; touch /mnt/g || echo refused"),
+                         0);
+        ck_assert_msg(th_has_line(p.outbuf, "hello") && th_has_line(p.outbuf, "refused"), "%s%s",
+                      p.outbuf, p.errbuf);
+        th_assert_tree_gone(name);
+        ck_assert_int_eq(run_sh(&p, "rwbind", rwbind, "touch /mnt/g && echo wrote"), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "wrote"), "%s%s", p.outbuf, p.errbuf);
+        snprintf(link, sizeof link, "%s/g", src);
+        ck_assert_int_eq(access(link, F_OK), 0); /* the host's directory it was */
+        th_assert_tree_gone(name);
+        /* errors: a missing source (and `-` that ignores it), a missing destination, a
+         * symlink owned by another user */
+        snprintf(rw, sizeof rw, "%s/none:/mnt", dir);
+        ck_assert_int_eq(run_sh(&p, "bindmissing", rwbind, "true"), 125);
+        ck_assert_msg(strstr(p.errbuf, "BindPaths="), "%s", p.errbuf);
+        snprintf(rw, sizeof rw, "-%s/none:/mnt", dir);
+        ck_assert_int_eq(run_sh(&p, "bindoptional", rwbind, "true"), 0);
+        th_assert_tree_gone(name);
+        snprintf(rw, sizeof rw, "%s:/corral-no-such-dir", src);
+        ck_assert_int_eq(run_sh(&p, "binddst", rwbind, "true"), 125);
+        ck_assert_msg(strstr(p.errbuf, "the destination must exist"), "%s", p.errbuf);
+        snprintf(badlink, sizeof badlink, "%s/link", dir);
+        ck_assert_int_eq(symlink("/etc", badlink), 0);
+        ck_assert_int_eq(lchown(badlink, 65534, 65534), 0);
+        snprintf(rw, sizeof rw, "%s:/mnt", badlink);
+        ck_assert_int_eq(run_sh(&p, "bindlink", rwbind, "true"), 125);
+        ck_assert_msg(strstr(p.errbuf, "refused"), "%s", p.errbuf);
+        snprintf(rw, sizeof rw, "relative:/mnt");
+        ck_assert_int_eq(run_sh(&p, "bindbad", rwbind, "true"), 125);
+        ck_assert_msg(strstr(p.errbuf, "BindPaths"), "%s", p.errbuf);
+        unlink(badlink);
+        unlink(link);
+        snprintf(link, sizeof link, "%s/f", src);
+        unlink(link);
+        rmdir(src);
+        rmdir(dir);
+}
+END_TEST
+
 static Suite *daily_suite(void)
 {
         Suite *s = suite_create("corral-daily-privileged");
@@ -376,6 +456,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, policy_from_a_pipe_and_refusals);
         tcase_add_test(tc, io_weight_check_and_run_agree);
         tcase_add_test(tc, policy_check_changed_and_json_words);
+        tcase_add_test(tc, bind_and_ro_bind);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -197,6 +197,8 @@ START_TEST(keys_reject)
             {"MemoryMax", "150%", "at most 100%"},
             {"PrivateTmpSize", "10%", "unknown suffix"},
             {"PassEnvironment", "1BAD", "expected variable names"},
+            {"BindPaths", "relative:/mnt", "expected [-]SOURCE[:DESTINATION]"},
+            {"BindReadOnlyPaths", "/a:b", "expected [-]SOURCE[:DESTINATION]"},
             {"UnsetEnvironment", "=x", "expected NAME"},
             {"PrivateTmpSize", "0", "a size above 0"},
             {"RuntimeMaxSec", "0", "above 0"},
@@ -449,7 +451,7 @@ START_TEST(key_table)
             "AmbientCapabilities"};
         struct profile p;
 
-        ck_assert_uint_eq(policy_key_count(), 61);
+        ck_assert_uint_eq(policy_key_count(), 63);
         for (size_t i = 0; i < sizeof applied / sizeof applied[0]; i++) {
                 if (policy_key_pending(applied[i]))
                         ck_abort_msg("%s is marked pending", applied[i]);

@@ -57,6 +57,9 @@ static void run_usage(FILE *f)
                "  --unsetenv NAME     remove a variable (UnsetEnvironment=; repeatable)\n"
                "  --clearenv          pass none of corral's variables (PassEnvironment=)\n"
                "  -C, --chdir DIR     the program's working directory (WorkingDirectory=)\n"
+               "  --bind SRC[:DST]    mount the host's SRC at DST, read-write (BindPaths=; DST\n"
+               "                      must exist; a leading - ignores a missing SRC)\n"
+               "  --ro-bind SRC[:DST] the same, read-only (BindReadOnlyPaths=)\n"
                "  -u, --user USER     run the program as USER (User=)\n"
                "  --timeout DUR       cancel the tree once it ran DUR (RuntimeMaxSec=); corral\n"
                "                      run then exits 124, as timeout(1) does\n"
@@ -235,6 +238,12 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
         case 'Z':
                 n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "PassEnvironment=");
                 break;
+        case 'B':
+        case 'R':
+                /* quoted: a path may hold spaces */
+                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "%s=\"%s\"",
+                                     c == 'B' ? "BindPaths" : "BindReadOnlyPaths", v);
+                break;
         default: /* 'e' */
                 if (!strchr(v, '=') || v[0] == '=')
                         return cerr_set(err, EINVAL, CERR_USAGE,
@@ -270,6 +279,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct cerr *er
             {"timeout", required_argument, NULL, 't'},  {"setenv", required_argument, NULL, 'e'},
             {"chdir", required_argument, NULL, 'C'},    {"user", required_argument, NULL, 'u'},
             {"unsetenv", required_argument, NULL, 'U'}, {"clearenv", no_argument, NULL, 'Z'},
+            {"bind", required_argument, NULL, 'B'},     {"ro-bind", required_argument, NULL, 'R'},
             {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
         };
         const char *events_opt = NULL; /* the option that chose the events, to name a clash */
@@ -305,6 +315,8 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct cerr *er
                 case 'u':
                 case 'U':
                 case 'Z':
+                case 'B':
+                case 'R':
                         if (add_sugar(a, c, optarg, err) < 0)
                                 return -1;
                         break;

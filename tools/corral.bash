@@ -34,7 +34,7 @@ _corral() {
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return 0
 			;;
-		-C | --chdir)
+		-C | --chdir | --bind | --ro-bind)
 			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 			return 0
 			;;
@@ -51,7 +51,7 @@ _corral() {
 			;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "-p --policy --profile --set --name --fd -e --setenv
-			--unsetenv --clearenv -C --chdir -u --user --timeout -v --verbose -q --quiet
+			--unsetenv --clearenv --bind --ro-bind -C --chdir -u --user --timeout -v --verbose -q --quiet
 			--events -h --help --" -- "$cur")
 		;;
 	check)
