@@ -170,7 +170,8 @@ check_run_delegated() {
 			bad+=" corral is not in $scope/supervisor;"
 		[ -z "$(cat "$scope/cgroup.procs")" ] || bad+=" the scope itself holds processes;"
 		[ "$(cat "$node/memory.max" 2>/dev/null)" = 67108864 ] || bad+=" memory.max not 64M;"
-		[ "$(cat "$node/pids.max" 2>/dev/null)" = 16 ] || bad+=" pids.max not 16;"
+		# TasksMax counts the program: pids.max is one more (the shim)
+		[ "$(cat "$node/pids.max" 2>/dev/null)" = 17 ] || bad+=" pids.max not 17 (TasksMax=16 + the shim);"
 		[ -z "$bad" ] && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
