@@ -176,29 +176,6 @@ static struct actor *take_in_flight(struct corral_sup *s, uint32_t req_id, bool 
         return NULL;
 }
 
-/* A spawn that lands while its subtree is being torn down is part of the cascade: it gets
- * the stage's action now (in stage 1 its parent, told SPAWNED, is the one to cancel it; at
- * the kill stage it is killed at once, as cgroup.kill written before it existed missed it). */
-static void land_in_cascade(struct corral_sup *s, struct actor *a)
-{
-        switch (teardown_stage_of(s, a)) {
-        case CS_INTERRUPT:
-                pidfd_signal(a->pidfd, SIGINT, NULL);
-                break;
-        case CS_TERMINATE:
-                pidfd_signal(a->pidfd, SIGTERM, NULL);
-                pidfd_signal(a->pidfd, SIGCONT, NULL);
-                break;
-        case CS_KILL:
-        case CS_STUCK:
-                a->sup_killed = true;
-                pidfd_signal(a->pidfd, SIGKILL, NULL);
-                break;
-        default:
-                break;
-        }
-}
-
 static void on_reply(struct corral_sup *s)
 {
         union {
@@ -237,7 +214,7 @@ static void on_reply(struct corral_sup *s)
                 a->pid = rep.pid;
                 a->pidfd = pidfd;
                 sup_watch(s, a->pidfd, EPOLLIN, &a->w_pidfd, W_PIDFD, a);
-                land_in_cascade(s, a);
+                teardown_landed(s, a);
                 for (int sig = 1; a->pending_sigs && sig < 64; sig++) {
                         if (a->pending_sigs & (1ull << sig))
                                 pidfd_signal(a->pidfd, sig, NULL);

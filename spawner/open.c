@@ -83,6 +83,7 @@ static int copy_profiles(struct corral_sup *s, const struct corral_sup_options *
                 if (profile_copy(&s->profiles[i].p, &o->profiles[i], err) < 0)
                         return -1;
                 s->nprofiles++;
+                s->runtime_limited |= o->profiles[i].runtime_max != 0;
         }
         return 0;
 }

@@ -183,7 +183,8 @@ struct corral_sup {
         bool zygote_writable_wait;                  /* watching the zygote's socket for room too */
         bool paused;                                /* the event queue is too full: no spawn */
         bool tree_created;
-        bool said_v1; /* the hybrid-host event was logged */
+        bool said_v1;         /* the hybrid-host event was logged */
+        bool runtime_limited; /* a profile of the tree sets RuntimeMaxSec= */
         bool done, stuck;
         bool quiet; /* done, and only the output queues are watched */
 };
@@ -303,6 +304,10 @@ int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode
 void teardown_progress(struct corral_sup *s);
 void teardown_on_timer(struct corral_sup *s);
 void teardown_on_node(struct corral_sup *s, struct ccasc *cc);
+/* A spawn that lands while its subtree is being torn down is part of the cascade: it gets the
+ * stage's action now (SIGINT, SIGTERM, or SIGKILL at the kill stage: cgroup.kill written before
+ * it existed missed it); in stage 1 its parent, told SPAWNED, cancels it. */
+void teardown_landed(struct corral_sup *s, struct actor *a);
 /* The stage of the innermost running cascade covering a, or CS_IDLE. */
 enum cstage teardown_stage_of(const struct corral_sup *s, const struct actor *a);
 /* Something ended inside the tree: an actor whose node is empty is removed now. */

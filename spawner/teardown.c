@@ -30,6 +30,16 @@ static bool covers(const struct ccasc *cc, const struct actor *a)
         return false;
 }
 
+/* Visit every actor of cc's subtree (parents before children). */
+static void subtree_walk(struct corral_sup *s, const struct ccasc *cc,
+                         void (*fn)(struct actor *, void *), void *ctx)
+{
+        if (cc->root)
+                actor_walk(cc->root, fn, ctx);
+        else
+                actors_walk(s, fn, ctx);
+}
+
 /* ---- the facts of a subtree ---- */
 
 struct facts_walk {
@@ -66,10 +76,7 @@ static struct cascade_facts facts(struct corral_sup *s, const struct ccasc *cc)
         struct facts_walk f = {.live = false, .settled = true, .held = false};
         struct cascade_facts out;
 
-        if (cc->root)
-                actor_walk(cc->root, facts_visit, &f);
-        else
-                actors_walk(s, facts_visit, &f);
+        subtree_walk(s, cc, facts_visit, &f);
         out.live = f.live;
         out.settled = f.settled;
         out.held = f.held;
@@ -80,6 +87,15 @@ static struct cascade_facts facts(struct corral_sup *s, const struct ccasc *cc)
 /* ---- actions ---- */
 
 static struct ccasc *covering(const struct corral_sup *s, const struct actor *a);
+
+/* A stage's signal to one actor: the shim forwards it to the program; a stopped shim forwards
+ * nothing, so stage 3 wakes it (SIGTERM waits pending) */
+static void stage_signal(struct actor *a, int sig)
+{
+        pidfd_signal(a->pidfd, sig, NULL);
+        if (sig == SIGTERM)
+                pidfd_signal(a->pidfd, SIGCONT, NULL);
+}
 
 static void mark_cancelling(struct actor *a, void *ctx)
 {
@@ -108,11 +124,7 @@ static void signal_visit(struct actor *a, void *ctx)
         inner = covering(w->s, a);
         if (inner && inner != w->cc && inner->c.stage >= w->stage)
                 return;
-        /* the shim forwards it to the program (and SIGCONT after TERM) */
-        pidfd_signal(a->pidfd, w->sig, NULL);
-        /* a stopped shim forwards nothing: stage 3 wakes it (SIGTERM waits pending) */
-        if (w->sig == SIGTERM)
-                pidfd_signal(a->pidfd, SIGCONT, NULL);
+        stage_signal(a, w->sig);
 }
 
 static void signal_subtree(struct corral_sup *s, struct ccasc *cc, int sig)
@@ -120,10 +132,7 @@ static void signal_subtree(struct corral_sup *s, struct ccasc *cc, int sig)
         struct signal_walk w = {
             .s = s, .cc = cc, .sig = sig, .stage = sig == SIGINT ? CS_INTERRUPT : CS_TERMINATE};
 
-        if (cc->root)
-                actor_walk(cc->root, signal_visit, &w);
-        else
-                actors_walk(s, signal_visit, &w);
+        subtree_walk(s, cc, signal_visit, &w);
 }
 
 /* The subtree's heads: its root, or where the root has ended (an actor that exited with
@@ -192,10 +201,7 @@ static void cancel_heads(struct corral_sup *s, struct ccasc *cc)
             .cc = cc,
             .left = cc->c.deadline_us > now ? (uint64_t)(cc->c.deadline_us - now) : 0};
 
-        if (cc->root)
-                actor_walk(cc->root, mark_cancelling, s);
-        else
-                actors_walk(s, mark_cancelling, s);
+        subtree_walk(s, cc, mark_cancelling, s);
         heads_walk(s, cc, cancel_visit, &w);
 }
 
@@ -271,9 +277,9 @@ static void report_stuck(struct corral_sup *s, struct ccasc *cc)
         e.u.stuck.node = n.path;
         e.u.stuck.pids = pids;
         ev_emit(s, &e);
-        if (cc->root)
+        if (cc->root) {
                 ctl_child_stuck(s, cc->root, actor_exit_code(cc->root), pids);
-        if (!cc->root) {
+        } else {
                 s->stuck = true;
                 s->done = true;
         }
@@ -294,10 +300,17 @@ static void give_up_visit(struct actor *a, void *ctx)
 
 static void give_up(struct corral_sup *s, struct ccasc *cc)
 {
-        if (cc->root)
-                actor_walk(cc->root, give_up_visit, s);
-        else
-                actors_walk(s, give_up_visit, s);
+        subtree_walk(s, cc, give_up_visit, s);
+}
+
+/* A subtree cascade's own cgroup.events (the tree's is the supervisor's, closed with it). */
+static void close_events(struct corral_sup *s, struct ccasc *cc)
+{
+        if (cc->events_fd >= 0) {
+                sup_unwatch(s, cc->events_fd);
+                close(cc->events_fd);
+        }
+        cc->events_fd = -1;
 }
 
 /* Bottom-up: children first, then the actor; output finished (losses reported) first. */
@@ -322,10 +335,7 @@ static void reap(struct corral_sup *s, struct ccasc *cc)
         if (cc->root) {
                 reap_actor(s, cc->root);
                 /* a removed node's cgroup.events would report an error for ever */
-                sup_unwatch(s, cc->events_fd);
-                if (cc->events_fd >= 0)
-                        close(cc->events_fd);
-                cc->events_fd = -1;
+                close_events(s, cc);
                 return;
         }
         s->t_empty = now;
@@ -434,16 +444,22 @@ static void step(struct corral_sup *s, struct ccasc *cc, struct cascade_in *in)
         apply(s, cc, &out);
 }
 
-/* RuntimeMaxSec=: the earliest expiry of an actor still running (0: none). */
+/* RuntimeMaxSec=: an actor still running towards its expiry. */
+static bool runtime_pending(const struct actor *a)
+{
+        return a && a->runtime_deadline_us && !a->ended && !a->timed_out;
+}
+
+/* The earliest expiry (0: none). A walk of the actors, after every event: only in a tree
+ * whose profiles set RuntimeMaxSec= at all. */
 static int64_t runtime_wakeup(const struct corral_sup *s)
 {
         int64_t when = 0;
 
-        for (uint32_t i = 1; i <= s->nactors; i++) {
+        for (uint32_t i = 1; s->runtime_limited && i <= s->nactors; i++) {
                 const struct actor *a = s->by_id[i];
 
-                if (a && a->runtime_deadline_us && !a->ended && !a->timed_out &&
-                    (!when || a->runtime_deadline_us < when))
+                if (runtime_pending(a) && (!when || a->runtime_deadline_us < when))
                         when = a->runtime_deadline_us;
         }
         return when;
@@ -455,12 +471,11 @@ static void runtime_expired(struct corral_sup *s)
 {
         int64_t now = mono_us();
 
-        for (uint32_t i = 1; i <= s->nactors && !s->done; i++) {
+        for (uint32_t i = 1; s->runtime_limited && i <= s->nactors && !s->done; i++) {
                 struct actor *a = s->by_id[i];
                 char why[CASCADE_WHY_MAX], d[32];
 
-                if (!a || !a->runtime_deadline_us || a->ended || a->timed_out ||
-                    a->runtime_deadline_us > now)
+                if (!runtime_pending(a) || a->runtime_deadline_us > now)
                         continue;
                 a->timed_out = true;
                 snprintf(why, sizeof why, "RuntimeMaxSec=%s expired",
@@ -490,6 +505,25 @@ static void arm_timer(struct corral_sup *s)
                         its.it_value.tv_nsec = 1;
         }
         timerfd_settime(s->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+void teardown_landed(struct corral_sup *s, struct actor *a)
+{
+        switch (teardown_stage_of(s, a)) {
+        case CS_INTERRUPT:
+                stage_signal(a, SIGINT);
+                break;
+        case CS_TERMINATE:
+                stage_signal(a, SIGTERM);
+                break;
+        case CS_KILL:
+        case CS_STUCK:
+                a->sup_killed = true;
+                pidfd_signal(a->pidfd, SIGKILL, NULL);
+                break;
+        default:
+                break; /* stage 1: its parent, told SPAWNED, is the one to cancel it */
+        }
 }
 
 /* The innermost running cascade whose subtree holds a (NULL when none). */
@@ -681,10 +715,8 @@ void teardown_free(struct corral_sup *s)
                 struct ccasc *cc = s->cascades;
 
                 s->cascades = cc->next;
-                if (cc->root && cc->events_fd >= 0) {
-                        sup_unwatch(s, cc->events_fd);
-                        close(cc->events_fd);
-                }
+                if (cc->root)
+                        close_events(s, cc);
                 free(cc);
         }
         s->tree_casc = NULL;
