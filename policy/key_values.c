@@ -206,12 +206,18 @@ int set_timeout(struct profile *p, const struct key *k, const char *v, struct ce
                 reset_field(p, k->off, sizeof(uint64_t));
                 return 0;
         }
+        if (k->arg && strcmp(v, "infinity") == 0) {
+                *FIELD(p, k, uint64_t) = 0; /* a key whose arg allows infinity: none */
+                return 0;
+        }
         if (units_parse_duration(v, false, &usec, err) < 0)
                 return -1;
         if (usec == 0)
                 return cerr_set(err, EINVAL, CERR_PARSE,
-                                "'%s': expected a duration above 0 such as 5s or 500ms (every "
-                                "stage of the cascade has a deadline)",
+                                k->arg ? "'%s': expected a duration above 0 such as 30s or 5min, "
+                                         "or infinity"
+                                       : "'%s': expected a duration above 0 such as 5s or 500ms "
+                                         "(every stage of the cascade has a deadline)",
                                 v);
         *FIELD(p, k, uint64_t) = usec;
         return 0;
@@ -222,6 +228,8 @@ int fmt_duration(const struct profile *p, const struct key *k, struct strlist *o
 {
         char buf[64];
 
+        if (k->arg && !*CFIELD(p, k, uint64_t))
+                return strlist_add(out, "infinity", err);
         return strlist_add(out, units_format_duration(*CFIELD(p, k, uint64_t), buf, sizeof buf),
                            err);
 }

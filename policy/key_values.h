@@ -69,8 +69,6 @@ int fmt_namespaces(const struct profile *p, const struct key *k, struct strlist 
                    struct cerr *err);
 int fmt_restrict_ns(const struct profile *p, const struct key *k, struct strlist *out,
                     struct cerr *err);
-int fmt_runtime_max(const struct profile *p, const struct key *k, struct strlist *out,
-                    struct cerr *err);
 int fmt_pass_env(const struct profile *p, const struct key *k, struct strlist *out,
                  struct cerr *err);
 int fmt_rlimit(const struct profile *p, const struct key *k, struct strlist *out, struct cerr *err);
@@ -88,7 +86,6 @@ int set_limit(struct profile *p, const struct key *k, const char *v, struct cerr
 int set_list(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_namespaces(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_restrict_ns(struct profile *p, const struct key *k, const char *v, struct cerr *err);
-int set_runtime_max(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_pass_env(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_unset_env(struct profile *p, const struct key *k, const char *v, struct cerr *err);
 int set_rlimit(struct profile *p, const struct key *k, const char *v, struct cerr *err);

@@ -167,8 +167,9 @@ static const struct key keys[] = {
     TIMEOUT("TimeoutTerminateSec", timeout_terminate, NULL),
     TIMEOUT("TimeoutKillSec", timeout_kill, NULL),
     TIMEOUT("TimeoutHoldSec", timeout_hold, NULL),
-    {"RuntimeMaxSec", set_runtime_max, fmt_runtime_max, OFF(runtime_max), 0, NULL, NULL, false,
-     NULL, NULL},
+    /* (arg 1: `infinity` is allowed, and stored as 0) */
+    {"RuntimeMaxSec", set_timeout, fmt_duration, OFF(runtime_max), 1, NULL, NULL, false, NULL,
+     NULL},
     /* trees */
     COUNT("MaxChildren", max_children, NULL),
     COUNT("MaxDepth", max_depth, NULL),

@@ -129,39 +129,6 @@ int fmt_restrict_ns(const struct profile *p, const struct key *k, struct strlist
         return strlist_add(out, buf, err);
 }
 
-/* ---- RuntimeMaxSec= (systemd's) ---- */
-
-int set_runtime_max(struct profile *p, const struct key *k, const char *v, struct cerr *err)
-{
-        uint64_t usec;
-
-        (void)k;
-        if (!*v || strcmp(v, "infinity") == 0) {
-                p->runtime_max = 0;
-                return 0;
-        }
-        if (units_parse_duration(v, false, &usec, err) < 0)
-                return -1;
-        if (usec == 0)
-                return cerr_set(err, EINVAL, CERR_PARSE,
-                                "'%s': expected a duration above 0 such as 30s or 5min, or "
-                                "infinity",
-                                v);
-        p->runtime_max = usec;
-        return 0;
-}
-
-int fmt_runtime_max(const struct profile *p, const struct key *k, struct strlist *out,
-                    struct cerr *err)
-{
-        char buf[64];
-
-        (void)k;
-        if (!p->runtime_max)
-                return strlist_add(out, "infinity", err);
-        return strlist_add(out, units_format_duration(p->runtime_max, buf, sizeof buf), err);
-}
-
 /* ---- capabilities ---- */
 
 /* linux/capability.h, by number. */
