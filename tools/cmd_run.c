@@ -216,55 +216,48 @@ int run_resolve_profile(struct profile *out, const char *file, const char *name,
  * wins as a later --set does). Environment= takes the value quoted, so that spaces stay. */
 static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
 {
+        /* quoted: a value that may hold spaces (a path, a variable), its quotes escaped */
+        static const struct {
+                int c;
+                const char *flag, *key;
+                bool quote;
+        } flags[] = {
+            {'t', "--timeout", "RuntimeMaxSec", false},
+            {'C', "--chdir", "WorkingDirectory", false},
+            {'u', "--user", "User", false},
+            {'U', "--unsetenv", "UnsetEnvironment", false},
+            {'Z', "--clearenv", "PassEnvironment", false},
+            {'B', "--bind", "BindPaths", true},
+            {'R', "--ro-bind", "BindReadOnlyPaths", true},
+            {'e', "--setenv", "Environment", true},
+        };
+        size_t f = 0, n;
         char *buf;
-        size_t n = 0;
 
+        while (flags[f].c != c)
+                f++;
         if (a->nsets == (int)(sizeof a->sets / sizeof a->sets[0]))
                 return cerr_set(err, E2BIG, CERR_USAGE, "too many --set options and flags");
+        if (c == 'e' && (!strchr(v, '=') || v[0] == '='))
+                return cerr_set(err, EINVAL, CERR_USAGE, "--setenv '%s': expected NAME=VALUE", v);
         buf = a->sugar[a->nsets];
-        switch (c) {
-        case 't':
-                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "RuntimeMaxSec=%s", v);
-                break;
-        case 'C':
-                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "WorkingDirectory=%s", v);
-                break;
-        case 'u':
-                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "User=%s", v);
-                break;
-        case 'U':
-                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "UnsetEnvironment=%s", v);
-                break;
-        case 'Z':
-                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "PassEnvironment=");
-                break;
-        case 'B':
-        case 'R':
-                /* quoted: a path may hold spaces */
-                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "%s=\"%s\"",
-                                     c == 'B' ? "BindPaths" : "BindReadOnlyPaths", v);
-                break;
-        default: /* 'e' */
-                if (!strchr(v, '=') || v[0] == '=')
-                        return cerr_set(err, EINVAL, CERR_USAGE,
-                                        "--setenv '%s': expected NAME=VALUE", v);
-                n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "Environment=\"");
+        n = (size_t)snprintf(buf, RUN_SUGAR_MAX, "%s=%s", flags[f].key,
+                             c == 'Z'         ? ""
+                             : flags[f].quote ? "\""
+                                              : v);
+        if (flags[f].quote) {
                 for (; *v && n + 4 < RUN_SUGAR_MAX; v++) {
                         if (*v == '"' || *v == '\\')
                                 buf[n++] = '\\';
                         buf[n++] = *v;
                 }
-                if (*v)
-                        return cerr_set(err, E2BIG, CERR_USAGE, "--setenv: the value is too long");
                 buf[n++] = '"';
                 buf[n] = '\0';
-                break;
+                if (*v)
+                        n = RUN_SUGAR_MAX; /* cut short */
         }
         if (n >= RUN_SUGAR_MAX)
-                return cerr_set(err, E2BIG, CERR_USAGE, "%s: the value is too long",
-                                c == 't'   ? "--timeout"
-                                : c == 'C' ? "--chdir"
-                                           : "--user");
+                return cerr_set(err, E2BIG, CERR_USAGE, "%s: the value is too long", flags[f].flag);
         a->sets[a->nsets++] = buf;
         return 0;
 }
