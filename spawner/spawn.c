@@ -133,9 +133,11 @@ static int build_env(struct corral_sup *s, struct actor *a, const struct corral_
                         return -1;
         }
         /* the program user's home, not the caller's: a root caller's HOME=/root names files
-         * nobody cannot read (Environment= or the SPAWN's env may set it) */
-        if (!sets_var(pe->v, pe->n, "HOME=") && !sets_var(req->env, SIZE_MAX, "HOME=") &&
-            add_env(b, &n, err, "HOME=%s", id->home) < 0)
+         * nobody cannot read (Environment= or the SPAWN's env may set it, UnsetEnvironment=
+         * remove it) */
+        snprintf(buf, sizeof buf, "HOME=%s", id->home);
+        if (!sets_var(pe->v, pe->n, buf) && !sets_var(req->env, SIZE_MAX, buf) &&
+            !unset(&a->prof->p, buf) && add_env(b, &n, err, "%s", buf) < 0)
                 return -1;
         for (size_t i = 0; i < pe->n; i++) {
                 if (!sets_var(req->env, SIZE_MAX, pe->v[i]) && !unset(&a->prof->p, pe->v[i]) &&
