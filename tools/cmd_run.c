@@ -218,18 +218,18 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
 {
         /* quoted: a value that may hold spaces (a path, a variable), its quotes escaped */
         static const struct {
-                int c;
                 const char *flag, *key;
+                int c;
                 bool quote;
         } flags[] = {
-            {'t', "--timeout", "RuntimeMaxSec", false},
-            {'C', "--chdir", "WorkingDirectory", false},
-            {'u', "--user", "User", false},
-            {'U', "--unsetenv", "UnsetEnvironment", false},
-            {'Z', "--clearenv", "PassEnvironment", false},
-            {'B', "--bind", "BindPaths", true},
-            {'R', "--ro-bind", "BindReadOnlyPaths", true},
-            {'e', "--setenv", "Environment", true},
+            {"--timeout", "RuntimeMaxSec", 't', false},
+            {"--chdir", "WorkingDirectory", 'C', false},
+            {"--user", "User", 'u', false},
+            {"--unsetenv", "UnsetEnvironment", 'U', false},
+            {"--clearenv", "PassEnvironment", 'Z', false},
+            {"--bind", "BindPaths", 'B', true},
+            {"--ro-bind", "BindReadOnlyPaths", 'R', true},
+            {"--setenv", "Environment", 'e', true},
         };
         size_t f = 0, n;
         char *buf;
