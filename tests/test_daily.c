@@ -235,8 +235,8 @@ START_TEST(input_mistakes_are_refused_clearly)
                 const char *args[8];
                 const char *says;
         } bad[] = {
-            {{"run", "--", "", NULL}, "corral run: the program's name is empty"},
-            {{"run", "--bogus", "--", "/bin/true", NULL}, "corral run: unrecognized option"},
+            {{"run", "--", "", NULL}, "corral: run: the program's name is empty"},
+            {{"run", "--bogus", "--", "/bin/true", NULL}, "corral: run: unrecognized option"},
             {{"run", "--set", "MemoryMax=0", "--", "/bin/true", NULL}, "MemoryMax: '0'"},
         };
 
@@ -246,6 +246,93 @@ START_TEST(input_mistakes_are_refused_clearly)
                 th_corral_start(&p, bad[i].args, -1, NULL, NULL);
                 ck_assert_int_eq(th_corral_wait(&p, 20000), 125);
                 ck_assert_msg(strstr(p.errbuf, bad[i].says), "%s: %s", bad[i].says, p.errbuf);
+        }
+}
+END_TEST
+
+/* Lines in buf (a last one without its newline counts too). */
+static int count_lines(const char *buf)
+{
+        int n = 0;
+
+        for (const char *c = buf; *c; c++)
+                n += *c == '\n' || !c[1];
+        return n;
+}
+
+/* Every command's option or usage error is short: one line saying what was wrong, starting
+ * "corral: " as all of corral's messages do, and one usage line pointing at --help; not the
+ * whole help, which only --help prints (on stdout, exit 0). The usage status is each
+ * command's own: 125 for run, 2 for the others. */
+START_TEST(option_errors_are_short_and_help_is_whole)
+{
+        static const struct {
+                const char *args[5]; /* a call with an option or usage error */
+                int code;            /* the command's usage status */
+                const char *usage;   /* the start of its one usage line */
+        } bad[] = {
+            {{"--bogus"}, 2, "usage: corral COMMAND"},
+            {{"bogus"}, 2, "usage: corral COMMAND"},
+            {{NULL}, 2, "usage: corral COMMAND"},
+            {{"run", "--bogus", "--", "/bin/true"}, 125, "usage: corral run "},
+            {{"run", "-p"}, 125, "usage: corral run "},
+            {{"run"}, 125, "usage: corral run "},
+            {{"policy", "check", "--bogus", "x.ini"}, 2, "usage: corral policy check "},
+            {{"policy", "check"}, 2, "usage: corral policy check "},
+            {{"policy", "default", "--bogus"}, 2, "usage: corral policy default"},
+            {{"policy", "default", "extra"}, 2, "usage: corral policy default"},
+            {{"policy", "bogus"}, 2, "usage: corral policy "},
+            {{"policy"}, 2, "usage: corral policy "},
+            {{"check", "--bogus"}, 2, "usage: corral check"},
+            {{"check", "extra"}, 2, "usage: corral check"},
+            {{"gc", "--bogus"}, 2, "usage: corral gc"},
+            {{"gc", "--wait"}, 2, "usage: corral gc"},
+            {{"gc", "extra"}, 2, "usage: corral gc"},
+        };
+        /* control: --help prints the whole help, whose lines the errors above must not hold */
+        static const struct {
+                const char *args[4];
+                const char *whole; /* the start of a line only the whole help has */
+        } help[] = {
+            {{"--help"}, "commands:"},
+            {{"help"}, "commands:"},
+            {{"run", "--help"}, "exit status:"},
+            {{"run", "-h"}, "options:"},
+            {{"policy", "--help"}, "exit status:"},
+            {{"policy", "check", "--help"}, "exit status:"},
+            {{"policy", "default", "-h"}, "exit status:"},
+            {{"check", "--help"}, "exit status:"},
+            {{"gc", "--help"}, "exit status:"},
+        };
+        struct th_proc p;
+
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                const char *call = bad[i].args[0] ? bad[i].args[0] : "(nothing)";
+                const char *line;
+
+                th_corral_start(&p, bad[i].args, -1, NULL, NULL);
+                ck_assert_msg(th_corral_wait(&p, 20000) == bad[i].code, "%s %s: exit status", call,
+                              bad[i].args[1] ? bad[i].args[1] : "");
+                ck_assert_msg(strncmp(p.errbuf, "corral: ", 8) == 0 && count_lines(p.errbuf) <= 3,
+                              "%s: not one error line and a usage line:\n%s", call, p.errbuf);
+                line = th_line_starting(p.errbuf, bad[i].usage);
+                ck_assert_msg(line && strstr(line, "--help"), "%s: no '%s... --help' line:\n%s",
+                              call, bad[i].usage, p.errbuf);
+                ck_assert_msg(!th_line_starting(p.errbuf, "exit status:") &&
+                                  !th_line_starting(p.errbuf, "commands:") &&
+                                  !th_line_starting(p.errbuf, "options:"),
+                              "%s: the whole help on an error:\n%s", call, p.errbuf);
+                ck_assert_msg(p.outlen == 0, "%s: wrote to stdout:\n%s", call, p.outbuf);
+        }
+        for (size_t i = 0; i < sizeof help / sizeof help[0]; i++) {
+                th_corral_start(&p, help[i].args, -1, NULL, NULL);
+                ck_assert_msg(th_corral_wait(&p, 20000) == 0, "%s --help: exit status",
+                              help[i].args[0]);
+                ck_assert_msg(th_line_starting(p.outbuf, help[i].whole) &&
+                                  th_line_starting(p.outbuf, "usage: corral ") && p.errlen == 0,
+                              "%s %s: not the whole help on stdout:\n%s\nstderr:\n%s",
+                              help[i].args[0], help[i].args[1] ? help[i].args[1] : "", p.outbuf,
+                              p.errbuf);
         }
 }
 END_TEST
@@ -444,6 +531,10 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, io_weight_check_and_run_agree);
         tcase_add_test(tc, policy_check_changed_and_json_words);
         tcase_add_test(tc, bind_and_ro_bind);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("usage");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, option_errors_are_short_and_help_is_whole);
         suite_add_tcase(s, tc);
         return s;
 }

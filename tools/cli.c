@@ -1,6 +1,8 @@
 /* Helpers every command shares (cli.h). */
 #include "cli.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 int cli_exit_for_input(const struct cerr *err)
@@ -24,4 +26,35 @@ bool cli_wants_help(int argc, char **argv)
                         return true;
         }
         return false;
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "corral: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+int cli_getopt(int argc, char **argv, const char *cmd, const char *optstring,
+               const struct option *opts)
+{
+        char prog[64], *argv0 = argv[0];
+        int c;
+
+        snprintf(prog, sizeof prog, "corral: %s", cmd);
+        argv[0] = prog;
+        c = getopt_long(argc, argv, optstring, opts, NULL);
+        argv[0] = argv0;
+        return c;
+}
+
+int cli_usage(const char *cmd, const char *synopsis, int code)
+{
+        fprintf(stderr, "usage: corral %s%s%s   (`corral %s%s--help` for more)\n", cmd ? cmd : "",
+                cmd ? " " : "", synopsis, cmd ? cmd : "", cmd ? " " : "");
+        return code;
 }

@@ -2,6 +2,7 @@
 #ifndef CORRAL_TOOLS_CLI_H
 #define CORRAL_TOOLS_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "../ns/err.h"
@@ -23,5 +24,22 @@ int cli_exit_for_input(const struct cerr *err);
 
 /* True when argv holds -h or --help (before any "--"). */
 bool cli_wants_help(int argc, char **argv);
+
+/* Every message corral writes to stderr starts "corral: ", and one about how a command was
+ * called names the command: "corral: CMD: MESSAGE" ("corral: MESSAGE" when cmd is NULL), so
+ * that its reader, and a script's log, know which program spoke. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* getopt_long(3) whose own messages read as corral's: "corral: CMD: unrecognized option
+ * '--x'". glibc starts each with argv[0], which is "corral: CMD" while it runs (argv[0] is
+ * given back after). On an error it has said what was wrong and returns '?': the caller
+ * adds cli_usage(). */
+int cli_getopt(int argc, char **argv, const char *cmd, const char *optstring,
+               const struct option *opts);
+
+/* After an option or usage error (getopt's message, or cli_error's): the command's one usage
+ * line, "usage: corral CMD SYNOPSIS", and which command prints the whole help, on stderr; the
+ * whole help is for --help alone. Returns code, the command's usage exit status. */
+int cli_usage(const char *cmd, const char *synopsis, int code);
 
 #endif

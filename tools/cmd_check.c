@@ -8,10 +8,12 @@
 #include "cli.h"
 #include "../spawner/json.h"
 
+#define SYNOPSIS "[--json]"
+
 static void check_usage(FILE *f)
 {
         fprintf(f,
-                "usage: corral check [--json]\n\n"
+                "usage: corral check " SYNOPSIS "\n\n"
                 "Report what this host offers and how corral will use it: cgroup mode and mounts,\n"
                 "our own cgroup in each hierarchy, which controller comes from v2 or v1,\n"
                 "cgroup.kill, clone3 + CLONE_INTO_CGROUP, CLONE_PIDFD, close_range, user\n"
@@ -146,7 +148,7 @@ int cmd_check(int argc, char **argv)
         int c;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "check", "h", opts)) != -1) {
                 switch (c) {
                 case 'j':
                         json = true;
@@ -154,15 +156,13 @@ int cmd_check(int argc, char **argv)
                 case 'h':
                         check_usage(stdout);
                         return EXIT_OK;
-                default:
-                        check_usage(stderr);
-                        return EXIT_USAGE;
+                default: /* getopt has said what was wrong */
+                        return cli_usage("check", SYNOPSIS, EXIT_USAGE);
                 }
         }
         if (optind < argc) {
-                fprintf(stderr, "corral check: unexpected argument '%s'\n", argv[optind]);
-                check_usage(stderr);
-                return EXIT_USAGE;
+                cli_error("check", "unexpected argument '%s'", argv[optind]);
+                return cli_usage("check", SYNOPSIS, EXIT_USAGE);
         }
         probe_host(&p, true);
         if (json)

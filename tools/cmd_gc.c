@@ -11,10 +11,12 @@
 
 #define GC_DEFAULT_WAIT_MS 2000
 
+#define SYNOPSIS "[--kill] [--wait DURATION] [--json]"
+
 static void gc_usage(FILE *f)
 {
         fprintf(f,
-                "usage: corral gc [--kill] [--wait DURATION] [--json]\n\n"
+                "usage: corral gc " SYNOPSIS "\n\n"
                 "Remove what supervisors that died left behind: the cgroup nodes of their trees\n"
                 "(in every hierarchy) and their records in " REGISTRY_DIR ". A supervisor's death\n"
                 "ends its actors, so their nodes are usually empty; a node a crash left untagged\n"
@@ -102,7 +104,7 @@ int cmd_gc(int argc, char **argv)
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "gc", "h", opts)) != -1) {
                 switch (c) {
                 case 'k':
                         go.kill = true;
@@ -111,8 +113,8 @@ int cmd_gc(int argc, char **argv)
                         uint64_t us;
 
                         if (units_parse_duration(optarg, false, &us, &err) < 0) {
-                                fprintf(stderr, "corral gc: --wait %s: %s\n", optarg,
-                                        cerr_str(&err, buf, sizeof buf));
+                                cli_error("gc", "--wait %s: %s", optarg,
+                                          cerr_str(&err, buf, sizeof buf));
                                 return EXIT_USAGE;
                         }
                         go.wait_ms = us / 1000 > 600000 ? 600000 : (int)(us / 1000);
@@ -124,22 +126,20 @@ int cmd_gc(int argc, char **argv)
                 case 'h':
                         gc_usage(stdout);
                         return EXIT_OK;
-                default:
-                        gc_usage(stderr);
-                        return EXIT_USAGE;
+                default: /* getopt has said what was wrong */
+                        return cli_usage("gc", SYNOPSIS, EXIT_USAGE);
                 }
         }
         if (optind < argc) {
-                fprintf(stderr, "corral gc: unexpected argument '%s'\n\n", argv[optind]);
-                gc_usage(stderr);
-                return EXIT_USAGE;
+                cli_error("gc", "unexpected argument '%s'", argv[optind]);
+                return cli_usage("gc", SYNOPSIS, EXIT_USAGE);
         }
         if (out.json) {
                 json_init(&out.j, stdout);
                 json_begin_array(&out.j, NULL);
         }
         if (gc_sweep(REGISTRY_DIR, &go, report, &out, &err) < 0) {
-                fprintf(stderr, "corral gc: %s\n", cerr_str(&err, buf, sizeof buf));
+                cli_error("gc", "%s", cerr_str(&err, buf, sizeof buf));
                 return EXIT_FAILED;
         }
         if (out.json)

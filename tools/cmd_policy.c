@@ -11,12 +11,17 @@
 #include "cli.h"
 #include "../spawner/json.h"
 
+/* The usage line of each subcommand, and of `corral policy` before it has one. */
+#define CHECK_SYNOPSIS   "[--json] [--changed] FILE"
+#define DEFAULT_SYNOPSIS "[--json]"
+#define POLICY_SYNOPSIS  "check|default [OPTIONS] [FILE]"
+
 static void policy_usage(FILE *f)
 {
         fprintf(
             f,
-            "usage: corral policy check [--json] [--changed] FILE\n"
-            "       corral policy default [--json]\n\n"
+            "usage: corral policy check " CHECK_SYNOPSIS "\n"
+            "       corral policy default " DEFAULT_SYNOPSIS "\n\n"
             "check    validate FILE and print its profiles as corral resolves them: every key\n"
             "         with its effective value, defaults included, in policy-file syntax (the\n"
             "         output is itself a valid policy file). Keys validated now but applied\n"
@@ -273,22 +278,30 @@ int cmd_policy(int argc, char **argv)
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
-        const char *sub;
-        bool json = false, changed = false;
+        const char *cmd, *synopsis;
+        bool check, json = false, changed = false;
         int c;
 
-        if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-                policy_usage(argc < 2 ? stderr : stdout);
-                return argc < 2 ? EXIT_USAGE : EXIT_OK;
+        if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+                policy_usage(stdout);
+                return EXIT_OK;
         }
-        sub = argv[1];
-        if (strcmp(sub, "check") != 0 && strcmp(sub, "default") != 0) {
-                fprintf(stderr, "corral policy: unknown subcommand '%s'\n\n", sub);
-                policy_usage(stderr);
-                return EXIT_USAGE;
+        if (argc < 2 || (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "default") != 0)) {
+                if (argc < 2)
+                        cli_error("policy", "which subcommand? expected check or default");
+                else if (argv[1][0] == '-')
+                        cli_error("policy", "unrecognized option '%s'; a subcommand comes first",
+                                  argv[1]);
+                else
+                        cli_error("policy", "unknown subcommand '%s'; expected check or default",
+                                  argv[1]);
+                return cli_usage("policy", POLICY_SYNOPSIS, EXIT_USAGE);
         }
+        check = strcmp(argv[1], "check") == 0;
+        cmd = check ? "policy check" : "policy default";
+        synopsis = check ? CHECK_SYNOPSIS : DEFAULT_SYNOPSIS;
         optind = 1;
-        while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc - 1, argv + 1, cmd, "h", opts)) != -1) {
                 switch (c) {
                 case 'j':
                         json = true;
@@ -299,26 +312,22 @@ int cmd_policy(int argc, char **argv)
                 case 'h':
                         policy_usage(stdout);
                         return EXIT_OK;
-                default:
-                        policy_usage(stderr);
-                        return EXIT_USAGE;
+                default: /* getopt has said what was wrong */
+                        return cli_usage(cmd, synopsis, EXIT_USAGE);
                 }
         }
         argc -= 1 + optind;
         argv += 1 + optind;
-        if (strcmp(sub, "default") == 0) {
+        if (!check) {
                 if (argc > 0) {
-                        fprintf(stderr, "corral policy default: unexpected argument '%s'\n",
-                                argv[0]);
-                        return EXIT_USAGE;
+                        cli_error(cmd, "unexpected argument '%s'", argv[0]);
+                        return cli_usage(cmd, synopsis, EXIT_USAGE);
                 }
                 return policy_default(json);
         }
         if (argc != 1) {
-                fprintf(stderr, "corral policy check: %s\n\n",
-                        argc == 0 ? "which file? expected FILE" : "expected one FILE");
-                policy_usage(stderr);
-                return EXIT_USAGE;
+                cli_error(cmd, "%s", argc == 0 ? "which file? expected FILE" : "expected one FILE");
+                return cli_usage(cmd, synopsis, EXIT_USAGE);
         }
         return policy_check(argv[0], json, changed);
 }

@@ -26,10 +26,12 @@
 #define EXIT_CANNOT_RUN 125
 #define EXIT_TIMED_OUT  124 /* as timeout(1): RuntimeMaxSec= (--timeout) expired */
 
+#define SYNOPSIS "[OPTIONS] -- CMD [ARGS...]"
+
 static void run_usage(FILE *f)
 {
         fprintf(
-            f, "usage: corral run [OPTIONS] -- CMD [ARGS...]\n\n"
+            f, "usage: corral run " SYNOPSIS "\n\n"
                "Spawn CMD as the root actor of a new tree: its own cgroup, PID, mount, IPC, UTS\n"
                "and cgroup namespaces, a fresh /proc, and only the fds it is handed. corral stays\n"
                "in the foreground; when the program exits (or on SIGINT/SIGTERM) it tears the\n"
@@ -262,7 +264,7 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
         return 0;
 }
 
-static int parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
+int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
 {
         static const struct option opts[] = {
             {"policy", required_argument, NULL, 'p'},   {"profile", required_argument, NULL, 'P'},
@@ -284,7 +286,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct cerr *er
         cerr_clear(err);
         optind = 0; /* 0, not 1: glibc then also resets its state from a previous parse */
         /* '+': stop at the program's name, its options are its own */
-        while ((c = getopt_long(argc, argv, "+hp:vqe:C:u:", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argc, argv, "run", "+hp:vqe:C:u:", opts)) != -1) {
                 enum run_events ev = RUN_EVENTS_PROBLEMS;
 
                 switch (c) {
@@ -354,17 +356,6 @@ static int parse_args(int argc, char **argv, struct run_args *a, struct cerr *er
                 return cerr_set(err, EINVAL, CERR_USAGE, "the program's name is empty");
         a->o.argv = argv + optind;
         return RUN_ARGS_OK;
-}
-
-int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
-{
-        char *argv0 = argv[0];
-        int rc;
-
-        argv[0] = (char *)"corral run"; /* what getopt's own messages start with */
-        rc = parse_args(argc, argv, a, err);
-        argv[0] = argv0;
-        return rc;
 }
 
 /* "sleep-3f2a91c0": the program's basename, made a valid name, plus a random id. */
@@ -680,10 +671,8 @@ int cmd_run(int argc, char **argv)
         }
         if (rc < 0) {
                 if (err.msg[0])
-                        fprintf(stderr, "corral run: %s\n%s", err.msg, a.show_usage ? "\n" : "");
-                if (a.show_usage)
-                        run_usage(stderr);
-                return EXIT_CANNOT_RUN;
+                        cli_error("run", "%s", err.msg);
+                return a.show_usage ? cli_usage("run", SYNOPSIS, EXIT_CANNOT_RUN) : EXIT_CANNOT_RUN;
         }
         if (run_resolve_profile(&prof, a.policy_file, a.profile_name, a.sets, a.nsets) < 0)
                 return EXIT_CANNOT_RUN;

@@ -32,15 +32,16 @@ struct run_args {
         const char *sets[64]; /* --set KEY=VALUE and the flags that are sugar for one, in order */
         int nsets;
         char sugar[64][RUN_SUGAR_MAX]; /* the KEY=VALUE of each such flag */
-        bool show_usage;               /* on error: the usage text follows the message */
+        bool show_usage;               /* on error: the usage line follows the message */
 };
 
 enum { RUN_ARGS_OK = 0, RUN_ARGS_HELP = 1 };
 
-/* Parse `run [OPTIONS] -- CMD [ARGS...]` (argv[0] is "run"). Prints nothing and runs
- * nothing; checks that each --fd is open in this process. Returns RUN_ARGS_OK with a->o.argv
- * pointing into argv, RUN_ARGS_HELP for -h/--help, or -1 with err->msg saying what was wrong
- * (empty when getopt_long has already printed it). */
+/* Parse `run [OPTIONS] -- CMD [ARGS...]` (argv[0] is "run"). Runs nothing, and prints
+ * nothing but getopt's own message on a bad option (cli_getopt); checks that each --fd is open
+ * in this process. Returns RUN_ARGS_OK with a->o.argv pointing into argv, RUN_ARGS_HELP for
+ * -h/--help, or -1 with err->msg saying what was wrong (empty when getopt has already said
+ * it). */
 int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err);
 
 /* The profile the program runs with: from FILE (or the built-in default), then every --set

@@ -21,15 +21,28 @@ static const struct command commands[] = {
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+#define SYNOPSIS "COMMAND [OPTIONS]"
+
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: corral COMMAND [OPTIONS]\n\n"
+        fprintf(f, "usage: corral " SYNOPSIS "\n\n"
                    "corral spawns trees of sandboxed actor processes, each in its own cgroup and\n"
                    "PID namespace, and tears them down with a bounded cancel cascade.\n\n"
                    "commands:\n");
         for (size_t i = 0; i < NCOMMANDS; i++)
                 fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\n`corral COMMAND --help` describes one command.\n");
+}
+
+/* "run, check, policy, gc": what an unknown or missing command could have been. */
+static const char *command_names(char *buf, size_t len)
+{
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < NCOMMANDS && n < len; i++)
+                n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", commands[i].name);
+        return buf;
 }
 
 /* A caller may start us with 0, 1 or 2 closed (`<&-`, some daemon managers). Then the first fd
@@ -50,10 +63,13 @@ static void stdio_fill(void)
 
 int main(int argc, char **argv)
 {
+        char names[128];
+
         stdio_fill();
         if (argc < 2) {
-                usage(stderr);
-                return EXIT_USAGE;
+                cli_error(NULL, "which command? expected one of %s",
+                          command_names(names, sizeof names));
+                return cli_usage(NULL, SYNOPSIS, EXIT_USAGE);
         }
         if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
             strcmp(argv[1], "help") == 0) {
@@ -68,7 +84,10 @@ int main(int argc, char **argv)
                 if (strcmp(argv[1], commands[i].name) == 0)
                         return commands[i].fn(argc - 1, argv + 1);
         }
-        fprintf(stderr, "corral: unknown command '%s'\n\n", argv[1]);
-        usage(stderr);
-        return EXIT_USAGE;
+        if (argv[1][0] == '-')
+                cli_error(NULL, "unrecognized option '%s'", argv[1]);
+        else
+                cli_error(NULL, "unknown command '%s'; expected one of %s", argv[1],
+                          command_names(names, sizeof names));
+        return cli_usage(NULL, SYNOPSIS, EXIT_USAGE);
 }
