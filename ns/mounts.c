@@ -1,5 +1,7 @@
 #include "mounts.h"
 
+#include <limits.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +11,8 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "safepath.h"
 
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
@@ -27,6 +31,9 @@ const char *mounts_step_name(enum mounts_step s)
             [MOUNTS_PRIVATE_TMP] = "mount-private-tmp",
             [MOUNTS_PRIVATE_IPC] = "mount-private-ipc",
             [MOUNTS_PRIVATE_DEVICES] = "mount-private-devices",
+            [MOUNTS_TMPFS] = "mount-temporary-file-system",
+            [MOUNTS_READ_ONLY] = "mount-read-only",
+            [MOUNTS_INACCESSIBLE] = "mount-inaccessible",
         };
 
         return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "mount";
@@ -243,25 +250,118 @@ int mounts_clone(int fd, bool ro)
  * there). It goes on top of the same path here: the mount goes onto an fd, and that fd must
  * name the very directory (device and inode) the clone was made from, or the spawn fails
  * (ESTALE) rather than mount it anywhere else. */
-static int rw_paths(char *const *paths, const int *fds, unsigned long long bind)
+/* A mount point inside a tmpfs of the actor's own (a private /tmp, a TemporaryFileSystem=):
+ * walked from "/" without following any symlink, the missing components created (directories,
+ * and the last one a file when dir is false). Nothing here is the host's: the supervisor
+ * marks only targets at or below such a tmpfs. Returns an O_PATH fd. */
+static int make_target(const char *path, bool dir)
 {
-        for (int i = 0; paths && paths[i]; i++) {
-                struct stat want, got;
-                bool is_bind = bind & (1ULL << i);
-                /* a bind's target is named by its own path: not followed if it is a symlink */
-                int target = open(paths[i], O_PATH | O_CLOEXEC | (is_bind ? O_NOFOLLOW : 0));
-                int rc;
+        char comp[NAME_MAX + 1];
+        int at = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        const char *p = path;
 
+        while (at >= 0) {
+                size_t n;
+                bool last;
+                int next;
+
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        return at; /* (the path was "/") */
+                n = strcspn(p, "/");
+                if (n > NAME_MAX) {
+                        close(at);
+                        errno = ENAMETOOLONG;
+                        return -1;
+                }
+                memcpy(comp, p, n);
+                comp[n] = '\0';
+                p += n;
+                last = !p[strspn(p, "/")];
+                next = openat(at, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0 && errno == ENOENT) {
+                        if (last && !dir) {
+                                next =
+                                    openat(at, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+                                if (next >= 0) {
+                                        close(next);
+                                        next = openat(at, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                                }
+                        } else if (mkdirat(at, comp, 0755) == 0) {
+                                next =
+                                    openat(at, comp, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+                        }
+                }
+                close(at);
+                if (next < 0)
+                        return -1;
+                if (last)
+                        return next;
+                at = next;
+        }
+        return -1;
+}
+
+/* The target of a mount: the host's own inode (dev, ino) resolved again with the safe-path
+ * rule, or (dev 0) made inside a tmpfs of ours. */
+static int open_target(const char *path, unsigned long long dev, unsigned long long ino, bool dir)
+{
+        struct stat st;
+        int fd;
+
+        if (!dev)
+                return make_target(path, dir);
+        fd = safepath_open(path, O_PATH, 0, NULL);
+        if (fd < 0)
+                return -1;
+        if (fstat(fd, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
+                close(fd);
+                errno = ESTALE; /* not what the supervisor checked: mount nothing */
+                return -1;
+        }
+        return fd;
+}
+
+static int mount_on_fd(const char *src, int fd, const char *type, unsigned long flags,
+                       const char *data)
+{
+        char target[64];
+
+        snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+        return mount(src, target, type, flags, data);
+}
+
+/* Each ReadWritePaths= entry arrives as a detached mount the supervisor cloned from the path it
+ * resolved with the safe-path rule in the host's namespace (a planted symlink was refused
+ * there). It goes on top of the same path here: the mount goes onto an fd, and that fd must
+ * name the very directory (device and inode) the clone was made from, or the spawn fails
+ * (ESTALE) rather than mount it anywhere else. A bind's target is another path, of the same
+ * kind; one inside a tmpfs of ours is created there. */
+static int rw_paths(const struct mount_plan *p)
+{
+        for (int i = 0; p->rw_paths && p->rw_paths[i]; i++) {
+                struct stat want, got;
+                const char *path = p->rw_paths[i];
+                bool is_bind = p->rw_bind & (1ULL << i);
+                int target = -1, rc = -1;
+
+                if (fstat(p->rw_fds[i], &want) < 0)
+                        return -1;
+                if (p->rw_create & (1ULL << i))
+                        target = make_target(path, S_ISDIR(want.st_mode));
+                else /* a bind's target is named by its own path: not followed if a symlink */
+                        target = open(path, O_PATH | O_CLOEXEC | (is_bind ? O_NOFOLLOW : 0));
                 if (target < 0)
                         return -1;
-                if (fstat(fds[i], &want) < 0 || fstat(target, &got) < 0) {
+                if (fstat(target, &got) < 0) {
                         rc = -1;
                 } else if (is_bind ? (want.st_mode & S_IFMT) != (got.st_mode & S_IFMT)
                                    : want.st_dev != got.st_dev || want.st_ino != got.st_ino) {
                         errno = is_bind ? (S_ISDIR(got.st_mode) ? EISDIR : ENOTDIR) : ESTALE;
                         rc = -1;
                 } else {
-                        rc = move_mount(fds[i], "", target, "",
+                        rc = move_mount(p->rw_fds[i], "", target, "",
                                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
                 }
                 if (rc < 0) {
@@ -272,6 +372,121 @@ static int rw_paths(char *const *paths, const int *fds, unsigned long long bind)
                         return -1;
                 }
                 close(target);
+        }
+        return 0;
+}
+
+/* An empty, read-only, mode-000 file over a non-directory (InaccessiblePaths=): a file of a
+ * tmpfs of its own. Kernels from 6.15 clone it straight from the detached tmpfs; older ones
+ * refuse a detached mount as a bind source (EINVAL), so there the tmpfs is attached for a
+ * moment over the target's own directory, the file bound from it, and the tmpfs detached. */
+static int inaccessible_file(const char *path, int target)
+{
+        int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), mnt = -1, f, tree, rc = -1;
+        char parent[PATH_MAX], src[64];
+        int pfd = -1;
+
+        if (fs < 0)
+                return -1;
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                goto out;
+        mnt =
+            fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (mnt < 0)
+                goto out;
+        f = openat(mnt, "inaccessible", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
+        if (f < 0)
+                goto out;
+        close(f);
+        tree = open_tree(mnt, "inaccessible", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree >= 0) {
+                struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+
+                rc = mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof ro);
+                if (rc == 0)
+                        rc = move_mount(tree, "", target, "",
+                                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+                close(tree);
+                goto out;
+        }
+        if (errno != EINVAL)
+                goto out;
+        /* the older kernels' way: over the parent directory for a moment */
+        snprintf(parent, sizeof parent, "%s", path);
+        *strrchr(parent, '/') = '\0';
+        pfd = safepath_open(parent[0] ? parent : "/", O_PATH | O_DIRECTORY, 0, NULL);
+        if (pfd < 0 ||
+            move_mount(mnt, "", pfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                goto out;
+        snprintf(src, sizeof src, "/proc/self/fd/%d/inaccessible", mnt);
+        rc = mount_on_fd(src, target, NULL, MS_BIND, NULL);
+        if (rc == 0)
+                rc = mount_on_fd(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+        snprintf(src, sizeof src, "/proc/self/fd/%d", mnt);
+        if (umount2(src, MNT_DETACH) < 0)
+                rc = -1;
+out:
+        if (pfd >= 0)
+                close(pfd);
+        if (mnt >= 0)
+                close(mnt);
+        close(fs);
+        return rc;
+}
+
+static int apply_op(const struct mount_op *op)
+{
+        bool dir = op->kind != MOUNT_OP_INACCESSIBLE;
+        int fd = open_target(op->path, op->dev, op->ino, dir), rc = -1, e;
+        struct stat st;
+
+        if (fd < 0)
+                return -1;
+        switch (op->kind) {
+        case MOUNT_OP_TMPFS:
+        case MOUNT_OP_TMPFS_RO:
+                rc = mount_on_fd("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | op->flags, op->data);
+                break;
+        case MOUNT_OP_READ_ONLY:
+                rc = mount_on_fd(op->path, fd, NULL, MS_BIND | MS_REC, NULL);
+                if (rc == 0)
+                        rc = mounts_set_readonly(op->path, true);
+                break;
+        case MOUNT_OP_INACCESSIBLE:
+                if (fstat(fd, &st) < 0)
+                        break;
+                if (S_ISDIR(st.st_mode))
+                        rc = mount_on_fd("tmpfs", fd, "tmpfs",
+                                         MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                         "size=4k,mode=000");
+                else
+                        rc = inaccessible_file(op->path, fd);
+                break;
+        }
+        e = errno;
+        close(fd);
+        errno = e;
+        return rc;
+}
+
+/* ops of one kind, or (want_ro) the read-only tmpfs ops' final remount: of that mount only,
+ * so a read-write bind inside it stays writable. */
+static int apply_ops(const struct mount_plan *p, bool tmpfs_phase, enum mount_op_kind kind,
+                     bool want_ro)
+{
+        for (unsigned i = 0; i < p->n_ops; i++) {
+                const struct mount_op *op = &p->ops[i];
+                bool in_phase = tmpfs_phase ? op->kind != MOUNT_OP_INACCESSIBLE : op->kind == kind;
+
+                if (!in_phase)
+                        continue;
+                if (want_ro) {
+                        if (op->kind == MOUNT_OP_TMPFS_RO && remount_one(op->path, true) < 0)
+                                return -1;
+                } else if (apply_op(op) < 0) {
+                        return -1;
+                }
         }
         return 0;
 }
@@ -392,14 +607,19 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
         }
         if (p->private_devices)
                 STEP(MOUNTS_PRIVATE_DEVICES, private_devices(p->private_ipc));
-        STEP(MOUNTS_RW_PATHS, rw_paths(p->rw_paths, p->rw_fds, p->rw_bind));
         if (p->private_ipc && !p->private_devices)
                 STEP(MOUNTS_PRIVATE_IPC, private_ipc());
+        /* the actor's own tmpfs before the binds, which may mount inside them */
         if (p->private_tmp) {
                 STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/tmp", 0, p->tmp_size));
                 if (exists("/var/tmp"))
                         STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/var/tmp", 0, p->tmp_size));
         }
+        STEP(MOUNTS_TMPFS, apply_ops(p, true, MOUNT_OP_TMPFS, false));
+        STEP(MOUNTS_RW_PATHS, rw_paths(p));
+        /* what must stay hidden goes last, over anything mounted before it */
+        STEP(MOUNTS_INACCESSIBLE, apply_ops(p, false, MOUNT_OP_INACCESSIBLE, false));
+        STEP(MOUNTS_READ_ONLY, apply_ops(p, true, MOUNT_OP_TMPFS, true));
         return 0;
 #undef STEP
 }

@@ -7,6 +7,25 @@
 
 enum mounts_protect_system { MOUNTS_PS_NO, MOUNTS_PS_YES, MOUNTS_PS_FULL, MOUNTS_PS_STRICT };
 
+/* A mount the profile's path keys ask for, besides the binds: TemporaryFileSystem=,
+ * InaccessiblePaths= and ProtectHome= (DESIGN §4a). Each names its target by path and, when
+ * the target is the host's own, the device and inode the supervisor found there (resolved
+ * with the safe-path rule): the shim mounts onto what it opens only if it is that very inode.
+ * A target inside a tmpfs of the actor's own (dev 0) is created there instead. */
+enum mount_op_kind {
+        MOUNT_OP_TMPFS,       /* a tmpfs with `data` as its options */
+        MOUNT_OP_TMPFS_RO,    /* the same, made read-only once the binds inside are mounted */
+        MOUNT_OP_READ_ONLY,   /* the path, read-only (ProtectHome=read-only) */
+        MOUNT_OP_INACCESSIBLE /* an empty mode-000 directory or file over it, read-only */
+};
+
+struct mount_op {
+        enum mount_op_kind kind;
+        unsigned long flags; /* MS_NOEXEC, for a tmpfs */
+        unsigned long long dev, ino;
+        const char *path, *data;
+};
+
 struct mount_plan {
         bool fresh_proc;         /* a /proc for the new PID namespace */
         bool protect_kernel;     /* /proc/sys and /sys read-only, /proc/sysrq-trigger etc. masked */
@@ -23,7 +42,11 @@ struct mount_plan {
         const int *rw_fds;
         unsigned long long rw_bind; /* bit i: entry i is a bind (BindPaths=): its target is another
                                      * path than its source, of the same kind (no identity check) */
-        char *const *mask_dirs;     /* hidden under an empty read-only tmpfs (/run/corral) */
+        unsigned long long rw_create; /* bit i: its target lies in a tmpfs of the actor's own:
+                                       * created there when missing */
+        const struct mount_op *ops;   /* in the order the keys list them */
+        unsigned n_ops;
+        char *const *mask_dirs; /* hidden under an empty read-only tmpfs (/run/corral) */
 };
 
 /* The steps, for error reports: which one failed. */
@@ -38,6 +61,9 @@ enum mounts_step {
         MOUNTS_PRIVATE_TMP,
         MOUNTS_PRIVATE_IPC,
         MOUNTS_PRIVATE_DEVICES,
+        MOUNTS_TMPFS,
+        MOUNTS_READ_ONLY,
+        MOUNTS_INACCESSIBLE,
 };
 
 const char *mounts_step_name(enum mounts_step s);

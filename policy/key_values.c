@@ -55,13 +55,80 @@ int check_bind(const char *w, struct cerr *err)
 {
         const char *src = w[0] == '-' ? w + 1 : w;
         const char *colon = strchr(src, ':');
+        char part[4096];
 
         if (src[0] != '/' || (colon && (colon[1] != '/' || strchr(colon + 1, ':'))))
                 return cerr_set(err, EINVAL, CERR_PARSE,
                                 "'%s': expected [-]SOURCE[:DESTINATION], absolute paths (a "
                                 "leading - ignores a missing source)",
                                 w);
+        snprintf(part, sizeof part, "%.*s", colon ? (int)(colon - src) : (int)strlen(src), src);
+        if (check_abs_path(part, err) < 0 || (colon && check_abs_path(colon + 1, err) < 0))
+                return -1;
         return 0;
+}
+
+/* A path of ReadWritePaths= or InaccessiblePaths=: absolute, with systemd's `-` prefix (a
+ * missing path is ignored). */
+int check_opt_path(const char *w, struct cerr *err)
+{
+        return check_abs_path(w[0] == '-' ? w + 1 : w, err);
+}
+
+int tmpfs_options_parse(const char *opts, struct tmpfs_options *o, struct cerr *err)
+{
+        char buf[256];
+        char *save = NULL;
+
+        *o = (struct tmpfs_options){.mode = 0755};
+        if (strlen(opts) >= sizeof buf)
+                return cerr_set(err, E2BIG, CERR_PARSE, "'%.40s...': options too long", opts);
+        snprintf(buf, sizeof buf, "%s", opts);
+        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                char *end;
+
+                if (strcmp(t, "ro") == 0 || strcmp(t, "rw") == 0) {
+                        o->ro = t[1] == 'o';
+                } else if (strcmp(t, "noexec") == 0 || strcmp(t, "exec") == 0) {
+                        o->noexec = t[0] == 'n';
+                } else if (strncmp(t, "mode=", 5) == 0) {
+                        unsigned long m = strtoul(t + 5, &end, 8);
+
+                        if (!t[5] || *end || m > 07777)
+                                return cerr_set(err, EINVAL, CERR_PARSE,
+                                                "'%s': expected mode= an octal mode (0755)", t);
+                        o->mode = (unsigned)m;
+                } else if (strncmp(t, "size=", 5) == 0) {
+                        if (units_parse_size(t + 5, false, &o->size, err) < 0 || o->size == 0)
+                                return cerr_set(err, EINVAL, CERR_PARSE,
+                                                "'%s': expected size= a size above 0 (64M)", t);
+                } else if (strncmp(t, "nr_inodes=", 10) == 0) {
+                        if (units_parse_count(t + 10, false, &o->nr_inodes, err) < 0 ||
+                            o->nr_inodes == 0)
+                                return cerr_set(err, EINVAL, CERR_PARSE,
+                                                "'%s': expected nr_inodes= a count above 0", t);
+                } else {
+                        return cerr_set(err, EINVAL, CERR_PARSE,
+                                        "'%s': expected the options ro, rw, noexec, exec, mode=, "
+                                        "size= or nr_inodes=",
+                                        t);
+                }
+        }
+        return 0;
+}
+
+/* TemporaryFileSystem= entries (systemd's): [-]PATH[:OPTIONS]. */
+int check_tmpfs(const char *w, struct cerr *err)
+{
+        const char *path = w[0] == '-' ? w + 1 : w;
+        const char *colon = strchr(path, ':');
+        struct tmpfs_options o;
+        char part[4096];
+
+        snprintf(part, sizeof part, "%.*s", colon ? (int)(colon - path) : (int)strlen(path), path);
+        if (check_abs_path(part, err) < 0)
+                return -1;
+        return colon ? tmpfs_options_parse(colon + 1, &o, err) : 0;
 }
 
 int check_abs_path(const char *w, struct cerr *err)

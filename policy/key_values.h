@@ -53,6 +53,8 @@ extern const struct rlimit_key rlimit_keys[16];
 
 int check_bind(const char *w, struct cerr *err);
 int check_abs_path(const char *w, struct cerr *err);
+int check_opt_path(const char *w, struct cerr *err);
+int check_tmpfs(const char *w, struct cerr *err);
 int check_hostname(const char *w, struct cerr *err);
 int check_profile_name(const char *w, struct cerr *err);
 int check_user_name(const char *w, struct cerr *err);

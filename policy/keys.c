@@ -31,6 +31,11 @@ static const struct enum_name protect_system_names[] = {{"no", PROTECT_SYSTEM_NO
                                                         {"full", PROTECT_SYSTEM_FULL},
                                                         {"strict", PROTECT_SYSTEM_STRICT},
                                                         {NULL, 0}};
+static const struct enum_name protect_home_names[] = {{"no", PROTECT_HOME_NO},
+                                                      {"yes", PROTECT_HOME_YES},
+                                                      {"read-only", PROTECT_HOME_READ_ONLY},
+                                                      {"tmpfs", PROTECT_HOME_TMPFS},
+                                                      {NULL, 0}};
 static const struct enum_name on_child_failure_names[] = {
     {"notify", ON_CHILD_FAILURE_NOTIFY},
     {"cancel-siblings", ON_CHILD_FAILURE_CANCEL_SIBLINGS},
@@ -108,9 +113,12 @@ static const struct key keys[] = {
     BOOL("PrivateDevices", private_devices, NULL),
     ENUM("KeyringMode", keyring_mode, keyring_mode_names, 0, NULL),
     ENUM("ProtectSystem", protect_system, protect_system_names, 1, NULL),
-    LIST("ReadWritePaths", read_write_paths, check_abs_path, NULL),
+    ENUM("ProtectHome", protect_home, protect_home_names, 1, NULL),
+    LIST("ReadWritePaths", read_write_paths, check_opt_path, NULL),
     LIST("BindPaths", bind_paths, check_bind, NULL),
     LIST("BindReadOnlyPaths", bind_ro_paths, check_bind, NULL),
+    LIST("TemporaryFileSystem", temporary_fs, check_tmpfs, NULL),
+    LIST("InaccessiblePaths", inaccessible_paths, check_opt_path, NULL),
     BOOL("ProtectControlGroups", protect_control_groups, NULL),
     /* credentials */
     STRING("User", user, check_user_name, NULL),

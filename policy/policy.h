@@ -73,6 +73,16 @@ size_t policy_max_line(void);
 
 /* ---- host warnings (policy/warnings.c) ---- */
 
+/* The options of a TemporaryFileSystem= entry ("ro,mode=0700,size=64M"), checked when the
+ * policy is read and parsed again by the spawner. size 0: the profile's PrivateTmpSize=. */
+struct tmpfs_options {
+        bool ro, noexec;
+        unsigned mode; /* default 0755, as systemd's */
+        uint64_t size, nr_inodes;
+};
+
+int tmpfs_options_parse(const char *opts, struct tmpfs_options *o, struct cerr *err);
+
 /* Keys of p this host cannot apply, one message each ("IOWeight: no io controller on this
  * host: not applied"), appended to out. */
 int policy_host_warnings(const struct profile *p, const struct cg_mounts *h, bool have_swap,

@@ -121,6 +121,8 @@ int profile_copy(struct profile *dst, const struct profile *src, struct cerr *er
         *dst = *src;
         /* deep-copy every owned pointer; on failure dst is freed and zeroed-safe */
         dst->read_write_paths = (struct strlist){0};
+        dst->temporary_fs = (struct strlist){0};
+        dst->inaccessible_paths = (struct strlist){0};
         dst->bind_paths = (struct strlist){0};
         dst->bind_ro_paths = (struct strlist){0};
         dst->supplementary_groups = (struct strlist){0};
@@ -132,6 +134,8 @@ int profile_copy(struct profile *dst, const struct profile *src, struct cerr *er
         dst->user = dst->group = dst->hostname = dst->working_directory = NULL;
         dst->std_in.path = dst->std_out.path = dst->std_err.path = NULL;
         if (copy_list(&dst->read_write_paths, &src->read_write_paths, err) < 0 ||
+            copy_list(&dst->temporary_fs, &src->temporary_fs, err) < 0 ||
+            copy_list(&dst->inaccessible_paths, &src->inaccessible_paths, err) < 0 ||
             copy_list(&dst->bind_paths, &src->bind_paths, err) < 0 ||
             copy_list(&dst->bind_ro_paths, &src->bind_ro_paths, err) < 0 ||
             copy_list(&dst->supplementary_groups, &src->supplementary_groups, err) < 0 ||
@@ -156,6 +160,8 @@ int profile_copy(struct profile *dst, const struct profile *src, struct cerr *er
 void profile_free(struct profile *p)
 {
         strlist_clear(&p->read_write_paths);
+        strlist_clear(&p->temporary_fs);
+        strlist_clear(&p->inaccessible_paths);
         strlist_clear(&p->bind_paths);
         strlist_clear(&p->bind_ro_paths);
         strlist_clear(&p->supplementary_groups);

@@ -41,6 +41,10 @@ enum protect_system {
         PROTECT_SYSTEM_STRICT
 };
 
+/* ProtectHome= (systemd's): /home, /root and /run/user left alone, made inaccessible, read-only,
+ * or each an empty read-only tmpfs (into which BindPaths= may mount). */
+enum protect_home { PROTECT_HOME_NO, PROTECT_HOME_YES, PROTECT_HOME_READ_ONLY, PROTECT_HOME_TMPFS };
+
 enum private_network { PRIVATE_NETWORK_NO, PRIVATE_NETWORK_TREE, PRIVATE_NETWORK_ACTOR };
 
 /* KeyringMode= (systemd's): a fresh session keyring, or the caller's own. */
@@ -101,10 +105,13 @@ struct profile {
         enum private_network private_network;
         enum keyring_mode keyring_mode;
         enum protect_system protect_system;
+        enum protect_home protect_home;
         enum log_overflow log_overflow;
         enum on_child_failure on_child_failure;
-        struct limit private_tmp_size; /* size= of the /tmp and /var/tmp tmpfs */
-        struct strlist read_write_paths;
+        struct limit private_tmp_size;            /* size= of the /tmp and /var/tmp tmpfs */
+        struct strlist read_write_paths;          /* "[-]PATH" */
+        struct strlist temporary_fs;              /* "[-]PATH[:OPTIONS]" (TemporaryFileSystem=) */
+        struct strlist inaccessible_paths;        /* "[-]PATH" */
         struct strlist bind_paths, bind_ro_paths; /* "[-]SRC[:DST]" (BindPaths=, ...ReadOnly...) */
 
         /* credentials */

@@ -307,6 +307,28 @@ void actor_emit_started(struct corral_sup *s, struct actor *a)
         ctl_child_spawned(s, a);
 }
 
+/* What the shim did instead of failing: today only a working directory it could not enter
+ * (the caller's, hidden by the actor's mounts or closed to its user), where the program
+ * starts in / instead. */
+static void exec_warning(struct corral_sup *s, struct actor *a, const struct spec_child_error *rec)
+{
+        struct corral_event e;
+        char msg[PATH_MAX + 160], cwd[PATH_MAX];
+
+        if (rec->stage != STAGE_CHDIR)
+                return;
+        if (!getcwd(cwd, sizeof cwd))
+                snprintf(cwd, sizeof cwd, "(unknown)");
+        snprintf(msg, sizeof msg,
+                 "the working directory %s is not reachable inside the actor (%s): "
+                 "the program starts in / (WorkingDirectory= or -C chooses one)",
+                 cwd, strerror(-rec->errnum));
+        ev_init(s, &e, CORRAL_EV_WARNING, a);
+        e.u.warning.profile = a->prof->p.name;
+        e.u.warning.message = msg;
+        ev_emit(s, &e);
+}
+
 void actor_on_exec(struct corral_sup *s, struct actor *a)
 {
         struct spec_child_error rec;
@@ -314,6 +336,10 @@ void actor_on_exec(struct corral_sup *s, struct actor *a)
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
+        if (n == (ssize_t)sizeof rec && rec.errnum < 0) {
+                exec_warning(s, a, &rec); /* the spawn goes on: more may follow, or EOF */
+                return;
+        }
         if (n == (ssize_t)sizeof rec) {
                 rec.detail[sizeof rec.detail - 1] = '\0';
                 actor_spawn_failed(s, a, rec.stage, rec.errnum, rec.detail);

@@ -529,10 +529,12 @@ static enum corral_actor_state public_state(enum actor_state st)
         return CORRAL_ACTOR_SPAWN_FAILED;
 }
 
-/* An execve that failed with no detail of its own: the message names the program and user. */
+/* An execve that failed with no detail of its own, or a script's (run by its path): the
+ * message names the program and user. */
 static bool plain_execve(const struct actor *a)
 {
-        return a->fail_stage == STAGE_EXECVE && a->exec_desc && strcmp(a->fail_msg, "execve") == 0;
+        return a->fail_stage == STAGE_EXECVE && a->exec_desc &&
+               (strcmp(a->fail_msg, "execve") == 0 || strcmp(a->fail_msg, "execve-script") == 0);
 }
 
 int corral_sup_actor(const struct corral_sup *s, uint32_t id, struct corral_actor_info *info)
@@ -552,9 +554,14 @@ int corral_sup_actor(const struct corral_sup *s, uint32_t id, struct corral_acto
         info->timed_out = a->timed_out;
         info->wstatus = a->wstatus;
         if (a->state == AS_SPAWN_FAILED)
-                snprintf(info->spawn_error, sizeof info->spawn_error, "spawn failed at %s%s%s: %s",
-                         a->fail_msg, plain_execve(a) ? " of " : "",
-                         plain_execve(a) ? a->exec_desc : "", strerror(a->fail_errno));
+                snprintf(info->spawn_error, sizeof info->spawn_error,
+                         "spawn failed at %s%s%s%s: %s", plain_execve(a) ? "execve" : a->fail_msg,
+                         plain_execve(a) ? " of " : "", plain_execve(a) ? a->exec_desc : "",
+                         strcmp(a->fail_msg, "execve-script") == 0
+                             ? ": a script runs by its path, which the actor's own mounts hide "
+                               "(a private /tmp, a TemporaryFileSystem= or InaccessiblePaths=)"
+                             : "",
+                         strerror(a->fail_errno));
         info->leaf = a->node_removed ? NULL : a->leaf;
         info->t_request = a->t_request;
         info->t_sent = a->t_sent;

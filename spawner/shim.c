@@ -65,6 +65,16 @@ static __attribute__((noreturn)) void fail_at(int stage, int e, const char *deta
         _exit(stage == STAGE_EXECVE && e == ENOENT ? 127 : stage == STAGE_EXECVE ? 126 : 125);
 }
 
+/* A step that fell back instead of failing: said on the exec pipe too (errnum negated), and
+ * the spawn goes on. */
+static void warn_at(int stage, int e)
+{
+        struct spec_child_error rec = {.stage = stage, .errnum = -e};
+
+        if (exec_pipe >= 0)
+                (void)!write(exec_pipe, &rec, sizeof rec);
+}
+
 static __attribute__((noreturn)) void fail(int stage, int e)
 {
         fail_at(stage, e, NULL);
@@ -132,6 +142,9 @@ static void step_mounts(const struct spec_req *r)
             .rw_paths = r->rw_paths,
             .rw_fds = rw_fds,
             .rw_bind = r->hdr.rw_bind,
+            .rw_create = r->hdr.rw_create,
+            .ops = r->ops,
+            .n_ops = r->hdr.n_ops,
             .mask_dirs = (char *const[]){"/run/corral", NULL},
         };
         enum mounts_step step;
@@ -246,7 +259,7 @@ static __attribute__((noreturn)) void actor_exec(const struct spec_req *r, char 
         e = errno;
         /* a script the actor's own mounts hide (under a private /tmp, say) */
         if (fd >= 0 && e == ENOENT)
-                fail_at(STAGE_EXECVE, e, "execve of a script by path");
+                fail_at(STAGE_EXECVE, e, "execve-script");
         fail(STAGE_EXECVE, e);
 }
 
@@ -289,6 +302,7 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
         if (chdir(r->cwd) < 0) {
                 if (r->hdr.flags & SPEC_CWD_EXPLICIT)
                         fail(STAGE_CHDIR, errno);
+                warn_at(STAGE_CHDIR, errno);
                 if (chdir("/") < 0)
                         fail(STAGE_CHDIR, errno);
         }

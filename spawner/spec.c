@@ -3,6 +3,7 @@
 #include "../ns/cleanup.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,6 +127,23 @@ int spec_add_rw(struct spec_builder *b, const char *path, int mount_fd, struct c
         return 0;
 }
 
+int spec_add_op(struct spec_builder *b, const struct mount_op *op, struct cerr *err)
+{
+        char rec[4200];
+
+        if (b->hdr.n_ops == SPEC_MAX_OPS)
+                return cerr_set(err, E2BIG, CERR_SPAWN,
+                                "at most %d TemporaryFileSystem=, InaccessiblePaths= and "
+                                "ProtectHome= mounts",
+                                SPEC_MAX_OPS);
+        snprintf(rec, sizeof rec, "%d %lu %llu %llu %s", (int)op->kind, op->flags, op->dev, op->ino,
+                 op->data ? op->data : "");
+        if (spec_add_string(b, op->path, err) < 0 || spec_add_string(b, rec, err) < 0)
+                return -1;
+        b->hdr.n_ops++;
+        return 0;
+}
+
 int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err)
 {
         if (b->hdr.n_pass == SPEC_MAX_PASS)
@@ -218,9 +236,34 @@ int spec_fd(const struct spec_req *r, enum spec_fd slot)
         return i >= 0 && i < r->nfds ? r->fds[i] : -1;
 }
 
+/* "KIND FLAGS DEV INO DATA" (spec_add_op); the data is the rest of the string. */
+static int parse_op(const char *path, const char *rec, struct mount_op *op)
+{
+        unsigned long long v[4];
+        const char *p = rec;
+        char *end;
+
+        for (int i = 0; i < 4; i++) {
+                errno = 0;
+                v[i] = strtoull(p, &end, 10);
+                if (errno || end == p || *end != ' ')
+                        return -1;
+                p = end + 1;
+        }
+        if (v[0] > MOUNT_OP_INACCESSIBLE || path[0] != '/')
+                return -1;
+        *op = (struct mount_op){.kind = (enum mount_op_kind)v[0],
+                                .flags = (unsigned long)v[1],
+                                .dev = v[2],
+                                .ino = v[3],
+                                .path = path,
+                                .data = p};
+        return 0;
+}
+
 static int parse_blob(struct spec_req *r, struct cerr *err)
 {
-        size_t need = 4 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths;
+        size_t need = 4 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths + 2 * r->hdr.n_ops;
         const char *p = r->blob, *end = r->blob + r->hdr.blob_len;
         const char **strs;
 
@@ -230,7 +273,8 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
         r->argv = calloc((size_t)r->hdr.argc + 1, sizeof *r->argv);
         r->envp = calloc((size_t)r->hdr.envc + 1, sizeof *r->envp);
         r->rw_paths = calloc((size_t)r->hdr.n_rw_paths + 1, sizeof *r->rw_paths);
-        if (!strs || !r->argv || !r->envp || !r->rw_paths) {
+        r->ops = calloc((size_t)r->hdr.n_ops + 1, sizeof *r->ops);
+        if (!strs || !r->argv || !r->envp || !r->rw_paths || !r->ops) {
                 free(strs);
                 return cerr_set(err, ENOMEM, CERR_ALLOC, "parsing a request");
         }
@@ -264,6 +308,14 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
                 r->envp[i] = (char *)strs[4 + r->hdr.argc + i];
         for (uint32_t i = 0; i < r->hdr.n_rw_paths; i++)
                 r->rw_paths[i] = (char *)strs[4 + r->hdr.argc + r->hdr.envc + i];
+        for (uint32_t i = 0; i < r->hdr.n_ops; i++) {
+                size_t at = 4 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths + 2 * i;
+
+                if (parse_op(strs[at], strs[at + 1], &r->ops[i]) < 0) {
+                        free(strs);
+                        return cerr_set(err, EINVAL, CERR_SPAWN, "malformed mount in a request");
+                }
+        }
         free(strs);
         return 0;
 }
@@ -280,7 +332,7 @@ static int check_header(const struct spec_req *r, struct cerr *err)
             h->n_pass > SPEC_MAX_PASS || h->blob_len > SPEC_BLOB_MAX || h->argc == 0 ||
             h->argc > SPEC_BLOB_MAX / 2 || h->envc > SPEC_BLOB_MAX / 2 ||
             h->n_rlimits > RLIMIT_NLIMITS || h->bpf_len > 4096 /* BPF_MAXINSNS */ ||
-            h->n_rw_paths > SPEC_MAX_RW || h->cred.ngroups < 0 ||
+            h->n_rw_paths > SPEC_MAX_RW || h->n_ops > SPEC_MAX_OPS || h->cred.ngroups < 0 ||
             h->cred.ngroups > CREDS_MAX_GROUPS || h->cred.cap_last < 0 || h->cred.cap_last > 63)
                 return cerr_set(err, EPROTO, CERR_SPAWN, "malformed request");
         for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
@@ -378,6 +430,8 @@ void spec_req_free(struct spec_req *r)
         free(r->envp);
         free(r->rw_paths);
         r->rw_paths = NULL;
+        free(r->ops);
+        r->ops = NULL;
         r->blob = NULL;
         r->argv = r->envp = NULL;
 }

@@ -17,6 +17,7 @@
 
 #include "../ns/creds.h"
 #include "../ns/err.h"
+#include "../ns/mounts.h"
 
 #define SPEC_MAGIC      0x636f7231u /* "cor1" */
 #define SPEC_INLINE_MAX (48 * 1024)
@@ -24,6 +25,7 @@
 #define SPEC_MAX_PASS   64                /* fds passed to a program (--fd) */
 #define SPEC_MAX_V1     4
 #define SPEC_MAX_RW     64 /* ReadWritePaths= that exist, each a detached mount */
+#define SPEC_MAX_OPS    64 /* TemporaryFileSystem=, InaccessiblePaths=, ProtectHome= mounts */
 #define SPEC_MAX_FDS    (8 + SPEC_MAX_V1 + SPEC_MAX_RW + SPEC_MAX_PASS)
 
 /* Fixed fd slots; the variable parts follow: v1 groups, ReadWritePaths= mounts, then passed
@@ -65,6 +67,8 @@ struct spec_hdr {
         int32_t fd_index[SPEC_FD_FIXED_COUNT]; /* position of each fixed fd in SCM_RIGHTS, or -1 */
         uint32_t n_v1;                         /* v1 group dirfds follow the fixed ones */
         uint64_t rw_bind;    /* bit i: rw path i is a bind (BindPaths=, another target path) */
+        uint64_t rw_create;  /* bit i: its target is in a tmpfs of the actor's: made there */
+        uint32_t n_ops;      /* struct mount_op each, as two strings after the rw paths */
         uint32_t n_rw_paths; /* then one detached mount (open_tree) per ReadWritePaths= entry;
                               * its path, where the shim mounts it, is in the blob */
         uint32_t n_pass;     /* then the passed fds, which land at 3..3+n_pass-1 */
@@ -86,7 +90,8 @@ struct spec_hdr {
         struct cred_plan cred;     /* identity and capabilities of the program */
         uint32_t map_uid, map_gid; /* PrivateUsers=: who uid/gid 0 inside is outside */
         /* blob: hostname \0 cwd \0 cgroup-view \0 program-path \0 argv[0] \0 ... env[0] \0 ...
-         * rw_path \0 ... then, 8-byte aligned, bpf_len struct sock_filter */
+         * rw_path \0 ... (op path \0 "KIND FLAGS DEV INO DATA" \0) ... then, 8-byte aligned,
+         * bpf_len struct sock_filter */
 };
 
 /* The child's error record on the exec pipe. */
@@ -154,6 +159,8 @@ int spec_add_v1(struct spec_builder *b, int fd, struct cerr *err);
 /* A ReadWritePaths= entry: its path (where the shim mounts it) and its detached mount. Call
  * after the environment's strings. */
 int spec_add_rw(struct spec_builder *b, const char *path, int mount_fd, struct cerr *err);
+/* A mount op (after the rw paths): op->path and op->data are copied. */
+int spec_add_op(struct spec_builder *b, const struct mount_op *op, struct cerr *err);
 int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err);
 /* Append the seccomp program after the strings (call after the last string). */
 int spec_add_bpf(struct spec_builder *b, const void *insns, uint32_t count, struct cerr *err);
@@ -175,7 +182,8 @@ struct spec_req {
         char **argv;             /* owned array, strings in blob */
         char **envp;
         char **rw_paths;
-        const void *bpf; /* bpf_len instructions, aligned, inside blob */
+        struct mount_op *ops; /* n_ops, owned array, strings in blob */
+        const void *bpf;      /* bpf_len instructions, aligned, inside blob */
 };
 
 /* Receive and validate one request. Returns 1 on a request, 0 on EOF, -1 on error (err). */

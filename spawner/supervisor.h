@@ -260,7 +260,7 @@ struct corral_actor_info {
         bool have_status;  /* the program's own wait status came from its shim */
         bool timed_out;    /* its RuntimeMaxSec= expired (corral run then exits 124) */
         int wstatus;
-        char spawn_error[200]; /* "spawn failed at execve: No such file or directory" */
+        char spawn_error[512]; /* "spawn failed at execve: No such file or directory" */
         const char *leaf;      /* its self/ leaf in v2, while it has a node */
         int64_t t_request, t_sent, t_replied, t_started, t_exited, t_removed; /* monotonic µs */
 };
@@ -289,6 +289,12 @@ void corral_sup_tree(const struct corral_sup *s, struct corral_tree_info *info);
  * with a blocking call. Returns 0, or -1 when the queue was full (the bytes are dropped and
  * counted: an events-lost record follows once there is room). */
 int corral_sup_write_events(struct corral_sup *s, const void *buf, size_t len);
+
+/* The host checks of a profile's path keys that a spawn makes (a missing path without `-`, a
+ * planted symlink, a destination that does not exist, a mount inside an inaccessible path),
+ * without mounting anything: `corral policy check` reports them in the same words. */
+struct profile;
+int corral_profile_check_paths(const struct profile *p, struct cerr *err);
 
 /* Tree and actor names: [A-Za-z0-9_.-]{1,64}, not starting with '.', and not a cgroup
  * controller prefix (cgroup.*, memory.* ...) that could collide with an interface file. */

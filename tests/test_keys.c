@@ -448,10 +448,11 @@ START_TEST(key_table)
             /* the confinement of DESIGN §4a */
             "PrivateTmp", "ProtectSystem", "ReadWritePaths", "ProtectControlGroups", "User",
             "Group", "SupplementaryGroups", "PrivateUsers", "CapabilityBoundingSet",
-            "AmbientCapabilities"};
+            "AmbientCapabilities", "BindPaths", "BindReadOnlyPaths", "TemporaryFileSystem",
+            "InaccessiblePaths", "ProtectHome"};
         struct profile p;
 
-        ck_assert_uint_eq(policy_key_count(), 63);
+        ck_assert_uint_eq(policy_key_count(), 66);
         for (size_t i = 0; i < sizeof applied / sizeof applied[0]; i++) {
                 if (policy_key_pending(applied[i]))
                         ck_abort_msg("%s is marked pending", applied[i]);

@@ -62,6 +62,8 @@ static void run_usage(FILE *f)
                "  --bind SRC[:DST]    mount the host's SRC at DST, read-write (BindPaths=; DST\n"
                "                      must exist; a leading - ignores a missing SRC)\n"
                "  --ro-bind SRC[:DST] the same, read-only (BindReadOnlyPaths=)\n"
+               "  --tmpfs DIR[:OPTS]  an empty tmpfs on DIR (TemporaryFileSystem=; OPTS: ro,\n"
+               "                      mode=, size=; DIR must exist, and binds may go inside)\n"
                "  -u, --user USER     run the program as USER (User=)\n"
                "  --timeout DUR       cancel the tree once it ran DUR (RuntimeMaxSec=); corral\n"
                "                      run then exits 124, as timeout(1) does\n"
@@ -231,6 +233,7 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
             {"--clearenv", "PassEnvironment", 'Z', false},
             {"--bind", "BindPaths", 'B', true},
             {"--ro-bind", "BindReadOnlyPaths", 'R', true},
+            {"--tmpfs", "TemporaryFileSystem", 'T', true},
             {"--setenv", "Environment", 'e', true},
         };
         size_t f = 0, n;
@@ -267,15 +270,25 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
 int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
 {
         static const struct option opts[] = {
-            {"policy", required_argument, NULL, 'p'},   {"profile", required_argument, NULL, 'P'},
-            {"set", required_argument, NULL, 's'},      {"name", required_argument, NULL, 'n'},
-            {"fd", required_argument, NULL, 'f'},       {"events", required_argument, NULL, 'J'},
-            {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
-            {"timeout", required_argument, NULL, 't'},  {"setenv", required_argument, NULL, 'e'},
-            {"chdir", required_argument, NULL, 'C'},    {"user", required_argument, NULL, 'u'},
-            {"unsetenv", required_argument, NULL, 'U'}, {"clearenv", no_argument, NULL, 'Z'},
-            {"bind", required_argument, NULL, 'B'},     {"ro-bind", required_argument, NULL, 'R'},
-            {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+            {"policy", required_argument, NULL, 'p'},
+            {"profile", required_argument, NULL, 'P'},
+            {"set", required_argument, NULL, 's'},
+            {"name", required_argument, NULL, 'n'},
+            {"fd", required_argument, NULL, 'f'},
+            {"events", required_argument, NULL, 'J'},
+            {"verbose", no_argument, NULL, 'v'},
+            {"quiet", no_argument, NULL, 'q'},
+            {"timeout", required_argument, NULL, 't'},
+            {"setenv", required_argument, NULL, 'e'},
+            {"chdir", required_argument, NULL, 'C'},
+            {"user", required_argument, NULL, 'u'},
+            {"unsetenv", required_argument, NULL, 'U'},
+            {"clearenv", no_argument, NULL, 'Z'},
+            {"bind", required_argument, NULL, 'B'},
+            {"ro-bind", required_argument, NULL, 'R'},
+            {"tmpfs", required_argument, NULL, 'T'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
         const char *events_opt = NULL; /* the option that chose the events, to name a clash */
         int c;
@@ -312,6 +325,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                 case 'Z':
                 case 'B':
                 case 'R':
+                case 'T':
                         if (add_sugar(a, c, optarg, err) < 0)
                                 return -1;
                         break;

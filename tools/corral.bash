@@ -34,7 +34,7 @@ _corral() {
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return 0
 			;;
-		-C | --chdir | --bind | --ro-bind)
+		-C | --chdir | --bind | --ro-bind | --tmpfs)
 			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 			return 0
 			;;
@@ -51,7 +51,7 @@ _corral() {
 			;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "-p --policy --profile --set --name --fd -e --setenv
-			--unsetenv --clearenv --bind --ro-bind -C --chdir -u --user --timeout -v --verbose -q --quiet
+			--unsetenv --clearenv --bind --ro-bind --tmpfs -C --chdir -u --user --timeout -v --verbose -q --quiet
 			--events -h --help --" -- "$cur")
 		;;
 	check)
@@ -61,7 +61,7 @@ _corral() {
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			mapfile -t COMPREPLY < <(compgen -W "check default --help" -- "$cur")
 		elif [ "${COMP_WORDS[2]}" = check ]; then
-			mapfile -t COMPREPLY < <(compgen -W "--json" -f -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "--json --changed" -f -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "--json" -- "$cur")
 		fi
