@@ -159,8 +159,8 @@ $(BUILD)/tests/fuzz/fuzz_%.replay.o: tests/fuzz/fuzz_%.c
 	$(CC) $(ALL_CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
 
 $(BUILD)/tests/test_fuzz_replay: $(BUILD)/tests/test_fuzz_replay.o $(FUZZ_REPLAY_OBJS) \
-				 $(BUILD)/tools/cmd_run.o $(BUILD)/tools/events_fmt.o $(TEST_SUPPORT_OBJS) \
-				 $(STATIC_LIB)
+				 $(BUILD)/tools/cmd_run.o $(BUILD)/tools/cli.o $(BUILD)/tools/events_fmt.o \
+				 $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(TEST_LIBS)
 
 # clang with the sanitizer and libFuzzer runtimes (Debian: clang, libclang-rt-14-dev), installed
@@ -229,7 +229,7 @@ lint: deps deps-lint
 	./tests/lint.sh "-std=gnu11 -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PC_LIB) $(PC_TEST))" \
 		$(LINT_SRCS)
 
-$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o \
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o $(BUILD)/tools/cli.o \
 		      $(BUILD)/tools/events_fmt.o $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(EXTRA_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
