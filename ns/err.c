@@ -32,7 +32,8 @@ const char *cerr_stage_name(enum cerr_stage s)
             [CERR_SECCOMP] = "seccomp",   [CERR_ZYGOTE] = "zygote",
             [CERR_SPAWN] = "spawn",       [CERR_STDIO] = "stdio",
             [CERR_REGISTRY] = "registry", [CERR_GC] = "gc",
-            [CERR_FORMAT] = "format",     [CERR_BENCH] = "bench",
+            [CERR_FORMAT] = "format",     [CERR_HOST_CHECK] = "host-check",
+            [CERR_BENCH] = "bench",
         };
 
         return (unsigned)s < CERR_STAGE_COUNT && names[s] ? names[s] : "unknown";
@@ -73,8 +74,9 @@ int cerr_wrap(struct cerr *err, const char *fmt, ...)
 
 const char *cerr_str(const struct cerr *err, char *buf, size_t len)
 {
-        /* A parse error explains itself; "Invalid argument" after it would only be noise. */
-        if (err->errnum && err->stage != CERR_PARSE)
+        /* A parse error explains itself; "Invalid argument" after it would only be noise (and
+         * "No such file or directory" after "no such user on this host"). */
+        if (err->errnum && err->stage != CERR_PARSE && err->stage != CERR_HOST_CHECK)
                 snprintf(buf, len, "%s: %s", err->msg, strerror(err->errnum));
         else
                 snprintf(buf, len, "%s", err->msg);

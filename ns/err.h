@@ -17,6 +17,9 @@ enum cerr_stage {
         CERR_NONE,
         CERR_USAGE, /* a command line or request that does not make sense */
         CERR_PARSE, /* a policy file or value: the input is wrong, the message says how */
+        /* a policy value this host cannot honour (a User= it has no such user for): the
+         * input's fault here, and the message says how, as for CERR_PARSE */
+        CERR_HOST_CHECK,
         CERR_ALLOC,
         CERR_SETUP, /* the supervisor's own setup: epoll, timers, fd limits */
         CERR_SIGNALS,
@@ -65,7 +68,8 @@ int cerr_set(struct cerr *err, int errnum, enum cerr_stage stage, const char *fm
 /* Prefix the message with more context ("creating tree x: <old message>"); returns -1. */
 int cerr_wrap(struct cerr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "msg: strerror(errnum)" into buf (just "msg" for stage "parse"); returns buf. */
+/* "msg: strerror(errnum)" into buf (just "msg" for stages "parse" and "host-check"); returns
+ * buf. */
 const char *cerr_str(const struct cerr *err, char *buf, size_t len);
 
 void cerr_clear(struct cerr *err);

@@ -10,15 +10,83 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The largest buffer a user or group entry may need: a group of tens of thousands of
+ * members. Past it the lookup fails (ERANGE) rather than reading as "no such group". */
+#define LOOKUP_BUF_MAX (1u << 20)
+
+/* getpwnam_r/getgrnam_r say "not found" as 0 with no entry, or (other NSS modules, other
+ * libcs: getpwnam_r(3)) as one of these errors. */
+static int found(int rc, const void *res)
+{
+        if (res)
+                return 0;
+        return rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM ? ENOENT : rc;
+}
+
+/* The entries by name, each into a buffer grown until the entry fits (a group of many members
+ * does not fit the 8 KiB that once read "no such group"); the caller frees *buf. 0, ENOENT
+ * when there is none, or the error of the lookup. */
+static int user_entry(const char *name, struct passwd *pw, char **buf)
+{
+        struct passwd *res = NULL;
+        int rc = ERANGE;
+
+        for (size_t len = 4096; rc == ERANGE && len <= LOOKUP_BUF_MAX; len *= 2) {
+                char *nb = realloc(*buf, len);
+
+                if (!nb)
+                        return ENOMEM;
+                *buf = nb;
+                rc = getpwnam_r(name, pw, *buf, len, &res);
+        }
+        return found(rc, res);
+}
+
+static int group_entry(const char *name, struct group *gr, char **buf)
+{
+        struct group *res = NULL;
+        int rc = ERANGE;
+
+        for (size_t len = 4096; rc == ERANGE && len <= LOOKUP_BUF_MAX; len *= 2) {
+                char *nb = realloc(*buf, len);
+
+                if (!nb)
+                        return ENOMEM;
+                *buf = nb;
+                rc = getgrnam_r(name, gr, *buf, len, &res);
+        }
+        return found(rc, res);
+}
+
+/* The one wording of a failed lookup, `policy check`'s and the spawn's alike: the key, the
+ * name as written, and what this host lacks. */
+static int lookup_failed(const char *key, const char *name, const char *what, int rc,
+                         struct cerr *err)
+{
+        if (rc == ENOENT)
+                return cerr_set(err, ENOENT, CERR_HOST_CHECK, "%s: '%s': no such %s on this host",
+                                key, name, what);
+        return cerr_set(err, rc, rc == ENOMEM ? CERR_ALLOC : CERR_CREDENTIALS,
+                        "%s: '%s': looking up the %s", key, name, what);
+}
+
+static bool numeric_id(const char *name, unsigned long *n)
+{
+        char *end;
+
+        *n = strtoul(name, &end, 10);
+        return *name && !*end;
+}
+
 static int lookup_user(const char *name, uid_t *uid, gid_t *gid, char *canon, size_t len,
                        struct cerr *err)
 {
         struct passwd pw, *res = NULL;
-        char buf[4096];
-        char *end;
-        unsigned long n = strtoul(name, &end, 10);
+        char buf[4096], *heap = NULL;
+        unsigned long n;
+        int rc;
 
-        if (*name && !*end) { /* numeric: need not exist in /etc/passwd */
+        if (numeric_id(name, &n)) { /* numeric: need not exist in /etc/passwd */
                 *uid = (uid_t)n;
                 *gid = (gid_t)n;
                 if (getpwuid_r(*uid, &pw, buf, sizeof buf, &res) == 0 && res) {
@@ -29,28 +97,55 @@ static int lookup_user(const char *name, uid_t *uid, gid_t *gid, char *canon, si
                 }
                 return 0;
         }
-        if (getpwnam_r(name, &pw, buf, sizeof buf, &res) != 0 || !res)
-                return cerr_set(err, ENOENT, CERR_CREDENTIALS, "User=%s: no such user", name);
-        *uid = res->pw_uid;
-        *gid = res->pw_gid;
-        snprintf(canon, len, "%s", res->pw_name);
+        rc = user_entry(name, &pw, &heap);
+        if (rc != 0) {
+                free(heap);
+                return lookup_failed("User", name, "user", rc, err);
+        }
+        *uid = pw.pw_uid;
+        *gid = pw.pw_gid;
+        snprintf(canon, len, "%s", pw.pw_name);
+        free(heap);
         return 0;
 }
 
-static int lookup_group(const char *name, gid_t *gid, struct cerr *err)
+/* key: the key that names the group (Group, SupplementaryGroups), for the message. */
+static int lookup_group(const char *key, const char *name, gid_t *gid, struct cerr *err)
 {
-        struct group gr, *res = NULL;
-        char buf[8192];
-        char *end;
-        unsigned long n = strtoul(name, &end, 10);
+        struct group gr;
+        unsigned long n;
+        char *heap = NULL;
+        int rc;
 
-        if (*name && !*end) {
+        if (numeric_id(name, &n)) {
                 *gid = (gid_t)n;
                 return 0;
         }
-        if (getgrnam_r(name, &gr, buf, sizeof buf, &res) != 0 || !res)
-                return cerr_set(err, ENOENT, CERR_CREDENTIALS, "group %s: no such group", name);
-        *gid = res->gr_gid;
+        rc = group_entry(name, &gr, &heap);
+        if (rc != 0) {
+                free(heap);
+                return lookup_failed(key, name, "group", rc, err);
+        }
+        *gid = gr.gr_gid;
+        free(heap);
+        return 0;
+}
+
+int identity_check(const struct profile *p, struct cerr *err)
+{
+        char canon[256];
+        uid_t uid;
+        gid_t gid;
+
+        if (p->user && lookup_user(p->user, &uid, &gid, canon, sizeof canon, err) < 0)
+                return -1;
+        if (p->group && lookup_group("Group", p->group, &gid, err) < 0)
+                return -1;
+        for (size_t i = 0; i < p->supplementary_groups.n; i++) {
+                if (lookup_group("SupplementaryGroups", p->supplementary_groups.v[i], &gid, err) <
+                    0)
+                        return -1;
+        }
         return 0;
 }
 
@@ -122,8 +217,8 @@ int identity_plan(const struct profile *p, int cap_last, struct identity *id, st
                 c->gid = getgid();
         }
         if (p->group) {
-                if (lookup_group(p->group, &c->gid, err) < 0)
-                        return cerr_wrap(err, "Group=");
+                if (lookup_group("Group", p->group, &c->gid, err) < 0)
+                        return -1;
                 have_user = true;
         }
         if (have_user) {
@@ -140,8 +235,9 @@ int identity_plan(const struct profile *p, int cap_last, struct identity *id, st
                 if (c->ngroups == CREDS_MAX_GROUPS)
                         return cerr_set(err, E2BIG, CERR_CREDENTIALS, "more than %d groups",
                                         CREDS_MAX_GROUPS);
-                if (lookup_group(p->supplementary_groups.v[i], &c->groups[c->ngroups], err) < 0)
-                        return cerr_wrap(err, "SupplementaryGroups=");
+                if (lookup_group("SupplementaryGroups", p->supplementary_groups.v[i],
+                                 &c->groups[c->ngroups], err) < 0)
+                        return -1;
                 c->ngroups++;
                 c->set_ids = true;
         }

@@ -21,7 +21,16 @@ struct identity {
         char home[256];            /* that user's home (HOME=), "/" when it has none */
 };
 
+/* Resolves the profile's names at spawn time (the host may have changed since any earlier
+ * check). A name the host lacks fails as identity_check() says it. */
 int identity_plan(const struct profile *p, int cap_last, struct identity *id, struct cerr *err);
+
+/* The host check of the credential keys: every name in User=, Group= and SupplementaryGroups=
+ * is known to this host's user and group databases (a number always is). `corral policy check`
+ * and `corral run` call it before anything is spawned and identity_plan() fails through the
+ * same lookups, so all three say it alike: "User: 'app': no such user on this host", stage
+ * CERR_HOST_CHECK (the input's fault on this host, no strerror after it). */
+int identity_check(const struct profile *p, struct cerr *err);
 
 /* The identity a file is opened with on the program's behalf: its ids as the host sees them,
  * its groups, and the capabilities it will hold (creds_fs_enter). */

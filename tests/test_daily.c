@@ -2,6 +2,8 @@
  * vocabulary): each flag acts as the key it stands for, and each has its error path.
  * RuntimeMaxSec= (--timeout) starts the cascade on expiry, the end is reported `timed-out`,
  * and corral run exits 124 as timeout(1) does. Every test ends with the leak check. */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +13,8 @@
 #include <unistd.h>
 
 #include "../ns/timeutil.h"
+#include "../policy/policy.h"
+#include "../spawner/identity.h"
 #include "harness.h"
 #include "output_support.h"
 
@@ -514,6 +518,224 @@ START_TEST(bind_and_ro_bind)
 }
 END_TEST
 
+/* ---- `policy check` and `run` agree: what run refuses, check refuses, in the same words ---- */
+
+/* The first line of buf that reports an error: "corral: ..." but not a note or a warning
+ * (run's events are JSON lines here). "" when there is none. */
+static const char *first_error(const char *buf, char *out, size_t len)
+{
+        out[0] = '\0';
+        for (const char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                size_t n = strcspn(l, "\n");
+
+                if (strncmp(l, "corral: ", 8) != 0 || strncmp(l, "corral: note: ", 14) == 0 ||
+                    strncmp(l, "corral: warning: ", 17) == 0)
+                        continue;
+                snprintf(out, len, "%.*s", (int)n, l);
+                break;
+        }
+        return out;
+}
+
+/* `corral run --events json -p FILE [--profile P] -- /bin/true` in r, bounded: its status. */
+static int run_true(struct th_proc *r, const char *file, const char *profile)
+{
+        const char *args[] = {"run", "--name", name,        "--events", "json", "-p",
+                              file,  "--",     "/bin/true", NULL,       NULL,   NULL};
+
+        snprintf(name, sizeof name, "%s", th_tree_name("agree"));
+        if (profile) {
+                args[7] = "--profile";
+                args[8] = profile;
+                args[9] = "--";
+                args[10] = "/bin/true";
+        }
+        th_corral_start(r, args, -1, NULL, NULL);
+        return th_corral_wait(r, 20000);
+}
+
+/* Check's warnings for profile P ("corral: warning: FILE: [profile P] KEY: ...") are the
+ * warning events run emits for P as its root's profile, and no more. */
+static void assert_same_warnings(const char *file, const char *prof, const struct th_proc *c,
+                                 const struct th_proc *r)
+{
+        char prefix[PATH_MAX + 128];
+        int n = 0;
+
+        snprintf(prefix, sizeof prefix, "corral: warning: %s: [profile %s] ", file, prof);
+        for (const char *l = strstr(c->errbuf, prefix); l; l = strstr(l + 1, prefix)) {
+                char msg[256];
+
+                snprintf(msg, sizeof msg, "%.*s", (int)strcspn(l + strlen(prefix), "\n"),
+                         l + strlen(prefix));
+                ck_assert_msg(th_event_count(r, "warning", "message", msg) == 1,
+                              "%s [profile %s]: policy check warns '%s', run does not:\n%s", file,
+                              prof, msg, r->errbuf);
+                n++;
+        }
+        ck_assert_msg(th_event_count(r, "warning", "profile", prof) == n,
+                      "%s [profile %s]: run warns more than policy check's %d:\n%s\ncheck:\n%s",
+                      file, prof, n, r->errbuf, c->errbuf);
+}
+
+/* `corral policy check FILE`, then `corral run -p FILE -- /bin/true`: once per profile check
+ * printed when it accepts the file, once without --profile when it refuses it (run judges the
+ * whole file before it chooses a profile, as check does). They agree: check exits 0, each run
+ * exits 0 and warns what check warned for its profile; or check exits 2, run 125, and the
+ * first error line of both is the same. Returns check's status; its error line in err. */
+static int check_and_run_agree(const char *file, char *err, size_t len)
+{
+        const char *check[] = {"policy", "check", file, NULL};
+        struct th_proc c, r;
+        char got[1024];
+        int rc, runs = 0;
+
+        th_corral_start(&c, check, -1, NULL, NULL);
+        rc = th_corral_wait(&c, 20000);
+        ck_assert_msg(rc == 0 || rc == 2, "policy check %s: exit %d\n%s", file, rc, c.errbuf);
+        first_error(c.errbuf, err, len);
+        if (rc == 2) {
+                ck_assert_msg(err[0], "policy check %s: exit 2 without an error:\n%s", file,
+                              c.errbuf);
+                ck_assert_int_eq(run_true(&r, file, NULL), 125);
+                first_error(r.errbuf, got, sizeof got);
+                ck_assert_msg(strcmp(err, got) == 0, "%s: policy check says\n  %s\nrun says\n  %s",
+                              file, err, got);
+                th_assert_tree_gone(name);
+                return rc;
+        }
+        ck_assert_msg(!err[0], "policy check %s: exit 0 with '%s'", file, err);
+        for (const char *l = c.outbuf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                char prof[PROFILE_NAME_MAX + 1];
+                int st;
+
+                if (strncmp(l, "[profile ", 9) != 0)
+                        continue;
+                snprintf(prof, sizeof prof, "%.*s", (int)strcspn(l + 9, "]"), l + 9);
+                st = run_true(&r, file, prof);
+                ck_assert_msg(st == 0,
+                              "%s [profile %s]: policy check accepts it, run exits %d:\n%s", file,
+                              prof, st, r.errbuf);
+                assert_same_warnings(file, prof, &c, &r);
+                th_assert_tree_gone(name);
+                runs++;
+        }
+        ck_assert_msg(runs > 0, "policy check %s printed no profile:\n%s", file, c.outbuf);
+        return rc;
+}
+
+/* Every file of tests/data/policy/ (read at test time): bad/ ones refused by both for what
+ * their line says, good/ ones run by both, or refused by both for what this host lacks
+ * (every-key.ini's User=app), never for their syntax. */
+START_TEST(policy_check_and_run_agree_on_every_file)
+{
+        static const char *const dirs[] = {"tests/data/policy/good", "tests/data/policy/bad"};
+        int n[2] = {0, 0};
+
+        for (size_t d = 0; d < 2; d++) {
+                struct dirent **e;
+                int k = scandir(dirs[d], &e, NULL, alphasort);
+
+                ck_assert_msg(k >= 0, "%s: %s (tests run from the repository root)", dirs[d],
+                              strerror(errno));
+                for (int i = 0; i < k; i++) {
+                        size_t l = strlen(e[i]->d_name);
+                        char file[PATH_MAX], err[1024], want[PATH_MAX + 32];
+                        int rc;
+
+                        if (l < 5 || strcmp(e[i]->d_name + l - 4, ".ini") != 0) {
+                                free(e[i]);
+                                continue;
+                        }
+                        snprintf(file, sizeof file, "%s/%s", dirs[d], e[i]->d_name);
+                        free(e[i]);
+                        rc = check_and_run_agree(file, err, sizeof err);
+                        /* bad/: "corral: FILE:LINE: ..."; a good file refused: "corral:
+                         * FILE: [profile NAME] ..." (a host check) */
+                        snprintf(want, sizeof want, "corral: %s%s", file, d ? ":" : ": [profile ");
+                        ck_assert_msg(d == 0 || rc == 2, "%s: accepted", file);
+                        ck_assert_msg(rc == 0 || strncmp(err, want, strlen(want)) == 0,
+                                      "%s: refused with '%s', not '%s...'", file, err, want);
+                        n[d]++;
+                }
+                free(e);
+        }
+        ck_assert_int_ge(n[0], 4);
+        ck_assert_int_ge(n[1], 20);
+}
+END_TEST
+
+/* What this host has or lacks, through both commands: a user, a group, a supplementary group
+ * (one word of a list) it lacks refuse the file in both with one line naming file, profile,
+ * key and name, whichever profile runs; a key it cannot apply is a warning in both or in
+ * neither, and the run proceeds; names it has (and numbers) pass. The spawn resolves the names
+ * again (the host may change between check and run) and says a failure in the same words. */
+START_TEST(policy_check_and_run_agree_on_host_checks)
+{
+        static const struct {
+                const char *text, *says; /* says: NULL when both accept the file */
+        } cases[] = {
+            {"[profile a]\nUser = nosuchuser\n",
+             "[profile a] User: 'nosuchuser': no such user on this host"},
+            {"[profile a]\nGroup = nosuchgroup\n",
+             "[profile a] Group: 'nosuchgroup': no such group on this host"},
+            {"[profile a]\nSupplementaryGroups = nosuchgroup\n",
+             "[profile a] SupplementaryGroups: 'nosuchgroup': no such group on this host"},
+            {"[profile a]\nSupplementaryGroups = root nosuchgroup\n",
+             "[profile a] SupplementaryGroups: 'nosuchgroup': no such group on this host"},
+            {"[profile a]\nUser = nobody\n\n[profile b]\nUser = nosuchuser\n",
+             "[profile b] User: 'nosuchuser': no such user on this host"},
+            {"[profile a]\nIOWeight = 100\n", NULL},
+            {"[profile a]\nMemoryHigh = 64M\n", NULL}, /* a warning where memory is v1 */
+            {"[profile a]\nUser = nobody\nGroup = root\nSupplementaryGroups = root 4242\n", NULL},
+        };
+        const char *bad_user[] = {"run",        "--name", name,        "-u",
+                                  "nosuchuser", "--",     "/bin/true", NULL};
+        struct cerr checked = {0}, planned = {0};
+        char err[1024], want[PATH_MAX + 256];
+        struct identity id;
+        struct profile prof;
+        struct th_proc r;
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                ot_write_policy(policy, sizeof policy, "agree", cases[i].text);
+                if (!cases[i].says) {
+                        ck_assert_int_eq(check_and_run_agree(policy, err, sizeof err), 0);
+                        continue;
+                }
+                ck_assert_int_eq(check_and_run_agree(policy, err, sizeof err), 2);
+                snprintf(want, sizeof want, "corral: %s: %s", policy, cases[i].says);
+                ck_assert_str_eq(err, want);
+        }
+        /* the profile that runs is not the one that names the missing user: refused all the
+         * same, as check refuses the file */
+        ot_write_policy(policy, sizeof policy, "agree", cases[4].text);
+        ck_assert_int_eq(run_true(&r, policy, "a"), 125);
+        snprintf(want, sizeof want, "corral: %s: %s", policy, cases[4].says);
+        ck_assert_str_eq(first_error(r.errbuf, err, sizeof err), want);
+        th_assert_tree_gone(name);
+        unlink(policy);
+        /* the spawn's own resolution (a --user no file names): the same words, and no
+         * strerror after them */
+        snprintf(name, sizeof name, "%s", th_tree_name("agree"));
+        th_corral_start(&r, bad_user, -1, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&r, 20000), 125);
+        snprintf(want, sizeof want,
+                 "corral: spawning %s: User: 'nosuchuser': no such user on this host", name);
+        ck_assert_str_eq(first_error(r.errbuf, err, sizeof err), want);
+        th_assert_tree_gone(name);
+        profile_default(&prof, "a");
+        ck_assert_int_eq(profile_set_key(&prof, "Group", "nosuchgroup", &checked), 0);
+        ck_assert_int_lt(identity_check(&prof, &checked), 0);
+        ck_assert_int_lt(identity_plan(&prof, 40, &id, &planned), 0);
+        ck_assert_str_eq(checked.msg, "Group: 'nosuchgroup': no such group on this host");
+        ck_assert_str_eq(planned.msg, checked.msg);
+        ck_assert_int_eq(planned.stage, CERR_HOST_CHECK);
+        ck_assert_str_eq(cerr_str(&planned, err, sizeof err), planned.msg);
+        profile_free(&prof);
+}
+END_TEST
+
 static Suite *daily_suite(void)
 {
         Suite *s = suite_create("corral-daily-privileged");
@@ -535,6 +757,12 @@ static Suite *daily_suite(void)
         tc = tcase_create("usage");
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, option_errors_are_short_and_help_is_whole);
+        suite_add_tcase(s, tc);
+        /* its own case: CK_RUN_CASE=agree runs it alone */
+        tc = tcase_create("agree");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, policy_check_and_run_agree_on_every_file);
+        tcase_add_test(tc, policy_check_and_run_agree_on_host_checks);
         suite_add_tcase(s, tc);
         return s;
 }

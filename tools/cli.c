@@ -5,11 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../policy/policy.h"
+#include "../spawner/identity.h"
+
 int cli_exit_for_input(const struct cerr *err)
 {
         switch (err->stage) {
         case CERR_USAGE:
         case CERR_PARSE:
+        case CERR_HOST_CHECK:
         case CERR_OPEN:
                 return EXIT_USAGE;
         default:
@@ -57,4 +61,23 @@ int cli_usage(const char *cmd, const char *synopsis, int code)
         fprintf(stderr, "usage: corral %s%s%s   (`corral %s%s--help` for more)\n", cmd ? cmd : "",
                 cmd ? " " : "", synopsis, cmd ? cmd : "", cmd ? " " : "");
         return code;
+}
+
+int cli_policy_host_check(const struct policy *pol, struct cerr *err)
+{
+        for (size_t i = 0; i < pol->n; i++) {
+                const struct profile *p = &pol->profiles[i];
+                char msg[CERR_MSG_MAX];
+
+                /* Host checks of path keys (ReadWritePaths=, BindPaths=, WorkingDirectory=,
+                 * Stdin/Stdout/Stderr=file:...) go here too, after the credential keys (the
+                 * spawn resolves the identity first, then the paths), from spawner/paths.c. */
+                if (identity_check(p, err) == 0)
+                        continue;
+                memcpy(msg, err->msg, sizeof msg);
+                /* as host warnings read: "FILE: [profile NAME] KEY: ..." */
+                return cerr_set(err, err->errnum, err->stage, "%s: [profile %s] %s", pol->name,
+                                p->name, msg);
+        }
+        return 0;
 }

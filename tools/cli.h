@@ -22,6 +22,16 @@ int cmd_gc(int argc, char **argv);
  * operation failed for another reason. */
 int cli_exit_for_input(const struct cerr *err);
 
+struct policy;
+
+/* The host checks of a policy file (DESIGN §9): what `corral run` would refuse on this host
+ * though the file parses (a User= this host has no such user for), found before anything is
+ * spawned. `corral policy check` and `corral run -p` both call it on the whole file, every
+ * profile in file order whichever one runs (as a parse error anywhere refuses the file), so
+ * both refuse with the same line. The first problem stops it: err then reads
+ * "FILE: [profile NAME] KEY: 'VALUE': what this host lacks" (stage CERR_HOST_CHECK). */
+int cli_policy_host_check(const struct policy *pol, struct cerr *err);
+
 /* True when argv holds -h or --help (before any "--"). */
 bool cli_wants_help(int argc, char **argv);
 

@@ -31,8 +31,10 @@ static void policy_usage(FILE *f)
             "  --json     one JSON object instead of the policy file (a set of words, such as\n"
             "             Namespaces, is an array of words; any other value a string)\n"
             "  --changed  only the keys that differ from the default profile\n\n"
-            "exit status: 0 valid (warnings allowed), 2 bad input or usage; errors read\n"
-            "`corral: FILE:LINE: KEY: what was wrong; what was expected`\n");
+            "exit status: 0 valid (warnings allowed), 2 bad input or usage, or a profile\n"
+            "that names what this host lacks (corral run refuses it too, with the same line);\n"
+            "errors read `corral: FILE:LINE: KEY: what was wrong; what was expected`, or\n"
+            "`corral: FILE: [profile NAME] KEY: 'VALUE': no such user on this host`\n");
 }
 
 struct host_info {
@@ -180,28 +182,42 @@ static int print_profile_json(struct json *j, const struct profile *p, const str
         return rc;
 }
 
+/* A file that does not parse, or names what this host lacks: the error on stderr as run
+ * prints it, nothing else (the profiles would not run); 2 for bad input. */
+static int policy_invalid(const char *path, bool json, const struct cerr *err)
+{
+        char buf[CERR_MSG_MAX + 64];
+
+        fprintf(stderr, "corral: %s\n", cerr_str(err, buf, sizeof buf));
+        if (json) {
+                struct json j;
+
+                json_init(&j, stdout);
+                json_begin_object(&j, NULL);
+                json_string(&j, "file", path);
+                json_bool(&j, "valid", false);
+                json_string(&j, "error", buf);
+                json_end_object(&j);
+        }
+        return cli_exit_for_input(err);
+}
+
 static int policy_check(const char *path, bool json, bool changed)
 {
         struct host_info host;
         struct policy pol;
         struct profile def;
         struct cerr err = {0};
-        char buf[CERR_MSG_MAX + 64];
         int rc = 0;
 
-        if (policy_load_file(path, &pol, &err) < 0) {
-                fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
-                if (json) {
-                        struct json j;
-
-                        json_init(&j, stdout);
-                        json_begin_object(&j, NULL);
-                        json_string(&j, "file", path);
-                        json_bool(&j, "valid", false);
-                        json_string(&j, "error", cerr_str(&err, buf, sizeof buf));
-                        json_end_object(&j);
-                }
-                return cli_exit_for_input(&err);
+        if (policy_load_file(path, &pol, &err) < 0)
+                return policy_invalid(path, json, &err);
+        /* What run would refuse on this host, with the line run refuses with: the credential
+         * keys today (identity_check). The path keys' host check joins them inside
+         * cli_policy_host_check() (tools/cli.c), so that run gets it too. */
+        if (cli_policy_host_check(&pol, &err) < 0) {
+                policy_free(&pol);
+                return policy_invalid(path, json, &err);
         }
         host_discover(&host);
         profile_default(&def, "default");

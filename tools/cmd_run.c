@@ -147,8 +147,13 @@ int run_resolve_profile(struct profile *out, const char *file, const char *name,
 
         profile_default(&def, "default");
         if (file) {
-                if (policy_load_file(file, &pol, &err) < 0) {
+                /* the whole file, as `corral policy check` judges it: parsed, then checked
+                 * against this host (what its profiles name exists here), whichever profile
+                 * runs; the same error line as policy check's */
+                if (policy_load_file(file, &pol, &err) < 0 ||
+                    cli_policy_host_check(&pol, &err) < 0) {
                         fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
+                        policy_free(&pol);
                         profile_free(&def);
                         return -1;
                 }
