@@ -382,6 +382,7 @@ static int rw_paths(const struct mount_plan *p)
  * moment over the target's own directory, the file bound from it, and the tmpfs detached. */
 static int inaccessible_file(const char *path, int target)
 {
+        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
         int fs = fsopen("tmpfs", FSOPEN_CLOEXEC), mnt = -1, f, tree, rc = -1;
         char parent[PATH_MAX], src[64];
         int pfd = -1;
@@ -399,14 +400,13 @@ static int inaccessible_file(const char *path, int target)
         if (f < 0)
                 goto out;
         close(f);
+        /* read-only before any bind of it: a bind keeps the flags of the mount it came from */
+        if (mount_setattr(mnt, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
+                goto out;
         tree = open_tree(mnt, "inaccessible", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (tree >= 0) {
-                struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
-
-                rc = mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof ro);
-                if (rc == 0)
-                        rc = move_mount(tree, "", target, "",
-                                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+                rc = move_mount(tree, "", target, "",
+                                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
                 close(tree);
                 goto out;
         }
@@ -421,8 +421,6 @@ static int inaccessible_file(const char *path, int target)
                 goto out;
         snprintf(src, sizeof src, "/proc/self/fd/%d/inaccessible", mnt);
         rc = mount_on_fd(src, target, NULL, MS_BIND, NULL);
-        if (rc == 0)
-                rc = mount_on_fd(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
         snprintf(src, sizeof src, "/proc/self/fd/%d", mnt);
         if (umount2(src, MNT_DETACH) < 0)
                 rc = -1;
