@@ -688,6 +688,21 @@ START_TEST(policy_check_and_run_agree_on_host_checks)
             {"[profile a]\nIOWeight = 100\n", NULL},
             {"[profile a]\nMemoryHigh = 64M\n", NULL}, /* a warning where memory is v1 */
             {"[profile a]\nUser = nobody\nGroup = root\nSupplementaryGroups = root 4242\n", NULL},
+            /* the path keys, resolved on the host as the spawn resolves them */
+            {"[profile a]\nReadWritePaths = /corral-test-none\n",
+             "[profile a] ReadWritePaths=/corral-test-none: No such file or directory"},
+            {"[profile a]\nReadWritePaths = -/corral-test-none\n", NULL},
+            {"[profile a]\nBindReadOnlyPaths = /etc:/corral-test-none\n",
+             "[profile a] BindReadOnlyPaths=/etc:/corral-test-none: the destination "
+             "/corral-test-none must exist (corral never creates a path on the host): No such "
+             "file or directory"},
+            {"[profile a]\nTemporaryFileSystem = /corral-test-none:ro\n",
+             "[profile a] TemporaryFileSystem=/corral-test-none: No such file or directory"},
+            {"[profile a]\nInaccessiblePaths = /usr/share\nBindPaths = /etc:/usr/share/doc\n",
+             "[profile a] BindPaths=/etc:/usr/share/doc: /usr/share/doc lies inside "
+             "InaccessiblePaths=/usr/share, which hides everything in it (nothing can be "
+             "mounted there): Permission denied"},
+            {"[profile a]\nProtectHome = tmpfs\nBindReadOnlyPaths = /etc:/root/etc\n", NULL},
         };
         const char *bad_user[] = {"run",        "--name", name,        "-u",
                                   "nosuchuser", "--",     "/bin/true", NULL};

@@ -7,6 +7,7 @@
 
 #include "../policy/policy.h"
 #include "../spawner/identity.h"
+#include "../spawner/supervisor.h"
 
 int cli_exit_for_input(const struct cerr *err)
 {
@@ -69,12 +70,14 @@ int cli_policy_host_check(const struct policy *pol, struct cerr *err)
                 const struct profile *p = &pol->profiles[i];
                 char msg[CERR_MSG_MAX];
 
-                /* Host checks of path keys (ReadWritePaths=, BindPaths=, WorkingDirectory=,
-                 * Stdin/Stdout/Stderr=file:...) go here too, after the credential keys (the
-                 * spawn resolves the identity first, then the paths), from spawner/paths.c. */
-                if (identity_check(p, err) == 0)
+                /* the credential keys, then the path keys, as the spawn resolves them (not
+                 * checked here: WorkingDirectory=, entered inside the actor's own mounts, and
+                 * Stdout=file:, which opening would create) */
+                if (identity_check(p, err) == 0 && corral_profile_check_paths(p, err) == 0)
                         continue;
-                memcpy(msg, err->msg, sizeof msg);
+                /* (with the errno's words: the stage below prints none) */
+                cerr_str(err, msg, sizeof msg);
+                err->stage = CERR_HOST_CHECK;
                 /* as host warnings read: "FILE: [profile NAME] KEY: ..." */
                 return cerr_set(err, err->errnum, err->stage, "%s: [profile %s] %s", pol->name,
                                 p->name, msg);
