@@ -553,7 +553,13 @@ int corral_sup_actor(const struct corral_sup *s, uint32_t id, struct corral_acto
         info->have_status = a->have_report;
         info->timed_out = a->timed_out;
         info->wstatus = a->wstatus;
-        if (a->state == AS_SPAWN_FAILED)
+        if (a->state == AS_SPAWN_FAILED && a->fail_stage == STAGE_CHDIR &&
+            a->prof->p.working_directory)
+                snprintf(info->spawn_error, sizeof info->spawn_error,
+                         "spawn failed at chdir to %s (WorkingDirectory=, inside the actor's "
+                         "mounts): %s",
+                         a->prof->p.working_directory, strerror(a->fail_errno));
+        else if (a->state == AS_SPAWN_FAILED)
                 snprintf(info->spawn_error, sizeof info->spawn_error,
                          "spawn failed at %s%s%s%s: %s", plain_execve(a) ? "execve" : a->fail_msg,
                          plain_execve(a) ? " of " : "", plain_execve(a) ? a->exec_desc : "",

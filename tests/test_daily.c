@@ -151,6 +151,12 @@ START_TEST(flag_errors_name_the_key)
             {"-e", "NOVALUE", "expected NAME=VALUE"},
             {"-C", "relative/dir", "WorkingDirectory"},
             {"-u", "no-such-user-corral", "no-such-user-corral"},
+            {"-C", "/corral-test-none", "chdir to /corral-test-none"},
+            {"--tmpfs", "/corral-test-none", "TemporaryFileSystem=/corral-test-none"},
+            {"--tmpfs", "/tmp:size=lots", "--tmpfs '/tmp:size=lots': TemporaryFileSystem"},
+            {"--ro-bind", "relative", "--ro-bind 'relative': BindReadOnlyPaths"},
+            {"--bind", "/etc:relative", "--bind '/etc:relative'"},
+            {"--unsetenv", "1BAD", "UnsetEnvironment"},
         };
 
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -136,9 +136,11 @@ static int parse_fd_option(struct run_opts *o, const char *arg, struct cerr *err
 
 /* The profile the program runs with: from the file (or the built-in default), then every
  * --set applied in order. Every error names the file, line and key; nothing is spawned. */
-int run_resolve_profile(struct profile *out, const char *file, const char *name,
-                        const char *const *sets, int nsets)
+int run_resolve_profile(struct profile *out, const struct run_args *a)
 {
+        const char *file = a->policy_file, *name = a->profile_name;
+        const char *const *sets = a->sets;
+        int nsets = a->nsets;
         struct policy pol = {0};
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
@@ -209,8 +211,13 @@ int run_resolve_profile(struct profile *out, const char *file, const char *name,
                 }
                 snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
                 if (profile_set_key(out, key, eq + 1, &err) < 0) {
-                        fprintf(stderr, "corral: --set %s: %s\n", sets[i],
-                                cerr_str(&err, buf, sizeof buf));
+                        /* a flag's error names the flag as it was typed */
+                        if (a->flag[i])
+                                fprintf(stderr, "corral: %s '%s': %s\n", a->flag[i], a->value[i],
+                                        cerr_str(&err, buf, sizeof buf));
+                        else
+                                fprintf(stderr, "corral: --set %s: %s\n", sets[i],
+                                        cerr_str(&err, buf, sizeof buf));
                         profile_free(out);
                         return -1;
                 }
@@ -242,6 +249,7 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
             {"--setenv", "Environment", 'e', true},
         };
         size_t f = 0, n;
+        const char *v0 = v;
         char *buf;
 
         while (flags[f].c != c)
@@ -268,6 +276,8 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
         }
         if (n >= RUN_SUGAR_MAX)
                 return cerr_set(err, E2BIG, CERR_USAGE, "%s: the value is too long", flags[f].flag);
+        a->flag[a->nsets] = flags[f].flag;
+        a->value[a->nsets] = c == 'Z' ? "" : v0;
         a->sets[a->nsets++] = buf;
         return 0;
 }
@@ -693,7 +703,7 @@ int cmd_run(int argc, char **argv)
                         cli_error("run", "%s", err.msg);
                 return a.show_usage ? cli_usage("run", SYNOPSIS, EXIT_CANNOT_RUN) : EXIT_CANNOT_RUN;
         }
-        if (run_resolve_profile(&prof, a.policy_file, a.profile_name, a.sets, a.nsets) < 0)
+        if (run_resolve_profile(&prof, &a) < 0)
                 return EXIT_CANNOT_RUN;
         rc = run_with_profiles(&a, &prof);
         profile_free(&prof);

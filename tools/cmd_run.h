@@ -31,8 +31,10 @@ struct run_args {
         const char *policy_file, *profile_name;
         const char *sets[64]; /* --set KEY=VALUE and the flags that are sugar for one, in order */
         int nsets;
-        char sugar[64][RUN_SUGAR_MAX]; /* the KEY=VALUE of each such flag */
-        bool show_usage;               /* on error: the usage line follows the message */
+        char sugar[64][RUN_SUGAR_MAX];    /* the KEY=VALUE of each such flag */
+        const char *flag[64], *value[64]; /* a flag's set: the flag and its value as typed, for
+                                           * errors (flag NULL: a --set) */
+        bool show_usage;                  /* on error: the usage line follows the message */
 };
 
 enum { RUN_ARGS_OK = 0, RUN_ARGS_HELP = 1 };
@@ -44,10 +46,9 @@ enum { RUN_ARGS_OK = 0, RUN_ARGS_HELP = 1 };
  * it). */
 int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err);
 
-/* The profile the program runs with: from FILE (or the built-in default), then every --set
- * applied in order. Prints what was wrong to stderr and returns -1; out needs profile_free()
- * after 0. */
-int run_resolve_profile(struct profile *out, const char *file, const char *name,
-                        const char *const *sets, int nsets);
+/* The profile the program runs with: from a->policy_file (or the built-in default), then every
+ * --set and flag applied in order. Prints what was wrong to stderr and returns -1; out needs
+ * profile_free() after 0. */
+int run_resolve_profile(struct profile *out, const struct run_args *a);
 
 #endif

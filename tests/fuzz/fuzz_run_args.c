@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (!a.policy_file) {
                         struct profile prof;
 
-                        if (run_resolve_profile(&prof, NULL, a.profile_name, a.sets, a.nsets) == 0)
+                        if (run_resolve_profile(&prof, &a) == 0)
                                 profile_free(&prof);
                 }
         }
