@@ -116,6 +116,9 @@ void th_assert_tree_gone(const char *name);
 /* A scratch path /run/corral-test-WHAT-<runner> (not under /tmp: a program's /tmp is its
  * own); whatever is left there is removed after the suites, failed tests included. */
 const char *th_scratch(const char *what, char *out, size_t len);
+/* A file of the repository by its absolute path (tests run from the repository's root; corral
+ * runs from /, see th_corral_start). */
+const char *th_repo(const char *rel, char *out, size_t len);
 /* A unique tree name for this test run. */
 const char *th_tree_name(const char *what);
 /* The host pid of the program: the only child of the shim. */

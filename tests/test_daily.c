@@ -441,10 +441,11 @@ END_TEST
  * is an array of words (it was one string, and an empty list [""]). */
 START_TEST(policy_check_changed_and_json_words)
 {
-        const char *changed[] = {"policy", "check", "--changed",
-                                 "tests/data/policy/good/design.ini", NULL};
-        const char *json[] = {"policy", "check", "--json", "tests/data/policy/good/design.ini",
-                              NULL};
+        char design[PATH_MAX];
+        const char *changed[] = {
+            "policy", "check", "--changed",
+            th_repo("tests/data/policy/good/design.ini", design, sizeof design), NULL};
+        const char *json[] = {"policy", "check", "--json", design, NULL};
         struct th_proc p;
 
         th_corral_start(&p, changed, -1, NULL, NULL);
@@ -635,9 +636,11 @@ static int check_and_run_agree(const char *file, char *err, size_t len)
  * (every-key.ini's User=app), never for their syntax. */
 START_TEST(policy_check_and_run_agree_on_every_file)
 {
-        static const char *const dirs[] = {"tests/data/policy/good", "tests/data/policy/bad"};
+        char dirs[2][PATH_MAX];
         int n[2] = {0, 0};
 
+        th_repo("tests/data/policy/good", dirs[0], sizeof dirs[0]);
+        th_repo("tests/data/policy/bad", dirs[1], sizeof dirs[1]);
         for (size_t d = 0; d < 2; d++) {
                 struct dirent **e;
                 int k = scandir(dirs[d], &e, NULL, alphasort);
@@ -653,7 +656,7 @@ START_TEST(policy_check_and_run_agree_on_every_file)
                                 free(e[i]);
                                 continue;
                         }
-                        snprintf(file, sizeof file, "%s/%s", dirs[d], e[i]->d_name);
+                        snprintf(file, sizeof file, "%.3000s/%s", dirs[d], e[i]->d_name);
                         free(e[i]);
                         rc = check_and_run_agree(file, err, sizeof err);
                         /* bad/: "corral: FILE:LINE: ..."; a good file refused: "corral:

@@ -237,7 +237,8 @@ END_TEST
 /* Every broken policy in the corpus: one error naming FILE:LINE, exit 125, nothing spawned. */
 START_TEST(bad_policies_refused_before_spawn)
 {
-        DIR *d = opendir("tests/data/policy/bad");
+        char dir[PATH_MAX];
+        DIR *d = opendir(th_repo("tests/data/policy/bad", dir, sizeof dir));
         struct dirent *de;
         int files = 0;
 
@@ -253,9 +254,8 @@ START_TEST(bad_policies_refused_before_spawn)
 
                 if (n < 5 || strcmp(de->d_name + n - 4, ".ini") != 0)
                         continue;
-                snprintf(path, sizeof path, "tests/data/policy/bad/%s", de->d_name);
-                snprintf(expect, sizeof expect, "tests/data/policy/bad/%.*s.expect", (int)n - 4,
-                         de->d_name);
+                snprintf(path, sizeof path, "%.3000s/%s", dir, de->d_name);
+                snprintf(expect, sizeof expect, "%.3000s/%.*s.expect", dir, (int)n - 4, de->d_name);
                 f = fopen(expect, "re");
                 ck_assert_ptr_nonnull(f);
                 if (!fgets(want, sizeof want, f))
