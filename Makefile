@@ -7,9 +7,11 @@ PKG_CONFIG ?= pkg-config
 
 # Debian packages behind the pkg-config modules below (`make deps` installs what is missing),
 # and the programs the tests run (strace: tests/test_crash.c kills corral at each of its calls;
-# man and nroff: tests/completion.sh renders the man page).
-DEB_PKGS   := pkg-config libmnl-dev libseccomp-dev libinih-dev check strace man-db groff-base
-DEB_TOOLS  := strace man nroff
+# man and nroff: tests/completion.sh renders the man page; tmux and script: tests/test_tty.c
+# drives real terminals).
+DEB_PKGS   := pkg-config libmnl-dev libseccomp-dev libinih-dev check strace man-db groff-base \
+	      tmux bsdutils
+DEB_TOOLS  := strace man nroff tmux script
 PC_LIB     := libmnl libseccomp inih
 PC_TEST    := check
 
@@ -160,7 +162,7 @@ $(BUILD)/tests/fuzz/fuzz_%.replay.o: tests/fuzz/fuzz_%.c
 
 $(BUILD)/tests/test_fuzz_replay: $(BUILD)/tests/test_fuzz_replay.o $(FUZZ_REPLAY_OBJS) \
 				 $(BUILD)/tools/cmd_run.o $(BUILD)/tools/cli.o $(BUILD)/tools/events_fmt.o \
-				 $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
+				 $(BUILD)/tools/run_tty.o $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(TEST_LIBS)
 
 # clang with the sanitizer and libFuzzer runtimes (Debian: clang, libclang-rt-14-dev), installed
@@ -230,7 +232,8 @@ lint: deps deps-lint
 		$(LINT_SRCS)
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o \
-		      $(BUILD)/tools/cli.o $(BUILD)/tools/events_fmt.o $(STATIC_LIB)
+		      $(BUILD)/tools/cli.o $(BUILD)/tools/events_fmt.o $(BUILD)/tools/run_tty.o \
+		      $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(EXTRA_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,6 +129,7 @@ struct actor *actor_new(struct corral_sup *s, struct actor *parent, const char *
         a->state = AS_STARTING;
         a->waiting = WAIT_REPLY | WAIT_EXEC;
         a->node_fd = a->pidfd = a->exec_rd = a->report_rd = a->ctl_fd = -1;
+        a->pty_sock = a->pty_master = -1;
         for (int c = 0; c < CG_NCTRL; c++)
                 a->v1_fd[c] = -1;
         a->ended_in = CS_IDLE;
@@ -169,6 +171,8 @@ void actor_close_fds(struct corral_sup *s, struct actor *a)
                 close_fd(fds[i]);
         }
         close_fd(&a->node_fd);
+        close_fd(&a->pty_sock);
+        close_fd(&a->pty_master);
         for (int c = 0; c < CG_NCTRL; c++)
                 close_fd(&a->v1_fd[c]);
         free_drain(s, &a->out);
@@ -307,6 +311,29 @@ void actor_emit_started(struct corral_sup *s, struct actor *a)
         ctl_child_spawned(s, a);
 }
 
+/* One fd that came over a socket (SCM_RIGHTS), or -1. */
+static int recv_fd(int sock)
+{
+        char byte;
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+        struct cmsghdr *c;
+        int fd = -1;
+
+        if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+                return -1;
+        c = CMSG_FIRSTHDR(&msg);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)))
+                memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        return fd;
+}
+
 /* What the shim did instead of failing: today only a working directory it could not enter
  * (the caller's, hidden by the actor's mounts or closed to its user), where the program
  * starts in / instead. */
@@ -343,6 +370,11 @@ void actor_on_exec(struct corral_sup *s, struct actor *a)
         if (n == (ssize_t)sizeof rec) {
                 rec.detail[sizeof rec.detail - 1] = '\0';
                 actor_spawn_failed(s, a, rec.stage, rec.errnum, rec.detail);
+        }
+        /* execve succeeded: the shim sent the pty's master before it forked the program */
+        if (n == 0 && a->pty_sock >= 0) {
+                a->pty_master = recv_fd(a->pty_sock);
+                close_fd(&a->pty_sock);
         }
         /* EOF (or the record, after which the child exits): no more to learn here */
         if (n <= 0 || n == (ssize_t)sizeof rec) {

@@ -469,7 +469,32 @@ int corral_sup_cancel(struct corral_sup *s, uint32_t actor, enum cascade_mode ho
 
         if (actor && !(a = actor_get(s, actor)))
                 return -1;
+        /* a frozen tree could act on nothing the cascade asks: thawed first */
+        if (s->frozen_since_us)
+                corral_sup_freeze(s, false, "a cascade was requested");
         return teardown_request(s, a, how, why);
+}
+
+int corral_sup_freeze(struct corral_sup *s, bool freeze, const char *why)
+{
+        struct corral_event e;
+        struct cerr err = {0};
+
+        if (freeze == (s->frozen_since_us != 0) || s->done)
+                return 0;
+        if (cg_node_write(&s->tree_node, "cgroup.freeze", freeze ? "1" : "0", &err) < 0) {
+                char buf[CERR_MSG_MAX + 64];
+
+                ev_error(s, "%s the tree: %s", freeze ? "freezing" : "thawing",
+                         cerr_str(&err, buf, sizeof buf));
+                return -1;
+        }
+        teardown_frozen(s, freeze);
+        ev_init(s, &e, CORRAL_EV_FREEZE, NULL);
+        e.u.freeze.frozen = freeze;
+        e.u.freeze.why = why;
+        ev_emit(s, &e);
+        return 0;
 }
 
 int corral_sup_signal(struct corral_sup *s, uint32_t actor, int sig)
@@ -535,6 +560,18 @@ static bool plain_execve(const struct actor *a)
 {
         return a->fail_stage == STAGE_EXECVE && a->exec_desc &&
                (strcmp(a->fail_msg, "execve") == 0 || strcmp(a->fail_msg, "execve-script") == 0);
+}
+
+int corral_sup_take_pty(struct corral_sup *s, uint32_t id)
+{
+        struct actor *a = actor_get(s, id);
+        int fd;
+
+        if (!a)
+                return -1;
+        fd = a->pty_master;
+        a->pty_master = -1;
+        return fd;
 }
 
 int corral_sup_actor(const struct corral_sup *s, uint32_t id, struct corral_actor_info *info)

@@ -25,10 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +52,7 @@ const int shim_ninherited_ignored =
     (int)(sizeof shim_inherited_ignored / sizeof shim_inherited_ignored[0]);
 
 static int exec_pipe = -1;
+static int pty_slave = -1;  /* -t: the program's stdio and controlling terminal */
 static int program_fd = -1; /* where the fd plan left the program's fd */
 
 static __attribute__((noreturn)) void fail_at(int stage, int e, const char *detail)
@@ -168,6 +171,45 @@ static void step_hostname(const struct spec_req *r)
                 fail(STAGE_HOSTNAME, errno);
 }
 
+/* -t: a pty of the actor's own devpts (its /dev/ptmx, after the mounts), with the caller's
+ * modes and window size and owned by the program's user (as login(1) does); the master goes
+ * to the supervisor, the slave stays for the program. */
+static void step_pty(const struct spec_req *r)
+{
+        int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0;
+        char byte = 0;
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+        struct cmsghdr *c;
+
+        if (!(r->hdr.flags & SPEC_PTY))
+                return;
+        if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0)
+                fail_at(STAGE_PTY, errno, "open-ptmx");
+        pty_slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (pty_slave < 0)
+                fail_at(STAGE_PTY, errno, "open-slave");
+        if ((r->hdr.flags & SPEC_PTY_MODE) && tcsetattr(pty_slave, TCSANOW, &r->hdr.pty_mode) < 0)
+                fail_at(STAGE_PTY, errno, "modes");
+        if (r->hdr.pty_size.ws_row && ioctl(pty_slave, TIOCSWINSZ, &r->hdr.pty_size) < 0)
+                fail_at(STAGE_PTY, errno, "window-size");
+        if (r->hdr.cred.set_ids && fchown(pty_slave, r->hdr.cred.uid, r->hdr.cred.gid) < 0)
+                fail_at(STAGE_PTY, errno, "owner");
+        c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &master, sizeof master);
+        if (sendmsg(spec_fd(r, SPEC_FD_PTY), &msg, MSG_NOSIGNAL) < 0)
+                fail_at(STAGE_PTY, errno, "send-master");
+        close(master);
+}
+
 /* ---- the actor child ---- */
 
 static int stdio_source(const struct spec_req *r, enum spec_fd slot, unsigned null_flag, int flags)
@@ -199,7 +241,9 @@ static void actor_fds(const struct spec_req *r)
                       {SPEC_FD_STDERR, SPEC_STDERR_NULL, O_WRONLY}};
 
         for (int i = 0; i < 3; i++) {
-                int src = stdio_source(r, stdio[i].slot, stdio[i].null_flag, stdio[i].flags);
+                int src = pty_slave >= 0
+                              ? pty_slave
+                              : stdio_source(r, stdio[i].slot, stdio[i].null_flag, stdio[i].flags);
 
                 if (src >= 0)
                         moves[n++] = (struct fdplan_move){.src = src, .dst = i};
@@ -269,6 +313,9 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
         char pidvar[32];
         size_t n = r->hdr.envc;
 
+        /* -t: the session leader of its pty, which becomes its controlling terminal */
+        if (pty_slave >= 0 && (setsid() < 0 || ioctl(pty_slave, TIOCSCTTY, 0) < 0))
+                fail_at(STAGE_PTY, errno, "controlling-terminal");
         actor_fds(r);
         actor_signals();
         if (setrlimit(RLIMIT_NOFILE, &r->hdr.nofile) < 0)
@@ -396,6 +443,7 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
                 fail(STAGE_CHDIR, errno);
         step_hostname(r);
         step_loopback(r);
+        step_pty(r);
 
         /* Signals stay blocked from the clone on; from here they are read, never delivered. */
         sigfillset(&all);
@@ -415,6 +463,8 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
                 close(sfd);
                 actor_child(r);
         }
+        if (pty_slave >= 0) /* the program's alone: its end is the terminal's hangup */
+                close(pty_slave);
         /* The shim holds nothing but its signalfd, the report pipe and the supervisor's pidfd;
          * dropping its copy of the exec pipe makes EOF mean "execve succeeded". */
         report = fcntl(spec_fd(r, SPEC_FD_REPORT), F_DUPFD_CLOEXEC, 3);

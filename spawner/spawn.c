@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -667,6 +668,29 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
         return 0;
 }
 
+/* -t: the shim opens a pty in the actor's own devpts (after its mounts) and sends the master
+ * back over this socket before it forks the program; the program gets the slave as its stdio
+ * and controlling terminal, with the caller's modes and window size. */
+static int pty_channel(struct actor *a, struct queued_req *q, const struct corral_spawn *req,
+                       struct cerr *err)
+{
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return cerr_set(err, errno, CERR_SPAWN, "socketpair for the pty");
+        a->pty_sock = sv[0];
+        own(q, sv[1]);
+        spec_set_fd(&q->b, SPEC_FD_PTY, sv[1]);
+        q->b.hdr.flags |= SPEC_PTY;
+        if (req->pty_mode) {
+                q->b.hdr.pty_mode = *req->pty_mode;
+                q->b.hdr.flags |= SPEC_PTY_MODE;
+        }
+        if (req->pty_size)
+                q->b.hdr.pty_size = *req->pty_size;
+        return 0;
+}
+
 int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
                 struct cerr *err)
 {
@@ -741,6 +765,8 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
                 if (spec_add_pass(&q.b, req->pass[i].fd, err) < 0)
                         goto out;
         }
+        if ((req->flags & CORRAL_SPAWN_PTY) && pty_channel(a, &q, req, err) < 0)
+                goto out;
         if (ctl_open(s, a, &ctl_end, err) < 0)
                 goto out;
         own(&q, ctl_end);

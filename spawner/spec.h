@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -40,6 +42,7 @@ enum spec_fd {
         SPEC_FD_BLOB,    /* memfd with the string blob, when it is not inline */
         SPEC_FD_PROGRAM, /* the program, O_PATH, resolved and opened by the supervisor */
         SPEC_FD_CTL,     /* the actor's end of its control channel: fd 3+n_pass */
+        SPEC_FD_PTY,     /* a socket: the shim sends the pty's master back on it (-t) */
 
         SPEC_FD_FIXED_COUNT
 };
@@ -57,6 +60,8 @@ enum spec_flag {
         SPEC_CWD_EXPLICIT = 1u << 9,   /* WorkingDirectory=: failing to enter it is an error */
         SPEC_SHARE_KEYRING = 1u << 10, /* KeyringMode=inherit: keep the caller's session keyring */
         SPEC_PRIVATE_DEVICES = 1u << 11,
+        SPEC_PTY = 1u << 12,      /* stdio is a pty of the actor's own devpts (corral run -t) */
+        SPEC_PTY_MODE = 1u << 13, /* with the caller's terminal modes (pty_mode) */
 };
 
 struct spec_hdr {
@@ -89,6 +94,8 @@ struct spec_hdr {
         int32_t loopback_ifindex;  /* 1; tests give a bogus one to prove the error path */
         struct cred_plan cred;     /* identity and capabilities of the program */
         uint32_t map_uid, map_gid; /* PrivateUsers=: who uid/gid 0 inside is outside */
+        struct termios pty_mode;   /* SPEC_PTY: the slave's modes and size, from the caller's */
+        struct winsize pty_size;
         /* blob: hostname \0 cwd \0 cgroup-view \0 program-path \0 argv[0] \0 ... env[0] \0 ...
          * rw_path \0 ... (op path \0 "KIND FLAGS DEV INO DATA" \0) ... then, 8-byte aligned,
          * bpf_len struct sock_filter */
@@ -122,6 +129,7 @@ enum spawn_stage {
         STAGE_EXECVE,
         STAGE_KEYRING,
         STAGE_PGID,
+        STAGE_PTY,
         STAGE_COUNT
 };
 

@@ -114,7 +114,8 @@ struct actor {
         unsigned v1_made;    /* the controllers it has a v1 group of (bit = enum cg_ctrl) */
         pid_t pid;           /* the shim, in our namespace */
         int pidfd, exec_rd, report_rd;
-        struct drain *out, *err; /* only in `log` mode */
+        int pty_sock, pty_master; /* CORRAL_SPAWN_PTY: where the master comes, and the master */
+        struct drain *out, *err;  /* only in `log` mode */
         struct watch w_pidfd, w_exec, w_report, w_out, w_err;
         struct queued_req *queued;
         struct actor *next_in_flight;
@@ -171,6 +172,7 @@ struct corral_sup {
         struct ccasc *cascades;
         struct ccasc *tree_casc; /* the cascade on the whole tree, once requested */
         int64_t timer_armed_us;  /* what the timer is set to (0: disarmed) */
+        int64_t frozen_since_us; /* the user froze the tree (job control): no deadline runs */
         int64_t t0_us, t_empty, t_removed;
         uint32_t nactors, cap_actors;
         uint32_t next_req;
@@ -303,6 +305,9 @@ int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode
 /* After anything happened: every cascade looks at its subtree again. */
 void teardown_progress(struct corral_sup *s);
 void teardown_on_timer(struct corral_sup *s);
+/* The tree frozen by its user (0: thawed again): deadlines stop, and move on by the time it
+ * spent frozen. */
+void teardown_frozen(struct corral_sup *s, bool frozen);
 void teardown_on_node(struct corral_sup *s, struct ccasc *cc);
 /* A spawn that lands while its subtree is being torn down is part of the cascade: it gets the
  * stage's action now (SIGINT, SIGTERM, or SIGKILL at the kill stage: cgroup.kill written before

@@ -28,6 +28,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct termios;
+struct winsize;
+
 #include "../ns/err.h"
 #include "../policy/profile.h"
 #include "cascade.h"
@@ -67,6 +70,7 @@ enum corral_ev_type {
         CORRAL_EV_EVENTS_LOST,    /* records the event queue could not take */
         CORRAL_EV_SIGNAL,         /* a signal passed on to an actor, or one not acted on */
         CORRAL_EV_CHANNEL_CLOSED, /* an actor's control channel was closed by the supervisor */
+        CORRAL_EV_FREEZE,         /* the tree was frozen (job control) or thawed */
 };
 
 struct corral_event {
@@ -123,6 +127,10 @@ struct corral_event {
                         const char *profile;
                         const char *message;
                 } warning;
+                struct {
+                        bool frozen;
+                        const char *why; /* "SIGTSTP to corral", "SIGCONT to corral" */
+                } freeze;
                 struct {
                         const char *message;
                         const char *v1; /* "memory,pids" */
@@ -189,6 +197,9 @@ struct sup_fd {
 
 enum {
         CORRAL_SPAWN_ENDS_TREE = 1u << 0, /* the tree is cancelled when this actor exits */
+        /* stdio is a pty from the actor's own devpts, the program its session leader with the
+         * pty as its controlling terminal; the master comes back (corral_sup_take_pty) */
+        CORRAL_SPAWN_PTY = 1u << 1,
 };
 
 struct corral_spawn {
@@ -200,6 +211,9 @@ struct corral_spawn {
         const struct sup_fd *pass; /* renumbered from 3 (LISTEN_FDS) */
         int npass;
         unsigned flags; /* CORRAL_SPAWN_* */
+        /* CORRAL_SPAWN_PTY: the slave's modes and window size (NULL: the kernel's defaults) */
+        const struct termios *pty_mode;
+        const struct winsize *pty_size;
 };
 
 /* Starts the spawn and returns at once with the actor's id; what becomes of it comes as
@@ -225,6 +239,11 @@ int corral_sup_cancel(struct corral_sup *s, uint32_t actor, enum cascade_mode ho
 
 /* The tree is gone (removed) or stuck. */
 bool corral_sup_done(const struct corral_sup *s);
+
+/* Job control: freeze the whole tree (cgroup.freeze of its node) or thaw it. While frozen by
+ * its user, no cascade deadline or RuntimeMaxSec= runs (they move on by the time it stood
+ * still); a cascade requested meanwhile thaws it first. A FREEZE event says each change. */
+int corral_sup_freeze(struct corral_sup *s, bool freeze, const char *why);
 
 /* Send sig to an actor's program (through its shim, which forwards what comes from outside
  * its namespace: SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGINT, SIGTERM); a `signal`
@@ -289,6 +308,11 @@ void corral_sup_tree(const struct corral_sup *s, struct corral_tree_info *info);
  * with a blocking call. Returns 0, or -1 when the queue was full (the bytes are dropped and
  * counted: an events-lost record follows once there is room). */
 int corral_sup_write_events(struct corral_sup *s, const void *buf, size_t len);
+
+/* The pty master of an actor spawned with CORRAL_SPAWN_PTY, once it has started (the
+ * STARTED event): the caller owns it from here (and relays it). -1 before, after, or for
+ * an actor without one. Closing it hangs the program's terminal up (SIGHUP). */
+int corral_sup_take_pty(struct corral_sup *s, uint32_t id);
 
 /* The host checks of a profile's path keys that a spawn makes (a missing path without `-`, a
  * planted symlink, a destination that does not exist, a mount inside an inaccessible path),

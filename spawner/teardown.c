@@ -487,9 +487,9 @@ static void runtime_expired(struct corral_sup *s)
 static void arm_timer(struct corral_sup *s)
 {
         struct itimerspec its = {0};
-        int64_t when = runtime_wakeup(s);
+        int64_t when = s->frozen_since_us ? 0 : runtime_wakeup(s);
 
-        for (struct ccasc *cc = s->cascades; cc; cc = cc->next) {
+        for (struct ccasc *cc = s->frozen_since_us ? NULL : s->cascades; cc; cc = cc->next) {
                 int64_t w = cascade_wakeup(&cc->c);
 
                 if (w && (!when || w < when))
@@ -654,6 +654,44 @@ void teardown_on_timer(struct corral_sup *s)
                         continue;
                 in.f = facts(s, cc);
                 step(s, cc, &in);
+        }
+        arm_timer(s);
+}
+
+static void shift(int64_t *t, int64_t d)
+{
+        if (*t)
+                *t += d;
+}
+
+void teardown_frozen(struct corral_sup *s, bool frozen)
+{
+        int64_t d;
+
+        if (frozen) {
+                s->frozen_since_us = mono_us();
+                arm_timer(s); /* disarmed */
+                return;
+        }
+        if (!s->frozen_since_us)
+                return;
+        /* every deadline moves on by the time the tree stood still */
+        d = mono_us() - s->frozen_since_us;
+        s->frozen_since_us = 0;
+        for (struct ccasc *cc = s->cascades; cc; cc = cc->next) {
+                struct cascade *c = &cc->c;
+
+                shift(&c->start_us, d);
+                shift(&c->deadline_us, d);
+                shift(&c->cap_us, d);
+                shift(&c->kill_recheck_us, d);
+                shift(&c->stage_start_us, d);
+                if (c->holding)
+                        shift(&c->hold_since_us, d);
+        }
+        for (uint32_t i = 1; i <= s->nactors; i++) {
+                if (s->by_id[i])
+                        shift(&s->by_id[i]->runtime_deadline_us, d);
         }
         arm_timer(s);
 }

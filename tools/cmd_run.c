@@ -21,6 +21,7 @@
 #include "../spawner/supervisor.h"
 #include "cli.h"
 #include "cmd_run.h"
+#include "run_tty.h"
 #include "events_fmt.h"
 
 #define EXIT_CANNOT_RUN 125
@@ -39,7 +40,8 @@ static void run_usage(FILE *f)
                "SIGINT, SIGTERM, then cgroup.kill, each after its timeout; a second signal\n"
                "skips a stage (and overrides a HOLD), a third kills at once. SIGHUP, SIGQUIT,\n"
                "SIGUSR1, SIGUSR2 and SIGWINCH are passed on to the program; a signal ignored\n"
-               "by corral's caller is neither passed on nor acted on.\n\n"
+               "by corral's caller is neither passed on nor acted on. Ctrl-Z (SIGTSTP) freezes\n"
+               "the whole tree and stops corral; fg or bg (SIGCONT) thaws it.\n\n"
                "defaults (`corral policy default` prints every key): corral's own stdio\n"
                "(Stdin=, Stdout=, Stderr= auto); the user who ran sudo, else the caller, and\n"
                "nobody for a root caller (User=), with HOME set to that user's; no\n"
@@ -65,6 +67,10 @@ static void run_usage(FILE *f)
                "  --tmpfs DIR[:OPTS]  an empty tmpfs on DIR (TemporaryFileSystem=; OPTS: ro,\n"
                "                      mode=, size=; DIR must exist, and binds may go inside)\n"
                "  -u, --user USER     run the program as USER (User=)\n"
+               "  -t, --pty           the program gets a terminal: a pty of its own /dev/pts as\n"
+               "                      stdio and controlling terminal, relayed to corral's\n"
+               "                      (raw meanwhile: Ctrl-C, Ctrl-Z go to the program; its size\n"
+               "                      follows; Ctrl-] three times within 1s ends the tree)\n"
                "  --timeout DUR       cancel the tree once it ran DUR (RuntimeMaxSec=); corral\n"
                "                      run then exits 124, as timeout(1) does\n"
                "  --name NAME         name of the tree and its root actor (unique among live\n"
@@ -238,7 +244,7 @@ static int add_sugar(struct run_args *a, int c, const char *v, struct cerr *err)
                 int c;
                 bool quote;
         } flags[] = {
-            {"--timeout", "RuntimeMaxSec", 't', false},
+            {"--timeout", "RuntimeMaxSec", 'D', false},
             {"--chdir", "WorkingDirectory", 'C', false},
             {"--user", "User", 'u', false},
             {"--unsetenv", "UnsetEnvironment", 'U', false},
@@ -293,7 +299,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
             {"events", required_argument, NULL, 'J'},
             {"verbose", no_argument, NULL, 'v'},
             {"quiet", no_argument, NULL, 'q'},
-            {"timeout", required_argument, NULL, 't'},
+            {"timeout", required_argument, NULL, 'D'},
             {"setenv", required_argument, NULL, 'e'},
             {"chdir", required_argument, NULL, 'C'},
             {"user", required_argument, NULL, 'u'},
@@ -314,7 +320,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
         cerr_clear(err);
         optind = 0; /* 0, not 1: glibc then also resets its state from a previous parse */
         /* '+': stop at the program's name, its options are its own */
-        while ((c = cli_getopt(argc, argv, "run", "+hp:vqe:C:u:", opts)) != -1) {
+        while ((c = cli_getopt(argc, argv, "run", "+hp:vqte:C:u:", opts)) != -1) {
                 enum run_events ev = RUN_EVENTS_PROBLEMS;
 
                 switch (c) {
@@ -332,7 +338,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                 case 'n':
                         a->o.tree_name = optarg;
                         break;
-                case 't':
+                case 'D':
                 case 'e':
                 case 'C':
                 case 'u':
@@ -347,6 +353,9 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
                 case 'f':
                         if (parse_fd_option(&a->o, optarg, err) < 0)
                                 return -1;
+                        break;
+                case 't':
+                        a->o.pty = true;
                         break;
                 case 'J':
                 case 'v':
@@ -420,6 +429,7 @@ static void default_tree_name(char *out, size_t len, const char *prog)
  * event says so once. Our programs get every signal back at its default regardless. */
 static const int cascade_signals[] = {SIGINT, SIGTERM};
 static const int passed_signals[] = {SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+static const int job_signals[] = {SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT};
 
 #define NSIGNALS                                                                                   \
         (sizeof cascade_signals / sizeof cascade_signals[0] +                                      \
@@ -454,6 +464,15 @@ static int run_signals(uint64_t *ignored, struct cerr *err)
                 }
                 sigaddset(&set, signal_at(i));
         }
+        /* job control: a stop freezes the tree too, SIGCONT thaws it (one ignored by the caller
+         * stays ignored, without a word: a shell without job control ignores them all) */
+        for (size_t i = 0; i < sizeof job_signals / sizeof job_signals[0]; i++) {
+                struct sigaction sa;
+
+                if (job_signals[i] == SIGCONT ||
+                    (sigaction(job_signals[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN))
+                        sigaddset(&set, job_signals[i]);
+        }
         if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
                 return cerr_set(err, errno, CERR_SIGNALS, "sigprocmask");
         fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -466,6 +485,7 @@ struct run {
         enum run_events events;
         uint32_t root;
         int signals; /* cascade signals to corral so far: the 2nd skips a stage, the 3rd kills */
+        struct run_tty *tty; /* -t */
 };
 
 static void on_event(struct corral_sup *s, const struct corral_event *e, void *ctx)
@@ -482,7 +502,12 @@ static void on_event(struct corral_sup *s, const struct corral_event *e, void *c
                     (e->type == CORRAL_EV_SPAWN_FAILED && e->parent_id == 0))
                         return;
         }
-        n = event_format(e, r->events == RUN_EVENTS_JSON, line, sizeof line);
+        n = event_format(e, r->events == RUN_EVENTS_JSON, line, sizeof line - 1);
+        /* a raw terminal makes no carriage return of a newline: the line ends in both */
+        if (r->tty && r->tty->raw && n > 0 && line[n - 1] == '\n') {
+                line[n - 1] = '\r';
+                line[n++] = '\n';
+        }
         corral_sup_write_events(s, line, n);
 }
 
@@ -502,6 +527,39 @@ static void say_ignored(struct corral_sup *s, uint64_t ignored)
         }
 }
 
+static void flush_briefly(struct corral_sup *s)
+{
+        int64_t until = mono_ms() + 200;
+        struct cerr err = {0};
+
+        while (corral_sup_output_pending(s) > 0 && mono_ms() < until) {
+                struct pollfd p = {.fd = corral_sup_fd(s), .events = POLLIN};
+
+                if (poll(&p, 1, 50) > 0 && corral_sup_dispatch(s, 0, &err) < 0)
+                        break;
+        }
+}
+
+/* Job control (SIGTSTP from a shell's Ctrl-Z, SIGTTIN, SIGTTOU): the whole tree is frozen and
+ * corral stops, as a stopped program would; once continued (the shell's fg or bg sends
+ * SIGCONT), the tree is thawed. A terminal corral made raw is the caller's meanwhile. */
+static void stop_tree(struct corral_sup *s, struct run *r, int sig)
+{
+        char why[48];
+
+        snprintf(why, sizeof why, "%s to corral", sig_name(sig));
+        if (corral_sup_freeze(s, true, why) < 0)
+                return;   /* not frozen: then not stopped either */
+        flush_briefly(s); /* the event says so before corral stops */
+        if (r->tty)
+                run_tty_suspend(r->tty);
+        kill(getpid(), SIGSTOP);
+        /* continued */
+        if (r->tty)
+                run_tty_resume(r->tty);
+        corral_sup_freeze(s, false, "SIGCONT to corral");
+}
+
 static void on_signals(struct corral_sup *s, struct run *r, int sfd)
 {
         struct signalfd_siginfo si;
@@ -509,6 +567,22 @@ static void on_signals(struct corral_sup *s, struct run *r, int sfd)
         while (read(sfd, &si, sizeof si) == sizeof si) {
                 char why[64];
 
+                if (si.ssi_signo == SIGTSTP || si.ssi_signo == SIGTTIN || si.ssi_signo == SIGTTOU) {
+                        stop_tree(s, r, (int)si.ssi_signo);
+                        continue;
+                }
+                if (si.ssi_signo == SIGCONT)
+                        continue; /* (a stop of ours is undone where it was made) */
+
+                /* -t: the pty tells the program of a new size, and hangs up for the caller */
+                if (r->tty && si.ssi_signo == SIGWINCH) {
+                        run_tty_resize(r->tty);
+                        continue;
+                }
+                if (r->tty && si.ssi_signo == SIGHUP) {
+                        run_tty_hangup(r->tty);
+                        continue;
+                }
                 if (!is_cascade_signal((int)si.ssi_signo)) {
                         /* (an actor that has ended has nothing to pass it to) */
                         corral_sup_signal(s, r->root, (int)si.ssi_signo);
@@ -584,6 +658,7 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
         };
         struct corral_spawn sp = {
             .argv = o->argv, .pass = o->pass, .npass = o->npass, .flags = CORRAL_SPAWN_ENDS_TREE};
+        struct run_tty tty = {.master = -1};
         struct corral_actor_info info;
         struct corral_tree_info ti;
         struct corral_sup *s = NULL;
@@ -614,6 +689,13 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
         }
         so.tree_name = tree;
         sp.name = tree; /* the root actor is named after its tree */
+        if (o->pty) {
+                run_tty_init(&tty, 0, o->out_fd);
+                r.tty = &tty;
+                sp.flags |= CORRAL_SPAWN_PTY;
+                sp.pty_mode = tty.term ? &tty.saved : NULL;
+                sp.pty_size = tty.size.ws_row ? &tty.size : NULL;
+        }
         sfd = run_signals(&ignored, &err);
         if (sfd >= 0 && corral_sup_open(&s, &so, &err) == 0) {
                 say_ignored(s, ignored);
@@ -627,16 +709,29 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
                 return EXIT_CANNOT_RUN;
         }
         while (!corral_sup_done(s)) {
-                struct pollfd p[2] = {{.fd = corral_sup_fd(s), .events = POLLIN},
+                struct pollfd p[5] = {{.fd = corral_sup_fd(s), .events = POLLIN},
                                       {.fd = sfd, .events = POLLIN}};
+                int n = 2;
 
-                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                if (r.tty && tty.master < 0 && !tty.master_eof) {
+                        int m = corral_sup_take_pty(s, r.root);
+
+                        if (m >= 0)
+                                run_tty_attach(&tty, m);
+                }
+                if (r.tty)
+                        n += run_tty_pollfds(&tty, p + 2);
+                if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
                         break;
+                if (r.tty && run_tty_step(&tty, p + 2, n - 2, mono_ms()))
+                        corral_sup_cancel(s, 0, CM_ESCALATE, "Ctrl-] three times");
                 if (p[1].revents)
                         on_signals(s, &r, sfd);
                 if (p[0].revents && corral_sup_dispatch(s, 0, &err) < 0)
                         break;
         }
+        if (r.tty)
+                run_tty_finish(&tty);
         if (corral_sup_done(s))
                 drain_queues(s, sfd, r.signals > 0 || prof->log_overflow == LOG_OVERFLOW_DROP);
         corral_sup_tree(s, &ti);

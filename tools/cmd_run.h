@@ -22,6 +22,7 @@ struct run_opts {
         int npass;
         enum run_events events; /* which event records, in which form, on stderr */
         int out_fd, err_fd;
+        bool pty; /* -t: the program's stdio is a pty, relayed to the caller's terminal */
 };
 
 #define RUN_SUGAR_MAX 4352 /* a KEY=VALUE a flag stands for: a path, or a quoted variable */

@@ -51,7 +51,7 @@ _corral() {
 			;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "-p --policy --profile --set --name --fd -e --setenv
-			--unsetenv --clearenv --bind --ro-bind --tmpfs -C --chdir -u --user --timeout -v --verbose -q --quiet
+			--unsetenv --clearenv --bind --ro-bind --tmpfs -C --chdir -u --user -t --pty --timeout -v --verbose -q --quiet
 			--events -h --help --" -- "$cur")
 		;;
 	check)

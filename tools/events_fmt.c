@@ -38,6 +38,8 @@ const char *event_name(const struct corral_event *e)
                 return "signal";
         case CORRAL_EV_CHANNEL_CLOSED:
                 return "channel-closed";
+        case CORRAL_EV_FREEZE:
+                return e->u.freeze.frozen ? "frozen" : "thawed";
         case CORRAL_EV_EVENTS_LOST:
                 break;
         }
@@ -193,6 +195,9 @@ static void fields(struct line *l, const struct corral_event *e)
                 if (e->u.signal.why)
                         str(l, "why", e->u.signal.why);
                 break;
+        case CORRAL_EV_FREEZE:
+                str(l, "why", e->u.freeze.why);
+                break;
         }
 }
 
@@ -217,6 +222,7 @@ bool event_is_problem(const struct corral_event *e)
         case CORRAL_EV_STARTED:
         case CORRAL_EV_REMOVED:
         case CORRAL_EV_SIGNAL:
+        case CORRAL_EV_FREEZE:
                 return false;
         case CORRAL_EV_EXITED:
                 return abnormal_end(e);
