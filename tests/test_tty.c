@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../ns/timeutil.h"
@@ -196,7 +197,11 @@ static long count_lines(const char *path)
 
 static void assert_same_file(const char *a, const char *b)
 {
-        ck_assert_msg(sh("cmp -s %s %s", a, b) == 0, "%s and %s differ", a, b);
+        if (sh("cmp -s %s %s", a, b) != 0) {
+                sh("cmp -l %s %s | head -5 >&2; od -c %s | head -3 >&2; od -c %s | head -3 >&2", a,
+                   b, a, b);
+                ck_abort_msg("%s and %s differ", a, b);
+        }
 }
 
 /* A shell under -t: a prompt, job control (sleep &, jobs, fg, Ctrl-C ends only the sleep;
@@ -359,9 +364,33 @@ END_TEST
 
 /* Output through -t is what the same command gives under script(1) without corral, on the
  * same kind of pty (a pty rewrites newlines: like is compared with like). */
+/* sh -c CMD with a stdin that stays open and silent: script(1) turns the end of its stdin
+ * into an end-of-file character for its pty, which a program that reads no input echoes at
+ * a moment of its own (and, under -t, through corral's raw terminal). Returns its status. */
+static int sh_open_stdin(const char *cmd)
+{
+        int p[2], status = -1;
+        pid_t pid;
+
+        ck_assert_int_eq(pipe(p), 0);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                dup2(p[0], 0);
+                close(p[0]);
+                close(p[1]);
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                _exit(127);
+        }
+        close(p[0]);
+        waitpid(pid, &status, 0);
+        close(p[1]);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 START_TEST(output_matches_script)
 {
-        char a[96], b[96], prog[96];
+        char a[96], b[96], prog[96], cmd[512];
         FILE *f;
 
         th_scratch("ttyscript", dir, sizeof dir);
@@ -373,12 +402,12 @@ START_TEST(output_matches_script)
         fclose(f);
         snprintf(a, sizeof a, "%s/with", dir);
         snprintf(b, sizeof b, "%s/without", dir);
-        ck_assert_int_eq(sh("cd / && script -qfec '%s run -q -u root -t -- /bin/sh %s' /dev/null "
-                            "< /dev/null > %s",
-                            th_corral(), prog, a),
-                         0);
-        ck_assert_int_eq(
-            sh("cd / && script -qfec '/bin/sh %s' /dev/null < /dev/null > %s", prog, b), 0);
+        snprintf(cmd, sizeof cmd,
+                 "cd / && script -qfec '%s run -q -u root -t -- /bin/sh %s' /dev/null > %s",
+                 th_corral(), prog, a);
+        ck_assert_int_eq(sh_open_stdin(cmd), 0);
+        snprintf(cmd, sizeof cmd, "cd / && script -qfec '/bin/sh %s' /dev/null > %s", prog, b);
+        ck_assert_int_eq(sh_open_stdin(cmd), 0);
         ck_assert_msg(sh("grep -q 19992000 %s", a) == 0, "not the output in %s", a);
         assert_same_file(a, b);
 }
@@ -427,6 +456,63 @@ START_TEST(without_a_terminal_the_program_still_gets_one)
 }
 END_TEST
 
+/* The "time" of the first event line holding `needle` (-1 when none). */
+static double event_time(const char *buf, const char *needle)
+{
+        for (const char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                const char *end = strchr(l, '\n');
+                const char *hit = strstr(l, needle);
+                const char *t = strstr(l, "\"time\":");
+
+                if (hit && t && (!end || (hit < end && t < end)))
+                        return strtod(t + 7, NULL);
+        }
+        return -1;
+}
+
+/* A cascade's deadline does not run while the user holds the tree frozen: the interrupt
+ * stage (2 s) of a program that ignores SIGINT, frozen 3 s after it began, escalates only
+ * after the thaw, by what was left of it. */
+START_TEST(cascade_deadlines_wait_while_frozen)
+{
+        const char *args[] = {"run",
+                              "--name",
+                              name,
+                              "--events",
+                              "json",
+                              "--set",
+                              "TimeoutInterruptSec=2s",
+                              "--",
+                              "/bin/sh",
+                              "-c",
+                              "trap '' INT; echo ready; sleep 100",
+                              NULL};
+        double interrupt, frozen, thawed, terminate;
+        struct th_proc p;
+
+        snprintf(name, sizeof name, "%s", th_tree_name("ttyfrozen"));
+        th_corral_start(&p, args, -1, NULL, NULL);
+        ck_assert(th_wait_for(&p, true, "ready", 5000)); /* (its trap is set) */
+        ck_assert_int_eq(kill(p.pid, SIGINT), 0);
+        ck_assert(th_wait_for(&p, false, "\"interrupt\"", 5000));
+        ck_assert_int_eq(kill(p.pid, SIGTSTP), 0);
+        ck_assert(th_wait_for(&p, false, "\"frozen\"", 5000));
+        usleep(3000000);
+        ck_assert_int_eq(kill(p.pid, SIGCONT), 0);
+        ck_assert_msg(th_corral_wait(&p, 20000) == 143, "%s", p.errbuf);
+        interrupt = event_time(p.errbuf, "\"stage\":\"interrupt\"");
+        frozen = event_time(p.errbuf, "\"event\":\"frozen\"");
+        thawed = event_time(p.errbuf, "\"event\":\"thawed\"");
+        terminate = event_time(p.errbuf, "\"stage\":\"terminate\"");
+        ck_assert_msg(interrupt >= 0 && frozen > interrupt && thawed > frozen + 2.5 &&
+                          terminate > thawed,
+                      "%s", p.errbuf);
+        /* what was left of the 2 s when it froze, give or take the scheduler */
+        ck_assert_msg(terminate - thawed > 2.0 - (frozen - interrupt) - 0.3, "%s", p.errbuf);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 static Suite *tty_suite(void)
 {
         Suite *s = suite_create("corral-tty-privileged");
@@ -438,6 +524,7 @@ static Suite *tty_suite(void)
         tcase_add_test(tc, pty_session_job_control_size_and_modes);
         tcase_add_test(tc, sigterm_and_escape_restore_the_terminal);
         tcase_add_test(tc, ctrl_z_freezes_the_tree_and_fg_thaws_it);
+        tcase_add_test(tc, cascade_deadlines_wait_while_frozen);
         suite_add_tcase(s, tc);
         return s;
 }
