@@ -317,7 +317,8 @@ static int add_ops(struct path_ctx *c)
         bool optional;
 
         /* a parent before what lies inside it */
-        memcpy(sorted, p->temporary_fs.v, n * sizeof *sorted);
+        if (n)
+                memcpy(sorted, p->temporary_fs.v, n * sizeof *sorted);
         qsort(sorted, n, sizeof *sorted, cmp_entry);
         for (size_t i = 0; i < n; i++) {
                 if (add_tmpfs(c, sorted[i]) < 0)
