@@ -202,8 +202,8 @@ END_TEST
 /* Never looser than the parent (policy/nesting.h): a parent with MemoryMax=64M, an empty
  * bounding set, PrivateNetwork=actor and ProtectSystem=strict asks for six profiles, each
  * looser in one key: every SPAWN is refused (EPERM) naming the key and both values, and nothing
- * starts. The same six requests from a parent that has those rights spawn and run (the
- * control). */
+ * starts; run warned of each at the start, as `policy check` does. The same six requests
+ * from a parent that has those rights spawn and run (the control), with no warning. */
 START_TEST(spawn_never_looser_than_the_parent)
 {
         static const struct {
@@ -242,7 +242,7 @@ START_TEST(spawn_never_looser_than_the_parent)
         th_run_actor(&p, name, "looser", strict, prog, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
         for (size_t i = 0; i < sizeof looser / sizeof looser[0]; i++) {
-                char who[96];
+                char who[96], warn[160];
 
                 snprintf(who, sizeof who, "profile '%s' is looser than its parent's %s",
                          looser[i].profile, "profile 'strict': ");
@@ -250,6 +250,10 @@ START_TEST(spawn_never_looser_than_the_parent)
                     ot_count_lines(p.outbuf, "error EPERM SPAWN: ", who, looser[i].child) == 1 &&
                         ot_count_lines(p.outbuf, who, looser[i].parent, NULL) == 1,
                     "%s: out:\n%s", looser[i].key, p.outbuf);
+                snprintf(warn, sizeof warn,
+                         "SpawnProfiles=%s: every SPAWN of it is refused: ", looser[i].profile);
+                ck_assert_msg(ot_count_lines(p.errbuf, "\"warning\"", warn, looser[i].child) == 1,
+                              "%s: no warning at the start:\n%s", looser[i].key, p.errbuf);
         }
         ck_assert_msg(th_has_line(p.outbuf, "sent 6 spawned 0 errors 6 ended 0"), "out:\n%s",
                       p.outbuf);
@@ -262,6 +266,7 @@ START_TEST(spawn_never_looser_than_the_parent)
                       p.outbuf, p.errbuf);
         ck_assert_int_eq(ot_count_lines(p.outbuf, "child ", " exited 0", NULL), 6);
         ck_assert_int_eq(th_event_count(&p, "started", NULL, NULL), 7);
+        ck_assert_int_eq(ot_count_lines(p.errbuf, "\"warning\"", "SpawnProfiles=", NULL), 0);
         th_assert_tree_gone(name);
         unlink(policy);
 }
