@@ -13,7 +13,8 @@
  *   a set of bans     the child's holds the parent's (Namespaces=, RestrictNamespaces=)
  *   privileges        capabilities only within the parent's bounding set; PrivateUsers=yes
  *                     only under a parent with it; another User=, Group= or supplementary
- *                     group only with CAP_SETUID/CAP_SETGID in the parent's bounding set
+ *                     group only with CAP_SETUID/CAP_SETGID in the parent's bounding set (a
+ *                     parent with PrivateUsers=yes has none over a child without)
  *   host paths        what the child may write on the host (ReadWritePaths=, BindPaths=
  *                     sources, Stdout=/Stderr= files) the parent can write, what it may read
  *                     (BindReadOnlyPaths= sources, a Stdin= file) the parent can read, and
@@ -223,9 +224,19 @@ static int cmp_superset(const struct nest_ctx *c, const struct nest_row *r)
 
 /* ---- privileges ---- */
 
-static bool has_cap(const struct profile *p, unsigned cap)
+/* The parent's bounding set, as far as it reaches where the child runs: a parent with
+ * PrivateUsers=yes holds its capabilities only over its own user namespace, a child without
+ * one would hold them over the host's (user_namespaces(7)). */
+static uint64_t parent_caps(const struct nest_ctx *c)
 {
-        return p->capability_bounding_set & (1ULL << cap);
+        if (c->parent->private_users && !c->child->private_users)
+                return 0;
+        return c->parent->capability_bounding_set;
+}
+
+static bool has_cap(const struct nest_ctx *c, unsigned cap)
+{
+        return parent_caps(c) & (1ULL << cap);
 }
 
 enum { CAP_SETGID_BIT = 6, CAP_SETUID_BIT = 7 }; /* linux/capability.h */
@@ -233,7 +244,7 @@ enum { CAP_SETGID_BIT = 6, CAP_SETUID_BIT = 7 }; /* linux/capability.h */
 static int cmp_caps(const struct nest_ctx *c, const struct nest_row *r)
 {
         uint64_t ch = *((const uint64_t *)((const char *)c->child + r->off));
-        uint64_t extra = ch & ~c->parent->capability_bounding_set;
+        uint64_t extra = ch & ~parent_caps(c);
         char names[200] = "", a[160], b[160];
         size_t n = 0;
 
@@ -244,9 +255,15 @@ static int cmp_caps(const struct nest_ctx *c, const struct nest_row *r)
                         n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? " " : "",
                                               policy_cap_name(i) ? policy_cap_name(i) : "?");
         }
-        return refuse(c, "%s holds %s, which the parent's %s lacks",
-                      kv(c->child, row_key(r), a, sizeof a), names,
-                      kv(c->parent, "CapabilityBoundingSet", b, sizeof b));
+        kv(c->child, row_key(r), a, sizeof a);
+        kv(c->parent, "CapabilityBoundingSet", b, sizeof b);
+        if (c->parent->private_users && !c->child->private_users)
+                return refuse(c,
+                              "%s holds %s in the host's user namespace (PrivateUsers=no), where "
+                              "the parent holds none: its %s is its own user namespace's "
+                              "(PrivateUsers=yes)",
+                              a, names, b);
+        return refuse(c, "%s holds %s, which the parent's %s lacks", a, names, b);
 }
 
 static int cmp_private_users(const struct nest_ctx *c, const struct nest_row *r)
@@ -266,33 +283,48 @@ static bool same_str(const char *a, const char *b)
         return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* ", and the parent's bounding set lacks CAP_..." as a refusal's tail (caps: the names) */
+static const char *lacks(const struct nest_ctx *c, const char *caps, char *buf, size_t len)
+{
+        snprintf(buf, len, ", and the parent's bounding set lacks %s%s", caps,
+                 c->parent->private_users && !c->child->private_users
+                     ? " over the host's user namespace (its own is PrivateUsers=yes)"
+                     : "");
+        return buf;
+}
+
 static int cmp_user(const struct nest_ctx *c, const struct nest_row *r)
 {
+        char t[160];
+
         if (same_str(c->parent->user, c->child->user) ||
-            (has_cap(c->parent, CAP_SETUID_BIT) && has_cap(c->parent, CAP_SETGID_BIT)))
+            (has_cap(c, CAP_SETUID_BIT) && has_cap(c, CAP_SETGID_BIT)))
                 return 0;
+        /* (an empty User= is the invoking user) */
         return refuse_values(c, r, "differs from",
-                             ", and the parent's bounding set lacks CAP_SETUID or CAP_SETGID "
-                             "(an empty User= is the invoking user)");
+                             lacks(c, "CAP_SETUID or CAP_SETGID", t, sizeof t));
 }
 
 static int cmp_group(const struct nest_ctx *c, const struct nest_row *r)
 {
-        if (same_str(c->parent->group, c->child->group) || has_cap(c->parent, CAP_SETGID_BIT))
+        char t[160];
+
+        if (same_str(c->parent->group, c->child->group) || has_cap(c, CAP_SETGID_BIT))
                 return 0;
-        return refuse_values(c, r, "differs from",
-                             ", and the parent's bounding set lacks CAP_SETGID");
+        return refuse_values(c, r, "differs from", lacks(c, "CAP_SETGID", t, sizeof t));
 }
 
 static int cmp_groups(const struct nest_ctx *c, const struct nest_row *r)
 {
-        if (has_cap(c->parent, CAP_SETGID_BIT))
+        char t[160];
+
+        if (has_cap(c, CAP_SETGID_BIT))
                 return 0;
         for (size_t i = 0; i < c->child->supplementary_groups.n; i++) {
                 if (!strlist_has(&c->parent->supplementary_groups,
                                  c->child->supplementary_groups.v[i]))
                         return refuse_values(c, r, "adds a group to",
-                                             ", and the parent's bounding set lacks CAP_SETGID");
+                                             lacks(c, "CAP_SETGID", t, sizeof t));
         }
         return 0;
 }
@@ -599,9 +631,10 @@ static const struct nest_row rows[] = {
     {"SupplementaryGroups", cmp_groups, OFF(supplementary_groups), 0,
      "compared: each one the parent's too, unless its bounding set has CAP_SETGID"},
     {"CapabilityBoundingSet", cmp_caps, OFF(capability_bounding_set), 0,
-     "compared: within the parent's bounding set"},
+     "compared: within the parent's bounding set (none, for a child without the user namespace "
+     "its parent has)"},
     {"AmbientCapabilities", cmp_caps, OFF(ambient_capabilities), 0,
-     "compared: within the parent's bounding set"},
+     "compared: within the parent's bounding set, as CapabilityBoundingSet="},
     /* resources */
     {"MemoryMax", cmp_limit, OFF(memory_max), 0, limit_rule},
     {"MemoryHigh", cmp_limit, OFF(memory_high), 0, limit_rule},

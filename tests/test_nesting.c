@@ -207,6 +207,14 @@ START_TEST(privileges_within_the_parents)
         refused("CapabilityBoundingSet = CAP_CHOWN", "AmbientCapabilities = CAP_NET_RAW",
                 "AmbientCapabilities=CAP_NET_RAW", "CapabilityBoundingSet=CAP_CHOWN");
         nests("CapabilityBoundingSet = CAP_NET_RAW", "AmbientCapabilities = CAP_NET_RAW");
+        /* capabilities inside a user namespace are not the host's */
+        refused("PrivateUsers = yes\nCapabilityBoundingSet = CAP_SYS_ADMIN",
+                "AmbientCapabilities = CAP_SYS_ADMIN", "AmbientCapabilities=CAP_SYS_ADMIN",
+                "its CapabilityBoundingSet=CAP_SYS_ADMIN is its own user namespace's");
+        nests("PrivateUsers = yes\nCapabilityBoundingSet = CAP_SYS_ADMIN",
+              "PrivateUsers = yes\nCapabilityBoundingSet = CAP_SYS_ADMIN");
+        refused("PrivateUsers = yes\nCapabilityBoundingSet = CAP_SETUID CAP_SETGID",
+                "User = nobody", "User=nobody", "lacks CAP_SETUID or CAP_SETGID over the host's");
         /* a user namespace only under a parent with one */
         refused("", "PrivateUsers = yes", "PrivateUsers=yes", "(it has no)");
         nests("PrivateUsers = yes", "PrivateUsers = yes");

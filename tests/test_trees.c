@@ -202,8 +202,11 @@ END_TEST
 /* Never looser than the parent (policy/nesting.h): a parent with MemoryMax=64M, an empty
  * bounding set, PrivateNetwork=actor and ProtectSystem=strict asks for six profiles, each
  * looser in one key: every SPAWN is refused (EPERM) naming the key and both values, and nothing
- * starts; run warned of each at the start, as `policy check` does. The same six requests
- * from a parent that has those rights spawn and run (the control), with no warning. */
+ * starts; run warned of each at the start, as `policy check` does. The same requests from
+ * parents that have those rights spawn and run (the control), with no warning: one with more
+ * memory, CAP_NET_RAW, the host's network, ProtectSystem=full and a longer TimeoutKillSec;
+ * one with PrivateUsers=yes, whose CAP_NET_RAW (its user namespace's) a child in the host's
+ * user namespace does not get. */
 START_TEST(spawn_never_looser_than_the_parent)
 {
         static const struct {
@@ -218,8 +221,11 @@ START_TEST(spawn_never_looser_than_the_parent)
             {"kill", "TimeoutKillSec", "TimeoutKillSec=30s", "TimeoutKillSec=10s"},
         };
         const char *prog[] = {"spawn-each", "mem,cap,net,fs,users,kill", actor, "exit", "0", NULL};
+        const char *prog_rights[] = {"spawn-each", "mem,cap,net,fs,kill", actor, "exit", "0", NULL};
+        const char *prog_userns[] = {"spawn-each", "users,cap", actor, "exit", "0", NULL};
         const char *strict[] = {"-p", policy, "--profile", "strict", NULL};
         const char *rights[] = {"-p", policy, "--profile", "rights", NULL};
+        const char *userns[] = {"-p", policy, "--profile", "userns", NULL};
         struct th_proc p;
 
         snprintf(actor, sizeof actor, "%s", th_actor());
@@ -227,8 +233,11 @@ START_TEST(spawn_never_looser_than_the_parent)
         write_policy("[profile strict]\nMemoryMax = 64M\nPrivateNetwork = actor\n"
                      "ProtectSystem = strict\nSpawnProfiles = mem cap net fs users kill\n\n"
                      "[profile rights]\nMemoryMax = 256M\nCapabilityBoundingSet = CAP_NET_RAW\n"
-                     "PrivateNetwork = no\nProtectSystem = full\nPrivateUsers = yes\n"
-                     "TimeoutKillSec = 30s\nSpawnProfiles = mem cap net fs users kill\n\n"
+                     "PrivateNetwork = no\nProtectSystem = full\nTimeoutKillSec = 30s\n"
+                     "SpawnProfiles = mem cap net fs kill\n\n"
+                     "[profile userns]\nMemoryMax = 64M\nPrivateNetwork = actor\n"
+                     "ProtectSystem = strict\nPrivateUsers = yes\n"
+                     "CapabilityBoundingSet = CAP_NET_RAW\nSpawnProfiles = users cap\n\n"
                      "[profile mem]\nMemoryMax = 128M\nPrivateNetwork = actor\n"
                      "ProtectSystem = strict\n\n"
                      "[profile cap]\nCapabilityBoundingSet = CAP_NET_RAW\n"
@@ -259,14 +268,26 @@ START_TEST(spawn_never_looser_than_the_parent)
                       p.outbuf);
         ck_assert_int_eq(th_event_count(&p, "started", NULL, NULL), 1); /* the parent alone */
         th_assert_tree_gone(name);
-        /* the control: a parent with those rights */
-        th_run_actor(&p, name, "rights", rights, prog, NULL, NULL);
+        /* the control: parents with those rights */
+        th_run_actor(&p, name, "rights", rights, prog_rights, NULL, NULL);
         ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
-        ck_assert_msg(th_has_line(p.outbuf, "sent 6 spawned 6 errors 0 ended 6"), "out:\n%s\n%s",
+        ck_assert_msg(th_has_line(p.outbuf, "sent 5 spawned 5 errors 0 ended 5"), "out:\n%s\n%s",
                       p.outbuf, p.errbuf);
-        ck_assert_int_eq(ot_count_lines(p.outbuf, "child ", " exited 0", NULL), 6);
-        ck_assert_int_eq(th_event_count(&p, "started", NULL, NULL), 7);
+        ck_assert_int_eq(ot_count_lines(p.outbuf, "child ", " exited 0", NULL), 5);
+        ck_assert_int_eq(th_event_count(&p, "started", NULL, NULL), 6);
         ck_assert_int_eq(ot_count_lines(p.errbuf, "\"warning\"", "SpawnProfiles=", NULL), 0);
+        th_assert_tree_gone(name);
+        th_run_actor(&p, name, "userns", userns, prog_userns, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "sent 2 spawned 1 errors 1 ended 1") &&
+                          th_has_line(p.outbuf, "spawned users 2") &&
+                          th_has_line(p.outbuf, "child 2 exited 0"),
+                      "out:\n%s\n%s", p.outbuf, p.errbuf);
+        ck_assert_msg(ot_count_lines(p.outbuf, "error EPERM SPAWN: profile 'cap'",
+                                     "CapabilityBoundingSet=CAP_NET_RAW",
+                                     "own user namespace's (PrivateUsers=yes)") == 1,
+                      "out:\n%s", p.outbuf);
+        ck_assert_int_eq(ot_count_lines(p.errbuf, "\"warning\"", "SpawnProfiles=", NULL), 1);
         th_assert_tree_gone(name);
         unlink(policy);
 }
