@@ -51,6 +51,9 @@ struct rlimit_key {
 
 extern const struct rlimit_key rlimit_keys[16];
 
+/* A capability's name ("CAP_NET_RAW") by number; NULL past the last one known. */
+const char *policy_cap_name(unsigned c);
+
 int check_bind(const char *w, struct cerr *err);
 int check_abs_path(const char *w, struct cerr *err);
 int check_opt_path(const char *w, struct cerr *err);

@@ -179,6 +179,11 @@ static const char *const cap_names[] = {
 #define NCAPS    (sizeof cap_names / sizeof cap_names[0])
 #define CAPS_ALL ((NCAPS >= 64) ? UINT64_MAX : ((1ULL << NCAPS) - 1))
 
+const char *policy_cap_name(unsigned c)
+{
+        return c < NCAPS ? cap_names[c] : NULL;
+}
+
 /* systemd's rule: each line adds its capabilities ("~" adds all but those listed); an empty
  * line resets to none. Names are matched case-insensitively, as systemd does. */
 int set_caps(struct profile *p, const struct key *k, const char *v, struct cerr *err)

@@ -3,8 +3,9 @@
  * an ERROR and a strike, and after CORRAL_STRIKES_MAX the channel closes (an event says why;
  * the actor keeps running). The channel itself is the authority: an actor names only its
  * own children. HELLO, CANCEL_CHILD, STAT, HOLD and RELEASE are answered here; a SPAWN that passed
- * every check (the stated limits, SpawnProfiles=, MaxChildren=, MaxDepth=, MaxActors=, the
- * open-file limit) goes back to the engine, which spawns it below the actor. */
+ * every check (the stated limits, SpawnProfiles=, a profile no looser than the actor's own
+ * (policy/nesting.h), MaxChildren=, MaxDepth=, MaxActors=, the open-file limit) goes back to
+ * the engine, which spawns it below the actor. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../policy/nesting.h"
 #include "corral.h"
 #include "sup.h"
 
@@ -216,6 +218,8 @@ static const char *check_spawn(struct corral_sup *s, struct actor *a, struct ctl
 {
         const struct profile *pp = &a->prof->p;
         const struct profile *tp = s->top ? &s->top->prof->p : &s->profiles[0].p;
+        const struct sup_profile *cp;
+        struct cerr nerr = {0};
 
         *e = EINVAL;
         m->name = tb[CORRAL_A_NAME] ? mnl_attr_get_str(tb[CORRAL_A_NAME]) : NULL;
@@ -256,6 +260,13 @@ static const char *check_spawn(struct corral_sup *s, struct actor *a, struct ctl
                          "SPAWN: profile '%s' is not in SpawnProfiles= of profile '%s'%s",
                          m->profile, pp->name,
                          pp->spawn_profiles.n ? "" : " (empty: its own profile only)");
+                return text;
+        }
+        /* The child is cloned by us, not forked by its parent: it keeps nothing of the
+         * parent's confinement but its node's limits unless its profile says so. */
+        cp = spawn_profile(s, m->profile);
+        if (cp && profile_nests(pp, &cp->p, a->depth == 0 ? NEST_PARENT_IS_ROOT : 0, &nerr) < 0) {
+                snprintf(text, len, "SPAWN: %s", nerr.msg);
                 return text;
         }
         *e = EMLINK;

@@ -18,6 +18,7 @@
 #include "../ns/signals.h"
 #include "../ns/syscalls.h"
 #include "../ns/timeutil.h"
+#include "../policy/nesting.h"
 #include "../policy/policy.h"
 #include "gc.h"
 #include "sup.h"
@@ -101,7 +102,20 @@ static int compile_filters(struct corral_sup *s, struct cerr *err)
         return 0;
 }
 
-/* Keys this host cannot apply: a warning each, never silence. */
+static const struct profile *find_profile(const void *ctx, const char *name)
+{
+        const struct corral_sup *s = ctx;
+
+        for (size_t i = 0; i < s->nprofiles; i++) {
+                if (strcmp(s->profiles[i].p.name, name) == 0)
+                        return &s->profiles[i].p;
+        }
+        return NULL;
+}
+
+/* Keys this host cannot apply, and SpawnProfiles= entries every SPAWN of which ctl.c would
+ * refuse (policy/nesting.h): a warning each, never silence (`corral policy check` says the
+ * same). */
 static void host_warnings(struct corral_sup *s, const struct profile *p)
 {
         struct strlist w = {0};
@@ -110,6 +124,7 @@ static void host_warnings(struct corral_sup *s, const struct profile *p)
 
         policy_host_has_swap(&swap, &err);
         policy_host_warnings(p, &s->host, swap, &w, &err);
+        nesting_warnings(p, find_profile, s, &w, &err);
         for (size_t i = 0; i < w.n; i++) {
                 struct corral_event e;
 

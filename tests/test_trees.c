@@ -199,6 +199,100 @@ START_TEST(max_children_and_spawn_profiles_refused_with_the_key)
 }
 END_TEST
 
+/* Never looser than the parent (policy/nesting.h): a parent with MemoryMax=64M, an empty
+ * bounding set, PrivateNetwork=actor and ProtectSystem=strict asks for six profiles, each
+ * looser in one key: every SPAWN is refused (EPERM) naming the key and both values, and nothing
+ * starts; run warned of each at the start, as `policy check` does. The same requests from
+ * parents that have those rights spawn and run (the control), with no warning: one with more
+ * memory, CAP_NET_RAW, the host's network, ProtectSystem=full and a longer TimeoutKillSec;
+ * one with PrivateUsers=yes, whose CAP_NET_RAW (its user namespace's) a child in the host's
+ * user namespace does not get. */
+START_TEST(spawn_never_looser_than_the_parent)
+{
+        static const struct {
+                const char *profile, *key, *child, *parent;
+        } looser[] = {
+            {"mem", "MemoryMax", "MemoryMax=128M", "MemoryMax=64M"},
+            {"cap", "CapabilityBoundingSet", "CapabilityBoundingSet=CAP_NET_RAW",
+             "CapabilityBoundingSet= (empty)"},
+            {"net", "PrivateNetwork", "PrivateNetwork=no", "PrivateNetwork=actor"},
+            {"fs", "ProtectSystem", "ProtectSystem=full", "ProtectSystem=strict"},
+            {"users", "PrivateUsers", "PrivateUsers=yes", "(it has no)"},
+            {"kill", "TimeoutKillSec", "TimeoutKillSec=30s", "TimeoutKillSec=10s"},
+        };
+        const char *prog[] = {"spawn-each", "mem,cap,net,fs,users,kill", actor, "exit", "0", NULL};
+        const char *prog_rights[] = {"spawn-each", "mem,cap,net,fs,kill", actor, "exit", "0", NULL};
+        const char *prog_userns[] = {"spawn-each", "users,cap", actor, "exit", "0", NULL};
+        const char *strict[] = {"-p", policy, "--profile", "strict", NULL};
+        const char *rights[] = {"-p", policy, "--profile", "rights", NULL};
+        const char *userns[] = {"-p", policy, "--profile", "userns", NULL};
+        struct th_proc p;
+
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        /* each child as strict as "strict" but in its one key */
+        write_policy("[profile strict]\nMemoryMax = 64M\nPrivateNetwork = actor\n"
+                     "ProtectSystem = strict\nSpawnProfiles = mem cap net fs users kill\n\n"
+                     "[profile rights]\nMemoryMax = 256M\nCapabilityBoundingSet = CAP_NET_RAW\n"
+                     "PrivateNetwork = no\nProtectSystem = full\nTimeoutKillSec = 30s\n"
+                     "SpawnProfiles = mem cap net fs kill\n\n"
+                     "[profile userns]\nMemoryMax = 64M\nPrivateNetwork = actor\n"
+                     "ProtectSystem = strict\nPrivateUsers = yes\n"
+                     "CapabilityBoundingSet = CAP_NET_RAW\nSpawnProfiles = users cap\n\n"
+                     "[profile mem]\nMemoryMax = 128M\nPrivateNetwork = actor\n"
+                     "ProtectSystem = strict\n\n"
+                     "[profile cap]\nCapabilityBoundingSet = CAP_NET_RAW\n"
+                     "PrivateNetwork = actor\nProtectSystem = strict\n\n"
+                     "[profile net]\nPrivateNetwork = no\nProtectSystem = strict\n\n"
+                     "[profile fs]\nPrivateNetwork = actor\nProtectSystem = full\n\n"
+                     "[profile users]\nPrivateUsers = yes\nPrivateNetwork = actor\n"
+                     "ProtectSystem = strict\n\n"
+                     "[profile kill]\nTimeoutKillSec = 30s\nPrivateNetwork = actor\n"
+                     "ProtectSystem = strict\n");
+        th_run_actor(&p, name, "looser", strict, prog, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
+        for (size_t i = 0; i < sizeof looser / sizeof looser[0]; i++) {
+                char who[96], warn[160];
+
+                snprintf(who, sizeof who, "profile '%s' is looser than its parent's %s",
+                         looser[i].profile, "profile 'strict': ");
+                ck_assert_msg(
+                    ot_count_lines(p.outbuf, "error EPERM SPAWN: ", who, looser[i].child) == 1 &&
+                        ot_count_lines(p.outbuf, who, looser[i].parent, NULL) == 1,
+                    "%s: out:\n%s", looser[i].key, p.outbuf);
+                snprintf(warn, sizeof warn,
+                         "SpawnProfiles=%s: every SPAWN of it is refused: ", looser[i].profile);
+                ck_assert_msg(ot_count_lines(p.errbuf, "\"warning\"", warn, looser[i].child) == 1,
+                              "%s: no warning at the start:\n%s", looser[i].key, p.errbuf);
+        }
+        ck_assert_msg(th_has_line(p.outbuf, "sent 6 spawned 0 errors 6 ended 0"), "out:\n%s",
+                      p.outbuf);
+        ck_assert_int_eq(th_event_count(&p, "started", NULL, NULL), 1); /* the parent alone */
+        th_assert_tree_gone(name);
+        /* the control: parents with those rights */
+        th_run_actor(&p, name, "rights", rights, prog_rights, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "sent 5 spawned 5 errors 0 ended 5"), "out:\n%s\n%s",
+                      p.outbuf, p.errbuf);
+        ck_assert_int_eq(ot_count_lines(p.outbuf, "child ", " exited 0", NULL), 5);
+        ck_assert_int_eq(th_event_count(&p, "started", NULL, NULL), 6);
+        ck_assert_int_eq(ot_count_lines(p.errbuf, "\"warning\"", "SpawnProfiles=", NULL), 0);
+        th_assert_tree_gone(name);
+        th_run_actor(&p, name, "userns", userns, prog_userns, NULL, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 30000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "sent 2 spawned 1 errors 1 ended 1") &&
+                          th_has_line(p.outbuf, "spawned users 2") &&
+                          th_has_line(p.outbuf, "child 2 exited 0"),
+                      "out:\n%s\n%s", p.outbuf, p.errbuf);
+        ck_assert_msg(ot_count_lines(p.outbuf, "error EPERM SPAWN: profile 'cap'",
+                                     "CapabilityBoundingSet=CAP_NET_RAW",
+                                     "own user namespace's (PrivateUsers=yes)") == 1,
+                      "out:\n%s", p.outbuf);
+        ck_assert_int_eq(ot_count_lines(p.errbuf, "\"warning\"", "SpawnProfiles=", NULL), 1);
+        th_assert_tree_gone(name);
+        unlink(policy);
+}
+END_TEST
+
 START_TEST(parent_memory_limit_bounds_its_children)
 {
         /* (each child holds its 48 MiB for 2 s: both are alive at once, whatever the spawn
@@ -392,6 +486,7 @@ static Suite *trees_suite(void)
         tcase_add_test(tc, control_channel_cannot_be_passed_to_a_child);
         tcase_add_test(tc, cancel_child_ends_each_childs_subtree);
         tcase_add_test(tc, max_children_and_spawn_profiles_refused_with_the_key);
+        tcase_add_test(tc, spawn_never_looser_than_the_parent);
         tcase_add_test(tc, parent_memory_limit_bounds_its_children);
         tcase_add_test(tc, hostile_actor_loses_its_channel_and_nothing_else);
         tcase_add_test(tc, sibling_stat_answered_while_a_hostile_actor_floods);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../ns/cgroup_mounts.h"
+#include "../policy/nesting.h"
 #include "../policy/policy.h"
 #include "../policy/words.h"
 #include "cli.h"
@@ -26,7 +27,9 @@ static void policy_usage(FILE *f)
             "         with its effective value, defaults included, in policy-file syntax (the\n"
             "         output is itself a valid policy file). Keys validated now but applied\n"
             "         only by later work are marked with a '# pending:' comment; keys this\n"
-            "         host cannot apply (no io controller, no swap ...) are warnings on stderr.\n"
+            "         host cannot apply (no io controller, no swap ...) are warnings on stderr,\n"
+            "         and so is a SpawnProfiles= entry looser than its profile (every SPAWN\n"
+            "         of it would be refused).\n"
             "default  print the built-in default profile, used when no policy file is given.\n\n"
             "  --json     one JSON object instead of the policy file (a set of words, such as\n"
             "             Namespaces, is an array of words; any other value a string)\n"
@@ -60,13 +63,24 @@ static void host_discover(struct host_info *h)
         }
 }
 
-static int host_warnings(const struct profile *p, const struct host_info *h, struct strlist *out)
+static const struct profile *find_profile(const void *pol, const char *name)
+{
+        return policy_find(pol, name);
+}
+
+/* What p cannot have on this host, and the SpawnProfiles= entries it could never spawn (run
+ * warns the same for its root's profile, and refuses each such SPAWN). pol: NULL for the
+ * built-in default. */
+static int profile_warnings(const struct policy *pol, const struct profile *p,
+                            const struct host_info *h, struct strlist *out)
 {
         struct cerr err = {0};
 
-        if (!h || !h->known)
-                return 0;
-        if (policy_host_warnings(p, &h->cg, h->swap, out, &err) < 0) {
+        if (h && h->known && policy_host_warnings(p, &h->cg, h->swap, out, &err) < 0) {
+                fprintf(stderr, "corral: %s\n", err.msg);
+                return -1;
+        }
+        if (pol && nesting_warnings(p, find_profile, pol, out, &err) < 0) {
                 fprintf(stderr, "corral: %s\n", err.msg);
                 return -1;
         }
@@ -139,8 +153,8 @@ static int json_key(struct json *j, const char *key, const struct strlist *vals,
         return 0;
 }
 
-static int print_profile_json(struct json *j, const struct profile *p, const struct host_info *h,
-                              const struct profile *base)
+static int print_profile_json(struct json *j, const struct policy *pol, const struct profile *p,
+                              const struct host_info *h, const struct profile *base)
 {
         struct strlist warnings = {0};
         struct cerr err = {0};
@@ -172,7 +186,7 @@ static int print_profile_json(struct json *j, const struct profile *p, const str
         }
         json_end_object(j);
         json_begin_array(j, "warnings");
-        if (rc == 0 && host_warnings(p, h, &warnings) < 0)
+        if (rc == 0 && profile_warnings(pol, p, h, &warnings) < 0)
                 rc = -1;
         for (size_t i = 0; i < warnings.n; i++)
                 json_string(j, NULL, warnings.v[i]);
@@ -230,7 +244,8 @@ static int policy_check(const char *path, bool json, bool changed)
                 json_bool(&j, "valid", true);
                 json_begin_array(&j, "profiles");
                 for (size_t i = 0; i < pol.n && rc == 0; i++)
-                        rc = print_profile_json(&j, &pol.profiles[i], &host, changed ? &def : NULL);
+                        rc = print_profile_json(&j, &pol, &pol.profiles[i], &host,
+                                                changed ? &def : NULL);
                 json_end_array(&j);
                 json_begin_array(&j, "notes");
                 for (size_t i = 0; i < pol.notes.n; i++)
@@ -250,7 +265,7 @@ static int policy_check(const char *path, bool json, bool changed)
                         printf("\n");
                         rc = print_profile(&pol.profiles[i], changed ? &def : NULL);
                         if (rc == 0)
-                                rc = host_warnings(&pol.profiles[i], &host, &warnings);
+                                rc = profile_warnings(&pol, &pol.profiles[i], &host, &warnings);
                         for (size_t w = 0; w < warnings.n; w++)
                                 fprintf(stderr, "corral: warning: %s: [profile %s] %s\n", path,
                                         pol.profiles[i].name, warnings.v[w]);
@@ -274,7 +289,7 @@ static int policy_default(bool json)
                 json_init(&j, stdout);
                 json_begin_object(&j, NULL);
                 json_begin_array(&j, "profiles");
-                rc = print_profile_json(&j, &p, NULL, NULL);
+                rc = print_profile_json(&j, NULL, &p, NULL, NULL);
                 json_end_array(&j);
                 json_end_object(&j);
         } else {

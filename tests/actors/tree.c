@@ -39,7 +39,10 @@
  *                              ERRNO TEXT), each child's end, then "sent S spawned N errors E
  *                              ended X"; exit 0
  *   spawn-hold PROFILE COUNT PROG [ARGS]  the same, but once every SPAWN is answered (all
- *                              children alive at once) it cancels them all (force) */
+ *                              children alive at once) it cancels them all (force)
+ *   spawn-each P1,P2... PROG [ARGS]  one child per profile, named after it, each SPAWN
+ *                              answered before the next (an ERROR does not stop the rest);
+ *                              prints as spawn does, then "sent S spawned N errors E ended X" */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -222,6 +225,33 @@ static int mode_spawn(const char *profile, int count, char **prog, bool hold)
                 fflush(stdout);
                 for (int i = 0; i < t.answered - t.errors && i < 1024; i++)
                         corral_cancel_child(c, t.ids[i], true);
+        }
+        while (t.ended < t.answered - t.errors && ms_now() < deadline && take(c, &t, 1000) >= 0)
+                ;
+        printf("sent %d spawned %d errors %d ended %d\n", sent, t.answered - t.errors, t.errors,
+               t.ended);
+        corral_close(c);
+        return 0;
+}
+
+static int mode_spawn_each(char *profiles, char **prog)
+{
+        struct corral_ctl *c = open_hello();
+        static struct tally t;
+        int64_t deadline = ms_now() + 60000;
+        char *save = NULL;
+        int sent = 0;
+
+        for (char *p = strtok_r(profiles, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+                struct corral_spawn_req r = {
+                    .name = p, .profile = p, .argv = (const char *const *)prog};
+                uint32_t req;
+
+                if (corral_spawn(c, &r, &req) < 0)
+                        break;
+                sent++;
+                while (t.answered < sent && ms_now() < deadline && take(c, &t, 1000) >= 0)
+                        ;
         }
         while (t.ended < t.answered - t.errors && ms_now() < deadline && take(c, &t, 1000) >= 0)
                 ;
@@ -643,5 +673,7 @@ int actor_tree_mode(int argc, char **argv)
                 return mode_spawn(argv[2], atoi(argv[3]), argv + 4, false);
         if (strcmp(argv[1], "spawn-hold") == 0 && argc >= 5)
                 return mode_spawn(argv[2], atoi(argv[3]), argv + 4, true);
+        if (strcmp(argv[1], "spawn-each") == 0 && argc >= 4)
+                return mode_spawn_each(argv[2], argv + 3);
         return -1;
 }
