@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../ns/fdpass.h"
 #include "../ns/clone.h"
 #include "../ns/kfile.h"
 #include "../ns/signals.h"
@@ -311,29 +312,6 @@ void actor_emit_started(struct corral_sup *s, struct actor *a)
         ctl_child_spawned(s, a);
 }
 
-/* One fd that came over a socket (SCM_RIGHTS), or -1. */
-static int recv_fd(int sock)
-{
-        char byte;
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        struct msghdr msg = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-        struct cmsghdr *c;
-        int fd = -1;
-
-        if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
-                return -1;
-        c = CMSG_FIRSTHDR(&msg);
-        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-            c->cmsg_len == CMSG_LEN(sizeof(int)))
-                memcpy(&fd, CMSG_DATA(c), sizeof fd);
-        return fd;
-}
-
 /* What the shim did instead of failing: today only a working directory it could not enter
  * (the caller's, hidden by the actor's mounts or closed to its user), where the program
  * starts in / instead. */
@@ -373,7 +351,10 @@ void actor_on_exec(struct corral_sup *s, struct actor *a)
         }
         /* execve succeeded: the shim sent the pty's master before it forked the program */
         if (n == 0 && a->pty_sock >= 0) {
-                a->pty_master = recv_fd(a->pty_sock);
+                char byte;
+
+                if (fdpass_recv(a->pty_sock, &byte, 1, &a->pty_master, MSG_DONTWAIT) <= 0)
+                        a->pty_master = -1;
                 close_fd(&a->pty_sock);
         }
         /* EOF (or the record, after which the child exits): no more to learn here */

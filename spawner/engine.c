@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../ns/fdpass.h"
 #include "../ns/clone.h"
 #include "../ns/signals.h"
 #include "../ns/syscalls.h"
@@ -178,27 +179,16 @@ static struct actor *take_in_flight(struct corral_sup *s, uint32_t req_id, bool 
 
 static void on_reply(struct corral_sup *s)
 {
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
         struct spec_reply rep;
-        struct iovec iov = {.iov_base = &rep, .iov_len = sizeof rep};
-        struct msghdr msg = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
         struct actor *a;
         int pidfd = -1;
-        ssize_t n = recvmsg(s->zy.sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        ssize_t n = fdpass_recv(s->zy.sock, &rep, sizeof rep, &pidfd, MSG_DONTWAIT);
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
         if (n <= 0) {
                 zygote_lost(s);
                 return;
-        }
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-                        memcpy(&pidfd, CMSG_DATA(c), sizeof pidfd);
         }
         a = (size_t)n == sizeof rep && rep.magic == SPEC_MAGIC
                 ? take_in_flight(s, rep.req_id, rep.req_id == 0 && rep.errnum)

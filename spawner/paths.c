@@ -312,7 +312,7 @@ static int add_tmpfs(struct path_ctx *c, const char *entry)
 static int add_ops(struct path_ctx *c)
 {
         const struct profile *p = c->p;
-        const char *sorted[SPEC_MAX_OPS];
+        const char *sorted[SPEC_MAX_OPS] = {0};
         size_t n = p->temporary_fs.n; /* (bounded by walk) */
         bool optional;
 

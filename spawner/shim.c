@@ -30,7 +30,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +40,7 @@
 
 #include "../ns/clone.h"
 #include "../ns/creds.h"
+#include "../ns/fdpass.h"
 #include "../ns/fdplan.h"
 #include "../ns/mounts.h"
 #include "../ns/signals.h"
@@ -178,14 +178,6 @@ static void step_pty(const struct spec_req *r)
 {
         int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0;
         char byte = 0;
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        struct msghdr msg = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-        struct cmsghdr *c;
 
         if (!(r->hdr.flags & SPEC_PTY))
                 return;
@@ -200,12 +192,7 @@ static void step_pty(const struct spec_req *r)
                 fail_at(STAGE_PTY, errno, "window-size");
         if (r->hdr.cred.set_ids && fchown(pty_slave, r->hdr.cred.uid, r->hdr.cred.gid) < 0)
                 fail_at(STAGE_PTY, errno, "owner");
-        c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &master, sizeof master);
-        if (sendmsg(spec_fd(r, SPEC_FD_PTY), &msg, MSG_NOSIGNAL) < 0)
+        if (fdpass_send(spec_fd(r, SPEC_FD_PTY), &byte, 1, master, 0) < 0)
                 fail_at(STAGE_PTY, errno, "send-master");
         close(master);
 }

@@ -19,31 +19,13 @@
 #include "../ns/syscalls.h"
 #include "../ns/userns.h"
 #include "shim.h"
+#include "../ns/fdpass.h"
 #include "spec.h"
 
 static void send_reply(int sock, const struct spec_reply *rep, int pidfd)
 {
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        struct iovec iov = {.iov_base = (void *)rep, .iov_len = sizeof *rep};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-
-        if (pidfd >= 0) {
-                struct cmsghdr *c;
-
-                msg.msg_control = u.buf;
-                msg.msg_controllen = sizeof u.buf;
-                c = CMSG_FIRSTHDR(&msg);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
-        }
         /* Blocking: the supervisor reads replies from its event loop. If it is gone, EPIPE. */
-        while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
-                ;
+        (void)fdpass_send(sock, rep, sizeof *rep, pidfd, 0);
 }
 
 static int write_pid(int dirfd, pid_t pid)
