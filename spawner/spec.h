@@ -26,7 +26,6 @@
 #define SPEC_MAX_V1     4
 #define SPEC_MAX_RW     64 /* ReadWritePaths= that exist, each a detached mount */
 #define SPEC_MAX_OPS    64 /* TemporaryFileSystem=, InaccessiblePaths=, ProtectHome= mounts */
-#define SPEC_MAX_FDS    (8 + SPEC_MAX_V1 + SPEC_MAX_RW + SPEC_MAX_PASS)
 
 /* Fixed fd slots; the variable parts follow: v1 groups, ReadWritePaths= mounts, then passed
  * fds. */
@@ -43,6 +42,8 @@ enum spec_fd {
 
         SPEC_FD_FIXED_COUNT
 };
+
+#define SPEC_MAX_FDS (SPEC_FD_FIXED_COUNT + SPEC_MAX_V1 + SPEC_MAX_RW + SPEC_MAX_PASS)
 
 enum spec_flag {
         SPEC_FORCE_CLONE_FALLBACK = 1u << 0, /* tests: clone() + cgroup.procs */
