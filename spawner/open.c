@@ -230,7 +230,7 @@ static void init_closed(struct corral_sup *s, const struct corral_sup_options *o
         s->opt = *o;
         s->opt.profiles = NULL; /* ours are copies */
         s->t0_us = mono_us();
-        s->epfd = s->cfd = s->tfd = s->tree_events_fd = -1;
+        s->epfd = s->cfd = s->tfd = s->tree_events_fd = s->tree_netns_fd = -1;
         s->reg.fd = -1;
         s->zy.pid = -1;
         s->zy.sock = s->zy.pidfd = -1;

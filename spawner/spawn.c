@@ -15,6 +15,7 @@
 
 #include "../ns/creds.h"
 #include "../ns/mounts.h"
+#include "../ns/netns.h"
 #include "../ns/safepath.h"
 #include "../ns/timeutil.h"
 #include "../policy/units.h"
@@ -310,7 +311,8 @@ static uint64_t clone_flags(const struct profile *p)
                 f |= CLONE_NEWUTS;
         if (p->namespaces & PROFILE_NS_CGROUP)
                 f |= CLONE_NEWCGROUP;
-        if (p->private_network != PRIVATE_NETWORK_NO)
+        /* (tree: born in the tree's namespace, which the zygote enters for the clone) */
+        if (p->private_network == PRIVATE_NETWORK_ACTOR)
                 f |= CLONE_NEWNET;
         if (p->private_users)
                 f |= CLONE_NEWUSER;
@@ -669,6 +671,25 @@ static int add_filters(const struct actor *a, struct spec_builder *b, struct cer
         return last ? spec_add_bpf(b, last->bpf.filter, last->bpf.len, err) : 0;
 }
 
+/* PrivateNetwork=tree: the tree's namespace, made at the first spawn that asks for it. Only a
+ * supervisor with CAP_SYS_ADMIN can make it and have its zygote enter it: refused with the
+ * reason otherwise (a per-tree user namespace around the zygote would lift that, but corral
+ * needs root to spawn at all today). */
+static int tree_netns(struct corral_sup *s, struct cerr *err)
+{
+        if (s->tree_netns_fd >= 0)
+                return s->tree_netns_fd;
+        if (netns_create_loopback(&s->tree_netns_fd, err) < 0) {
+                if (err->errnum == EPERM)
+                        return cerr_wrap(err, "PrivateNetwork=tree: the tree's network namespace "
+                                              "needs CAP_SYS_ADMIN in the supervisor, to create it "
+                                              "and for its spawn server to enter it; use "
+                                              "PrivateNetwork=actor without it");
+                return cerr_wrap(err, "PrivateNetwork=tree: the tree's network namespace");
+        }
+        return s->tree_netns_fd;
+}
+
 /* The request's fixed part: flags, namespaces, strings, mounts, rlimits. */
 static int build_request(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
                          const struct identity *id, const char *program, struct spec_builder *b,
@@ -762,6 +783,13 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
         /* what can be refused before anything exists */
         if (stack_plan(a, err) < 0)
                 return cerr_wrap(err, "spawning %s", a->name);
+        if (a->prof->p.private_network == PRIVATE_NETWORK_TREE) {
+                int fd = tree_netns(s, err);
+
+                if (fd < 0)
+                        return cerr_wrap(err, "spawning %s", a->name);
+                spec_set_fd(&q.b, SPEC_FD_NETNS, fd); /* ours: kept, not closed once sent */
+        }
         /* A fresh node per spawn: a killed node is never reused (DESIGN §4b). */
         if (cg_node_create(&node, a->parent ? a->parent->node : s->tree_node.path,
                            strrchr(a->node, '/') + 1, s->tree, err) < 0)

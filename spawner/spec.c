@@ -31,6 +31,7 @@ static const char *const stage_names[STAGE_COUNT] = {
     [STAGE_EXECVE] = "execve",
     [STAGE_KEYRING] = "keyring",
     [STAGE_PGID] = "process-group",
+    [STAGE_NETNS] = "tree-network-namespace",
 };
 
 const char *spawn_stage_name(int stage)

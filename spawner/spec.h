@@ -44,6 +44,8 @@ enum spec_fd {
         SPEC_FD_BLOB,    /* memfd with the string blob, when it is not inline */
         SPEC_FD_PROGRAM, /* the program, O_PATH, resolved and opened by the supervisor */
         SPEC_FD_CTL,     /* the actor's end of its control channel: fd 3+n_pass */
+        SPEC_FD_NETNS,   /* PrivateNetwork=tree: the tree's network namespace, entered by the
+                          * zygote for the clone (the child is born in it) */
 
         SPEC_FD_FIXED_COUNT
 };
@@ -136,6 +138,7 @@ enum spawn_stage {
         STAGE_EXECVE,
         STAGE_KEYRING,
         STAGE_PGID,
+        STAGE_NETNS, /* the zygote could not enter the tree's network namespace */
         STAGE_COUNT
 };
 

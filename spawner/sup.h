@@ -187,7 +187,9 @@ struct corral_sup {
         int n_in_flight;
         int epfd, cfd, tfd; /* epoll, SIGCHLD signalfd, the cascade timer */
         int tree_events_fd;
-        int cap_last; /* /proc/sys/kernel/cap_last_cap */
+        int tree_netns_fd; /* PrivateNetwork=tree: the tree's network namespace, made at the
+                            * first spawn that asks for it (-1: none yet) */
+        int cap_last;      /* /proc/sys/kernel/cap_last_cap */
         char tree[PROFILE_NAME_MAX + 1];
         char tree_node_name[PROFILE_NAME_MAX + 16]; /* "<tree>.<random id>" */
         bool zygote_writable_wait;                  /* watching the zygote's socket for room too */
