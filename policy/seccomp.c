@@ -368,10 +368,6 @@ void seccomp_fprog_free(struct sock_fprog *f)
 
 /* ---- stacking (DESIGN §9: an actor loads its ancestors' filters too) ---- */
 
-/* Classic BPF as the kernel runs a seccomp filter (net/core/filter.c, the instructions that
- * kernel/seccomp.c seccomp_check_filter() admits): an accumulator, an index register and 16
- * words of scratch memory over one struct seccomp_data. Jumps go forward only, so a program
- * of n instructions runs at most n of them. */
 /* The instructions a seccomp filter may hold (kernel/seccomp.c, seccomp_check_filter()). */
 static bool code_allowed(uint16_t code)
 {
@@ -437,8 +433,12 @@ static bool prog_valid(const struct sock_fprog *f)
 
                 if (!code_allowed(in->code))
                         return false;
-                /* (bpf_check_classic: a constant divisor of 0) */
+                /* (bpf_check_classic: a constant divisor of 0, a constant shift past 31) */
                 if (in->code == (BPF_ALU | BPF_DIV | BPF_K) && in->k == 0)
+                        return false;
+                if ((in->code == (BPF_ALU | BPF_LSH | BPF_K) ||
+                     in->code == (BPF_ALU | BPF_RSH | BPF_K)) &&
+                    in->k >= 32)
                         return false;
                 switch (BPF_CLASS(in->code)) {
                 case BPF_LD:
@@ -466,6 +466,10 @@ static bool prog_valid(const struct sock_fprog *f)
         return true;
 }
 
+/* Classic BPF as the kernel runs a seccomp filter (net/core/filter.c, the instructions that
+ * kernel/seccomp.c seccomp_check_filter() admits): an accumulator, an index register and 16
+ * words of scratch memory over one struct seccomp_data. Jumps go forward only, so a program
+ * of n instructions runs at most n of them. */
 int seccomp_eval(const struct sock_fprog *f, const struct seccomp_data *d, uint32_t *ret)
 {
         uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
