@@ -51,11 +51,6 @@ static const struct enum_name keyring_mode_names[] = {
 static const struct enum_name log_overflow_names[] = {
     {"block", LOG_OVERFLOW_BLOCK}, {"drop", LOG_OVERFLOW_DROP}, {NULL, 0}};
 
-static bool private_network_pending(const struct profile *p)
-{
-        return p->private_network == PRIVATE_NETWORK_TREE;
-}
-
 #define OFF(field) offsetof(struct profile, field)
 #define BOOL(name, field, pend)                                                                    \
         {                                                                                          \
@@ -102,11 +97,7 @@ static const struct key keys[] = {
     /* namespaces and mounts (§4a) */
     {"Namespaces", set_namespaces, fmt_namespaces, OFF(namespaces), 0, NULL, NULL, false, NULL,
      NULL},
-    {"PrivateNetwork", set_enum, fmt_enum, OFF(private_network), 0, private_network_names, NULL,
-     false,
-     "tree: the root actor gets a network namespace of its own; sharing it with child actors "
-     "comes with the actor-trees issue",
-     private_network_pending},
+    ENUM("PrivateNetwork", private_network, private_network_names, 0, NULL),
     BOOL("PrivateUsers", private_users, NULL),
     BOOL("PrivateTmp", private_tmp, NULL),
     LIMIT("PrivateTmpSize", private_tmp_size, LIM_SIZE),

@@ -29,7 +29,7 @@ int profile_set_key(struct profile *p, const char *key, const char *value, struc
 const char *policy_key_pending(const char *key);
 
 /* The same for one profile's effective value: NULL when the value asks for nothing that is
- * still pending (PrivateNetwork=no, for instance). */
+ * still pending (a key may be pending for some of its values only). */
 const char *profile_key_pending(const struct profile *p, const char *key);
 
 /* All keys, in the order `corral policy check` prints them. */

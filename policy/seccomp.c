@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
 #include <seccomp.h>
@@ -363,4 +364,331 @@ void seccomp_fprog_free(struct sock_fprog *f)
         free(f->filter);
         f->filter = NULL;
         f->len = 0;
+}
+
+/* ---- stacking (DESIGN §9: an actor loads its ancestors' filters too) ---- */
+
+/* The instructions a seccomp filter may hold (kernel/seccomp.c, seccomp_check_filter()). */
+static bool code_allowed(uint16_t code)
+{
+        switch (BPF_CLASS(code)) {
+        case BPF_LD:
+                return code == (BPF_LD | BPF_W | BPF_ABS) || code == (BPF_LD | BPF_W | BPF_LEN) ||
+                       code == (BPF_LD | BPF_IMM) || code == (BPF_LD | BPF_MEM);
+        case BPF_LDX:
+                return code == (BPF_LDX | BPF_W | BPF_LEN) || code == (BPF_LDX | BPF_IMM) ||
+                       code == (BPF_LDX | BPF_MEM);
+        case BPF_ST:
+        case BPF_STX:
+                return code == BPF_CLASS(code);
+        case BPF_RET:
+                return code == (BPF_RET | BPF_K) || code == (BPF_RET | BPF_A);
+        case BPF_MISC:
+                return code == (BPF_MISC | BPF_TAX) || code == (BPF_MISC | BPF_TXA);
+        case BPF_ALU:
+                switch (BPF_OP(code)) {
+                case BPF_NEG:
+                        return code == (BPF_ALU | BPF_NEG);
+                case BPF_ADD:
+                case BPF_SUB:
+                case BPF_MUL:
+                case BPF_DIV:
+                case BPF_AND:
+                case BPF_OR:
+                case BPF_XOR:
+                case BPF_LSH:
+                case BPF_RSH:
+                        return (code & ~(BPF_CLASS(~0) | BPF_OP(~0) | BPF_SRC(~0))) == 0;
+                default:
+                        return false;
+                }
+        case BPF_JMP:
+                switch (BPF_OP(code)) {
+                case BPF_JA:
+                        return code == (BPF_JMP | BPF_JA);
+                case BPF_JEQ:
+                case BPF_JGE:
+                case BPF_JGT:
+                case BPF_JSET:
+                        return (code & ~(BPF_CLASS(~0) | BPF_OP(~0) | BPF_SRC(~0))) == 0;
+                default:
+                        return false;
+                }
+        default:
+                return false;
+        }
+}
+
+/* What the kernel checks at load (bpf_check_classic(), seccomp_check_filter()), on every
+ * instruction whether or not a given call reaches it: known codes only, jumps and loads in
+ * bounds, scratch words that exist, a return at the end. */
+static bool prog_valid(const struct sock_fprog *f)
+{
+        if (!f || f->len == 0 || f->len > BPF_MAXINSNS ||
+            BPF_CLASS(f->filter[f->len - 1].code) != BPF_RET)
+                return false;
+        for (uint32_t pc = 0; pc < f->len; pc++) {
+                const struct sock_filter *in = &f->filter[pc];
+                uint32_t left = f->len - pc - 1;
+
+                if (!code_allowed(in->code))
+                        return false;
+                /* (bpf_check_classic: a constant divisor of 0, a constant shift past 31) */
+                if (in->code == (BPF_ALU | BPF_DIV | BPF_K) && in->k == 0)
+                        return false;
+                if ((in->code == (BPF_ALU | BPF_LSH | BPF_K) ||
+                     in->code == (BPF_ALU | BPF_RSH | BPF_K)) &&
+                    in->k >= 32)
+                        return false;
+                switch (BPF_CLASS(in->code)) {
+                case BPF_LD:
+                case BPF_LDX:
+                        if (in->code == (BPF_LD | BPF_W | BPF_ABS) &&
+                            (in->k % 4 || in->k > sizeof(struct seccomp_data) - 4))
+                                return false;
+                        if (BPF_MODE(in->code) == BPF_MEM && in->k >= BPF_MEMWORDS)
+                                return false;
+                        break;
+                case BPF_ST:
+                case BPF_STX:
+                        if (in->k >= BPF_MEMWORDS)
+                                return false;
+                        break;
+                case BPF_JMP:
+                        if (BPF_OP(in->code) == BPF_JA ? in->k >= left
+                                                       : in->jt >= left || in->jf >= left)
+                                return false;
+                        break;
+                default:
+                        break;
+                }
+        }
+        return true;
+}
+
+/* Classic BPF as the kernel runs a seccomp filter (net/core/filter.c, the instructions that
+ * kernel/seccomp.c seccomp_check_filter() admits): an accumulator, an index register and 16
+ * words of scratch memory over one struct seccomp_data. Jumps go forward only, so a program
+ * of n instructions runs at most n of them. */
+int seccomp_eval(const struct sock_fprog *f, const struct seccomp_data *d, uint32_t *ret)
+{
+        uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+
+        if (!prog_valid(f))
+                return -1;
+        for (uint32_t pc = 0; pc < f->len; pc++) {
+                const struct sock_filter *in = &f->filter[pc];
+                uint32_t k = in->k, src = BPF_SRC(in->code) == BPF_X ? x : k;
+
+                switch (in->code) {
+                case BPF_LD | BPF_W | BPF_ABS:
+                        if (k % 4 || k > sizeof *d - 4)
+                                return -1;
+                        memcpy(&a, (const char *)d + k, 4);
+                        continue;
+                case BPF_LD | BPF_W | BPF_LEN:
+                        a = sizeof *d;
+                        continue;
+                case BPF_LDX | BPF_W | BPF_LEN:
+                        x = sizeof *d;
+                        continue;
+                case BPF_LD | BPF_IMM:
+                        a = k;
+                        continue;
+                case BPF_LDX | BPF_IMM:
+                        x = k;
+                        continue;
+                case BPF_LD | BPF_MEM:
+                case BPF_LDX | BPF_MEM:
+                case BPF_ST:
+                case BPF_STX:
+                        if (k >= BPF_MEMWORDS)
+                                return -1;
+                        if (in->code == (BPF_LD | BPF_MEM))
+                                a = mem[k];
+                        else if (in->code == (BPF_LDX | BPF_MEM))
+                                x = mem[k];
+                        else
+                                mem[k] = in->code == BPF_ST ? a : x;
+                        continue;
+                case BPF_MISC | BPF_TAX:
+                        x = a;
+                        continue;
+                case BPF_MISC | BPF_TXA:
+                        a = x;
+                        continue;
+                case BPF_RET | BPF_K:
+                        *ret = k;
+                        return 0;
+                case BPF_RET | BPF_A:
+                        *ret = a;
+                        return 0;
+                case BPF_JMP | BPF_JA:
+                        if (k >= f->len - pc - 1)
+                                return -1;
+                        pc += k;
+                        continue;
+                default:
+                        break;
+                }
+                if (BPF_CLASS(in->code) == BPF_JMP) {
+                        bool taken;
+
+                        switch (BPF_OP(in->code)) {
+                        case BPF_JEQ:
+                                taken = a == src;
+                                break;
+                        case BPF_JGT:
+                                taken = a > src;
+                                break;
+                        case BPF_JGE:
+                                taken = a >= src;
+                                break;
+                        case BPF_JSET:
+                                taken = (a & src) != 0;
+                                break;
+                        default:
+                                return -1;
+                        }
+                        if ((uint32_t)(taken ? in->jt : in->jf) >= f->len - pc - 1)
+                                return -1;
+                        pc += taken ? in->jt : in->jf;
+                        continue;
+                }
+                if (BPF_CLASS(in->code) != BPF_ALU)
+                        return -1;
+                switch (BPF_OP(in->code)) {
+                case BPF_ADD:
+                        a += src;
+                        break;
+                case BPF_SUB:
+                        a -= src;
+                        break;
+                case BPF_MUL:
+                        a *= src;
+                        break;
+                case BPF_DIV:
+                        if (!src)
+                                return -1; /* the kernel's program ends there, returning 0 */
+                        a /= src;
+                        break;
+                case BPF_OR:
+                        a |= src;
+                        break;
+                case BPF_AND:
+                        a &= src;
+                        break;
+                case BPF_XOR:
+                        a ^= src;
+                        break;
+                case BPF_LSH:
+                        a = src < 32 ? a << src : 0;
+                        break;
+                case BPF_RSH:
+                        a = src < 32 ? a >> src : 0;
+                        break;
+                case BPF_NEG:
+                        a = -a;
+                        break;
+                default:
+                        return -1;
+                }
+        }
+        return -1; /* ran off the end: the kernel refuses such a program */
+}
+
+/* The order in which the kernel ranks actions (kernel/seccomp.c seccomp_run_filters): the
+ * action bits compared as a signed number, the smallest (KILL_PROCESS) first. */
+static int32_t rank(uint32_t ret)
+{
+        return (int32_t)(ret & SECCOMP_RET_ACTION_FULL);
+}
+
+int seccomp_chain_eval(const struct sock_fprog *const *chain, size_t n,
+                       const struct seccomp_data *d, uint32_t *ret)
+{
+        bool any = false;
+
+        *ret = SECCOMP_RET_ALLOW;
+        /* the kernel walks from the filter loaded last to the first, and keeps the first of
+         * equally ranked results: the later filter's errno wins a tie */
+        for (size_t i = n; i-- > 0;) {
+                uint32_t r;
+
+                if (seccomp_eval(chain[i], d, &r) < 0)
+                        return -1;
+                if (!any || rank(r) < rank(*ret))
+                        *ret = r;
+                any = true;
+        }
+        return 0;
+}
+
+bool seccomp_allows_filters(const struct sock_fprog *f)
+{
+        struct seccomp_data d = {.nr = SCMP_SYS(seccomp),
+                                 .arch = seccomp_arch_native(),
+                                 .args = {SECCOMP_SET_MODE_FILTER, 0}};
+        uint32_t r;
+
+        if (!f || f->len == 0)
+                return true;
+        if (seccomp_eval(f, &d, &r) < 0)
+                return false; /* a program we cannot read is not one to load before another */
+        r &= SECCOMP_RET_ACTION_FULL;
+        return r == SECCOMP_RET_ALLOW || r == SECCOMP_RET_LOG;
+}
+
+/* The kernel runs a classic filter as eBPF, converted at load by bpf_convert_filter()
+ * (net/core/filter.c), and counts the converted program: a prologue of 3 (A and X cleared,
+ * the context saved), then per instruction 1, except RET K (2: the value moved to R0, exit),
+ * a conditional jump whose false branch is not the next instruction (2: Jxx and JA; 1 when
+ * its true branch is the next and the test can be inverted: JEQ, JGT, JGE), one more for a
+ * jump's constant above INT32_MAX (moved to a register first, eBPF immediates being
+ * signed), and DIV X (4: a check for 0). seccomp_check_filter() rewrites LD|W|ABS into one
+ * load from seccomp_data, so no packet-access prologue is added. */
+uint32_t seccomp_kernel_len(const struct sock_fprog *f)
+{
+        uint32_t n = 3;
+
+        if (!f || !f->len)
+                return 0;
+        for (uint32_t i = 0; i < f->len; i++) {
+                const struct sock_filter *in = &f->filter[i];
+
+                switch (BPF_CLASS(in->code)) {
+                case BPF_RET:
+                        n += BPF_RVAL(in->code) == BPF_K ? 2 : 1;
+                        break;
+                case BPF_ALU:
+                        n += in->code == (BPF_ALU | BPF_DIV | BPF_X) ? 4 : 1;
+                        break;
+                case BPF_JMP:
+                        if (BPF_OP(in->code) == BPF_JA) {
+                                n += 1;
+                                break;
+                        }
+                        n += BPF_SRC(in->code) == BPF_K && (int32_t)in->k < 0;
+                        if (in->jf == 0 || (in->jt == 0 && BPF_OP(in->code) != BPF_JSET))
+                                n += 1;
+                        else
+                                n += 2;
+                        break;
+                default:
+                        n += 1;
+                        break;
+                }
+        }
+        return n;
+}
+
+uint32_t seccomp_chain_insns(const struct sock_fprog *const *chain, size_t n)
+{
+        uint32_t total = 0;
+
+        /* kernel/seccomp.c seccomp_attach_filter(): the new program's (converted) length
+         * plus, for every filter already attached, its length and a penalty of 4 */
+        for (size_t i = 0; i < n; i++)
+                total += seccomp_kernel_len(chain[i]) + (i ? 4 : 0);
+        return total;
 }

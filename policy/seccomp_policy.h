@@ -9,7 +9,10 @@
 #define CORRAL_POLICY_SECCOMP_POLICY_H
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "../ns/err.h"
 #include "profile.h"
@@ -53,5 +56,32 @@ int syscall_filter_entry_check(const char *entry, struct cerr *err);
  * Otherwise out->filter is malloc'ed: release it with seccomp_fprog_free(). */
 int seccomp_compile(const struct profile *p, struct sock_fprog *out, struct cerr *err);
 void seccomp_fprog_free(struct sock_fprog *f);
+
+/* ---- stacking ----
+ * A child actor is cloned by the zygote, not forked by its parent: it inherits no filter, so
+ * it loads every ancestor's filter and then its own (the kernel runs them all on each call;
+ * the most restrictive action wins, and on a tie the filter loaded last decides). The kernel
+ * refuses (ENOMEM) a chain longer than SECCOMP_CHAIN_INSNS_MAX instructions, counting 4 more
+ * for each filter below the newest (kernel/seccomp.c, seccomp_attach_filter:
+ * MAX_INSNS_PER_PATH), and counting each filter as it runs it: converted to eBPF, which is
+ * longer than the classic program (~1.4 times for libseccomp's, measured here). Filters the
+ * supervisor itself runs under (a container's) count too, and are not known here. */
+#define SECCOMP_CHAIN_INSNS_MAX 32768
+
+/* Run a compiled program over one system call as the kernel would: 0 with the filter's
+ * return value in *ret, or -1 for a program the kernel would not accept (an unknown
+ * instruction, a jump or load out of bounds). Pure: tests and the planner below use it. */
+int seccomp_eval(const struct sock_fprog *f, const struct seccomp_data *d, uint32_t *ret);
+/* The chain's verdict on d (chain[0] loaded first), as the kernel combines it. */
+int seccomp_chain_eval(const struct sock_fprog *const *chain, size_t n,
+                       const struct seccomp_data *d, uint32_t *ret);
+/* Whether a process under f may still load another filter: seccomp(SECCOMP_SET_MODE_FILTER)
+ * on this architecture passes it. An allow list without `seccomp` does not: such a filter
+ * can only be the last one loaded. */
+bool seccomp_allows_filters(const struct sock_fprog *f);
+/* One program's length as the kernel counts it: after its conversion to eBPF (0: none). */
+uint32_t seccomp_kernel_len(const struct sock_fprog *f);
+/* The chain's length as the kernel counts it against SECCOMP_CHAIN_INSNS_MAX. */
+uint32_t seccomp_chain_insns(const struct sock_fprog *const *chain, size_t n);
 
 #endif

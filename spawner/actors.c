@@ -186,6 +186,7 @@ void actor_free(struct corral_sup *s, struct actor *a)
         actor_close_fds(s, a);
         s->by_id[a->id] = NULL;
         free(a->exec_desc);
+        free(a->chain);
         free(a->name);
         free(a->node);
         free(a->leaf);
@@ -308,6 +309,9 @@ void actor_emit_started(struct corral_sup *s, struct actor *a)
         e.u.started.node = a->leaf;
         e.u.started.fallback = a->fallback;
         e.u.started.v1_moves = __builtin_popcount(a->v1_made);
+        e.u.started.seccomp_filters = a->nchain;
+        e.u.started.seccomp_insns = a->chain_insns;
+        e.u.started.seccomp_stacked = a->chain_stacked;
         ev_emit(s, &e);
         ctl_child_spawned(s, a);
 }

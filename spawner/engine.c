@@ -700,6 +700,9 @@ void corral_sup_close(struct corral_sup *s)
                 zygote_stop(&s->zy);
         if (s->tree_events_fd >= 0)
                 close(s->tree_events_fd);
+        /* the tree's network namespace goes with its last process once no fd holds it */
+        if (s->tree_netns_fd >= 0)
+                close(s->tree_netns_fd);
         cg_node_close(&s->tree_node);
         cg_node_close(&s->base);
         for (int c = 0; c < CG_NCTRL; c++)

@@ -90,7 +90,9 @@ static int copy_profiles(struct corral_sup *s, const struct corral_sup_options *
 }
 
 /* Each profile's seccomp filter, compiled once, before the zygote is forked (so it stays
- * small); each child only installs it (seccomp(2)), since compiling allocates. */
+ * small); each child only installs it (seccomp(2)), since compiling allocates. Profiles whose
+ * programs are identical are noted as one, so that a chain of ancestors' filters holds each
+ * program once. */
 static int compile_filters(struct corral_sup *s, struct cerr *err)
 {
         for (size_t i = 0; i < s->nprofiles; i++) {
@@ -98,6 +100,18 @@ static int compile_filters(struct corral_sup *s, struct cerr *err)
                         return cerr_wrap(err, "compiling the seccomp filter of profile %s",
                                          s->profiles[i].p.name);
                 s->profiles[i].compiled = true;
+                s->profiles[i].blocks_stacking = !seccomp_allows_filters(&s->profiles[i].bpf);
+                s->profiles[i].same_bpf = &s->profiles[i];
+                for (size_t j = 0; j < i; j++) {
+                        const struct sock_fprog *a = &s->profiles[i].bpf, *b = &s->profiles[j].bpf;
+
+                        if (a->len == b->len &&
+                            (a->len == 0 ||
+                             memcmp(a->filter, b->filter, a->len * sizeof *a->filter) == 0)) {
+                                s->profiles[i].same_bpf = s->profiles[j].same_bpf;
+                                break;
+                        }
+                }
         }
         return 0;
 }
@@ -231,7 +245,7 @@ static void init_closed(struct corral_sup *s, const struct corral_sup_options *o
         s->opt = *o;
         s->opt.profiles = NULL; /* ours are copies */
         s->t0_us = mono_us();
-        s->epfd = s->cfd = s->tfd = s->tree_events_fd = -1;
+        s->epfd = s->cfd = s->tfd = s->tree_events_fd = s->tree_netns_fd = -1;
         s->reg.fd = -1;
         s->zy.pid = -1;
         s->zy.sock = s->zy.pidfd = -1;

@@ -294,6 +294,25 @@ static __attribute__((noreturn)) void actor_exec(const struct spec_req *r, char 
         fail(STAGE_EXECVE, e);
 }
 
+/* The filters were compiled once in the supervisor; here they are only installed, the last
+ * step before execve (the exec pipe, CLOEXEC, still reports a failure). A fork would have
+ * kept its parent's filter; a clone from the zygote has none, so every ancestor's filter
+ * comes first (outermost first, one copy of each program), then the actor's own. Each load
+ * after the first is itself a call the filters already loaded must allow (the supervisor put
+ * the one that would not last). */
+static void actor_seccomp(const struct spec_req *r)
+{
+        for (uint32_t i = 0; i < r->hdr.n_bpf; i++) {
+                if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &r->filters[i]) < 0) {
+                        char detail[32];
+
+                        snprintf(detail, sizeof detail, "seccomp-filter-%u-of-%u", i + 1,
+                                 r->hdr.n_bpf);
+                        fail_at(STAGE_SECCOMP, errno, detail);
+                }
+        }
+}
+
 static __attribute__((noreturn)) void actor_child(struct spec_req *r)
 {
         char **envp;
@@ -343,15 +362,7 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r)
         /* No privilege gain through exec, ever; and a filter may only be loaded after it. */
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 fail(STAGE_NO_NEW_PRIVS, errno);
-        /* The filter was compiled once in the supervisor; here it is only installed, the last
-         * step before execve (the exec pipe, CLOEXEC, still reports a failure of it). */
-        if (r->hdr.bpf_len) {
-                struct sock_fprog prog = {.len = (unsigned short)r->hdr.bpf_len,
-                                          .filter = (struct sock_filter *)r->bpf};
-
-                if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-                        fail(STAGE_SECCOMP, errno);
-        }
+        actor_seccomp(r);
         actor_exec(r, envp);
 }
 

@@ -16,6 +16,7 @@
 
 #include "../ns/creds.h"
 #include "../ns/mounts.h"
+#include "../ns/netns.h"
 #include "../ns/safepath.h"
 #include "../ns/timeutil.h"
 #include "../policy/units.h"
@@ -311,7 +312,8 @@ static uint64_t clone_flags(const struct profile *p)
                 f |= CLONE_NEWUTS;
         if (p->namespaces & PROFILE_NS_CGROUP)
                 f |= CLONE_NEWCGROUP;
-        if (p->private_network != PRIVATE_NETWORK_NO)
+        /* (tree: born in the tree's namespace, which the zygote enters for the clone) */
+        if (p->private_network == PRIVATE_NETWORK_ACTOR)
                 f |= CLONE_NEWNET;
         if (p->private_users)
                 f |= CLONE_NEWUSER;
@@ -593,6 +595,102 @@ void spawn_drop_queue(struct corral_sup *s)
         watch_zygote_room(s, false);
 }
 
+/* The seccomp filters the actor runs under (DESIGN §9: filters stack): its parent's chain,
+ * then its own program unless the chain holds the same one already (identical programs are
+ * loaded once: the kernel would run both to the same verdict). Refused when the kernel would
+ * refuse to load it all, with the count, rather than by a child that fails at its last step. */
+static int stack_plan(struct actor *a, struct cerr *err)
+{
+        const struct sup_profile *own = a->prof->same_bpf ? a->prof->same_bpf : a->prof;
+        const struct actor *par = a->parent;
+        uint32_t n = par ? par->nchain : 0;
+        const struct sock_fprog **progs;
+        const struct sup_profile *blocker = NULL;
+
+        a->chain = calloc((size_t)n + 1, sizeof(const struct sup_profile *));
+        progs = calloc((size_t)n + 1, sizeof(const struct sock_fprog *));
+        if (!a->chain || !progs) {
+                free(progs);
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "the seccomp chain");
+        }
+        if (n)
+                memcpy(a->chain, par->chain, n * sizeof(const struct sup_profile *));
+        a->nchain = n;
+        if (own->bpf.len) {
+                bool have = false;
+
+                for (uint32_t i = 0; i < n && !have; i++)
+                        have = a->chain[i] == own;
+                if (!have)
+                        a->chain[a->nchain++] = own;
+        }
+        for (uint32_t i = 0; i < a->nchain; i++) {
+                progs[i] = &a->chain[i]->bpf;
+                a->chain_stacked |= a->chain[i] != own;
+                if (a->chain[i]->blocks_stacking && blocker) {
+                        free(progs);
+                        return cerr_set(err, EPERM, CERR_SPAWN,
+                                        "SystemCallFilter=: the filters of profiles '%s' and '%s' "
+                                        "both refuse seccomp(2), so neither can be loaded after "
+                                        "the other (actor %s must run under both): add seccomp to "
+                                        "one of their allow lists",
+                                        blocker->p.name, a->chain[i]->p.name, a->name);
+                }
+                if (a->chain[i]->blocks_stacking)
+                        blocker = a->chain[i];
+        }
+        a->chain_insns = seccomp_chain_insns(progs, a->nchain);
+        free(progs);
+        if (a->chain_insns > SECCOMP_CHAIN_INSNS_MAX)
+                return cerr_set(err, E2BIG, CERR_SPAWN,
+                                "SystemCallFilter=: actor %s would run under %u seccomp filters "
+                                "(its ancestors' and its own) of %u BPF instructions in all, as "
+                                "the kernel counts them (4 more per filter); the kernel's limit "
+                                "is %d",
+                                a->name, a->nchain, a->chain_insns, SECCOMP_CHAIN_INSNS_MAX);
+        return 0;
+}
+
+/* The chain into the request, in the order the child loads it: outermost first, the actor's
+ * own last; except that a filter refusing seccomp(2) (an allow list without it) must be the
+ * last one loaded, or it would refuse the loads after it (stack_plan allowed one such). Only
+ * which errno wins a tie between two filters depends on the order. */
+static int add_filters(const struct actor *a, struct spec_builder *b, struct cerr *err)
+{
+        const struct sup_profile *last = NULL;
+
+        for (uint32_t i = 0; i < a->nchain; i++) {
+                const struct sup_profile *f = a->chain[i];
+
+                if (f->blocks_stacking) {
+                        last = f;
+                        continue;
+                }
+                if (spec_add_bpf(b, f->bpf.filter, f->bpf.len, err) < 0)
+                        return -1;
+        }
+        return last ? spec_add_bpf(b, last->bpf.filter, last->bpf.len, err) : 0;
+}
+
+/* PrivateNetwork=tree: the tree's namespace, made at the first spawn that asks for it. Only a
+ * supervisor with CAP_SYS_ADMIN can make it and have its zygote enter it: refused with the
+ * reason otherwise (a per-tree user namespace around the zygote would lift that, but corral
+ * needs root to spawn at all today). */
+static int tree_netns(struct corral_sup *s, struct cerr *err)
+{
+        if (s->tree_netns_fd >= 0)
+                return s->tree_netns_fd;
+        if (netns_create_loopback(&s->tree_netns_fd, err) < 0) {
+                if (err->errnum == EPERM)
+                        return cerr_wrap(err, "PrivateNetwork=tree: the tree's network namespace "
+                                              "needs CAP_SYS_ADMIN in the supervisor, to create it "
+                                              "and for its spawn server to enter it; use "
+                                              "PrivateNetwork=actor without it");
+                return cerr_wrap(err, "PrivateNetwork=tree: the tree's network namespace");
+        }
+        return s->tree_netns_fd;
+}
+
 /* The request's fixed part: flags, namespaces, strings, mounts, rlimits. */
 static int build_request(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
                          const struct identity *id, const char *program, struct spec_builder *b,
@@ -633,7 +731,7 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
         b->hdr.envc = envc;
         if (spawn_add_paths(a, b, rw_fds, err) < 0)
                 return -1;
-        if (spec_add_bpf(b, a->prof->bpf.filter, a->prof->bpf.len, err) < 0)
+        if (add_filters(a, b, err) < 0)
                 return -1;
         b->hdr.cred = id->cred;
         b->hdr.map_uid = id->map_uid;
@@ -706,6 +804,16 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
         int rc;
 
         spec_init(&q.b, 0, a->id);
+        /* what can be refused before anything exists */
+        if (stack_plan(a, err) < 0)
+                return cerr_wrap(err, "spawning %s", a->name);
+        if (a->prof->p.private_network == PRIVATE_NETWORK_TREE) {
+                int fd = tree_netns(s, err);
+
+                if (fd < 0)
+                        return cerr_wrap(err, "spawning %s", a->name);
+                spec_set_fd(&q.b, SPEC_FD_NETNS, fd); /* ours: kept, not closed once sent */
+        }
         /* A fresh node per spawn: a killed node is never reused (DESIGN §4b). */
         if (cg_node_create(&node, a->parent ? a->parent->node : s->tree_node.path,
                            strrchr(a->node, '/') + 1, s->tree, err) < 0)

@@ -32,6 +32,7 @@ static const char *const stage_names[STAGE_COUNT] = {
     [STAGE_KEYRING] = "keyring",
     [STAGE_PGID] = "process-group",
     [STAGE_PTY] = "pty",
+    [STAGE_NETNS] = "tree-network-namespace",
 };
 
 const char *spawn_stage_name(int stage)
@@ -80,27 +81,31 @@ int spec_add_string(struct spec_builder *b, const char *s, struct cerr *err)
 int spec_add_bpf(struct spec_builder *b, const void *insns, uint32_t count, struct cerr *err)
 {
         size_t pad = (8 - b->blob_len % 8) % 8;
-        size_t len = (size_t)count * 8; /* sizeof(struct sock_filter) */
+        size_t len = (size_t)count * sizeof(struct sock_filter);
+        struct spec_bpf rec = {.len = count};
 
         if (count == 0)
                 return 0;
-        if (b->blob_len + pad + len > SPEC_BLOB_MAX)
-                return cerr_set(err, E2BIG, CERR_SPAWN, "seccomp program too large");
+        if (b->hdr.bpf_len + count > SPEC_MAX_BPF_INSNS || b->hdr.n_bpf == SPEC_MAX_FILTERS ||
+            b->blob_len + pad + sizeof rec + len > SPEC_BLOB_MAX)
+                return cerr_set(err, E2BIG, CERR_SPAWN, "seccomp filters too large");
         for (size_t i = 0; i < pad; i++) {
                 if (spec_add_string(b, "", err) < 0) /* one NUL byte each */
                         return -1;
         }
-        if (b->blob_len + len > b->blob_cap) {
-                char *nb = realloc(b->blob, b->blob_len + len);
+        if (b->blob_len + sizeof rec + len > b->blob_cap) {
+                char *nb = realloc(b->blob, b->blob_len + sizeof rec + len);
 
                 if (!nb)
                         return cerr_set(err, ENOMEM, CERR_ALLOC, "building a spawn request");
                 b->blob = nb;
-                b->blob_cap = b->blob_len + len;
+                b->blob_cap = b->blob_len + sizeof rec + len;
         }
-        memcpy(b->blob + b->blob_len, insns, len);
-        b->blob_len += len;
-        b->hdr.bpf_len = count;
+        memcpy(b->blob + b->blob_len, &rec, sizeof rec);
+        memcpy(b->blob + b->blob_len + sizeof rec, insns, len);
+        b->blob_len += sizeof rec + len;
+        b->hdr.bpf_len += count;
+        b->hdr.n_bpf++;
         return 0;
 }
 
@@ -262,6 +267,35 @@ static int parse_op(const char *path, const char *rec, struct mount_op *op)
         return 0;
 }
 
+/* The filters after the strings (from off, aligned): n_bpf records that hold bpf_len
+ * instructions in all and end the blob. */
+static int parse_filters(struct spec_req *r, size_t off)
+{
+        uint32_t total = 0;
+
+        off += (8 - off % 8) % 8;
+        r->filters = calloc(r->hdr.n_bpf, sizeof *r->filters);
+        if (!r->filters)
+                return -1;
+        for (uint32_t i = 0; i < r->hdr.n_bpf; i++) {
+                struct spec_bpf rec;
+
+                if (off + sizeof rec > r->hdr.blob_len)
+                        return -1;
+                memcpy(&rec, r->blob + off, sizeof rec);
+                off += sizeof rec;
+                if (rec.len == 0 || rec.len > BPF_MAXINSNS || rec.len > r->hdr.bpf_len - total ||
+                    off + (size_t)rec.len * sizeof(struct sock_filter) > r->hdr.blob_len)
+                        return -1;
+                r->filters[i] =
+                    (struct sock_fprog){.len = (unsigned short)rec.len,
+                                        .filter = (struct sock_filter *)(r->blob + off)};
+                off += (size_t)rec.len * sizeof(struct sock_filter);
+                total += rec.len;
+        }
+        return total == r->hdr.bpf_len && off == r->hdr.blob_len ? 0 : -1;
+}
+
 static int parse_blob(struct spec_req *r, struct cerr *err)
 {
         size_t need = 4 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths + 2 * r->hdr.n_ops;
@@ -288,16 +322,9 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
                 strs[i] = p;
                 p += strlen(p) + 1;
         }
-        if (r->hdr.bpf_len) {
-                size_t off = (size_t)(p - r->blob);
-                size_t len = (size_t)r->hdr.bpf_len * 8;
-
-                off += (8 - off % 8) % 8;
-                if (off + len != r->hdr.blob_len) {
-                        free(strs);
-                        return cerr_set(err, EINVAL, CERR_SPAWN, "malformed seccomp program");
-                }
-                r->bpf = r->blob + off;
+        if (r->hdr.n_bpf && parse_filters(r, (size_t)(p - r->blob)) < 0) {
+                free(strs);
+                return cerr_set(err, EINVAL, CERR_SPAWN, "malformed seccomp filters");
         }
         r->hostname = strs[0];
         r->cwd = strs[1];
@@ -332,7 +359,8 @@ static int check_header(const struct spec_req *r, struct cerr *err)
         if (h->magic != SPEC_MAGIC || h->nfds != (uint32_t)r->nfds || h->n_v1 > SPEC_MAX_V1 ||
             h->n_pass > SPEC_MAX_PASS || h->blob_len > SPEC_BLOB_MAX || h->argc == 0 ||
             h->argc > SPEC_BLOB_MAX / 2 || h->envc > SPEC_BLOB_MAX / 2 ||
-            h->n_rlimits > RLIMIT_NLIMITS || h->bpf_len > 4096 /* BPF_MAXINSNS */ ||
+            h->n_rlimits > RLIMIT_NLIMITS || h->bpf_len > SPEC_MAX_BPF_INSNS ||
+            h->n_bpf > SPEC_MAX_FILTERS || (h->n_bpf == 0) != (h->bpf_len == 0) ||
             h->n_rw_paths > SPEC_MAX_RW || h->n_ops > SPEC_MAX_OPS || h->cred.ngroups < 0 ||
             h->cred.ngroups > CREDS_MAX_GROUPS || h->cred.cap_last < 0 || h->cred.cap_last > 63)
                 return cerr_set(err, EPROTO, CERR_SPAWN, "malformed request");
@@ -433,6 +461,8 @@ void spec_req_free(struct spec_req *r)
         r->rw_paths = NULL;
         free(r->ops);
         r->ops = NULL;
+        free(r->filters);
+        r->filters = NULL;
         r->blob = NULL;
         r->argv = r->envp = NULL;
 }

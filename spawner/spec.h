@@ -10,6 +10,7 @@
 #ifndef CORRAL_SPAWNER_SPEC_H
 #define CORRAL_SPAWNER_SPEC_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <termios.h>
@@ -28,7 +29,10 @@
 #define SPEC_MAX_V1     4
 #define SPEC_MAX_RW     64 /* ReadWritePaths= that exist, each a detached mount */
 #define SPEC_MAX_OPS    64 /* TemporaryFileSystem=, InaccessiblePaths=, ProtectHome= mounts */
-#define SPEC_MAX_FDS    (8 + SPEC_MAX_V1 + SPEC_MAX_RW + SPEC_MAX_PASS)
+/* seccomp filters: the kernel's cap on a chain (SECCOMP_CHAIN_INSNS_MAX), which bounds their
+ * number too (each has an instruction and costs 4 more) */
+#define SPEC_MAX_BPF_INSNS 32768
+#define SPEC_MAX_FILTERS   (SPEC_MAX_BPF_INSNS / 5 + 1)
 
 /* Fixed fd slots; the variable parts follow: v1 groups, ReadWritePaths= mounts, then passed
  * fds. */
@@ -43,9 +47,13 @@ enum spec_fd {
         SPEC_FD_PROGRAM, /* the program, O_PATH, resolved and opened by the supervisor */
         SPEC_FD_CTL,     /* the actor's end of its control channel: fd 3+n_pass */
         SPEC_FD_PTY,     /* a socket: the shim sends the pty's master back on it (-t) */
+        SPEC_FD_NETNS,   /* PrivateNetwork=tree: the tree's network namespace, entered by the
+                          * zygote for the clone (the child is born in it) */
 
         SPEC_FD_FIXED_COUNT
 };
+
+#define SPEC_MAX_FDS (SPEC_FD_FIXED_COUNT + SPEC_MAX_V1 + SPEC_MAX_RW + SPEC_MAX_PASS)
 
 enum spec_flag {
         SPEC_FORCE_CLONE_FALLBACK = 1u << 0, /* tests: clone() + cgroup.procs */
@@ -89,7 +97,8 @@ struct spec_hdr {
                 uint32_t pad;
                 uint64_t soft, hard;
         } rlimits[RLIMIT_NLIMITS];
-        uint32_t bpf_len;          /* seccomp filter: instructions, after the strings in the blob */
+        uint32_t bpf_len;          /* seccomp filters: instructions in all, after the strings */
+        uint32_t n_bpf;            /* the filters, in the order they are loaded */
         uint32_t protect_system;   /* enum mounts_protect_system */
         int32_t loopback_ifindex;  /* 1; tests give a bogus one to prove the error path */
         struct cred_plan cred;     /* identity and capabilities of the program */
@@ -98,7 +107,14 @@ struct spec_hdr {
         struct winsize pty_size;
         /* blob: hostname \0 cwd \0 cgroup-view \0 program-path \0 argv[0] \0 ... env[0] \0 ...
          * rw_path \0 ... (op path \0 "KIND FLAGS DEV INO DATA" \0) ... then, 8-byte aligned,
-         * bpf_len struct sock_filter */
+         * n_bpf filters, each a struct spec_bpf and its struct sock_filter instructions */
+};
+
+/* One seccomp filter in the blob: its length, then its instructions (8 bytes each, so the
+ * next record stays aligned). */
+struct spec_bpf {
+        uint32_t len;
+        uint32_t pad;
 };
 
 /* The child's error record on the exec pipe. */
@@ -130,6 +146,7 @@ enum spawn_stage {
         STAGE_KEYRING,
         STAGE_PGID,
         STAGE_PTY,
+        STAGE_NETNS, /* the zygote could not enter the tree's network namespace */
         STAGE_COUNT
 };
 
@@ -170,7 +187,8 @@ int spec_add_rw(struct spec_builder *b, const char *path, int mount_fd, struct c
 /* A mount op (after the rw paths): op->path and op->data are copied. */
 int spec_add_op(struct spec_builder *b, const struct mount_op *op, struct cerr *err);
 int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err);
-/* Append the seccomp program after the strings (call after the last string). */
+/* Append a seccomp filter after the strings (call after the last string), once per filter
+ * in the order the child loads them. */
 int spec_add_bpf(struct spec_builder *b, const void *insns, uint32_t count, struct cerr *err);
 /* Send the request (blob inline or in a memfd). Non-blocking; EAGAIN is an error. */
 int spec_send(struct spec_builder *b, int sock, struct cerr *err);
@@ -190,8 +208,8 @@ struct spec_req {
         char **argv;             /* owned array, strings in blob */
         char **envp;
         char **rw_paths;
-        struct mount_op *ops; /* n_ops, owned array, strings in blob */
-        const void *bpf;      /* bpf_len instructions, aligned, inside blob */
+        struct mount_op *ops;       /* n_ops, owned array, strings in blob */
+        struct sock_fprog *filters; /* n_bpf, owned array; the programs are inside blob */
 };
 
 /* Receive and validate one request. Returns 1 on a request, 0 on EOF, -1 on error (err). */

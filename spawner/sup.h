@@ -64,6 +64,10 @@ struct sup_profile {
         struct profile p;
         struct sock_fprog bpf;
         bool compiled;
+        /* the first profile of the tree whose program is the same, byte for byte (itself when
+         * none before it is): a chain holds each program once, by this */
+        const struct sup_profile *same_bpf;
+        bool blocks_stacking; /* its filter refuses seccomp(2): only the last one to load */
 };
 
 struct queued_req; /* a spawn request the zygote's socket could not take yet */
@@ -107,12 +111,18 @@ struct actor {
         bool told_spawned;  /* its parent got SPAWNED (or the ERROR) */
         bool told_exited;   /* its parent got CHILD_EXITED */
         const struct sup_profile *prof;
-        char *node;          /* its v2 node: <parent's node>/<name>-<id> */
-        char *leaf;          /* <node>/self */
-        int node_fd;         /* O_PATH of the node: cgroup.kill, memory.events */
-        int v1_fd[CG_NCTRL]; /* its v1 groups, open until it ends (-1: none, or closed) */
-        unsigned v1_made;    /* the controllers it has a v1 group of (bit = enum cg_ctrl) */
-        pid_t pid;           /* the shim, in our namespace */
+        /* the seccomp filters it runs under (spawn.c: stack_plan): its parent's chain, then its
+         * own program unless the chain has it already; each entry a same_bpf profile */
+        const struct sup_profile **chain;
+        uint32_t nchain;
+        uint32_t chain_insns; /* as the kernel counts them (seccomp_chain_insns) */
+        bool chain_stacked;   /* it holds an ancestor's program besides its own */
+        char *node;           /* its v2 node: <parent's node>/<name>-<id> */
+        char *leaf;           /* <node>/self */
+        int node_fd;          /* O_PATH of the node: cgroup.kill, memory.events */
+        int v1_fd[CG_NCTRL];  /* its v1 groups, open until it ends (-1: none, or closed) */
+        unsigned v1_made;     /* the controllers it has a v1 group of (bit = enum cg_ctrl) */
+        pid_t pid;            /* the shim, in our namespace */
         int pidfd, exec_rd, report_rd;
         int pty_sock, pty_master; /* CORRAL_SPAWN_PTY: where the master comes, and the master */
         struct drain *out, *err;  /* only in `log` mode */
@@ -179,7 +189,9 @@ struct corral_sup {
         int n_in_flight;
         int epfd, cfd, tfd; /* epoll, SIGCHLD signalfd, the cascade timer */
         int tree_events_fd;
-        int cap_last; /* /proc/sys/kernel/cap_last_cap */
+        int tree_netns_fd; /* PrivateNetwork=tree: the tree's network namespace, made at the
+                            * first spawn that asks for it (-1: none yet) */
+        int cap_last;      /* /proc/sys/kernel/cap_last_cap */
         char tree[PROFILE_NAME_MAX + 1];
         char tree_node_name[PROFILE_NAME_MAX + 16]; /* "<tree>.<random id>" */
         bool zygote_writable_wait;                  /* watching the zygote's socket for room too */

@@ -86,6 +86,11 @@ struct corral_event {
                         const char *node; /* its self/ leaf */
                         bool fallback;    /* clone() + cgroup.procs instead of clone3 */
                         int v1_moves;     /* cgroup.procs migrations into v1 groups */
+                        /* the seccomp filters it runs under, its ancestors' and its own
+                         * (each program once), and their length as the kernel counts it
+                         * against its limit of 32,768 instructions */
+                        uint32_t seccomp_filters, seccomp_insns;
+                        bool seccomp_stacked; /* one of them is an ancestor's */
                 } started;
                 struct {
                         const char *stage; /* "execve", "mount-proc", "zygote" ... */

@@ -15,6 +15,7 @@
 
 #include "../ns/clone.h"
 #include "../ns/kfile.h"
+#include "../ns/netns.h"
 #include "../ns/signals.h"
 #include "../ns/syscalls.h"
 #include "../ns/userns.h"
@@ -54,6 +55,7 @@ static void handle(int sock, int parent_pidfd, struct spec_req *r)
         struct ns_clone_res res;
         struct cerr err = {0};
         int sync[2] = {-1, -1};
+        int tree_net = spec_fd(r, SPEC_FD_NETNS), own_net = -1;
         bool userns = r->hdr.clone_flags & CLONE_NEWUSER;
         bool need_sync = r->hdr.n_v1 > 0 || userns || creq.force_fallback || ns_clone3_state() != 1;
         pid_t pid;
@@ -63,12 +65,31 @@ static void handle(int sock, int parent_pidfd, struct spec_req *r)
                 send_reply(sock, &rep, -1);
                 return;
         }
+        /* PrivateNetwork=tree: the child is born in the tree's network namespace (ns/netns.h) */
+        if (tree_net >= 0 && netns_enter(tree_net, &own_net) < 0) {
+                fill_error(&rep, errno, STAGE_NETNS, "entering the tree's network namespace");
+                if (sync[0] >= 0) {
+                        close(sync[0]);
+                        close(sync[1]);
+                }
+                send_reply(sock, &rep, -1);
+                return;
+        }
         pid = ns_clone(&creq, &res, &err);
         if (pid == 0) {
                 close(sock);
                 if (sync[1] >= 0)
                         close(sync[1]);
+                if (own_net >= 0)
+                        close(own_net); /* a handle on the host's namespace stays with us */
                 shim_main(r, sync[0], parent_pidfd, res.saved_mask);
+        }
+        /* Back at once: every later clone would be born where we are. If we cannot return, we
+         * must clone nothing more; the supervisor fails what is pending when we are gone. */
+        if (own_net >= 0 && netns_leave(&own_net) < 0) {
+                if (pid > 0)
+                        sys_pidfd_send_signal(res.pidfd, SIGKILL, NULL, 0);
+                _exit(1);
         }
         if (sync[0] >= 0)
                 close(sync[0]);

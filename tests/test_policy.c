@@ -83,10 +83,9 @@ START_TEST(design_example)
         /* keys the file did not name keep the defaults */
         ck_assert(w->protect_control_groups);
         ck_assert_int_eq(w->std_in.mode, STDIO_AUTO);
-        /* pending keys the file set are noted with their line */
-        ck_assert_uint_gt(pol.notes.n, 0);
-        ck_assert_ptr_nonnull(strstr(pol.notes.v[0], "design.ini:4: [profile worker] "
-                                                     "PrivateNetwork:"));
+        /* PrivateNetwork = tree (line 4) is applied now: no key of the file is pending */
+        ck_assert_int_eq(w->private_network, PRIVATE_NETWORK_TREE);
+        ck_assert_uint_eq(pol.notes.n, 0);
         policy_free(&pol);
 }
 END_TEST

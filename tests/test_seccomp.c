@@ -295,6 +295,291 @@ START_TEST(forty_entries_denied)
 }
 END_TEST
 
+/* ---- stacking: the evaluator, checked against the kernel ---- */
+
+static const int probe_nr[] = {[PROBE_MOUNT] = SCMP_SYS(mount),
+                               [PROBE_UMOUNT] = SCMP_SYS(umount2),
+                               [PROBE_SWAPOFF] = SCMP_SYS(swapoff),
+                               [PROBE_CHROOT] = SCMP_SYS(chroot),
+                               [PROBE_DELETE_MODULE] = SCMP_SYS(delete_module),
+                               [PROBE_GETPID] = SCMP_SYS(getpid),
+                               [PROBE_UNAME] = SCMP_SYS(uname)};
+#define NPROBES ((int)(sizeof probe_nr / sizeof probe_nr[0]))
+
+/* Load every program of chain in order (as the shim does), then make the call: the wait
+ * status, as run_probe(). */
+static int run_chain(const struct sock_fprog *const *chain, size_t n, enum probe what)
+{
+        int status;
+        pid_t pid = fork();
+
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                long r;
+
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        _exit(PROBE_NO_LOAD);
+                for (size_t i = 0; i < n; i++) {
+                        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, chain[i]) < 0)
+                                syscall(SYS_exit_group, PROBE_NO_LOAD);
+                }
+                r = probe_call(what);
+                syscall(SYS_exit_group, r >= 0 ? PROBE_OK : (errno & 0xff));
+                for (;;)
+                        ;
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        return status;
+}
+
+/* What the kernel should do to a probe by the evaluator's verdict, as run_probe() reports
+ * it: the unfiltered outcome when allowed, the errno, or a death by SIGSYS. */
+static int predicted(const struct sock_fprog *const *chain, size_t n, enum probe what)
+{
+        struct seccomp_data d = {.nr = probe_nr[what], .arch = seccomp_arch_native()};
+        uint32_t ret;
+
+        ck_assert_int_eq(seccomp_chain_eval(chain, n, &d, &ret), 0);
+        switch (ret & SECCOMP_RET_ACTION_FULL) {
+        case SECCOMP_RET_ALLOW:
+                return run_probe(NULL, what);
+        case SECCOMP_RET_ERRNO:
+                return (int)(ret & SECCOMP_RET_DATA) << 8; /* exited with the errno */
+        case SECCOMP_RET_KILL_PROCESS:
+        case SECCOMP_RET_KILL_THREAD:
+                return SIGSYS;
+        default:
+                ck_abort_msg("probe %d: unexpected action 0x%x", what, ret);
+                return -1;
+        }
+}
+
+static void assert_chain_as_predicted(const struct sock_fprog *const *chain, size_t n,
+                                      const char *what)
+{
+        for (int i = 0; i < NPROBES; i++) {
+                int want = predicted(chain, n, (enum probe)i);
+                int got = run_chain(chain, n, (enum probe)i);
+
+                ck_assert_msg(WIFEXITED(got) || WIFSIGNALED(got), "%s: probe %d", what, i);
+                ck_assert_msg(WIFEXITED(got) ? WEXITSTATUS(got) != PROBE_NO_LOAD : true,
+                              "%s: the chain did not load", what);
+                if (WIFSIGNALED(got))
+                        got = WTERMSIG(got); /* (whether it dumped core is the host's business) */
+                if (WIFSIGNALED(want))
+                        want = WTERMSIG(want);
+                ck_assert_msg(want == got,
+                              "%s: probe %d: predicted status 0x%x, the kernel gave 0x%x", what, i,
+                              (unsigned)want, (unsigned)got);
+        }
+}
+
+/* seccomp_eval predicts what the kernel does with each compiled program, for every probe. */
+START_TEST(eval_matches_the_kernel)
+{
+        static const char *const texts[] = {
+            "[profile d]\n", /* the default deny list and RestrictNamespaces= */
+            "[profile m]\nSystemCallFilter = ~@mount\nSystemCallErrorNumber = EPERM\n",
+            "[profile e]\nSystemCallFilter = ~swapoff:EHOSTDOWN chroot:EXDEV\n",
+            "[profile k]\nSystemCallFilter = ~@swap\n",
+            "[profile a]\nSystemCallFilter = getpid\nSystemCallErrorNumber = EHOSTDOWN\n",
+        };
+
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+                struct sock_fprog prog;
+                const struct sock_fprog *one[] = {&prog};
+
+                compile_policy(texts[i], &prog);
+                if (!under_valgrind())
+                        assert_chain_as_predicted(one, 1, texts[i]);
+                seccomp_fprog_free(&prog);
+        }
+}
+END_TEST
+
+/* Stacked filters: the most restrictive action wins, and of two errnos the filter loaded
+ * last decides (kernel/seccomp.c walks from the newest); the evaluator says the same. */
+START_TEST(chain_most_restrictive_wins_and_last_loaded_breaks_ties)
+{
+        struct sock_fprog a, b, k;
+        const struct sock_fprog *ab[] = {&a, &b}, *ba[] = {&b, &a}, *ak[] = {&a, &k};
+        struct seccomp_data d = {.nr = SCMP_SYS(mount), .arch = seccomp_arch_native()};
+        uint32_t ret;
+
+        compile_policy("[profile a]\nSystemCallFilter = ~mount:EXDEV chroot:EXDEV\n", &a);
+        compile_policy("[profile b]\nSystemCallFilter = ~mount:EHOSTDOWN swapoff:EHOSTDOWN\n", &b);
+        compile_policy("[profile k]\nSystemCallFilter = ~chroot\n", &k);
+        ck_assert_int_eq(seccomp_chain_eval(ab, 2, &d, &ret), 0);
+        ck_assert_uint_eq(ret, SECCOMP_RET_ERRNO | EHOSTDOWN);
+        ck_assert_int_eq(seccomp_chain_eval(ba, 2, &d, &ret), 0);
+        ck_assert_uint_eq(ret, SECCOMP_RET_ERRNO | EXDEV);
+        d.nr = SCMP_SYS(chroot);
+        ck_assert_int_eq(seccomp_chain_eval(ak, 2, &d, &ret), 0);
+        ck_assert_uint_eq(ret & SECCOMP_RET_ACTION_FULL, SECCOMP_RET_KILL_PROCESS);
+        /* the kernel agrees, call by call (each filter's own calls too: the union applies) */
+        if (!under_valgrind()) {
+                assert_chain_as_predicted(ab, 2, "a then b");
+                assert_chain_as_predicted(ba, 2, "b then a");
+                assert_chain_as_predicted(ak, 2, "a then k");
+        }
+        ck_assert_uint_eq(seccomp_chain_insns(ab, 2),
+                          seccomp_kernel_len(&a) + seccomp_kernel_len(&b) + 4u);
+        ck_assert_uint_eq(seccomp_chain_insns(ab, 1), seccomp_kernel_len(&a));
+        ck_assert_uint_gt(seccomp_kernel_len(&a), a.len); /* converted: longer */
+        seccomp_fprog_free(&a);
+        seccomp_fprog_free(&b);
+        seccomp_fprog_free(&k);
+}
+END_TEST
+
+/* An allow list without seccomp(2) refuses every later filter: it can only be loaded last,
+ * which the evaluator tells (the spawner orders a chain by it). */
+START_TEST(allow_list_without_seccomp_only_loads_last)
+{
+        struct sock_fprog allow, allow_sc, deny;
+        const struct sock_fprog *first[] = {&allow, &deny}, *last[] = {&deny, &allow};
+        int status;
+
+        compile_policy("[profile a]\nSystemCallFilter = @basic-io getpid uname\n"
+                       "SystemCallErrorNumber = EHOSTDOWN\n",
+                       &allow);
+        compile_policy("[profile s]\nSystemCallFilter = @basic-io getpid uname seccomp\n"
+                       "SystemCallErrorNumber = EHOSTDOWN\n",
+                       &allow_sc);
+        compile_policy("[profile d]\nSystemCallFilter = ~chroot:EXDEV\n", &deny);
+        ck_assert(!seccomp_allows_filters(&allow));
+        ck_assert(seccomp_allows_filters(&allow_sc));
+        ck_assert(seccomp_allows_filters(&deny));
+        ck_assert(seccomp_allows_filters(NULL));
+        if (!under_valgrind()) {
+                status = run_chain(first, 2, PROBE_GETPID);
+                ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == PROBE_NO_LOAD,
+                              "a second filter loaded under an allow list without seccomp");
+                /* control: the other order loads, and both apply */
+                assert_chain_as_predicted(last, 2, "deny then allow");
+                ck_assert_int_eq(probe_errno(&allow_sc, PROBE_CHROOT), EHOSTDOWN);
+        }
+        seccomp_fprog_free(&allow);
+        seccomp_fprog_free(&allow_sc);
+        seccomp_fprog_free(&deny);
+}
+END_TEST
+
+/* A filter of n classic instructions that allows everything: n-1 loads of a constant and a
+ * return, n + 4 once the kernel converted it (3 of prologue, RET K is 2). */
+static struct sock_fprog filler(unsigned n)
+{
+        struct sock_filter *f = calloc(n, sizeof *f);
+
+        ck_assert_ptr_nonnull(f);
+        for (unsigned i = 0; i + 1 < n; i++)
+                f[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_IMM, i);
+        f[n - 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        return (struct sock_fprog){.len = (unsigned short)n, .filter = f};
+}
+
+/* Load fillers and then p in a child, so that the chain is exactly `total` instructions as
+ * seccomp_chain_insns() counts it: 0 when the kernel took all of it, else its errno. */
+static int load_to(const struct sock_fprog *p, uint32_t total)
+{
+        const struct sock_fprog *chain[16];
+        struct sock_fprog fill[16];
+        uint32_t left = total - seccomp_kernel_len(p);
+        size_t n = 0;
+        int status;
+        pid_t pid;
+
+        /* (each filler costs its length + 4 for the filter after it, and is 4,100 at most) */
+        while (left > 0) {
+                uint32_t take = left - 4 > 4100 ? 4100 : left - 4;
+
+                ck_assert_uint_ge(take, 6);
+                fill[n] = filler(take - 4);
+                ck_assert_uint_eq(seccomp_kernel_len(&fill[n]), take);
+                chain[n] = &fill[n];
+                n++;
+                left -= take + 4;
+        }
+        chain[n] = p;
+        ck_assert_uint_eq(seccomp_chain_insns(chain, n + 1), total);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        _exit(255);
+                for (size_t i = 0; i <= n; i++) {
+                        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, chain[i]) < 0)
+                                syscall(SYS_exit_group, errno);
+                }
+                syscall(SYS_exit_group, 0);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        for (size_t i = 0; i < n; i++)
+                free(fill[i].filter);
+        ck_assert(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+/* The kernel's own count, pinned from both sides: a chain that our count puts exactly at the
+ * limit loads, one instruction more is refused with ENOMEM. A count off by one either way
+ * fails one of the two. */
+START_TEST(chain_count_is_the_kernels)
+{
+        static const char *const texts[] = {
+            "[profile d]\n",
+            "[profile a]\nSystemCallFilter = @system-service\nSystemCallErrorNumber = EPERM\n",
+            "[profile e]\nSystemCallFilter = ~swapoff:EHOSTDOWN chroot:EXDEV @privileged\n",
+        };
+
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+                struct sock_fprog prog;
+                int e;
+
+                compile_policy(texts[i], &prog);
+                if (!under_valgrind()) {
+                        e = load_to(&prog, SECCOMP_CHAIN_INSNS_MAX);
+                        ck_assert_msg(e == 0, "%s: a chain at the limit was refused: %s", texts[i],
+                                      strerror(e));
+                        e = load_to(&prog, SECCOMP_CHAIN_INSNS_MAX + 1);
+                        ck_assert_msg(e == ENOMEM, "%s: one instruction over, the kernel said %s",
+                                      texts[i], e ? strerror(e) : "nothing");
+                }
+                seccomp_fprog_free(&prog);
+        }
+}
+END_TEST
+
+/* Programs the kernel would refuse are refused, never run past their end. */
+START_TEST(eval_refuses_what_the_kernel_would)
+{
+        struct seccomp_data d = {.nr = 1};
+        uint32_t ret = 0;
+        struct sock_filter ok[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+                                   BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
+                                   BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 5),
+                                   BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+        struct sock_filter far[] = {BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 3, 0),
+                                    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+        struct sock_filter past[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, sizeof d)};
+        struct sock_filter no_ret[] = {BPF_STMT(BPF_LD | BPF_IMM, 1)};
+        struct sock_fprog p = {.len = 4, .filter = ok};
+
+        ck_assert_int_eq(seccomp_eval(&p, &d, &ret), 0);
+        ck_assert_uint_eq(ret, SECCOMP_RET_ERRNO | 5);
+        d.nr = 2;
+        ck_assert_int_eq(seccomp_eval(&p, &d, &ret), 0);
+        ck_assert_uint_eq(ret, SECCOMP_RET_ALLOW);
+        p = (struct sock_fprog){.len = 2, .filter = far};
+        ck_assert_int_eq(seccomp_eval(&p, &d, &ret), -1);
+        p = (struct sock_fprog){.len = 1, .filter = past};
+        ck_assert_int_eq(seccomp_eval(&p, &d, &ret), -1);
+        p = (struct sock_fprog){.len = 1, .filter = no_ret};
+        ck_assert_int_eq(seccomp_eval(&p, &d, &ret), -1);
+        /* (one that the evaluator cannot vouch for is not loaded before another) */
+        ck_assert(!seccomp_allows_filters(&p));
+}
+END_TEST
+
 static Suite *seccomp_suite(void)
 {
         Suite *s = suite_create("policy-seccomp");
@@ -307,6 +592,11 @@ static Suite *seccomp_suite(void)
         tcase_add_test(tc, deny_kills);
         tcase_add_test(tc, allow_list);
         tcase_add_test(tc, forty_entries_denied);
+        tcase_add_test(tc, eval_matches_the_kernel);
+        tcase_add_test(tc, chain_most_restrictive_wins_and_last_loaded_breaks_ties);
+        tcase_add_test(tc, allow_list_without_seccomp_only_loads_last);
+        tcase_add_test(tc, eval_refuses_what_the_kernel_would);
+        tcase_add_test(tc, chain_count_is_the_kernels);
         suite_add_tcase(s, tc);
         return s;
 }

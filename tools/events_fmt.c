@@ -127,6 +127,12 @@ static void fields(struct line *l, const struct corral_event *e)
                 str(l, "spawn", e->u.started.fallback ? "clone-fallback" : "clone3");
                 if (e->u.started.v1_moves)
                         num(l, "v1_moves", e->u.started.v1_moves);
+                /* only where filters stack (a child under an ancestor's filter other than
+                 * its own): what the nesting costs, and how near the kernel's limit it is */
+                if (e->u.started.seccomp_stacked) {
+                        num(l, "seccomp_filters", e->u.started.seccomp_filters);
+                        num(l, "seccomp_insns", e->u.started.seccomp_insns);
+                }
                 break;
         case CORRAL_EV_SPAWN_FAILED:
                 str(l, "stage", e->u.spawn_failed.stage);

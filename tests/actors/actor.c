@@ -24,6 +24,8 @@
  *   mount                      try mount(2) of a tmpfs on /tmp; print "mount ok" or
  *                              "mount errno NAME"
  *   tree, leaf, ctl-fd, spawn  talk to the supervisor over the control channel (tree.c)
+ *   chain, tcp-listen, tcp-connect, net-tree  nesting: stacked filters, the tree's network
+ *                              (nest.c)
  *   denylist, int80, ns, threads, keyring-put|get|clear, devices, fill  probe the kernel
  *                              surface the default profile takes away (surface.c)
  *   try OP [ARGS]              one escape attempt, printed as "OP ok" or "OP errno NAME":
@@ -521,6 +523,9 @@ int main(int argc, char **argv)
                 if (rc >= 0)
                         return rc;
                 rc = actor_surface_mode(argc, argv);
+                if (rc >= 0)
+                        return rc;
+                rc = actor_nest_mode(argc, argv);
                 if (rc >= 0)
                         return rc;
         }
