@@ -82,17 +82,17 @@ START_TEST(a_profile_nests_in_itself)
 {
         static const char *const profiles[] = {
             "",
-            "MemoryMax = 64M\nCapabilityBoundingSet = CAP_NET_RAW CAP_SETUID\n"
-            "AmbientCapabilities = CAP_NET_RAW\nPrivateNetwork = actor\nProtectSystem = strict\n"
-            "ProtectHome = tmpfs\nPrivateUsers = yes\nTimeoutKillSec = 1s\nLimitNOFILE = 64:128\n"
-            "ReadWritePaths = /srv -/var/x\nBindPaths = /data:/srv/data\n"
-            "BindReadOnlyPaths = /etc/ssl:/ssl\nTemporaryFileSystem = /opt:ro\n"
-            "InaccessiblePaths = /srv/secret\nUser = nobody\nGroup = nogroup\n"
-            "SupplementaryGroups = a b\nStdout = file:/var/log/x.log\nStdin = inherit\n"
-            "Namespaces = uts\nRestrictNamespaces = ~user\nKeyringMode = inherit\n"
-            "MaxDepth = 2\nPrivateTmp = no\nPrivateDevices = no\nProtectControlGroups = no\n",
-            "PrivateNetwork = tree\nProtectSystem = no\nProtectHome = read-only\n"
-            "RestrictNamespaces = no\nNamespaces =\n",
+            ("MemoryMax = 64M\nCapabilityBoundingSet = CAP_NET_RAW CAP_SETUID\n"
+             "AmbientCapabilities = CAP_NET_RAW\nPrivateNetwork = actor\nProtectSystem = strict\n"
+             "ProtectHome = tmpfs\nPrivateUsers = yes\nTimeoutKillSec = 1s\nLimitNOFILE = 64:128\n"
+             "ReadWritePaths = /srv -/var/x\nBindPaths = /data:/srv/data\n"
+             "BindReadOnlyPaths = /etc/ssl:/ssl\nTemporaryFileSystem = /opt:ro\n"
+             "InaccessiblePaths = /srv/secret\nUser = nobody\nGroup = nogroup\n"
+             "SupplementaryGroups = a b\nStdout = file:/var/log/x.log\nStdin = inherit\n"
+             "Namespaces = uts\nRestrictNamespaces = ~user\nKeyringMode = inherit\n"
+             "MaxDepth = 2\nPrivateTmp = no\nPrivateDevices = no\nProtectControlGroups = no\n"),
+            ("PrivateNetwork = tree\nProtectSystem = no\nProtectHome = read-only\n"
+             "RestrictNamespaces = no\nNamespaces =\n"),
         };
 
         for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++)
