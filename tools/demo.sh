@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make demo`: corral's main job, shown on this host.
 set -euo pipefail
-BUILD=${1:-build}
+BUILD=$(cd "${1:-build}" && pwd)
+# From /: a program starts in corral's working directory, and a checkout under /tmp is hidden
+# by the actor's private /tmp (each run would say so in a warning)
+cd /
 CORRAL="$BUILD/corral"
 ACTOR="$BUILD/corral-test-actor"
 
