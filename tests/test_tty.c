@@ -20,6 +20,7 @@
 #include "harness.h"
 
 static char sock[64], dir[64], name[64];
+static pid_t runner; /* the test program's own pid (the tests run in its children) */
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -92,16 +93,22 @@ static bool wait_screen(const char *needle, int count, int ms)
         return false;
 }
 
+static void stop_tmux(void);
+
 static void start_tmux(const char *what)
 {
-        snprintf(sock, sizeof sock, "corral-test-%d", (int)getpid());
+        snprintf(sock, sizeof sock, "corral-test-%d", (int)runner);
         th_scratch(what, dir, sizeof dir);
         ck_assert_int_eq(mkdir(dir, 0755), 0);
         snprintf(name, sizeof name, "%s", th_tree_name(what));
-        /* (the shell ends within 150 s whatever happens, and the server with its last session:
-         * a test that fails leaves nothing running for long) */
+        /* One server name per test program: what a failed test left is ended by the next
+         * test's start and by the suite's teardown (the test's own process ends without
+         * cleaning up after a failed assertion); the shell ends within 150 s whatever happens
+         * (SIGKILL: an interactive bash ignores SIGTERM). Either way the terminal hangs up,
+         * and corral's SIGHUP ends what runs in it. */
+        stop_tmux();
         ck_assert_int_eq(sh("cd / && tmux -L %s -f /dev/null new-session -d -s t -x 100 -y 30 "
-                            "'env PS1=outer$\\  timeout 150 bash --norc --noprofile'",
+                            "'env PS1=outer$\\  timeout -s KILL 150 bash --norc --noprofile'",
                             sock),
                          0);
         ck_assert(wait_screen("outer$", 1, 5000));
@@ -109,7 +116,9 @@ static void start_tmux(const char *what)
 
 static void stop_tmux(void)
 {
-        sh("tmux -L %s kill-server 2>/dev/null", sock);
+        if (sock[0])
+                sh("tmux -L %s kill-server 2>/dev/null; rm -f /tmp/tmux-%d/%s", sock, (int)getuid(),
+                   sock);
 }
 
 /* A process named corral among the first descendants of pid (depth levels down), or 0. */
@@ -519,6 +528,7 @@ static Suite *tty_suite(void)
         TCase *tc = tcase_create("tty");
 
         tcase_set_timeout(tc, 120);
+        tcase_add_unchecked_fixture(tc, NULL, stop_tmux);
         tcase_add_test(tc, without_a_terminal_the_program_still_gets_one);
         tcase_add_test(tc, output_matches_script);
         tcase_add_test(tc, pty_session_job_control_size_and_modes);
@@ -533,6 +543,8 @@ int main(void)
 {
         Suite *(*const suites[])(void) = {tty_suite};
 
+        runner = getpid();
+        snprintf(sock, sizeof sock, "corral-test-%d", (int)runner); /* (the teardown's) */
         if (system("command -v tmux >/dev/null && command -v script >/dev/null") != 0) {
                 fprintf(stderr, "test_tty: NOT RUN: tmux and script(1) are needed (make deps "
                                 "installs them)\n");
