@@ -47,6 +47,15 @@ static void conn_close(struct corral_sup *s, struct admin_conn *c)
                 }
         }
         sup_unwatch(s, c->fd);
+        /* what the peer sent and we did not read is dropped first: closing a unix socket
+         * with unread data makes the peer's next recv fail (ECONNRESET) before it reads the
+         * answer we queued for it (the ERROR that says why it was refused) */
+        for (int i = 0; i < 64; i++) {
+                char drop[64];
+
+                if (recv(c->fd, drop, sizeof drop, MSG_DONTWAIT | MSG_TRUNC) <= 0)
+                        break;
+        }
         close(c->fd);
         s->nadmins--;
         free(c);
@@ -281,10 +290,10 @@ static void send_done(struct corral_sup *s, struct admin_conn *c)
         c->following = false;
         mnl_attr_put_strz(h, CORRAL_A_STAGE, cstage_name(c->stuck ? CS_STUCK : c->furthest));
         mnl_attr_put_strz(h, CORRAL_A_REASON,
-                          c->stuck                    ? "stuck"
-                          : c->furthest > c->first    ? "escalated"
-                          : c->furthest == CS_IDLE    ? "ended"
-                                                      : "graceful");
+                          c->stuck                 ? "stuck"
+                          : c->furthest > c->first ? "escalated"
+                          : c->furthest == CS_IDLE ? "ended"
+                                                   : "graceful");
         conn_send(s, c, h);
 }
 

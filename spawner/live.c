@@ -92,7 +92,9 @@ static int ask(const char *dir, struct live_tree *t, struct cerr *err)
                         break;
                 end = mono_ms() + LIVE_ANSWER_MS; /* each answer within the bound */
                 if (h->nlmsg_type == ADM_MSG_ERROR) {
-                        rc = cerr_set(err, tb[CORRAL_A_ERRNO] ? (int)mnl_attr_get_u32(tb[CORRAL_A_ERRNO]) : EPROTO,
+                        rc = cerr_set(err,
+                                      tb[CORRAL_A_ERRNO] ? (int)mnl_attr_get_u32(tb[CORRAL_A_ERRNO])
+                                                         : EPROTO,
                                       CERR_READ, "the supervisor refused: %s",
                                       tb[CORRAL_A_TEXT] ? mnl_attr_get_str(tb[CORRAL_A_TEXT]) : "");
                         break;
@@ -257,8 +259,7 @@ int live_force_kill(const struct registry_entry *e, const char *node, int timeou
                                 e->tree);
         /* the tag says whose it is: corral writes the tree's name there */
         if (cg_tag_get(node, tag, sizeof tag) < 0)
-                return cerr_set(err, errno == ENOENT ? ENOENT : EPERM, CERR_KILL,
-                                "%s is %s", node,
+                return cerr_set(err, errno == ENOENT ? ENOENT : EPERM, CERR_KILL, "%s is %s", node,
                                 errno == ENOENT ? "gone already" : "not tagged as corral's");
         if (cg_node_open(&n, node, err) < 0)
                 return -1;

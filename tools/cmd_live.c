@@ -219,18 +219,20 @@ static int list_cmd(int argc, char **argv, const char *cmd, bool as_tree)
                         json = true;
                         break;
                 case 'h':
-                        printf("usage: corral %s %s\n\n"
-                               "%s every live tree of this host from its registry record (%s), its\n"
-                               "lock, its tagged cgroup nodes and its supervisor's admin socket.\n"
-                               "A tree whose supervisor died is listed as orphaned; one whose\n"
-                               "supervisor holds its lock but does not answer within %d ms (stopped)\n"
-                               "as unresponsive, with the actors its nodes show.\n\n"
-                               "columns: tree, actor, id, parent id, profile, state (starting,\n"
-                               "running, frozen, cancel:STAGE, exited), host pid of its shim,\n"
-                               "uptime, memory, pids and CPU time of its node ('-': not on this host)\n\n"
-                               "  --json  one JSON array: README.md, \"corral ps --json\"\n\n"
-                               "exit status: 0 listed, 1 the registry cannot be read, 2 usage error\n",
-                               cmd, syn, as_tree ? "Draw" : "List", REGISTRY_DIR, LIVE_ANSWER_MS);
+                        printf(
+                            "usage: corral %s %s\n\n"
+                            "%s every live tree of this host from its registry record (%s), its\n"
+                            "lock, its tagged cgroup nodes and its supervisor's admin socket.\n"
+                            "A tree whose supervisor died is listed as orphaned; one whose\n"
+                            "supervisor holds its lock but does not answer within %d ms (stopped)\n"
+                            "as unresponsive, with the actors its nodes show.\n\n"
+                            "columns: tree, actor, id, parent id, profile, state (starting,\n"
+                            "running, frozen, cancel:STAGE, exited), host pid of its shim,\n"
+                            "uptime, memory, pids and CPU time of its node ('-': not on this "
+                            "host)\n\n"
+                            "  --json  one JSON array: README.md, \"corral ps --json\"\n\n"
+                            "exit status: 0 listed, 1 the registry cannot be read, 2 usage error\n",
+                            cmd, syn, as_tree ? "Draw" : "List", REGISTRY_DIR, LIVE_ANSWER_MS);
                         return EXIT_OK;
                 default:
                         return cli_usage(cmd, syn, EXIT_USAGE);
@@ -400,8 +402,7 @@ static int kill_force(const struct target *tg)
                 printf("corral kill: %s: %s-%u killed (cgroup.kill), its nodes removed\n",
                        tg->t->e.tree, tg->a->name, tg->a->id);
         else
-                printf("corral kill: %s: killed (cgroup.kill), its nodes removed\n",
-                       tg->t->e.tree);
+                printf("corral kill: %s: killed (cgroup.kill), its nodes removed\n", tg->t->e.tree);
         return EXIT_OK;
 }
 
@@ -435,17 +436,21 @@ static int kill_via_admin(const struct target *tg, uint64_t grace_us, int sig)
 
                 if (rc <= 0) {
                         if (rc == 0)
-                                cli_error("kill", "%s: the supervisor does not answer (stopped?); "
-                                          "`corral kill --force` works without it", tree);
+                                cli_error("kill",
+                                          "%s: the supervisor does not answer (stopped?); "
+                                          "`corral kill --force` works without it",
+                                          tree);
                         else
-                                cli_error("kill", "%s: %s", tree, cerr_str(&err, ebuf, sizeof ebuf));
+                                cli_error("kill", "%s: %s", tree,
+                                          cerr_str(&err, ebuf, sizeof ebuf));
                         admin_disconnect(&c);
                         return EXIT_FAILED;
                 }
                 switch (h->nlmsg_type) {
                 case ADM_MSG_ERROR:
                         cli_error("kill", "%s: %s", tree,
-                                  tb[CORRAL_A_TEXT] ? mnl_attr_get_str(tb[CORRAL_A_TEXT]) : "refused");
+                                  tb[CORRAL_A_TEXT] ? mnl_attr_get_str(tb[CORRAL_A_TEXT])
+                                                    : "refused");
                         admin_disconnect(&c);
                         return EXIT_FAILED;
                 case ADM_MSG_STAGE:
@@ -532,8 +537,8 @@ int cmd_kill(int argc, char **argv)
                 }
         }
         if (optind != argc - 1) {
-                cli_error("kill", optind < argc ? "one tree or actor at a time"
-                                                : "which tree or actor?");
+                cli_error("kill",
+                          optind < argc ? "one tree or actor at a time" : "which tree or actor?");
                 return cli_usage("kill", KILL_SYNOPSIS, EXIT_USAGE);
         }
         if (force && (sig || grace)) {
@@ -562,7 +567,8 @@ int cmd_kill(int argc, char **argv)
         if (force)
                 rc = kill_force(&tg);
         else if (tg.t->status != LIVE_RUNNING) {
-                cli_error("kill", "%s: its supervisor is %s; `corral kill --force %s` ends it "
+                cli_error("kill",
+                          "%s: its supervisor is %s; `corral kill --force %s` ends it "
                           "without it",
                           tg.t->e.tree, live_status_name(tg.t->status), argv[optind]);
                 rc = EXIT_FAILED;

@@ -749,8 +749,9 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
         if (info.state == CORRAL_ACTOR_SPAWN_FAILED)
                 fprintf(stderr, "corral: %s\n", info.spawn_error);
         if (ti.force_killed)
-                fprintf(stderr, "corral: tree %s was killed from outside (corral kill --force): "
-                                "its actors and nodes are gone\n",
+                fprintf(stderr,
+                        "corral: tree %s was killed from outside (corral kill --force): "
+                        "its actors and nodes are gone\n",
                         tree);
         if (ti.stuck)
                 fprintf(stderr, "corral: teardown stuck: processes remain in the tree (see the "
