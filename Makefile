@@ -146,7 +146,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_SUPPORT_OBJS) $(CLIENT_OBJ
 # libFuzzer targets, tests/fuzz/fuzz_<target>.c. `make check` replays their seeds and kept
 # crashers (tests/fuzz/regressions/<target>/) with the normal compiler: each entry point is
 # renamed and linked into tests/test_fuzz_replay.
-FUZZ_TARGETS := policy units seccomp signals run_args ctl
+FUZZ_TARGETS := policy units seccomp signals run_args ctl admin
 FUZZ_SECONDS ?= 30
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CC      ?= clang

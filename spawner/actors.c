@@ -530,3 +530,28 @@ void actor_read_stats(const struct corral_sup *s, const struct actor *a, struct 
                 }
         }
 }
+
+int actor_signal(struct corral_sup *s, struct actor *a, int sig)
+{
+        struct corral_event e;
+
+        if (!shim_forwards(sig)) {
+                errno = EINVAL;
+                return -1;
+        }
+        if (!a || a->ended || a->dead) {
+                errno = ESRCH;
+                return -1;
+        }
+        if (a->pidfd >= 0) {
+                if (pidfd_signal(a->pidfd, sig, NULL) < 0)
+                        return -1;
+        } else {
+                a->pending_sigs |= 1ull << sig; /* sent once the zygote answers */
+        }
+        ev_init(s, &e, CORRAL_EV_SIGNAL, a);
+        e.u.signal.signo = sig;
+        e.u.signal.action = "forwarded";
+        ev_emit(s, &e);
+        return 0;
+}

@@ -342,6 +342,12 @@ static void dispatch_one(struct corral_sup *s, struct watch *w, uint32_t events)
         case W_CTL:
                 on_ctl(s, w->p, events);
                 break;
+        case W_ADMIN:
+                admin_on_listen(s);
+                break;
+        case W_ADMIN_CONN:
+                admin_on_conn(s, w->p, events);
+                break;
         }
 }
 
@@ -356,7 +362,23 @@ static void quiesce(struct corral_sup *s)
                 sup_unwatch(s, fds[i]);
         for (struct ccasc *cc = s->cascades; cc; cc = cc->next)
                 sup_unwatch(s, cc->events_fd);
+        admin_close(s); /* (after the last DONE: admin_progress came first) */
         s->quiet = true;
+}
+
+/* `corral kill --force` removed the tree's node under us (while we were stopped, say): every
+ * actor is gone with it, and nothing we would do now (cascades, removals, reports of ends)
+ * means anything. Done at once, and said by corral_sup_tree(); the record goes at close. The
+ * node's path carries its random id, so no other tree can have taken it meanwhile. */
+static bool tree_vanished(struct corral_sup *s)
+{
+        if (!s->tree_created || access(s->tree_node.path, F_OK) == 0 || errno != ENOENT)
+                return false;
+        s->force_killed = true;
+        s->tree_created = false; /* nothing of it to remove */
+        s->done = true;
+        quiesce(s);
+        return true;
 }
 
 int corral_sup_dispatch(struct corral_sup *s, int timeout_ms, struct cerr *err)
@@ -368,6 +390,8 @@ int corral_sup_dispatch(struct corral_sup *s, int timeout_ms, struct cerr *err)
                 return 0;
         if (n < 0)
                 return cerr_set(err, errno, CERR_EPOLL, "epoll_wait");
+        if (n > 0 && !s->done && tree_vanished(s))
+                return n;
         for (int i = 0; i < n; i++) {
                 const struct watch *w = evs[i].data.ptr;
 
@@ -378,6 +402,7 @@ int corral_sup_dispatch(struct corral_sup *s, int timeout_ms, struct cerr *err)
                 if (!s->done)
                         teardown_progress(s);
         }
+        admin_progress(s);
         if (s->done && !s->quiet)
                 quiesce(s);
         return n;
@@ -467,50 +492,12 @@ int corral_sup_cancel(struct corral_sup *s, uint32_t actor, enum cascade_mode ho
 
 int corral_sup_freeze(struct corral_sup *s, bool freeze, const char *why)
 {
-        struct corral_event e;
-        struct cerr err = {0};
-
-        if (freeze == (s->frozen_since_us != 0) || s->done)
-                return 0;
-        if (cg_node_write(&s->tree_node, "cgroup.freeze", freeze ? "1" : "0", &err) < 0) {
-                char buf[CERR_MSG_MAX + 64];
-
-                ev_error(s, "%s the tree: %s", freeze ? "freezing" : "thawing",
-                         cerr_str(&err, buf, sizeof buf));
-                return -1;
-        }
-        teardown_frozen(s, freeze);
-        ev_init(s, &e, CORRAL_EV_FREEZE, NULL);
-        e.u.freeze.frozen = freeze;
-        e.u.freeze.why = why;
-        ev_emit(s, &e);
-        return 0;
+        return teardown_freeze(s, freeze, why);
 }
 
 int corral_sup_signal(struct corral_sup *s, uint32_t actor, int sig)
 {
-        struct actor *a = actor_get(s, actor);
-        struct corral_event e;
-
-        if (!shim_forwards(sig)) {
-                errno = EINVAL;
-                return -1;
-        }
-        if (!a || a->ended || a->dead) {
-                errno = ESRCH;
-                return -1;
-        }
-        if (a->pidfd >= 0) {
-                if (pidfd_signal(a->pidfd, sig, NULL) < 0)
-                        return -1;
-        } else {
-                a->pending_sigs |= 1ull << sig; /* sent once the zygote answers */
-        }
-        ev_init(s, &e, CORRAL_EV_SIGNAL, a);
-        e.u.signal.signo = sig;
-        e.u.signal.action = "forwarded";
-        ev_emit(s, &e);
-        return 0;
+        return actor_signal(s, actor_get(s, actor), sig);
 }
 
 void corral_sup_emit(struct corral_sup *s, struct corral_event *e)
@@ -644,6 +631,7 @@ void corral_sup_tree(const struct corral_sup *s, struct corral_tree_info *info)
                 info->queued += s->by_id[i] && s->by_id[i]->queued;
         info->t_empty = s->t_empty;
         info->t_removed = s->t_removed;
+        info->force_killed = s->force_killed;
 }
 
 /* ---- closing ---- */
@@ -686,6 +674,7 @@ void corral_sup_close(struct corral_sup *s)
 {
         if (!s)
                 return;
+        admin_close(s);
         if (!s->done)
                 force_end(s);
         outqs_flush(s, CORRAL_FLUSH_MS);

@@ -26,6 +26,8 @@ void ev_init(struct corral_sup *s, struct corral_event *e, enum corral_ev_type t
 
 void ev_emit(struct corral_sup *s, struct corral_event *e)
 {
+        if (s->admin_tap)
+                s->admin_tap(s, e);
         if (s->opt.on_event)
                 s->opt.on_event(s, e, s->opt.event_ctx);
 }

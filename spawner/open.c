@@ -247,6 +247,7 @@ static void init_closed(struct corral_sup *s, const struct corral_sup_options *o
         s->t0_us = mono_us();
         s->epfd = s->cfd = s->tfd = s->tree_events_fd = s->tree_netns_fd = -1;
         s->reg.fd = -1;
+        s->admin_fd = -1;
         s->zy.pid = -1;
         s->zy.sock = s->zy.pidfd = -1;
         s->base.fd = s->tree_node.fd = -1;
@@ -301,6 +302,10 @@ int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o,
         }
         if (setup_tree(s, err) < 0)
                 goto fail;
+        if (admin_open(s, err) < 0) {
+                cerr_wrap(err, "opening the admin socket");
+                goto fail;
+        }
         host_warnings(s, &s->profiles[0].p);
         *out = s;
         return 0;

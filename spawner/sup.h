@@ -8,9 +8,11 @@
  *   cascade.c   the cascade's transitions (pure; cascade.h)
  *   ctl.c       what actors send on their control channels (SPAWN goes back to the engine)
  *   ctl_send.c  the channels' supervisor ends, and what the supervisor sends on them
+ *   admin.c     the admin socket (admin.h): `corral ps`, `kill` and `stat` from another shell
  *
  * Calls go one way: engine -> ctl -> teardown -> actors -> ctl_send -> events,
- * engine -> spawn -> ctl_send. */
+ * engine -> spawn -> ctl_send, engine -> admin -> teardown. events.c reaches admin.c only
+ * through s->admin_tap (the admin connections that follow a cancel hear its events). */
 #ifndef CORRAL_SPAWNER_SUP_H
 #define CORRAL_SPAWNER_SUP_H
 
@@ -41,6 +43,8 @@ enum watch_kind {
         W_ERR,        /* an actor's stderr pipe (`log`) */
         W_OUTQ,       /* an output queue's fd can take more */
         W_CTL,        /* an actor's control channel (ctl.c) */
+        W_ADMIN,      /* the admin socket: a connection (admin.c) */
+        W_ADMIN_CONN, /* an admin connection: a request, or its peer gone */
 };
 
 struct watch {
@@ -159,6 +163,8 @@ struct sup_outq {
         bool said_failed;
 };
 
+struct admin_conn; /* admin.c */
+
 struct corral_sup {
         struct corral_sup_options opt; /* strings and profiles not owned: see the copies */
         struct sup_profile *profiles;
@@ -201,6 +207,14 @@ struct corral_sup {
         bool runtime_limited; /* a profile of the tree sets RuntimeMaxSec= */
         bool done, stuck;
         bool quiet; /* done, and only the output queues are watched */
+        /* the admin socket (admin.c) */
+        int admin_fd;
+        struct watch w_admin;
+        struct admin_conn *admins;
+        int nadmins;
+        char admin_path[PATH_MAX];
+        void (*admin_tap)(struct corral_sup *s, const struct corral_event *e);
+        bool force_killed; /* its tree's node vanished under it: `corral kill --force` */
 };
 
 /* ---- events.c ---- */
@@ -263,6 +277,17 @@ int ctl_decode(const struct nlmsghdr *h, size_t n, const struct nlattr **tb);
  * its checks in *sp (the engine spawns it and closes its fds), 0 when done for this turn. */
 int ctl_read(struct corral_sup *s, struct actor *a, int *budget, struct ctl_spawn *sp);
 
+/* ---- admin.c: the admin socket ---- */
+/* Listen on <registry dir>/<tree>.sock (the registry's name is claimed, so a file there is a
+ * dead supervisor's). */
+int admin_open(struct corral_sup *s, struct cerr *err);
+void admin_on_listen(struct corral_sup *s);
+void admin_on_conn(struct corral_sup *s, struct admin_conn *c, uint32_t events);
+/* After each turn: cancels whose subtree is gone are answered DONE. */
+void admin_progress(struct corral_sup *s);
+/* Every connection answered (a cancel still waiting: DONE) and closed, the socket unlinked. */
+void admin_close(struct corral_sup *s);
+
 /* ---- actors.c ---- */
 int sup_watch(struct corral_sup *s, int fd, uint32_t events, struct watch *w, enum watch_kind kind,
               void *p);
@@ -294,6 +319,8 @@ struct actor_stats {
         uint64_t memory, pids, cpu_us;
 };
 void actor_read_stats(const struct corral_sup *s, const struct actor *a, struct actor_stats *st);
+/* corral_sup_signal() on an actor (NULL: ESRCH). */
+int actor_signal(struct corral_sup *s, struct actor *a, int sig);
 
 /* ---- spawn.c ---- */
 /* Build the actor's request (nodes, limits, pipes, stdio, credentials) and hand it to the
@@ -314,12 +341,18 @@ int spawn_add_paths(const struct actor *a, struct spec_builder *b, int fds[SPEC_
 /* Start (or merge into, or escalate) the cascade on root's subtree (NULL: the whole tree). */
 int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode how,
                      const char *why);
+/* The same, each stage of a cascade it starts at most grace_us (0: the profile's timeouts;
+ * `corral kill --grace`). A cascade already running keeps its own. */
+int teardown_request_grace(struct corral_sup *s, struct actor *root, enum cascade_mode how,
+                           const char *why, uint64_t grace_us);
 /* After anything happened: every cascade looks at its subtree again. */
 void teardown_progress(struct corral_sup *s);
 void teardown_on_timer(struct corral_sup *s);
 /* The tree frozen by its user (0: thawed again): deadlines stop, and move on by the time it
  * spent frozen. */
 void teardown_frozen(struct corral_sup *s, bool frozen);
+/* corral_sup_freeze(): the tree's cgroup.freeze, then teardown_frozen() and an event. */
+int teardown_freeze(struct corral_sup *s, bool freeze, const char *why);
 void teardown_on_node(struct corral_sup *s, struct ccasc *cc);
 /* A spawn that lands while its subtree is being torn down is part of the cascade: it gets the
  * stage's action now (SIGINT, SIGTERM, or SIGKILL at the kill stage: cgroup.kill written before

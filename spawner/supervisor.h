@@ -305,6 +305,7 @@ struct corral_tree_info {
         int queued;        /* of those, waiting for room in the zygote's socket */
         int64_t t_empty;   /* when the engine saw the tree's node empty (monotonic µs) */
         int64_t t_removed; /* when its nodes were gone */
+        bool force_killed; /* its node was removed from outside (`corral kill --force`) */
 };
 
 void corral_sup_tree(const struct corral_sup *s, struct corral_tree_info *info);

@@ -567,14 +567,20 @@ static struct ccasc *cascade_for(struct corral_sup *s, struct actor *root)
         return NULL;
 }
 
-static struct ccasc *cascade_new(struct corral_sup *s, struct actor *root)
+/* A stage timeout, at most grace (0: no override). */
+static uint64_t capped(uint64_t t, uint64_t grace)
+{
+        return grace && t > grace ? grace : t;
+}
+
+static struct ccasc *cascade_new(struct corral_sup *s, struct actor *root, uint64_t grace_us)
 {
         const struct profile *p = timeouts_of(s, root);
-        struct cascade_timeouts t = {.cancel = p->timeout_cancel,
-                                     .interrupt = p->timeout_interrupt,
-                                     .terminate = p->timeout_terminate,
-                                     .kill = p->timeout_kill,
-                                     .hold = p->timeout_hold};
+        struct cascade_timeouts t = {.cancel = capped(p->timeout_cancel, grace_us),
+                                     .interrupt = capped(p->timeout_interrupt, grace_us),
+                                     .terminate = capped(p->timeout_terminate, grace_us),
+                                     .kill = capped(p->timeout_kill, grace_us),
+                                     .hold = capped(p->timeout_hold, grace_us)};
         struct ccasc *cc = calloc(1, sizeof *cc);
         bool hello = false;
 
@@ -610,12 +616,18 @@ static struct ccasc *cascade_new(struct corral_sup *s, struct actor *root)
 int teardown_request(struct corral_sup *s, struct actor *root, enum cascade_mode how,
                      const char *why)
 {
+        return teardown_request_grace(s, root, how, why, 0);
+}
+
+int teardown_request_grace(struct corral_sup *s, struct actor *root, enum cascade_mode how,
+                           const char *why, uint64_t grace_us)
+{
         struct ccasc *cc = cascade_for(s, root);
         struct cascade_in in = {.ev = CE_REQUEST, .mode = how, .why = why};
 
         if (s->done)
                 return 0;
-        if (!cc && !(cc = cascade_new(s, root)))
+        if (!cc && !(cc = cascade_new(s, root, grace_us)))
                 return -1;
         if (cc->outer && cascade_active(&cc->outer->c)) {
                 in.cap_us = cc->outer->c.deadline_us;
@@ -758,4 +770,26 @@ void teardown_free(struct corral_sup *s)
                 free(cc);
         }
         s->tree_casc = NULL;
+}
+
+int teardown_freeze(struct corral_sup *s, bool freeze, const char *why)
+{
+        struct corral_event e;
+        struct cerr err = {0};
+
+        if (freeze == (s->frozen_since_us != 0) || s->done)
+                return 0;
+        if (cg_node_write(&s->tree_node, "cgroup.freeze", freeze ? "1" : "0", &err) < 0) {
+                char buf[CERR_MSG_MAX + 64];
+
+                ev_error(s, "%s the tree: %s", freeze ? "freezing" : "thawing",
+                         cerr_str(&err, buf, sizeof buf));
+                return -1;
+        }
+        teardown_frozen(s, freeze);
+        ev_init(s, &e, CORRAL_EV_FREEZE, NULL);
+        e.u.freeze.frozen = freeze;
+        e.u.freeze.why = why;
+        ev_emit(s, &e);
+        return 0;
 }

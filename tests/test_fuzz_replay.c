@@ -21,6 +21,7 @@ int fuzz_units_one(const uint8_t *data, size_t size);
 int fuzz_seccomp_one(const uint8_t *data, size_t size);
 int fuzz_signals_one(const uint8_t *data, size_t size);
 int fuzz_ctl_one(const uint8_t *data, size_t size);
+int fuzz_admin_one(const uint8_t *data, size_t size);
 int fuzz_run_args_one(const uint8_t *data, size_t size);
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
@@ -136,6 +137,12 @@ START_TEST(replay_signals)
 }
 END_TEST
 
+START_TEST(replay_admin)
+{
+        replay("admin", fuzz_admin_one, NULL);
+}
+END_TEST
+
 START_TEST(replay_ctl)
 {
         replay("ctl", fuzz_ctl_one, NULL);
@@ -160,6 +167,7 @@ static Suite *replay_suite(void)
         tcase_add_test(tc, replay_signals);
         tcase_add_test(tc, replay_run_args);
         tcase_add_test(tc, replay_ctl);
+        tcase_add_test(tc, replay_admin);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -738,6 +738,8 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
         corral_sup_actor(s, r.root, &info);
         if (!corral_sup_done(s))
                 fprintf(stderr, "corral: %s\n", cerr_str(&err, buf, sizeof buf));
+        else if (ti.force_killed)
+                code = EXIT_CANNOT_RUN; /* said below, in one line */
         else
                 code = ti.stuck         ? EXIT_CANNOT_RUN
                        : info.timed_out ? EXIT_TIMED_OUT
@@ -746,6 +748,11 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
         close(sfd);
         if (info.state == CORRAL_ACTOR_SPAWN_FAILED)
                 fprintf(stderr, "corral: %s\n", info.spawn_error);
+        if (ti.force_killed)
+                fprintf(stderr,
+                        "corral: tree %s was killed from outside (corral kill --force): "
+                        "its actors and nodes are gone\n",
+                        tree);
         if (ti.stuck)
                 fprintf(stderr, "corral: teardown stuck: processes remain in the tree (see the "
                                 "'stuck' event); its nodes were left in place\n");

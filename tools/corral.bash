@@ -12,7 +12,7 @@ _corral() {
 
 	COMPREPLY=()
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		mapfile -t COMPREPLY < <(compgen -W "run check policy gc --help --version" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "run check policy ps tree kill gc help --help --version" -- "$cur")
 		return 0
 	fi
 	# after `run ... --` the words are the program's own
@@ -68,6 +68,22 @@ _corral() {
 		;;
 	gc)
 		mapfile -t COMPREPLY < <(compgen -W "--kill --wait --json --help" -- "$cur")
+		;;
+	ps)
+		mapfile -t COMPREPLY < <(compgen -W "--json --help" -- "$cur")
+		;;
+	tree | kill)
+		# live tree names from the registry (its records are readable by anyone)
+		local trees
+		trees=$(for f in /run/corral/*.json; do [ -e "$f" ] && basename "$f" .json; done)
+		if [ "${COMP_WORDS[1]}" = tree ]; then
+			mapfile -t COMPREPLY < <(compgen -W "$trees --json --help" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "$trees --grace --signal --force --help" -- "$cur")
+		fi
+		;;
+	help)
+		mapfile -t COMPREPLY < <(compgen -W "run check policy ps tree kill gc" -- "$cur")
 		;;
 	esac
 	return 0

@@ -16,6 +16,9 @@ static const struct command commands[] = {
     {"run", cmd_run, "spawn a program as the root of a sandboxed tree and supervise it"},
     {"check", cmd_check, "what this host supports, and how corral will use it"},
     {"policy", cmd_policy, "validate a policy file (check FILE) or print the default profile"},
+    {"ps", cmd_ps, "every live tree and actor of this host, with state and resource use"},
+    {"tree", cmd_tree, "the live trees drawn as hierarchies (one tree: corral tree TREE)"},
+    {"kill", cmd_kill, "end a tree or subtree: graceful cascade, --signal, or --force"},
     {"gc", cmd_gc, "remove what supervisors that died left behind (cgroup nodes, records)"},
 };
 
@@ -70,6 +73,18 @@ int main(int argc, char **argv)
                 cli_error(NULL, "which command? expected one of %s",
                           command_names(names, sizeof names));
                 return cli_usage(NULL, SYNOPSIS, EXIT_USAGE);
+        }
+        if (strcmp(argv[1], "help") == 0 && argc == 3) { /* corral help CMD */
+                for (size_t i = 0; i < NCOMMANDS; i++) {
+                        if (strcmp(argv[2], commands[i].name) == 0) {
+                                char *hargv[] = {argv[2], "--help", NULL};
+
+                                return commands[i].fn(2, hargv);
+                        }
+                }
+                cli_error("help", "unknown command '%s'; expected one of %s", argv[2],
+                          command_names(names, sizeof names));
+                return EXIT_USAGE;
         }
         if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
             strcmp(argv[1], "help") == 0) {
