@@ -240,6 +240,32 @@ int registry_parse(const char *text, struct registry_entry *e)
         return e->tree[0] ? 0 : -1;
 }
 
+/* A record and the admin socket beside it (<tree>.sock), which a supervisor that died left. */
+static void unlink_record(const char *path)
+{
+        char sock[PATH_MAX];
+        size_t n = strlen(path);
+
+        unlink(path);
+        if (n > 5 && n < sizeof sock) {
+                snprintf(sock, sizeof sock, "%.*s.sock", (int)(n - 5), path);
+                unlink(sock);
+        }
+}
+
+/* An admin socket with no record beside it: its supervisor is gone (a live one claims its
+ * record before it binds the socket, and removes the socket before the record). */
+static void stale_socket(const char *dir, const char *name, size_t nl)
+{
+        char rec[PATH_MAX], sock[PATH_MAX];
+        struct stat st;
+
+        snprintf(rec, sizeof rec, "%s/%.*s.json", dir, (int)(nl - 5), name);
+        snprintf(sock, sizeof sock, "%s/%s", dir, name);
+        if (lstat(rec, &st) < 0 && errno == ENOENT && lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+                unlink(sock);
+}
+
 int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cerr *err)
 {
         DIR *d = opendir(dir);
@@ -255,6 +281,10 @@ int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cer
                 struct registry_entry e;
                 int fd;
 
+                if (nl > 5 && strcmp(de->d_name + nl - 5, ".sock") == 0) {
+                        stale_socket(dir, de->d_name, nl);
+                        continue;
+                }
                 if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
                         continue;
                 snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
@@ -269,14 +299,14 @@ int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cer
                  * record comes first). Not one being written now: its claimer holds the lock,
                  * or will find the file unlinked and claim afresh (registry_claim). */
                 if (fstat(fd, &st) == 0 && st.st_size == 0) {
-                        unlink(path);
+                        unlink_record(path);
                         close(fd);
                         continue;
                 }
                 orphans++;
                 if (read_all(fd, buf, sizeof buf) == 0 && registry_parse(buf, &e) == 0) {
                         if (fn(&e, path, ctx))
-                                unlink(path);
+                                unlink_record(path);
                 } else {
                         fn(NULL, path, ctx); /* unreadable: reported, kept for a human */
                 }

@@ -379,7 +379,7 @@ static int sweep(const char *name)
                         if (strncmp(path, prefix, strlen(prefix)) != 0)
                                 continue;
                         snprintf(tree, sizeof tree, "%.*s", (int)strcspn(path, "."), path);
-                        if (strstr(path, ".json"))
+                        if (strstr(path, ".json") || strstr(path, ".sock"))
                                 snprintf(tree, sizeof tree, "%.*s", (int)(strlen(path) - 5), path);
                         else
                                 snprintf(tree, sizeof tree, "%s", path);
@@ -767,11 +767,14 @@ bool th_clean_tree(const char *name)
                         }
                 }
         }
-        snprintf(path, sizeof path, "/run/corral/%s.json", name);
-        if (access(path, F_OK) == 0) {
-                leaked = true;
-                fprintf(stderr, "LEAK: %s still exists\n", path);
-                unlink(path);
+        /* its record, and the admin socket beside it */
+        for (int i = 0; i < 2; i++) {
+                snprintf(path, sizeof path, "/run/corral/%s.%s", name, i ? "sock" : "json");
+                if (access(path, F_OK) == 0) {
+                        leaked = true;
+                        fprintf(stderr, "LEAK: %s still exists\n", path);
+                        unlink(path);
+                }
         }
         return leaked;
 }
