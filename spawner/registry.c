@@ -253,19 +253,6 @@ static void unlink_record(const char *path)
         }
 }
 
-/* An admin socket with no record beside it: its supervisor is gone (a live one claims its
- * record before it binds the socket, and removes the socket before the record). */
-static void stale_socket(const char *dir, const char *name, size_t nl)
-{
-        char rec[PATH_MAX], sock[PATH_MAX];
-        struct stat st;
-
-        snprintf(rec, sizeof rec, "%s/%.*s.json", dir, (int)(nl - 5), name);
-        snprintf(sock, sizeof sock, "%s/%s", dir, name);
-        if (lstat(rec, &st) < 0 && errno == ENOENT && lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-                unlink(sock);
-}
-
 int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cerr *err)
 {
         DIR *d = opendir(dir);
@@ -281,10 +268,6 @@ int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cer
                 struct registry_entry e;
                 int fd;
 
-                if (nl > 5 && strcmp(de->d_name + nl - 5, ".sock") == 0) {
-                        stale_socket(dir, de->d_name, nl);
-                        continue;
-                }
                 if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
                         continue;
                 snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
