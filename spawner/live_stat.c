@@ -357,12 +357,13 @@ int live_sockets(const char *node, struct live_socket **out, size_t *n, struct c
                 snprintf(path, sizeof path, "/proc/%d/ns/net", (int)w.v[i].pid);
                 fd = open(path, O_RDONLY | O_CLOEXEC);
                 if (fd >= 0 && sockdiag_dump(fd, &ds, &nd, err) < 0) {
+                        cerr_wrap(err, "the sockets of pid %d's network namespace",
+                                  (int)w.v[i].pid);
                         close(fd);
                         free(v);
                         free(w.v);
                         free(w.nodes);
-                        return cerr_wrap(err, "the sockets of pid %d's network namespace",
-                                         (int)w.v[i].pid);
+                        return -1;
                 }
                 if (fd >= 0)
                         close(fd);
