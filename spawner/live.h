@@ -7,8 +7,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../ns/err.h"
+#include "../ns/sockdiag.h"
 #include "registry.h"
 
 #define LIVE_ANSWER_MS 500 /* a supervisor silent this long is unresponsive (stopped) */
@@ -50,5 +52,69 @@ void live_free(struct live_tree *t, int n);
  * group sits at the same path below each. Never touches an untagged node. */
 int live_force_kill(const struct registry_entry *e, const char *node, int timeout_ms,
                     struct cerr *err);
+
+/* ---- `corral stat`: one node's resource use, counters and limits ---- */
+
+/* What stat reports, each from the hierarchy that holds its controller on this host. */
+enum live_stat_key {
+        LS_MEM_CURRENT,      /* v2 memory.current, v1 memory.usage_in_bytes */
+        LS_MEM_PEAK,         /* v2 memory.peak, v1 memory.max_usage_in_bytes */
+        LS_MEM_LIMIT,        /* v2 memory.max, v1 memory.limit_in_bytes */
+        LS_MEM_OOM,          /* v2 memory.events oom (v1: none) */
+        LS_MEM_OOM_KILL,     /* v2 memory.events oom_kill, v1 memory.oom_control oom_kill */
+        LS_MEM_MAX_HIT,      /* v2 memory.events max, v1 memory.failcnt */
+        LS_PIDS_CURRENT,     /* pids.current */
+        LS_PIDS_LIMIT,       /* pids.max */
+        LS_PIDS_MAX_HIT,     /* pids.events max */
+        LS_CPU_USAGE_US,     /* v2 cpu.stat usage_usec, v1 cpuacct.usage / 1000 */
+        LS_CPU_PERIODS,      /* cpu.stat nr_periods */
+        LS_CPU_THROTTLED,    /* cpu.stat nr_throttled */
+        LS_CPU_THROTTLED_US, /* v2 cpu.stat throttled_usec, v1 throttled_time / 1000 */
+        LS_CPU_QUOTA_US,     /* v2 cpu.max, v1 cpu.cfs_quota_us */
+        LS_CPU_PERIOD_US,    /* v2 cpu.max, v1 cpu.cfs_period_us */
+        LS_NKEYS,
+};
+
+struct live_stat_value {
+        int version;    /* 2 or 1; 0: not available here (why says so) */
+        bool unlimited; /* a limit of "max" (v2) or -1 / the page-counter maximum (v1) */
+        uint64_t value;
+        char file[48]; /* the file it was read from ("memory.usage_in_bytes") */
+};
+
+struct live_stat {
+        struct live_stat_value v[LS_NKEYS];
+        /* per controller (enum cg_ctrl: memory, pids, cpu): the directory read, and why
+         * nothing was when it is "" */
+        char dir[3][PATH_MAX];
+        char why[3][128];
+};
+
+const char *live_stat_name(enum live_stat_key k); /* "memory.current", "cpu.throttled_us" */
+/* Its limits' and counters' controller: 0 memory, 1 pids, 2 cpu (enum cg_ctrl). */
+int live_stat_ctrl(enum live_stat_key k);
+
+/* Read node's files (a v2 node of e's tree: the tree's own or an actor's) and those of its v1
+ * groups, at the same path below each of the record's v1 tree nodes. A controller bound to a
+ * v1 hierarchy on this host is read there; an actor has a v1 group only when its profile (or
+ * an ancestor's) limits that controller, otherwise why says so. cpu usage comes from the v2
+ * node's cpu.stat, which the kernel keeps with or without the cpu controller. */
+int live_stat_read(const struct registry_entry *e, const char *node, struct live_stat *st,
+                   struct cerr *err);
+
+/* ---- `corral sockets` ---- */
+
+struct live_socket {
+        pid_t pid;                /* a process holding it (the first one found) */
+        char node[PATH_MAX];      /* the v2 directory the process was in */
+        unsigned long long netns; /* the inode of its network namespace */
+        struct sockdiag_sock s;
+        bool known; /* sock_diag listed it (TCP, UDP, Unix); false: another kind */
+};
+
+/* Every socket held by a process below node (cgroup.procs of it and every directory under
+ * it), joined by inode with sock_diag dumps of each of their network namespaces. *out is
+ * malloc'd. */
+int live_sockets(const char *node, struct live_socket **out, size_t *n, struct cerr *err);
 
 #endif

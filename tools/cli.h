@@ -19,6 +19,8 @@ int cmd_gc(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_tree(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_sockets(int argc, char **argv);
 
 /* The exit status for a failure to read what the user named (a policy file): 2 when the
  * input is wrong or missing (a parse error, a file that cannot be opened), 1 when the

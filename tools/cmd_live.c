@@ -12,12 +12,13 @@
 #include "../spawner/json.h"
 #include "../spawner/live.h"
 #include "cli.h"
+#include "cmd_live.h"
 
 #define EXIT_ESCALATED 3 /* kill: the cascade had to escalate */
 #define KILL_FORCE_MS  10000
 
 /* CORRAL_REGISTRY_DIR: another registry (tests use their own) */
-static const char *registry_dir(void)
+const char *live_registry_dir(void)
 {
         const char *d = getenv("CORRAL_REGISTRY_DIR");
 
@@ -244,7 +245,7 @@ static int list_cmd(int argc, char **argv, const char *cmd, bool as_tree)
                 cli_error(cmd, "unexpected argument '%s'", argv[optind]);
                 return cli_usage(cmd, syn, EXIT_USAGE);
         }
-        if (live_trees(registry_dir(), &v, &n, &err) < 0) {
+        if (live_trees(live_registry_dir(), &v, &n, &err) < 0) {
                 cli_error(cmd, "%s", cerr_str(&err, buf, sizeof buf));
                 return EXIT_FAILED;
         }
@@ -277,11 +278,6 @@ int cmd_tree(int argc, char **argv)
 
 /* ---- names ---- */
 
-struct target {
-        const struct live_tree *t;
-        const struct live_actor *a; /* NULL: the whole tree */
-};
-
 /* Does actor a's path from its tree's top match the names in path ("x/y")? */
 static bool path_matches(const struct live_tree *t, const struct live_actor *a, const char *path)
 {
@@ -303,10 +299,8 @@ static bool path_matches(const struct live_tree *t, const struct live_actor *a, 
         return false;
 }
 
-/* TREE, TREE/ACTOR/..., TREE:ID, or an actor name or id that exactly one tree has.
- * 1 resolved, 0 unknown or ambiguous (the candidates said), -1 malformed. */
-static int resolve(const char *cmd, const struct live_tree *v, int n, const char *name,
-                   struct target *out)
+int live_resolve(const char *cmd, const struct live_tree *v, int n, const char *name,
+                 struct target *out)
 {
         struct target cand[16];
         int nc = 0;
@@ -424,7 +418,7 @@ static int kill_via_admin(const struct target *tg, uint64_t grace_us, int sig)
                 mnl_attr_put_u32(r, CORRAL_A_SIGNAL, (uint32_t)sig);
         if (grace_us)
                 mnl_attr_put_u64(r, ADM_A_GRACE_US, grace_us);
-        if (admin_connect(&c, registry_dir(), tree, &err) < 0 || admin_send(&c, r, &err) < 0) {
+        if (admin_connect(&c, live_registry_dir(), tree, &err) < 0 || admin_send(&c, r, &err) < 0) {
                 cli_error("kill", "%s: %s", tree, cerr_str(&err, ebuf, sizeof ebuf));
                 admin_disconnect(&c);
                 return EXIT_FAILED;
@@ -549,11 +543,11 @@ int cmd_kill(int argc, char **argv)
                 cli_error("kill", "--signal goes without --grace");
                 return cli_usage("kill", KILL_SYNOPSIS, EXIT_USAGE);
         }
-        if (live_trees(registry_dir(), &v, &n, &err) < 0) {
+        if (live_trees(live_registry_dir(), &v, &n, &err) < 0) {
                 cli_error("kill", "%s", cerr_str(&err, buf, sizeof buf));
                 return EXIT_FAILED;
         }
-        rc = resolve("kill", v, n, argv[optind], &tg);
+        rc = live_resolve("kill", v, n, argv[optind], &tg);
         if (rc <= 0) {
                 live_free(v, n);
                 return EXIT_USAGE;

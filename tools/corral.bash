@@ -12,7 +12,7 @@ _corral() {
 
 	COMPREPLY=()
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		mapfile -t COMPREPLY < <(compgen -W "run check policy ps tree kill gc help --help --version" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "run check policy ps tree kill stat sockets gc help --help --version" -- "$cur")
 		return 0
 	fi
 	# after `run ... --` the words are the program's own
@@ -72,18 +72,18 @@ _corral() {
 	ps)
 		mapfile -t COMPREPLY < <(compgen -W "--json --help" -- "$cur")
 		;;
-	tree | kill)
+	tree | kill | stat | sockets)
 		# live tree names from the registry (its records are readable by anyone)
 		local trees
 		trees=$(for f in /run/corral/*.json; do [ -e "$f" ] && basename "$f" .json; done)
-		if [ "${COMP_WORDS[1]}" = tree ]; then
+		if [ "${COMP_WORDS[1]}" = tree ] || [ "${COMP_WORDS[1]}" = stat ] || [ "${COMP_WORDS[1]}" = sockets ]; then
 			mapfile -t COMPREPLY < <(compgen -W "$trees --json --help" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "$trees --grace --signal --force --help" -- "$cur")
 		fi
 		;;
 	help)
-		mapfile -t COMPREPLY < <(compgen -W "run check policy ps tree kill gc" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "run check policy ps tree kill stat sockets gc" -- "$cur")
 		;;
 	esac
 	return 0

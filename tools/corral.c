@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"ps", cmd_ps, "every live tree and actor of this host, with state and resource use"},
     {"tree", cmd_tree, "the live trees drawn as hierarchies (one tree: corral tree TREE)"},
     {"kill", cmd_kill, "end a tree or subtree: graceful cascade, --signal, or --force"},
+    {"stat", cmd_stat, "an actor's or tree's resource use, counters and limits (v1 or v2)"},
+    {"sockets", cmd_sockets, "the TCP, UDP and Unix sockets a tree or subtree holds"},
     {"gc", cmd_gc, "remove what supervisors that died left behind (cgroup nodes, records)"},
 };
 

@@ -24,16 +24,13 @@
  *   mount                      try mount(2) of a tmpfs on /tmp; print "mount ok" or
  *                              "mount errno NAME"
  *   tree, leaf, ctl-fd, spawn  talk to the supervisor over the control channel (tree.c)
- *   chain, tcp-listen, tcp-connect, net-tree  nesting: stacked filters, the tree's network
- *                              (nest.c)
- *   denylist, int80, ns, threads, keyring-put|get|clear, devices, fill  probe the kernel
- *                              surface the default profile takes away (surface.c)
- *   try OP [ARGS]              one escape attempt, printed as "OP ok" or "OP errno NAME":
- *                              umount PATH | setns FD | write PATH TEXT | kill PID |
- *                              ptrace PID | touch PATH | init-module | connect PATH |
- *                              loopback-tcp | interfaces | id | keyring DESC (prints the
- *                              session keyring's id, then "keyring ok PAYLOAD" when a user key
- *                              DESC is found in it and readable)
+ *   chain, tcp-listen, tcp-connect, net-tree  nesting: stacked filters, the tree's network;
+ * listen-both: corral sockets (nest.c) denylist, int80, ns, threads, keyring-put|get|clear,
+ * devices, fill  probe the kernel surface the default profile takes away (surface.c) try OP [ARGS]
+ * one escape attempt, printed as "OP ok" or "OP errno NAME": umount PATH | setns FD | write PATH
+ * TEXT | kill PID | ptrace PID | touch PATH | init-module | connect PATH | loopback-tcp |
+ * interfaces | id | keyring DESC (prints the session keyring's id, then "keyring ok PAYLOAD" when a
+ * user key DESC is found in it and readable)
  */
 #include <arpa/inet.h>
 #include <dirent.h>

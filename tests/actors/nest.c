@@ -21,7 +21,10 @@
  *                              HOSTPORT) and "middle" (spawn - 1 of that same tcp-connect: a
  *                              grandchild named c0); and with profile OWN, "own" (tcp-connect
  *                              HOLD PORT HOSTPORT); print what it is told; exit 1 when a child
- *                              failed */
+ *                              failed
+ *   listen-both PATH HOLD      listen on 127.0.0.1 at a port the kernel picks and on a Unix
+ *                              stream socket bound at PATH, print "listening PORT PATH", sleep
+ *                              HOLD s (`corral sockets` must name both) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,6 +36,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/sysinfo.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,8 +252,31 @@ static int mode_net_tree(const char *self, const char *port, const char *hostpor
         return rc;
 }
 
+static int mode_listen_both(const char *path, double hold)
+{
+        struct sockaddr_in a;
+        struct sockaddr_un u = {.sun_family = AF_UNIX};
+        socklen_t l = sizeof a;
+        int ls = loopback(0, &a), us = socket(AF_UNIX, SOCK_STREAM, 0);
+
+        snprintf(u.sun_path, sizeof u.sun_path, "%s", path);
+        unlink(path);
+        if (ls < 0 || us < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) < 0 ||
+            listen(ls, 16) < 0 || getsockname(ls, (struct sockaddr *)&a, &l) < 0 ||
+            bind(us, (struct sockaddr *)&u, sizeof u) < 0 || listen(us, 16) < 0) {
+                printf("listen errno %s\n", ename(errno));
+                return 1;
+        }
+        printf("listening %d %s\n", ntohs(a.sin_port), path);
+        fflush(stdout);
+        sleep_ms((int64_t)(hold * 1000));
+        return 0;
+}
+
 int actor_nest_mode(int argc, char **argv)
 {
+        if (strcmp(argv[1], "listen-both") == 0 && argc == 4)
+                return mode_listen_both(argv[2], atof(argv[3]));
         if (strcmp(argv[1], "chain") == 0 && argc == 5)
                 return mode_chain(argv[0], atoi(argv[2]), argv[3], argv[4]);
         if (strcmp(argv[1], "tcp-listen") == 0 && argc == 6)
