@@ -14,6 +14,14 @@ DEB_PKGS   := pkg-config libmnl-dev libseccomp-dev libinih-dev check strace man-
 DEB_TOOLS  := strace man nroff tmux script
 PC_LIB     := libmnl libseccomp inih
 PC_TEST    := check
+# The Python client (spawner/client/python) and its tests run with Debian's python3 (the
+# python3 first on a developer's PATH may be a pyenv shim a nobody actor cannot read). Its
+# modules are checked by importing them, not with pkg-config: trio and pytest for
+# tests/python/, ensurepip (venv), setuptools and wheel for the offline pip install that
+# tests/install_check.sh makes from the checkout.
+PYTHON      ?= /usr/bin/python3
+DEB_PY_PKGS := python3-trio python3-pytest python3-venv python3-setuptools python3-wheel
+PY_MODULES  := trio pytest ensurepip setuptools wheel
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 CFLAGS    ?= -O2 -g
@@ -60,12 +68,19 @@ all: $(STATIC_LIB) $(CORRAL) $(ACTOR) $(CLIENT_SO)
 deps:
 	@if ! command -v $(PKG_CONFIG) >/dev/null 2>&1 || \
 	    ! $(PKG_CONFIG) --exists $(PC_LIB) $(PC_TEST) || \
-	    ! for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || exit 1; done; then \
+	    ! (for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || exit 1; done); then \
 		echo "make deps: installing $(DEB_PKGS)"; \
 		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y --no-install-recommends $(DEB_PKGS) || \
 		{ apt-get update && apt-get install -y --no-install-recommends $(DEB_PKGS); }; \
+	fi
+	@if ! (for m in $(PY_MODULES); do $(PYTHON) -c "import $$m" >/dev/null 2>&1 || exit 1; done); then \
+		echo "make deps: installing $(DEB_PY_PKGS) (Python modules for $(PYTHON))"; \
+		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y --no-install-recommends $(DEB_PY_PKGS) || \
+		{ apt-get update && apt-get install -y --no-install-recommends $(DEB_PY_PKGS); }; \
 	fi
 
 demo: deps
