@@ -267,6 +267,13 @@ format-check:
 # exactly what corral.h declares) and corral.pc. build/libcorral.a is the project's internal
 # archive (every module's symbols, not an API) and is not installed; tests/install_check.sh
 # holds that line.
+# The Python client (the package corral) goes where $(PYTHON) finds a local install
+# (Debian: $(PREFIX)/lib/python3.X/dist-packages), byte-compiled; PYTHON_SITE= chooses another
+# place. Without $(PYTHON) it is skipped, and said.
+PYTHON_SITE ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c \
+	'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)/dist-packages
+PY_SRCS     := $(wildcard spawner/client/python/corral/*.py)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -281,6 +288,14 @@ install: all
 	    'Name: corral' 'Description: an actor'"'"'s side of the corral control channel' \
 	    'Version: 0.1' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lcorral' \
 	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/corral.pc
+	@if [ -x $(PYTHON) ]; then \
+		echo "install the Python client into $(DESTDIR)$(PYTHON_SITE)/corral"; \
+		install -d $(DESTDIR)$(PYTHON_SITE)/corral && \
+		install -m 0644 $(PY_SRCS) $(DESTDIR)$(PYTHON_SITE)/corral/ && \
+		$(PYTHON) -m compileall -q -d $(PYTHON_SITE)/corral $(DESTDIR)$(PYTHON_SITE)/corral; \
+	else \
+		echo "make install: no $(PYTHON): the Python client was not installed" >&2; \
+	fi
 
 clean:
 	rm -rf $(BUILD) build-*
