@@ -210,7 +210,7 @@ def _fd_pairs(fds):
     return [n for n, _ in pairs], [_io.fd_of(f) for _, f in pairs]
 
 
-def open(*, fd=None, hello=True):  # noqa: A001 (corral.open, as io.open)
+def open(*, fd=None, hello=True):  # (corral.open, as os.open and io.open)
     """The channel from CORRAL_CTL_FD (taken: see take_fd()), after HELLO and WELCOME."""
     ch = Channel.from_fd(_io.take_fd() if fd is None else fd)
     if hello:
