@@ -236,7 +236,21 @@ class Run:
         return rc if rc >= 0 else 128 - rc
 
     def stop(self):
-        """Ends corral (ours: by its pid) if it still runs; its tree dies with it."""
+        """Ends corral (ours: by its pid) if it still runs, as a user would: SIGINT (the
+        cascade), two more (straight to its kill stage), and SIGKILL only if that did not
+        end it; what a SIGKILL leaves is the leak check's to find."""
+        for sig, wait in ((signal.SIGINT, 2), (signal.SIGINT, 0.1), (signal.SIGINT, 5)):
+            if self.proc.poll() is not None:
+                break
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(slow(wait))
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+    def kill(self):
+        """SIGKILL to corral (ours, by its pid): its shims die with it, its nodes stay."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()

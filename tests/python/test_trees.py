@@ -61,14 +61,14 @@ def test_nested_errors_reach_the_root_as_groups(corral_run, depth, actors):
         for group in groups:
             assert group, name
             for child, reason, status in group:
+                # (a child that failed by itself while a cascade covered it, its parent's
+                # subtree being cancelled, is reported `cancelled (exited N)`)
+                assert reason in ("exited", "cancelled"), (name, group)
                 if level == 0:  # (s0-* run `tree -1`: their children are the leaves)
-                    assert (child, reason, status) in (
-                        ("leaf-0", "exited", "3"),
-                        ("leaf-1", "exited", "3"),
-                    ), (name, group)
+                    assert (child, status) in (("leaf-0", "3"), ("leaf-1", "3")), (name, group)
                 else:
                     assert re.fullmatch(rf"s{level - 1}-[01]", child), (name, group)
-                    assert (reason, status) == ("exited", "1"), (name, group)
+                    assert status == "1", (name, group)
     assert levels == set(range(depth + 1)), f"a level reported no failure: {sorted(levels)}"
     assert_graceful(run)
     refused = run.count(r"refused ")
@@ -128,10 +128,11 @@ def test_actor_ignoring_cancel_is_escalated_on_its_deadline(corral_run, policy_f
     assert run.wait(30) == 0, run.stdout()
     t0 = run.events("cascade")[0]["time"]  # the tree's stage 1
     ends = {e["actor"].rsplit("/", 1)[-1]: e for e in run.events("exited")}
-    for i in range(3):
-        assert ends[f"c{i}"]["reason"] == "cancelled (exited 0)"
-        assert ends[f"c{i}"]["time"] - t0 < 0.8, ends[f"c{i}"]  # not stalled behind stub
     stub = ends["stub"]
+    for i in range(3):  # not stalled behind stub: long before its escalation
+        assert ends[f"c{i}"]["reason"] == "cancelled (exited 0)"
+        assert ends[f"c{i}"]["time"] < stub["time"], (ends[f"c{i}"], stub)
+        assert ends[f"c{i}"]["time"] - t0 < harness.slow(0.8), ends[f"c{i}"]
     assert stub["reason"] == "interrupted (signaled SIGINT)", stub
     assert 0.9 <= stub["time"] - t0 < harness.slow(3), stub
     root = ends[run.name]
@@ -183,8 +184,12 @@ def test_listener_port_binds_at_once_after_its_parent_is_cancelled(corral_run):
     outer = {"children": [{"name": "parent", "argv": ["@actor", "children", json.dumps(inner)]}]}
     outer["stdin"] = True
     run = corral_run("port", ["children", json.dumps(outer)], stdin=True)
-    assert run.wait_for(lambda r: listening(own) and listening(passed), 30), run.stdout() + run.err
-    assert run.count(rf"^\[passed\] listening {passed} passed$") == 1, run.stdout()
+    assert run.wait_for(
+        lambda r: r.count(rf"^\[own\] listening {own} own$") == 1
+        and r.count(rf"^\[passed\] listening {passed} passed$") == 1,
+        30,
+    ), run.stdout() + run.err
+    assert listening(own) and listening(passed)
     assert try_bind(own) == errno.EADDRINUSE and try_bind(passed) == errno.EADDRINUSE  # control
     run.write("cancel\n")
     assert run.wait_for(lambda r: r.count(r"^gone parent ") == 1, 30), run.stdout() + run.err
@@ -204,7 +209,7 @@ def test_leak_check_sees_what_a_killed_supervisor_left(corral_run):
     tree runs leaves its nodes and its record (for `corral gc`), and the check finds them."""
     run = corral_run("killed", ["nest", "2"])
     assert run.wait_for(lambda r: r.count(r"ready ") == 3, 30), run.stdout() + run.err
-    run.stop()  # SIGKILL: no teardown
+    run.kill()  # no teardown
     left = harness.leftovers(run.name, run.v2_dir())
     assert any(x.endswith(".json") for x in left) and any("/corral/" in x for x in left), left
     assert harness.clean_tree(run.name, run.v2_dir()) == left

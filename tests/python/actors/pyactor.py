@@ -42,7 +42,9 @@ BOUND = 60
 
 
 def say(*words):
-    print(*words, flush=True)
+    """One line in one write(2): a root actor shares its stdout with corral's records of its
+    children, and print() under PYTHONUNBUFFERED writes word by word."""
+    os.write(1, (" ".join(str(w) for w in words) + "\n").encode())
 
 
 def leaves_of(group):
