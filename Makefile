@@ -14,6 +14,14 @@ DEB_PKGS   := pkg-config libmnl-dev libseccomp-dev libinih-dev check strace man-
 DEB_TOOLS  := strace man nroff tmux script
 PC_LIB     := libmnl libseccomp inih
 PC_TEST    := check
+# The Python client (spawner/client/python) and its tests run with Debian's python3 (the
+# python3 first on a developer's PATH may be a pyenv shim a nobody actor cannot read). Its
+# modules are checked by importing them, not with pkg-config: trio and pytest for
+# tests/python/, ensurepip (venv), setuptools and wheel for the offline pip install that
+# tests/install_check.sh makes from the checkout.
+PYTHON      ?= /usr/bin/python3
+DEB_PY_PKGS := python3-trio python3-pytest python3-venv python3-setuptools python3-wheel
+PY_MODULES  := trio pytest ensurepip setuptools wheel
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 CFLAGS    ?= -O2 -g
@@ -60,12 +68,19 @@ all: $(STATIC_LIB) $(CORRAL) $(ACTOR) $(CLIENT_SO)
 deps:
 	@if ! command -v $(PKG_CONFIG) >/dev/null 2>&1 || \
 	    ! $(PKG_CONFIG) --exists $(PC_LIB) $(PC_TEST) || \
-	    ! for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || exit 1; done; then \
+	    ! (for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || exit 1; done); then \
 		echo "make deps: installing $(DEB_PKGS)"; \
 		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y --no-install-recommends $(DEB_PKGS) || \
 		{ apt-get update && apt-get install -y --no-install-recommends $(DEB_PKGS); }; \
+	fi
+	@if ! (for m in $(PY_MODULES); do $(PYTHON) -c "import $$m" >/dev/null 2>&1 || exit 1; done); then \
+		echo "make deps: installing $(DEB_PY_PKGS) (Python modules for $(PYTHON))"; \
+		if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (apt-get)" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y --no-install-recommends $(DEB_PY_PKGS) || \
+		{ apt-get update && apt-get install -y --no-install-recommends $(DEB_PY_PKGS); }; \
 	fi
 
 demo: deps
@@ -252,6 +267,13 @@ format-check:
 # exactly what corral.h declares) and corral.pc. build/libcorral.a is the project's internal
 # archive (every module's symbols, not an API) and is not installed; tests/install_check.sh
 # holds that line.
+# The Python client (the package corral) goes where $(PYTHON) finds a local install
+# (Debian: $(PREFIX)/lib/python3.X/dist-packages), byte-compiled; PYTHON_SITE= chooses another
+# place. Without $(PYTHON) it is skipped, and said.
+PYTHON_SITE ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c \
+	'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)/dist-packages
+PY_SRCS     := $(wildcard spawner/client/python/corral/*.py)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -266,6 +288,14 @@ install: all
 	    'Name: corral' 'Description: an actor'"'"'s side of the corral control channel' \
 	    'Version: 0.1' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lcorral' \
 	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/corral.pc
+	@if [ -x $(PYTHON) ]; then \
+		echo "install the Python client into $(DESTDIR)$(PYTHON_SITE)/corral"; \
+		install -d $(DESTDIR)$(PYTHON_SITE)/corral && \
+		install -m 0644 $(PY_SRCS) $(DESTDIR)$(PYTHON_SITE)/corral/ && \
+		$(PYTHON) -m compileall -q -d $(PYTHON_SITE)/corral $(DESTDIR)$(PYTHON_SITE)/corral; \
+	else \
+		echo "make install: no $(PYTHON): the Python client was not installed" >&2; \
+	fi
 
 clean:
 	rm -rf $(BUILD) build-*

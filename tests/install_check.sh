@@ -93,6 +93,60 @@ else
 	echo "install_check: a program could not be built from corral.h and pkg-config corral" >&2
 	bad=1
 fi
+
+# The Python client: make install put it where Debian's python3 finds a local install (here
+# below DESTDIR: PYTHONPATH), `import corral` needs no trio, pip installs it from the checkout
+# into a venv offline (as README.md says), and README.md's example runs as an actor with the
+# installed package.
+PYTHON=${PYTHON:-/usr/bin/python3}
+pyver=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+site=$dest/usr/local/lib/python$pyver/dist-packages
+if ! got=$(PYTHONPATH=$site "$PYTHON" -c 'import sys, corral
+assert "trio" not in sys.modules, "import corral imported trio"
+import corral.trio
+print(corral.__file__)' 2>&1) || [ "$got" != "$site/corral/__init__.py" ]; then
+	echo "install_check: the installed Python client is not where $PYTHON finds it: $got" >&2
+	bad=1
+fi
+# (a copy of the checkout's directory: pip builds in the source tree)
+mkdir "$dest/src" && cp -r spawner/client/python/pyproject.toml spawner/client/python/corral \
+	"$dest/src/" && rm -rf "$dest/src/corral/__pycache__"
+if ! "$PYTHON" -m venv --system-site-packages "$dest/venv" >"$dest/pip.log" 2>&1 ||
+	! "$dest/venv/bin/pip" install -q --no-index --no-build-isolation "$dest/src" \
+		>>"$dest/pip.log" 2>&1 ||
+	[ "$("$dest/venv/bin/python" -c 'import corral.trio, corral; print(corral.__file__)')" != \
+		"$dest/venv/lib/python$pyver/site-packages/corral/__init__.py" ]; then
+	cat "$dest/pip.log" >&2
+	echo "install_check: pip did not install the Python client into a venv from the checkout" >&2
+	bad=1
+fi
+sed -n '/<!-- BEGIN python example -->/,/<!-- END python example -->/p' README.md |
+	sed '1,2d;$d' | sed '$d' >"$dest/example.py"
+chmod 644 "$dest/example.py"
+if [ "$(id -u)" = 0 ]; then
+	cg=()
+	if [ -n "${CORRAL_TEST_CGROUP:-}" ]; then
+		cgdir=$CORRAL_TEST_CGROUP/install-check-py-$$
+		mkdir "$cgdir" && cg=(bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cgdir")
+	fi
+	out=$("${cg[@]}" "$BUILD/corral" run -q --set PrivateTmp=no -e PYTHONPATH="$site" \
+		-- "$PYTHON" "$dest/example.py" 2>&1)
+	if [ -n "${cgdir:-}" ] && [ -d "$cgdir" ]; then
+		for d in "$cgdir/corral" "$cgdir/supervisor" "$cgdir"; do
+			[ -d "$d" ] && rmdir "$d"
+		done
+	fi
+	for line in "[w1] worker cancelled" "[w2] worker cancelled" "w1 cancelled 0" "w2 cancelled 0"; do
+		if ! grep -qxF "$line" <<<"$out"; then
+			echo "install_check: README.md's Python example did not print '$line':" >&2
+			echo "$out" | sed 's/^/  /' >&2
+			bad=1
+		fi
+	done
+else
+	echo "install_check: not root: README.md's Python example was not run as an actor"
+	[ "${CORRAL_REQUIRE_PRIVILEGED:-}" = 1 ] && bad=1
+fi
 if grep -rnE '#include "(\.\./spawner/)?sup\.h"' tools/ >&2; then
 	echo "install_check: a tool includes the supervisor's internals (spawner/sup.h)" >&2
 	bad=1
@@ -101,4 +155,5 @@ fi
 client=${client:-"a client built from them got its child's CHILD_EXITED"}
 echo "install_check: the corral command, corral.h, libcorral.so.1 exporting exactly what" \
 	"corral.h declares ($(echo "$declared" | wc -l) functions), corral.pc, corral(1) (it" \
-	"renders) and the bash completion; $client; no tool includes sup.h"
+	"renders) and the bash completion; $client; the Python client where $PYTHON finds it," \
+	"and by pip into a venv; README.md's Python example ran; no tool includes sup.h"

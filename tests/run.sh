@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test program in the build directory; fails if any fails. A privileged suite that
 # could not run exits 77 and says why (CORRAL_REQUIRE_PRIVILEGED=1 makes that exit 1 instead).
-# TESTS="test_a test_b" runs only those programs.
+# TESTS="test_a test_b" runs only those programs (and "python" the Python client's tests).
 #
 # On a pure cgroup v2 host outside the root cgroup (systemd: `systemd-run --scope -p
 # Delegate=yes make check`), the scope also holds make, its shell and this script. A
@@ -160,6 +160,13 @@ echo "== events_golden"
 # (a script runs many processes: each corral run gets the cgroup of its own there)
 CORRAL_TEST_CGROUP=$cg_own ./tests/events_golden.sh
 case $? in 0) ;; 77) skipped+=("events_golden") ;; *) failed+=("events_golden") ;; esac
+# The Python client's tests (pytest; each corral run gets the cgroup of its own there too).
+# TESTS names them "python".
+if [ -z "${TESTS:-}" ] || [[ " $TESTS " == *" python "* ]]; then
+	echo "== python"
+	CORRAL_TEST_CGROUP=$cg_own ./tests/python/run.sh
+	case $? in 0) ;; 77) skipped+=("python") ;; *) failed+=("python") ;; esac
+fi
 echo
 if [ ${#skipped[@]} -gt 0 ]; then
 	echo "NOT RUN (no privileges; see above): ${skipped[*]}"
