@@ -331,10 +331,12 @@ static void dispatch_one(struct corral_sup *s, struct watch *w, uint32_t events)
                 actor_on_report(s, w->p);
                 break;
         case W_OUT:
-                on_output(s, w->p, false);
-                break;
         case W_ERR:
-                on_output(s, w->p, true);
+                /* output means execve succeeded (the exec pipe closed with it): `started` is
+                 * said first, whichever of the two epoll listed first */
+                if (((struct actor *)w->p)->exec_rd >= 0)
+                        actor_on_exec(s, w->p);
+                on_output(s, w->p, w->kind == W_ERR);
                 break;
         case W_OUTQ:
                 outq_on_writable(s, w->p);
