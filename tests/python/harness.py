@@ -120,9 +120,10 @@ def _remove_node(path):
 def leftovers(name, v2_dir=None):
     """What tree `name` left: nodes and its registry record (a list of paths)."""
     left = tree_nodes(name, v2_dir)
-    rec = registry_dir() / f"{name}.json"
-    if rec.exists():
-        left.append(str(rec))
+    for suffix in (".json", ".sock"):  # its record, and the admin socket beside it
+        rec = registry_dir() / f"{name}{suffix}"
+        if rec.exists():
+            left.append(str(rec))
     return left
 
 
@@ -130,7 +131,7 @@ def clean_tree(name, v2_dir=None):
     """Leak check, then cleanup: what tree `name` left, removed (v2 nodes killed first)."""
     left = leftovers(name, v2_dir)
     for path in left:
-        if path.endswith(".json"):
+        if path.endswith((".json", ".sock")):
             os.unlink(path)
         else:
             _remove_node(path)
