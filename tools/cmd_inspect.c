@@ -33,6 +33,45 @@ static int load(const char *cmd, const char *name, struct live_tree **v, int *n,
 
 #define STAT_SYNOPSIS "TREE|ACTOR [--json]"
 
+/* `CMD [--json] TREE|ACTOR` of stat and sockets: the options, then the one name loaded.
+ * True with *v, *n, *tg set; false with *code the exit status to end with (--help: 0). */
+static bool one_target(int argc, char **argv, const char *cmd, const char *synopsis,
+                       void (*usage)(void), bool *json, struct live_tree **v, int *n,
+                       struct target *tg, int *code)
+{
+        static const struct option opts[] = {
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        int c;
+
+        *json = false;
+        optind = 0;
+        while ((c = cli_getopt(argc, argv, cmd, "h", opts)) != -1) {
+                switch (c) {
+                case 'j':
+                        *json = true;
+                        break;
+                case 'h':
+                        usage();
+                        *code = EXIT_OK;
+                        return false;
+                default:
+                        *code = cli_usage(cmd, synopsis, EXIT_USAGE);
+                        return false;
+                }
+        }
+        if (optind != argc - 1) {
+                cli_error(cmd,
+                          optind < argc ? "one tree or actor at a time" : "which tree or actor?");
+                *code = cli_usage(cmd, synopsis, EXIT_USAGE);
+                return false;
+        }
+        *code = load(cmd, argv[optind], v, n, tg);
+        return *code == EXIT_OK;
+}
+
 static void stat_usage(void)
 {
         printf("usage: corral stat " STAT_SYNOPSIS "\n\n"
@@ -172,37 +211,13 @@ static int stat_one(const struct live_tree *t, const struct live_actor *a, struc
 
 int cmd_stat(int argc, char **argv)
 {
-        static const struct option opts[] = {
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
         struct live_tree *v;
         struct target tg;
         struct json j;
-        bool json = false;
+        bool json;
         int n, c, rc = 0;
 
-        optind = 0;
-        while ((c = cli_getopt(argc, argv, "stat", "h", opts)) != -1) {
-                switch (c) {
-                case 'j':
-                        json = true;
-                        break;
-                case 'h':
-                        stat_usage();
-                        return EXIT_OK;
-                default:
-                        return cli_usage("stat", STAT_SYNOPSIS, EXIT_USAGE);
-                }
-        }
-        if (optind != argc - 1) {
-                cli_error("stat",
-                          optind < argc ? "one tree or actor at a time" : "which tree or actor?");
-                return cli_usage("stat", STAT_SYNOPSIS, EXIT_USAGE);
-        }
-        c = load("stat", argv[optind], &v, &n, &tg);
-        if (c != EXIT_OK)
+        if (!one_target(argc, argv, "stat", STAT_SYNOPSIS, stat_usage, &json, &v, &n, &tg, &c))
                 return c;
         if (json) {
                 json_init(&j, stdout);
@@ -267,41 +282,18 @@ static const struct live_actor *owner(const struct live_tree *t, const char *dir
 
 int cmd_sockets(int argc, char **argv)
 {
-        static const struct option opts[] = {
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
         struct live_tree *v;
         struct live_socket *s;
         struct target tg;
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
         struct json j;
-        bool json = false;
+        bool json;
         size_t ns, other = 0;
         int n, c;
 
-        optind = 0;
-        while ((c = cli_getopt(argc, argv, "sockets", "h", opts)) != -1) {
-                switch (c) {
-                case 'j':
-                        json = true;
-                        break;
-                case 'h':
-                        sockets_usage();
-                        return EXIT_OK;
-                default:
-                        return cli_usage("sockets", SOCKETS_SYNOPSIS, EXIT_USAGE);
-                }
-        }
-        if (optind != argc - 1) {
-                cli_error("sockets",
-                          optind < argc ? "one tree or actor at a time" : "which tree or actor?");
-                return cli_usage("sockets", SOCKETS_SYNOPSIS, EXIT_USAGE);
-        }
-        c = load("sockets", argv[optind], &v, &n, &tg);
-        if (c != EXIT_OK)
+        if (!one_target(argc, argv, "sockets", SOCKETS_SYNOPSIS, sockets_usage, &json, &v, &n, &tg,
+                        &c))
                 return c;
         if (live_sockets(tg.a ? tg.a->node : tg.t->e.nodes[0], &s, &ns, &err) < 0) {
                 cli_error("sockets", "%s: %s", argv[optind], cerr_str(&err, buf, sizeof buf));
