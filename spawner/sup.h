@@ -333,6 +333,12 @@ void spawn_send_queued(struct corral_sup *s);
 void spawn_drop_queue(struct corral_sup *s);
 const struct sup_profile *spawn_profile(struct corral_sup *s, const char *name);
 
+/* ---- env.c: the program's environment into the request ---- */
+struct identity;
+int spawn_build_env(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
+                    const struct identity *id, struct spec_builder *b, uint32_t *envc,
+                    struct cerr *err);
+
 /* ---- paths.c: ReadWritePaths=, BindPaths=, BindReadOnlyPaths= as detached mounts ---- */
 int spawn_add_paths(const struct actor *a, struct spec_builder *b, int fds[SPEC_MAX_RW],
                     struct cerr *err);
