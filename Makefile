@@ -177,7 +177,8 @@ $(BUILD)/tests/fuzz/fuzz_%.replay.o: tests/fuzz/fuzz_%.c
 
 $(BUILD)/tests/test_fuzz_replay: $(BUILD)/tests/test_fuzz_replay.o $(FUZZ_REPLAY_OBJS) \
 				 $(BUILD)/tools/cmd_run.o $(BUILD)/tools/cli.o $(BUILD)/tools/events_fmt.o \
-				 $(BUILD)/tools/run_tty.o $(TEST_SUPPORT_OBJS) $(STATIC_LIB)
+				 $(BUILD)/tools/run_tty.o $(BUILD)/tools/run_args.o $(TEST_SUPPORT_OBJS) \
+				 $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(TEST_LIBS)
 
 # clang with the sanitizer and libFuzzer runtimes (Debian: clang, libclang-rt-14-dev), installed
@@ -248,7 +249,7 @@ lint: deps deps-lint
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o \
 		      $(BUILD)/tools/cli.o $(BUILD)/tools/events_fmt.o $(BUILD)/tools/run_tty.o \
-		      $(STATIC_LIB)
+		      $(BUILD)/tools/run_args.o $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(EXTRA_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
 

@@ -4,6 +4,7 @@
 #define CORRAL_TOOLS_CMD_RUN_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "../ns/err.h"
 #include "../policy/profile.h"
@@ -46,6 +47,10 @@ enum { RUN_ARGS_OK = 0, RUN_ARGS_HELP = 1 };
  * -h/--help, or -1 with err->msg saying what was wrong (empty when getopt has already said
  * it). */
 int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err);
+
+#define RUN_SYNOPSIS "[OPTIONS] -- CMD [ARGS...]"
+/* `corral run --help`: the whole help, with the defaults. */
+void run_usage(FILE *f);
 
 /* The profile the program runs with: from a->policy_file (or the built-in default), then every
  * --set and flag applied in order. Prints what was wrong to stderr and returns -1; out needs
