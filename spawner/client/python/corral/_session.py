@@ -4,6 +4,7 @@ trio channels drive one Session each and only move bytes and wake waiters."""
 
 import collections
 import errno
+import signal
 
 from . import protocol as p
 from .errors import ChannelClosed, CorralError, SpawnError, decode_error
@@ -51,6 +52,26 @@ class ChildBase:
 
     def poll(self):
         return self.returncode
+
+    def terminate(self):
+        """CANCEL_CHILD (the driver's cancel_child, which sends without waiting): the graceful cascade on its subtree, on its profile's timeouts."""
+        if self.exited is None:
+            self.channel.cancel_child(self)
+
+    def kill(self):
+        """CANCEL_CHILD with FORCE: straight to cgroup.kill of its node."""
+        if self.exited is None:
+            self.channel.cancel_child(self, force=True)
+
+    def send_signal(self, sig):
+        """SIGTERM and SIGINT mean terminate(), SIGKILL kill(): corral lets a parent end a
+        child, never signal it otherwise."""
+        if sig == signal.SIGKILL:
+            self.kill()
+        elif sig in (signal.SIGTERM, signal.SIGINT):
+            self.terminate()
+        else:
+            raise ValueError(f"a corral child can be terminated or killed, not sent {sig!r}")
 
     def __repr__(self):
         state = (

@@ -10,7 +10,6 @@ Messages a call does not wait for (a child's end while waiting for a spawn's ans
 CANCEL) update the child handles and ``cancel`` at once and are kept for next_event()."""
 
 import select
-import signal
 import time
 
 from . import _io
@@ -36,26 +35,6 @@ class Child(ChildBase):
         """True once it said HELLO, False when it ended first. TimeoutError: neither."""
         self.channel._until(lambda: self.ready or self.exited is not None, _deadline(timeout))
         return self.ready
-
-    def terminate(self):
-        """CANCEL_CHILD: the graceful cascade on its subtree, on its profile's timeouts."""
-        if self.exited is None:
-            self.channel.cancel_child(self)
-
-    def kill(self):
-        """CANCEL_CHILD with FORCE: straight to cgroup.kill of its node."""
-        if self.exited is None:
-            self.channel.cancel_child(self, force=True)
-
-    def send_signal(self, sig):
-        """SIGTERM and SIGINT mean terminate(), SIGKILL kill(): corral lets a parent end a
-        child, never signal it otherwise."""
-        if sig == signal.SIGKILL:
-            self.kill()
-        elif sig in (signal.SIGTERM, signal.SIGINT):
-            self.terminate()
-        else:
-            raise ValueError(f"a corral child can be terminated or killed, not sent {sig!r}")
 
     def stat(self, timeout=None):
         return self.channel.stat(self, timeout)

@@ -18,7 +18,6 @@ trio is imported here only: ``import corral`` never needs it.
 
 import errno
 import math
-import signal
 from contextlib import asynccontextmanager
 
 import trio
@@ -59,26 +58,6 @@ class Child(ChildBase):
         """True once it said HELLO, False when it ended first: whichever comes first."""
         await self.channel._wait(self._changed, lambda: self.ready or self.exited is not None)
         return self.ready
-
-    def terminate(self):
-        """CANCEL_CHILD: the graceful cascade on its subtree, on its profile's timeouts."""
-        if self.exited is None:
-            self.channel.cancel_child(self)
-
-    def kill(self):
-        """CANCEL_CHILD with FORCE: straight to cgroup.kill of its node."""
-        if self.exited is None:
-            self.channel.cancel_child(self, force=True)
-
-    def send_signal(self, sig):
-        """SIGTERM and SIGINT mean terminate(), SIGKILL kill(): corral lets a parent end a
-        child, never signal it otherwise."""
-        if sig == signal.SIGKILL:
-            self.kill()
-        elif sig in (signal.SIGTERM, signal.SIGINT):
-            self.terminate()
-        else:
-            raise ValueError(f"a corral child can be terminated or killed, not sent {sig!r}")
 
     async def stat(self):
         return await self.channel.stat(self)
