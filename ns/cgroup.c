@@ -57,6 +57,8 @@ static int require_tag(const char *path, enum cerr_stage what, struct cerr *err)
 {
         char tag[128];
 
+        if (cg_tag_get(path, tag, sizeof tag) < 0 && errno == ENOENT)
+                return cerr_set(err, ENOENT, what, "%s is gone (removed meanwhile)", path);
         if (cg_tag_get(path, tag, sizeof tag) < 0)
                 return cerr_set(err, EPERM, what,
                                 "%s carries no corral tag: not a cgroup corral created", path);

@@ -744,15 +744,19 @@ void teardown_actor_ended(struct corral_sup *s, struct actor *a)
         if (!a->ended || a->node_removed || children_left(a) || a->node_fd < 0)
                 return;
         fd = openat(a->node_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0 && errno != ENOENT)
                 return;
-        n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-                return;
-        buf[n] = '\0';
-        if (cg_kv_get(buf, "populated", &v) != 0 || v != 0)
-                return;
+        if (fd >= 0) {
+                n = read(fd, buf, sizeof buf - 1);
+                close(fd);
+                if (n <= 0)
+                        return;
+                buf[n] = '\0';
+                if (cg_kv_get(buf, "populated", &v) != 0 || v != 0)
+                        return;
+        }
+        /* (no cgroup.events: `corral kill --force` removed its node from outside, once its
+         * processes were gone; the node's empty) */
         reap_actor(s, a);
         /* a parent that ended before it may go now */
         if (a->node_removed && a->parent)
