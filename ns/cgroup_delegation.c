@@ -120,7 +120,7 @@ int cg_delegation_enter_leaf(struct cg_delegation *d, struct cerr *err)
                 return cerr_set(err, EPERM, CERR_DELEGATE, "%s; %s", d->problem, d->fix);
         if (!d->needs_leaf)
                 return 0;
-        if (cg_node_ensure(&leaf, d->own_dir, CG_SUPERVISOR_LEAF, "supervisor", err) < 0)
+        if (cg_node_ensure(&leaf, d->own_dir, CG_SUPERVISOR_LEAF, CG_SUPERVISOR_TAG, err) < 0)
                 return cerr_wrap(err, "creating the supervisor's leaf cgroup");
         rc = cg_node_place(&leaf, getpid(), err);
         cg_node_close(&leaf);

@@ -14,6 +14,8 @@
 #include "err.h"
 
 #define CG_SUPERVISOR_LEAF "supervisor"
+/* its tag (a tree is tagged with its name, the base with CG_BASE_NAME) */
+#define CG_SUPERVISOR_TAG "supervisor"
 #define CG_BASE_NAME       "corral"
 
 struct cg_delegation {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../ns/cgroup.h"
+#include "../ns/cgroup_delegation.h"
 #include "admin.h"
 
 struct adm_attrs {
@@ -140,9 +141,14 @@ bool admin_cgroup_in_tree(const char *mnt, const char *cgpath)
         while (strlen(path) > ml) {
                 char *slash;
 
-                if (cg_tag_get(path, tag, sizeof tag) >= 0)
-                        return true;
                 slash = strrchr(path, '/');
+                /* (but <own>/supervisor, the leaf supervisors move into on a pure v2 host, is
+                 * tagged too and holds supervisors and what they start, never an actor: an
+                 * actor cannot move there, its cgroup namespace forbids a migration out) */
+                if (cg_tag_get(path, tag, sizeof tag) >= 0 &&
+                    !(slash && strcmp(slash + 1, CG_SUPERVISOR_LEAF) == 0 &&
+                      strcmp(tag, CG_SUPERVISOR_TAG) == 0))
+                        return true;
                 if (!slash)
                         break;
                 *slash = '\0';

@@ -273,72 +273,6 @@ static int resolve_program(const struct actor *a, const struct corral_spawn *req
         return -1;
 }
 
-/* The profile's resource limits, through whichever cgroup version holds each controller
- * (ns/cgroup_limits.h). A group the backend made (v1) is where the zygote places the shim
- * before it releases it. leaf_fd: the actor's self/. */
-static int apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, struct spec_builder *b,
-                        struct cerr *err)
-{
-        const struct cg_node *above[] = {&s->base, &s->tree_node};
-        struct cg_node node = {.fd = a->node_fd}, leaf = {.fd = leaf_fd};
-        char used_v1[64] = "", parent_rel[PATH_MAX];
-        struct cg_limits l;
-        unsigned mask;
-
-        limits_of_profile(&a->prof->p, &l);
-        mask = cg_limits_mask(&l);
-        /* below an actor limited through v1, every descendant gets a v1 group nested in its
-         * parent's, or it would escape that limit (the zygote's own groups are not in it) */
-        for (const struct actor *p = a->parent; p; p = p->parent)
-                mask |= p->v1_made;
-        snprintf(node.path, sizeof node.path, "%s", a->node);
-        snprintf(leaf.path, sizeof leaf.path, "%s", a->leaf);
-        /* a top-level actor's group goes in the tree's (kept open: one mkdir per spawn); a
-         * nested one's at the same path below it as its node below the tree's */
-        snprintf(parent_rel, sizeof parent_rel, "%s/%s%.*s", CG_BASE_NAME, s->tree_node_name,
-                 (int)(strrchr(a->node, '/') - a->node - strlen(s->tree_node.path)),
-                 a->node + strlen(s->tree_node.path));
-        for (int c = 0; c < CG_NCTRL; c++) {
-                const struct cg_backend *be = cg_backend_for(&s->host, (enum cg_ctrl)c);
-                struct cg_limit_site site = {
-                    .above = above,
-                    .nabove = 2,
-                    .node = &node,
-                    .leaf = &leaf,
-                    .v1_own_dir = s->host.ctrl[c].v1.own_dir,
-                    .parent_rel = parent_rel,
-                    .parent = a->depth == 0 ? &s->v1_tree_node[c] : NULL,
-                    .name = strrchr(a->node, '/') + 1,
-                    .tag = s->tree,
-                };
-                struct cg_node group;
-
-                if (!(mask & (1u << c)) || !be)
-                        continue;
-                if (be->apply(&l, (enum cg_ctrl)c, &site, &group, err) < 0)
-                        return cerr_wrap(err, "the limits of actor %s (corral's cgroups below %s)",
-                                         a->name, s->deleg.own_dir);
-                if (group.fd < 0)
-                        continue;
-                a->v1_fd[c] = group.fd;
-                a->v1_made |= 1u << c;
-                if (spec_add_v1(b, group.fd, err) < 0)
-                        return -1;
-                snprintf(used_v1 + strlen(used_v1), sizeof used_v1 - strlen(used_v1), "%s%s",
-                         used_v1[0] ? "," : "", cg_ctrl_name(c));
-        }
-        if (used_v1[0] && !s->said_v1) {
-                struct corral_event e;
-
-                s->said_v1 = true;
-                ev_init(s, &e, CORRAL_EV_HOST, NULL);
-                e.u.host.message = "hybrid host: these controllers are limited through cgroup v1";
-                e.u.host.v1 = used_v1;
-                ev_emit(s, &e);
-        }
-        return 0;
-}
-
 const struct sup_profile *spawn_profile(struct corral_sup *s, const char *name)
 {
         if (!name)
@@ -717,7 +651,7 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
         own(&q, program_fd);
         q.b.hdr.req_id = ++s->next_req;
         a->req_id = q.b.hdr.req_id;
-        if (apply_limits(s, a, leaf.fd, &q.b, err) < 0 ||
+        if (spawn_apply_limits(s, a, leaf.fd, &q.b, err) < 0 ||
             identity_plan(&a->prof->p, s->cap_last, &id, err) < 0 ||
             build_request(s, a, req, &id, program, &q.b, rw_fds, err) < 0)
                 goto out;

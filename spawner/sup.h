@@ -3,6 +3,7 @@
  *   engine.c    open, close, dispatch, the zygote's socket, the handlers of each fd
  *   actors.c    the actor table: ids, the tree's links, states, nodes, exit reasons
  *   spawn.c     one spawn request: the program, environment, stdio, credentials, limits
+ *   spawn_limits.c  its limits: v2 controllers enabled above its node, v1 groups nested
  *   teardown.c  cascades applied: signals to shims, cgroup.kill, stuck, removal of nodes
  *   events.c    event records to the sink, the output queues
  *   cascade.c   the cascade's transitions (pure; cascade.h)
@@ -332,6 +333,13 @@ void spawn_send_queued(struct corral_sup *s);
 /* The zygote is gone: requests not answered will never be. */
 void spawn_drop_queue(struct corral_sup *s);
 const struct sup_profile *spawn_profile(struct corral_sup *s, const char *name);
+
+/* ---- spawn_limits.c ---- */
+/* The profile's limits for actor a (ns/cgroup_limits.h): v2 files on its node, a controller
+ * enabled on each level above it (the base, the tree's node, every ancestor actor's node); a
+ * v1 group nested in its parent's, placed by the zygote (leaf_fd: the actor's self/). */
+int spawn_apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, struct spec_builder *b,
+                       struct cerr *err);
 
 /* ---- env.c: the program's environment into the request ---- */
 struct identity;
