@@ -48,6 +48,45 @@ if complete_words corral run --set Memo | grep -v '^$' | grep -qv '^Memory'; the
 	fail=1
 fi
 
+# live names: a tree of three actors runs while its names are completed (root: corral run)
+if [ "$(id -u)" -eq 0 ]; then
+	tree=completion-$$
+	actor=$(command -v corral-test-actor)
+	out=$(mktemp)
+	(cd / && exec corral run --name "$tree" -- "$actor" parent 2 ready - "$actor" wait 60) \
+		>"$out" 2>&1 &
+	runpid=$!
+	trap 'corral kill --force "$tree" >/dev/null 2>&1; wait "$runpid"; rm -f "$out"' EXIT
+	for _ in $(seq 100); do
+		grep -q "ready 3" "$out" && grep -q "ready 2" "$out" && break
+		sleep 0.1
+	done
+	expect "$tree" corral kill "${tree%-*}"
+	expect "$tree/$tree/c0" corral kill "$tree/$tree/"
+	expect "$tree/$tree/c1" corral stat "$tree/"
+	expect "$tree:3" corral sockets "$tree:"
+	expect "$tree" corral tree "$tree"
+	# as bash splits it: TREE : ID, with COMP_LINE whole; only what follows the colon is offered
+	COMP_LINE="corral kill $tree:"
+	COMP_POINT=${#COMP_LINE}
+	expect 2 corral kill "$tree" : ""
+	unset COMP_LINE COMP_POINT
+	corral kill "$tree" >/dev/null || { say "corral kill $tree failed"; fail=1; }
+	wait "$runpid"
+	trap - EXIT
+	rm -f "$out"
+	# control: a tree that ended is no longer offered
+	if complete_words corral kill "$tree" | grep -qx -- "$tree"; then
+		say "an ended tree ($tree) is still offered"
+		fail=1
+	fi
+elif [ "${CORRAL_REQUIRE_PRIVILEGED:-0}" = 1 ]; then
+	say "live names were not completed: not root (CORRAL_REQUIRE_PRIVILEGED=1)"
+	fail=1
+else
+	say "NOT RUN: completing live tree and actor names needs root (corral run)"
+fi
+
 # the man page renders, with every command in it
 if command -v man >/dev/null 2>&1; then
 	page=$(MANWIDTH=80 MANPAGER=cat man -l tools/corral.1 2>&1) || {
@@ -66,5 +105,5 @@ else
 	fail=1
 fi
 
-[ "$fail" -eq 0 ] && say "subcommands, flags and key names complete; the man page renders"
+[ "$fail" -eq 0 ] && say "subcommands, flags, key names and live names complete; the man page renders"
 exit "$fail"

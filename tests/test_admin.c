@@ -57,6 +57,36 @@ static int count(const char *hay, const char *needle)
         return n;
 }
 
+/* tests/json_view.py MODE over text (a scratch file as its stdin; human: a second file for
+ * `ps`): what Python's JSON parser made of it, in out. */
+static const char *json_view(const char *mode, const char *text, const char *human,
+                             const char *tree, char *out, size_t len)
+{
+        char in[PATH_MAX], hum[PATH_MAX], py[PATH_MAX], cmd[4 * PATH_MAX];
+        FILE *f;
+        size_t n;
+
+        th_scratch("json-in", in, sizeof in);
+        th_scratch("json-human", hum, sizeof hum);
+        f = fopen(in, "we");
+        ck_assert(f && fputs(text, f) >= 0 && fclose(f) == 0);
+        if (human) {
+                f = fopen(hum, "we");
+                ck_assert(f && fputs(human, f) >= 0 && fclose(f) == 0);
+        }
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s %s < %s 2>&1",
+                 th_repo("tests/json_view.py", py, sizeof py), mode, human ? hum : "",
+                 tree ? tree : "", in);
+        f = popen(cmd, "r");
+        ck_assert(f != NULL);
+        n = fread(out, 1, len - 1, f);
+        out[n] = '\0';
+        ck_assert_msg(pclose(f) == 0, "%s:\n%s\ninput:\n%s", cmd, out, text);
+        unlink(in);
+        unlink(hum);
+        return out;
+}
+
 START_TEST(ps_tree_and_json_show_every_actor)
 {
         struct th_proc run, p;
@@ -65,7 +95,6 @@ START_TEST(ps_tree_and_json_show_every_actor)
         start_coop(&run, "ps");
         const char *ps[] = {"ps", NULL};
         ck_assert_int_eq(corral(&p, ps), 0);
-        snprintf(want, sizeof want, "%s           %s", name, name);
         ck_assert_msg(count(p.outbuf, name) >= 3, "ps:\n%s", p.outbuf);
         ck_assert_msg(strstr(p.outbuf, " c0 ") && strstr(p.outbuf, " c1 "), "ps:\n%s", p.outbuf);
         const char *tree[] = {"tree", name, NULL};
@@ -80,6 +109,19 @@ START_TEST(ps_tree_and_json_show_every_actor)
                       "json:\n%s", p.outbuf);
         ck_assert_msg(count(p.outbuf, "\"state\":\"running\"") == 3, "json:\n%s", p.outbuf);
         ck_assert_msg(count(p.outbuf, "\"parent\":1") == 2, "json:\n%s", p.outbuf);
+        /* ps --json, parsed, says what the human table says: every actor with its id,
+         * parent, profile, state and pid (a steady tree: both read a moment apart) */
+        {
+                struct th_proc h;
+                char view[4096];
+                const char *psj[] = {"ps", "--json", NULL};
+
+                ck_assert_int_eq(corral(&h, ps), 0);
+                ck_assert_int_eq(corral(&p, psj), 0);
+                json_view("ps", p.outbuf, h.outbuf, name, view, sizeof view);
+                ck_assert_msg(strcmp(view, "match 3\n") == 0, "%s\nhuman:\n%s\njson:\n%s", view,
+                              h.outbuf, p.outbuf);
+        }
         /* cleanly ended through the same socket */
         const char *k[] = {"kill", name, NULL};
         ck_assert_int_eq(corral(&p, k), 0);
@@ -123,6 +165,22 @@ START_TEST(kill_sigint_ignoring_tree_escalates_exit_3)
                       "kill:\n%s", p.outbuf);
         th_corral_wait(&run, 30000);
         th_assert_tree_gone(name);
+        /* the same as JSON lines, parsed: the stages in order, the end, exit 3 last */
+        {
+                char view[4096];
+                const char *kj[] = {"kill", name, "--grace", "300ms", "--json", NULL};
+
+                start_stubborn(&run, "kill-esc-json");
+                ck_assert_int_eq(corral(&p, kj), 3);
+                json_view("lines", p.outbuf, NULL, NULL, view, sizeof view);
+                ck_assert_msg(strncmp(view, "stage cancel\nstage interrupt\n", 29) == 0 &&
+                                  th_has_line(view, "done escalated exit=3") &&
+                                  strstr(view, "ended ") &&
+                                  strstr(view, "ended ") < strstr(view, "done "),
+                              "parsed:\n%s\nkill --json:\n%s", view, p.outbuf);
+                th_corral_wait(&run, 30000);
+                th_assert_tree_gone(name);
+        }
 }
 END_TEST
 
@@ -273,6 +331,99 @@ START_TEST(admin_socket_refuses_strangers_and_malformed_requests)
 }
 END_TEST
 
+START_TEST(kill_force_one_actor_while_its_supervisor_runs)
+{
+        struct th_proc run, p;
+        char node[PATH_MAX], c0[PATH_MAX + 96], c1[PATH_MAX + 96], id[96];
+
+        start_coop(&run, "kill-force-actor");
+        th_tree_node(th_host.v2.own_dir, name, node, sizeof node);
+        ck_assert(node[0]);
+        snprintf(c0, sizeof c0, "%s/%s-1/c0-2", node, name);
+        snprintf(c1, sizeof c1, "%s/%s-1/c1-3", node, name);
+        ck_assert_msg(access(c0, F_OK) == 0 && access(c1, F_OK) == 0, "no %s", c1);
+        /* by id: only c1's node is killed and removed */
+        snprintf(id, sizeof id, "%s:3", name);
+        const char *f[] = {"kill", "--force", id, NULL};
+        ck_assert_int_eq(corral(&p, f), 0);
+        ck_assert_msg(strstr(p.outbuf, "c1-3 killed (cgroup.kill), its nodes removed"), "%s",
+                      p.outbuf);
+        ck_assert_msg(access(c1, F_OK) < 0 && errno == ENOENT, "%s is still there", c1);
+        ck_assert_msg(access(c0, F_OK) == 0, "%s went too", c0);
+        /* its parent is told (CHILD_EXITED: its subtree is gone), the supervisor takes the
+         * removed node as the actor's end without an error, and c0 runs on */
+        ck_assert_msg(th_wait_for(&run, true, "child 3 shim-killed", 10000), "out:\n%s",
+                      run.outbuf);
+        const char *ps[] = {"tree", name, NULL};
+        ck_assert_int_eq(corral(&p, ps), 0);
+        ck_assert_msg(strstr(p.outbuf, "`-c0") && strstr(p.outbuf, "running") &&
+                          strstr(p.outbuf, "exited"),
+                      "tree:\n%s", p.outbuf);
+        const char *k[] = {"kill", name, NULL};
+        ck_assert_int_eq(corral(&p, k), 0);
+        ck_assert_msg(strstr(p.outbuf, "c0-2 cancelled") && strstr(p.outbuf, "done (graceful)"),
+                      "kill:\n%s", p.outbuf);
+        th_corral_wait(&run, 30000);
+        ck_assert_msg(th_event_count(&run, "error", NULL, NULL) == 0, "events:\n%s", run.errbuf);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
+static int dup_to_9(const void *ctx)
+{
+        return dup2(*(const int *)ctx, 9) == 9 ? 0 : -1;
+}
+
+static void pass_fd_9(void *ctx)
+{
+        if (dup_to_9(ctx) < 0)
+                _exit(126);
+}
+
+/* A process of a tree, handed the admin socket of another tree (an O_PATH fd, connected to by
+ * /proc/self/fd/3 since its mounts need not show /run/corral), is refused: as root, so that it
+ * is the cgroup check that refuses it, not the socket's mode. */
+START_TEST(admin_socket_refuses_a_process_of_a_tree)
+{
+        struct th_proc run, in, p;
+        char path[PATH_MAX], other[64], out[256];
+        const char *extra[] = {"--user", "root", "--fd", "9", NULL};
+        const char *prog[] = {"try", "admin", "/proc/self/fd/3", NULL};
+        int fd;
+
+        start_coop(&run, "admin-actor");
+        admin_socket_path(path, sizeof path, REGISTRY_DIR, name);
+        fd = open(path, O_PATH | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        /* positive control: the same actor program, outside any tree, is answered (0x48: TREE) */
+        {
+                char cmd[2 * PATH_MAX];
+                FILE *f;
+                size_t n;
+
+                snprintf(cmd, sizeof cmd, "%s try admin %s", th_actor(), path);
+                f = popen(cmd, "r");
+                ck_assert(f != NULL);
+                n = fread(out, 1, sizeof out - 1, f);
+                out[n] = '\0';
+                pclose(f);
+                ck_assert_msg(strstr(out, "admin answer 0x48 errno 0"), "outside: %s", out);
+        }
+        th_run_actor(&in, other, "admin-actor-in", extra, prog, pass_fd_9, &fd);
+        ck_assert_int_eq(th_corral_wait(&in, 30000), 0);
+        snprintf(out, sizeof out, "admin answer 0x%x errno EPERM", ADM_MSG_ERROR);
+        ck_assert_msg(th_has_line(in.outbuf, out), "inside:\n%s\nevents:\n%s", in.outbuf,
+                      in.errbuf);
+        th_assert_tree_gone(other);
+        close(fd);
+        /* the tree it asked about runs on, and answers its own kill */
+        const char *k[] = {"kill", name, NULL};
+        ck_assert_int_eq(corral(&p, k), 0);
+        ck_assert_int_eq(th_corral_wait(&run, 30000), 0);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 static Suite *admin_suite(void)
 {
         Suite *s = suite_create("corral-admin-privileged");
@@ -285,6 +436,8 @@ static Suite *admin_suite(void)
         tcase_add_test(tc, kill_force_with_supervisor_stopped);
         tcase_add_test(tc, unknown_and_malformed_names_exit_2);
         tcase_add_test(tc, admin_socket_refuses_strangers_and_malformed_requests);
+        tcase_add_test(tc, kill_force_one_actor_while_its_supervisor_runs);
+        tcase_add_test(tc, admin_socket_refuses_a_process_of_a_tree);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -134,12 +134,57 @@ static void json_trees(const struct live_tree *v, int n, const char *only)
         putchar('\n');
 }
 
-static void print_actor(const struct live_tree *t, const struct live_actor *a, bool indent)
+/* The human table's column widths: as wide as the longest value shown (never cut: a name in
+ * the table is a name `corral kill` takes), at least the header's. With names of up to about
+ * a dozen characters a row fits 80 columns. */
+struct cols {
+        int tree, actor, profile, state;
+};
+
+static void actor_name(const struct live_tree *t, const struct live_actor *a, bool indent,
+                       char *out, size_t len)
 {
-        char name[128], st[32], up[16], mem[16], pids[16], cpu[16];
         int d = indent ? depth_of(t, a) : 0;
 
-        snprintf(name, sizeof name, "%*s%s%s", 2 * d, "", indent && d ? "`-" : "", a->name);
+        snprintf(out, len, "%*s%s%s", 2 * d, "", indent && d ? "`-" : "", a->name);
+}
+
+static void widen(int *w, const char *s)
+{
+        int l = (int)strlen(s);
+
+        if (l > *w)
+                *w = l;
+}
+
+static struct cols cols_of(const struct live_tree *v, int n, const char *only, bool as_tree)
+{
+        struct cols c = {.tree = as_tree ? 0 : 4, .actor = 5, .profile = 7, .state = 5};
+        char buf[160];
+
+        for (int i = 0; i < n; i++) {
+                if (only && strcmp(v[i].e.tree, only) != 0)
+                        continue;
+                if (!as_tree)
+                        widen(&c.tree, v[i].e.tree);
+                for (uint32_t k = 0; k < v[i].nactors; k++) {
+                        const struct live_actor *a = &v[i].actors[k];
+
+                        actor_name(&v[i], a, as_tree, buf, sizeof buf);
+                        widen(&c.actor, buf);
+                        widen(&c.profile, a->profile[0] ? a->profile : "-");
+                        widen(&c.state, state_of(a, buf, sizeof buf));
+                }
+        }
+        return c;
+}
+
+static void print_actor(const struct live_tree *t, const struct live_actor *a, bool indent,
+                        const struct cols *c)
+{
+        char name[160], st[32], up[16], mem[16], pids[16], cpu[16];
+
+        actor_name(t, a, indent, name, sizeof name);
         fmt_dur(up, sizeof up, a->has_uptime, a->uptime_us);
         fmt_bytes(mem, sizeof mem, a->has_memory, a->memory);
         fmt_dur(cpu, sizeof cpu, a->has_cpu, a->cpu_us);
@@ -147,13 +192,24 @@ static void print_actor(const struct live_tree *t, const struct live_actor *a, b
                 snprintf(pids, sizeof pids, "%llu", (unsigned long long)a->pids);
         else
                 snprintf(pids, sizeof pids, "-");
-        printf("%-16.16s %-16.16s %4u %6u %-10.10s %-12.12s %7u %7s %6s %4s %6s\n",
-               indent ? "" : t->e.tree, name, a->id, a->parent, a->profile[0] ? a->profile : "-",
-               state_of(a, st, sizeof st), a->pid, up, mem, pids, cpu);
+        if (!indent)
+                printf("%-*s ", c->tree, t->e.tree);
+        printf("%-*s %3u %6u %-*s %-*s %7u %6s %5s %4s %6s\n", c->actor, name, a->id, a->parent,
+               c->profile, a->profile[0] ? a->profile : "-", c->state, state_of(a, st, sizeof st),
+               a->pid, up, mem, pids, cpu);
+}
+
+static void print_header(const struct cols *c, bool as_tree)
+{
+        if (!as_tree)
+                printf("%-*s ", c->tree, "TREE");
+        printf("%-*s %3s %6s %-*s %-*s %7s %6s %5s %4s %6s\n", c->actor, "ACTOR", "ID", "PARENT",
+               c->profile, "PROFILE", c->state, "STATE", "PID", "UPTIME", "MEM", "PIDS", "CPU");
 }
 
 static void print_trees(const struct live_tree *v, int n, const char *only, bool as_tree)
 {
+        struct cols c = cols_of(v, n, only, as_tree);
         bool header = false;
 
         for (int i = 0; i < n; i++) {
@@ -165,12 +221,10 @@ static void print_trees(const struct live_tree *v, int n, const char *only, bool
                         printf("%s%s (%s, supervisor pid %d)\n", header ? "\n" : "", t->e.tree,
                                live_status_name(t->status), (int)t->e.supervisor_pid);
                 if (!header || as_tree)
-                        printf("%-16s %-16s %4s %6s %-10s %-12s %7s %7s %6s %4s %6s\n",
-                               as_tree ? "" : "TREE", "ACTOR", "ID", "PARENT", "PROFILE", "STATE",
-                               "PID", "UPTIME", "MEM", "PIDS", "CPU");
+                        print_header(&c, as_tree);
                 header = true;
                 if (!as_tree && t->status != LIVE_RUNNING)
-                        printf("%-16.16s (%s: supervisor pid %d%s)\n", t->e.tree,
+                        printf("%-*s (%s: supervisor pid %d%s)\n", c.tree, t->e.tree,
                                live_status_name(t->status), (int)t->e.supervisor_pid,
                                t->status == LIVE_ORPHANED ? ", `corral gc` removes it" : "");
                 /* parents before children, each child after its parent */
@@ -184,7 +238,7 @@ static void print_trees(const struct live_tree *v, int n, const char *only, bool
                         while (stack && sp > 0) {
                                 const struct live_actor *a = &t->actors[stack[--sp]];
 
-                                print_actor(t, a, true);
+                                print_actor(t, a, true, &c);
                                 for (uint32_t k = t->nactors; k-- > 0;)
                                         if (t->actors[k].parent == a->id && a->id &&
                                             sp < (int)t->nactors)
@@ -193,7 +247,7 @@ static void print_trees(const struct live_tree *v, int n, const char *only, bool
                         free(stack);
                 } else {
                         for (uint32_t k = 0; k < t->nactors; k++)
-                                print_actor(t, &t->actors[k], false);
+                                print_actor(t, &t->actors[k], false, &c);
                 }
         }
 }
@@ -357,7 +411,7 @@ int live_resolve(const char *cmd, const struct live_tree *v, int n, const char *
 
 /* ---- kill ---- */
 
-#define KILL_SYNOPSIS "TREE|ACTOR [--grace DURATION] [--signal SIG] [--force]"
+#define KILL_SYNOPSIS "TREE|ACTOR [--grace DURATION] [--signal SIG] [--force] [--json]"
 
 static void kill_usage(void)
 {
@@ -371,14 +425,70 @@ static void kill_usage(void)
                "                    instead: HUP QUIT USR1 USR2 WINCH INT TERM\n"
                "  --force           cgroup.kill on the tree's (or actor's) node now, again while\n"
                "                    it is populated, then remove its nodes; works when the\n"
-               "                    supervisor is stopped or dead, touches only tagged nodes\n\n"
+               "                    supervisor is stopped or dead, touches only tagged nodes\n"
+               "  --json            one JSON object per line for each step (event: stage,\n"
+               "                    ended, signalled, killed, done; README has the fields)\n\n"
                "Names: TREE, TREE/ACTOR/CHILD... (from the tree's top-level actor), TREE:ID, or\n"
                "an actor name or id only one live tree has.\n\n"
                "exit status: 0 ended gracefully (or signalled), 3 the cascade had to escalate,\n"
                "1 stuck or failed, 2 usage error or an unknown or ambiguous name\n");
 }
 
-static int kill_force(const struct target *tg)
+/* What kill prints as the cascade moves: one human line, or one JSON object per line (--json,
+ * README "corral kill --json"). actor NULL: the tree; id 0: no actor id. */
+struct kill_line {
+        const char *event; /* stage, ended, signalled, killed, done */
+        const char *actor;
+        uint32_t id;
+        const char *stage, *text, *reason;
+        int signal, exit;
+};
+
+static void kill_say(bool json, const char *tree, const struct kill_line *l)
+{
+        if (json) {
+                struct json j;
+
+                json_init(&j, stdout);
+                json_begin_object(&j, NULL);
+                json_string(&j, "tree", tree);
+                json_string(&j, "event", l->event);
+                if (l->actor)
+                        json_string(&j, "actor", l->actor);
+                if (l->id)
+                        json_int(&j, "id", l->id);
+                if (l->stage)
+                        json_string(&j, "stage", l->stage);
+                if (l->text)
+                        json_string(&j, "text", l->text);
+                if (l->reason)
+                        json_string(&j, "reason", l->reason);
+                if (l->signal)
+                        json_int(&j, "signal", l->signal);
+                if (strcmp(l->event, "done") == 0 || strcmp(l->event, "killed") == 0 ||
+                    strcmp(l->event, "signalled") == 0)
+                        json_int(&j, "exit", l->exit);
+                json_end_object(&j); /* (and its newline) */
+        } else if (strcmp(l->event, "stage") == 0) {
+                printf("corral kill: %s: stage %s%s%s%s%s\n", tree, l->stage,
+                       l->actor ? " of " : "", l->actor ? l->actor : "", l->text ? ": " : "",
+                       l->text ? l->text : "");
+        } else if (strcmp(l->event, "ended") == 0) {
+                printf("corral kill: %s: %s-%u %s\n", tree, l->actor, l->id, l->reason);
+        } else if (strcmp(l->event, "signalled") == 0) {
+                printf("corral kill: %s: signal %d sent\n", tree, l->signal);
+        } else if (strcmp(l->event, "killed") == 0 && l->actor) {
+                printf("corral kill: %s: %s-%u killed (cgroup.kill), its nodes removed\n", tree,
+                       l->actor, l->id);
+        } else if (strcmp(l->event, "killed") == 0) {
+                printf("corral kill: %s: killed (cgroup.kill), its nodes removed\n", tree);
+        } else {
+                printf("corral kill: %s: done (%s)\n", tree, l->reason);
+        }
+        fflush(stdout);
+}
+
+static int kill_force(const struct target *tg, bool json)
 {
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
@@ -392,15 +502,15 @@ static int kill_force(const struct target *tg)
                 cli_error("kill", "%s: %s", tg->t->e.tree, cerr_str(&err, buf, sizeof buf));
                 return EXIT_FAILED;
         }
-        if (tg->a)
-                printf("corral kill: %s: %s-%u killed (cgroup.kill), its nodes removed\n",
-                       tg->t->e.tree, tg->a->name, tg->a->id);
-        else
-                printf("corral kill: %s: killed (cgroup.kill), its nodes removed\n", tg->t->e.tree);
+        kill_say(json, tg->t->e.tree,
+                 &(struct kill_line){.event = "killed",
+                                     .actor = tg->a ? tg->a->name : NULL,
+                                     .id = tg->a ? tg->a->id : 0,
+                                     .exit = EXIT_OK});
         return EXIT_OK;
 }
 
-static int kill_via_admin(const struct target *tg, uint64_t grace_us, int sig)
+static int kill_via_admin(const struct target *tg, uint64_t grace_us, int sig, bool json)
 {
         struct adm_conn c;
         struct cerr err = {0};
@@ -448,33 +558,52 @@ static int kill_via_admin(const struct target *tg, uint64_t grace_us, int sig)
                         admin_disconnect(&c);
                         return EXIT_FAILED;
                 case ADM_MSG_STAGE:
-                        printf("corral kill: %s: stage %s%s%s%s%s\n", tree,
-                               tb[CORRAL_A_STAGE] ? mnl_attr_get_str(tb[CORRAL_A_STAGE]) : "?",
-                               tb[CORRAL_A_NAME] ? " of " : "",
-                               tb[CORRAL_A_NAME] ? mnl_attr_get_str(tb[CORRAL_A_NAME]) : "",
-                               tb[CORRAL_A_TEXT] ? ": " : "",
-                               tb[CORRAL_A_TEXT] ? mnl_attr_get_str(tb[CORRAL_A_TEXT]) : "");
+                        kill_say(
+                            json, tree,
+                            &(struct kill_line){
+                                .event = "stage",
+                                .stage =
+                                    tb[CORRAL_A_STAGE] ? mnl_attr_get_str(tb[CORRAL_A_STAGE]) : "?",
+                                .actor =
+                                    tb[CORRAL_A_NAME] ? mnl_attr_get_str(tb[CORRAL_A_NAME]) : NULL,
+                                .text = tb[CORRAL_A_TEXT] ? mnl_attr_get_str(tb[CORRAL_A_TEXT])
+                                                          : NULL});
                         break;
                 case ADM_MSG_ENDED:
-                        printf("corral kill: %s: %s-%u %s\n", tree,
-                               tb[CORRAL_A_NAME] ? mnl_attr_get_str(tb[CORRAL_A_NAME]) : "?",
-                               tb[CORRAL_A_ACTOR_ID] ? mnl_attr_get_u32(tb[CORRAL_A_ACTOR_ID]) : 0,
-                               tb[CORRAL_A_TEXT] ? mnl_attr_get_str(tb[CORRAL_A_TEXT]) : "ended");
+                        kill_say(
+                            json, tree,
+                            &(struct kill_line){
+                                .event = "ended",
+                                .actor =
+                                    tb[CORRAL_A_NAME] ? mnl_attr_get_str(tb[CORRAL_A_NAME]) : "?",
+                                .id = tb[CORRAL_A_ACTOR_ID]
+                                          ? mnl_attr_get_u32(tb[CORRAL_A_ACTOR_ID])
+                                          : 0,
+                                .reason = tb[CORRAL_A_TEXT] ? mnl_attr_get_str(tb[CORRAL_A_TEXT])
+                                                            : "ended"});
                         break;
                 case ADM_MSG_DONE: {
                         const char *why =
                             tb[CORRAL_A_REASON] ? mnl_attr_get_str(tb[CORRAL_A_REASON]) : "";
+                        int status = sig                             ? EXIT_OK
+                                     : strcmp(why, "stuck") == 0     ? EXIT_FAILED
+                                     : strcmp(why, "escalated") == 0 ? EXIT_ESCALATED
+                                                                     : EXIT_OK;
 
                         admin_disconnect(&c);
-                        if (sig) {
-                                printf("corral kill: %s: signal %d sent\n", tree, sig);
-                                return EXIT_OK;
-                        }
-                        printf("corral kill: %s: done (%s)\n", tree, why[0] ? why : "ended");
-                        fflush(stdout);
-                        return strcmp(why, "stuck") == 0       ? EXIT_FAILED
-                               : strcmp(why, "escalated") == 0 ? EXIT_ESCALATED
-                                                               : EXIT_OK;
+                        if (sig)
+                                kill_say(json, tree,
+                                         &(struct kill_line){.event = "signalled",
+                                                             .actor = tg->a ? tg->a->name : NULL,
+                                                             .id = tg->a ? tg->a->id : 0,
+                                                             .signal = sig,
+                                                             .exit = status});
+                        else
+                                kill_say(json, tree,
+                                         &(struct kill_line){.event = "done",
+                                                             .reason = why[0] ? why : "ended",
+                                                             .exit = status});
+                        return status;
                 }
                 default:
                         break;
@@ -486,16 +615,14 @@ static int kill_via_admin(const struct target *tg, uint64_t grace_us, int sig)
 int cmd_kill(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"grace", required_argument, NULL, 'g'},
-            {"signal", required_argument, NULL, 's'},
-            {"force", no_argument, NULL, 'f'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
+            {"grace", required_argument, NULL, 'g'}, {"signal", required_argument, NULL, 's'},
+            {"force", no_argument, NULL, 'f'},       {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
         };
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
         uint64_t grace = 0;
-        bool force = false;
+        bool force = false, json = false;
         int sig = 0, c, n, rc;
         struct live_tree *v;
         struct target tg;
@@ -522,6 +649,9 @@ int cmd_kill(int argc, char **argv)
                         break;
                 case 'f':
                         force = true;
+                        break;
+                case 'j':
+                        json = true;
                         break;
                 case 'h':
                         kill_usage();
@@ -559,7 +689,7 @@ int cmd_kill(int argc, char **argv)
                                 tg.a = &tg.t->actors[k];
         }
         if (force)
-                rc = kill_force(&tg);
+                rc = kill_force(&tg, json);
         else if (tg.t->status != LIVE_RUNNING) {
                 cli_error("kill",
                           "%s: its supervisor is %s; `corral kill --force %s` ends it "
@@ -567,7 +697,7 @@ int cmd_kill(int argc, char **argv)
                           tg.t->e.tree, live_status_name(tg.t->status), argv[optind]);
                 rc = EXIT_FAILED;
         } else {
-                rc = kill_via_admin(&tg, grace, sig);
+                rc = kill_via_admin(&tg, grace, sig, json);
         }
         live_free(v, n);
         return rc;

@@ -6,6 +6,27 @@ _corral_keys() {
 	command corral policy default 2>/dev/null | sed -n 's/^\([A-Za-z0-9]*\) =.*/\1=/p' | sort -u
 }
 
+# Every name `corral kill` and friends resolve, from `corral ps` (columns TREE ACTOR ID PARENT):
+# each tree, each actor's path from its tree's top-level actor, and TREE:ID.
+_corral_live_names() {
+	corral ps 2>/dev/null | awk 'NR > 1 && $3 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ {
+		n[$1, $3] = $2; p[$1, $3] = $4; ids[$1] = ids[$1] " " $3
+	}
+	END {
+		for (t in ids) {
+			print t
+			k = split(ids[t], a, " ")
+			for (i = 1; i <= k; i++) {
+				path = n[t, a[i]]
+				for (q = p[t, a[i]]; q != 0 && (t, q) in n; q = p[t, q])
+					path = n[t, q] "/" path
+				print t "/" path
+				print t ":" a[i]
+			}
+		}
+	}'
+}
+
 _corral() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} sub=${COMP_WORDS[1]}
 	local i
@@ -73,13 +94,19 @@ _corral() {
 		mapfile -t COMPREPLY < <(compgen -W "--json --help" -- "$cur")
 		;;
 	tree | kill | stat | sockets)
-		# live tree names from the registry (its records are readable by anyone)
-		local trees
-		trees=$(for f in /run/corral/*.json; do [ -e "$f" ] && basename "$f" .json; done)
-		if [ "${COMP_WORDS[1]}" = tree ] || [ "${COMP_WORDS[1]}" = stat ] || [ "${COMP_WORDS[1]}" = sockets ]; then
-			mapfile -t COMPREPLY < <(compgen -W "$trees --json --help" -- "$cur")
-		else
-			mapfile -t COMPREPLY < <(compgen -W "$trees --grace --signal --force --help" -- "$cur")
+		# live trees and actors as `corral ps` lists them: TREE, TREE/ACTOR/CHILD..., TREE:ID
+		local trees flags="--json --help" word=$cur
+		trees=$(_corral_live_names)
+		[ "$sub" = kill ] && flags="--grace --signal --force --json --help"
+		# bash splits TREE:ID at the colon (COMP_WORDBREAKS): complete the whole word typed,
+		# then offer only what follows its last colon, as bash-completion does
+		if [ -n "${COMP_LINE-}" ]; then
+			word=${COMP_LINE:0:COMP_POINT}
+			word=${word##*[[:space:]]}
+		fi
+		mapfile -t COMPREPLY < <(compgen -W "$trees $flags" -- "$word")
+		if [[ $word == *:* && $cur != "$word" ]]; then
+			COMPREPLY=("${COMPREPLY[@]#"${word%:*}":}")
 		fi
 		;;
 	help)

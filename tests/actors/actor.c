@@ -28,7 +28,8 @@
  * listen-both: corral sockets (nest.c) denylist, int80, ns, threads, keyring-put|get|clear,
  * devices, fill  probe the kernel surface the default profile takes away (surface.c) try OP [ARGS]
  * one escape attempt, printed as "OP ok" or "OP errno NAME": umount PATH | setns FD | write PATH
- * TEXT | kill PID | ptrace PID | touch PATH | init-module | connect PATH | loopback-tcp |
+ * TEXT | kill PID | ptrace PID | touch PATH | init-module | connect PATH | admin PATH (one LIST to
+ * a tree's admin socket) | loopback-tcp |
  * interfaces | id | keyring DESC (prints the session keyring's id, then "keyring ok PAYLOAD" when a
  * user key DESC is found in it and readable)
  */
@@ -48,6 +49,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <linux/netlink.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -56,6 +58,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../spawner/corral.h"
 #include "modes.h"
 
 static int usage(void)
@@ -396,6 +399,49 @@ static int try_loopback_tcp(void)
         return 0;
 }
 
+/* One LIST request to a tree's admin socket at path (PROTOCOL.md "Admin socket"), as a process
+ * of a tree would send it: "admin answer TYPE errno N" (N from its CORRAL_A_ERRNO, 0 when it has
+ * none), or "admin errno NAME" when the connection itself failed. */
+static int try_admin(const char *path)
+{
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        struct nlmsghdr req = {.nlmsg_len = NLMSG_HDRLEN, .nlmsg_type = 0x40, .nlmsg_seq = 1};
+        char buf[4096] __attribute__((aligned(4)));
+        struct timeval tv = {.tv_sec = 5};
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0), errnum = 0;
+        ssize_t n;
+
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+                return report("admin", -1);
+        /* a refused peer is sent its ERROR and the connection closed at once: the send may
+         * fail (EPIPE), the ERROR is still there to read */
+        if ((send(fd, &req, sizeof req, MSG_NOSIGNAL) < 0 && errno != EPIPE) ||
+            (n = recv(fd, buf, sizeof buf, 0)) < 0)
+                return report("admin", -1);
+        if ((size_t)n < NLMSG_HDRLEN) {
+                printf("admin answer none\n");
+                return 0;
+        }
+        /* the attributes after the header: CORRAL_A_ERRNO is a u32 (spawner/corral.h) */
+        for (size_t off = NLMSG_HDRLEN; off + NLA_HDRLEN <= (size_t)n;) {
+                const struct nlattr *at = (const struct nlattr *)(buf + off);
+
+                if (at->nla_len < NLA_HDRLEN || off + at->nla_len > (size_t)n)
+                        break;
+                if ((at->nla_type & NLA_TYPE_MASK) == CORRAL_A_ERRNO &&
+                    at->nla_len >= NLA_HDRLEN + 4)
+                        memcpy(&errnum, buf + off + NLA_HDRLEN, 4);
+                off += NLA_ALIGN(at->nla_len);
+        }
+        printf("admin answer 0x%x errno %s\n", ((struct nlmsghdr *)buf)->nlmsg_type,
+               errnum ? errname(errnum) : "0");
+        fflush(stdout);
+        close(fd);
+        return 0;
+}
+
 static int mode_try(int argc, char **argv)
 {
         const char *op = argv[2];
@@ -434,6 +480,8 @@ static int mode_try(int argc, char **argv)
                 snprintf(a.sun_path, sizeof a.sun_path, "%s", argv[3]);
                 return report(op, connect(fd, (struct sockaddr *)&a, sizeof a));
         }
+        if (strcmp(op, "admin") == 0 && argc == 4)
+                return try_admin(argv[3]);
         if (strcmp(op, "loopback-tcp") == 0)
                 return report(op, try_loopback_tcp());
         if (strcmp(op, "interfaces") == 0) {
