@@ -18,8 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 PKG = REPO / "spawner" / "client" / "python"
 ACTORS = Path(__file__).resolve().parent / "actors"
 # Inside an actor: Debian's python3 (the python3 first on a developer's PATH may be a pyenv
-# shim in root's home, which a nobody actor cannot read).
-PYTHON = "/usr/bin/python3"
+# shim in root's home, which a nobody actor cannot read), or CORRAL_TEST_ACTOR_PYTHON: an
+# interpreter that user can run (tests/python/README.md: the version matrix).
+PYTHON = os.environ.get("CORRAL_TEST_ACTOR_PYTHON") or "/usr/bin/python3"
 
 
 def build_dir():
@@ -156,7 +157,10 @@ class Run:
             self.cg.mkdir()
         cmd = [str(CORRAL), "run", "--name", self.name, "--events", "json", *extra, "--"]
         cmd += [PYTHON, str(stage / "actors" / "pyactor.py"), *args]
-        env = dict(os.environ, PYTHONPATH=str(stage), PYTHONDONTWRITEBYTECODE="1")
+        # (the staged package first; a PYTHONPATH of the caller's after it, e.g. where a
+        # matrix run's interpreter finds trio)
+        path = os.pathsep.join(p for p in (str(stage), os.environ.get("PYTHONPATH")) if p)
+        env = dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1")
         self.out, self.err = [], []
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(
