@@ -44,11 +44,17 @@ const char *sockdiag_proto_name(const struct sockdiag_sock *s)
         return s->type == SOCK_DGRAM ? "u_dgr" : s->type == SOCK_SEQPACKET ? "u_seq" : "u_str";
 }
 
+const char *sockdiag_module(enum sockdiag_proto p)
+{
+        return p == SD_TCP ? "tcp_diag" : p == SD_UDP ? "udp_diag" : "unix_diag";
+}
+
 struct dump {
         struct sockdiag_sock *v;
         size_t n, cap;
         enum sockdiag_proto proto;
         int family;
+        unsigned missing; /* 1 << proto: the kernel cannot list them (diag module absent) */
 };
 
 static struct sockdiag_sock *dump_add(struct dump *d)
@@ -185,10 +191,15 @@ static int dump_one(struct mnl_socket *nl, struct dump *d, struct cerr *err)
                                 d);
                 if (rc == MNL_CB_STOP)
                         return 0;
+                if (rc < 0 && (errno == ENOENT || errno == EPROTONOSUPPORT || errno == EINVAL)) {
+                        /* (IPv6 absent is a host without IPv6; IPv4 or Unix absent is a diag
+                         * module not loaded: said, not hidden) */
+                        if (d->family != AF_INET6)
+                                d->missing |= 1u << d->proto;
+                        return 0;
+                }
                 if (rc < 0)
-                        return errno == ENOENT || errno == EPROTONOSUPPORT || errno == EINVAL
-                                   ? 0
-                                   : cerr_set(err, errno, CERR_READ, "sock_diag dump");
+                        return cerr_set(err, errno, CERR_READ, "sock_diag dump");
         }
 }
 
@@ -226,7 +237,8 @@ static struct mnl_socket *open_in(int netns_fd, struct cerr *err)
         return nl;
 }
 
-int sockdiag_dump(int netns_fd, struct sockdiag_sock **out, size_t *n, struct cerr *err)
+int sockdiag_dump(int netns_fd, struct sockdiag_sock **out, size_t *n, unsigned *missing,
+                  struct cerr *err)
 {
         static const struct {
                 enum sockdiag_proto proto;
@@ -255,5 +267,6 @@ int sockdiag_dump(int netns_fd, struct sockdiag_sock **out, size_t *n, struct ce
         mnl_socket_close(nl);
         *out = d.v;
         *n = d.n;
+        *missing |= d.missing;
         return 0;
 }

@@ -35,8 +35,12 @@ const char *sockdiag_state_name(int state);
 /* "tcp", "tcp6", "udp", "udp6", "u_str", "u_dgr", "u_seq". */
 const char *sockdiag_proto_name(const struct sockdiag_sock *s);
 
+/* The kernel module that lists them ("tcp_diag", "udp_diag", "unix_diag"). */
+const char *sockdiag_module(enum sockdiag_proto p);
 /* Every TCP, UDP and Unix socket of the network namespace netns_fd (an open /proc/PID/ns/net;
- * -1: our own). *out is malloc'd (free it), *n its length. */
-int sockdiag_dump(int netns_fd, struct sockdiag_sock **out, size_t *n, struct cerr *err);
+ * -1: our own). *out is malloc'd (free it), *n its length. A kind the kernel cannot list (its
+ * diag module is not loaded and cannot be) adds 1 << proto to *missing. */
+int sockdiag_dump(int netns_fd, struct sockdiag_sock **out, size_t *n, unsigned *missing,
+                  struct cerr *err);
 
 #endif

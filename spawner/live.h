@@ -114,7 +114,8 @@ struct live_socket {
 
 /* Every socket held by a process below node (cgroup.procs of it and every directory under
  * it), joined by inode with sock_diag dumps of each of their network namespaces. *out is
- * malloc'd. */
-int live_sockets(const char *node, struct live_socket **out, size_t *n, struct cerr *err);
+ * malloc'd; *missing: the kinds the kernel could not list (1 << enum sockdiag_proto). */
+int live_sockets(const char *node, struct live_socket **out, size_t *n, unsigned *missing,
+                 struct cerr *err);
 
 #endif

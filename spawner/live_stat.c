@@ -327,7 +327,8 @@ static void walk_node(struct walk *w, const char *dir, int depth)
         closedir(d);
 }
 
-int live_sockets(const char *node, struct live_socket **out, size_t *n, struct cerr *err)
+int live_sockets(const char *node, struct live_socket **out, size_t *n, unsigned *missing,
+                 struct cerr *err)
 {
         struct walk w = {0};
         struct live_socket *v;
@@ -335,6 +336,7 @@ int live_sockets(const char *node, struct live_socket **out, size_t *n, struct c
 
         *out = NULL;
         *n = 0;
+        *missing = 0;
         walk_node(&w, node, 0);
         v = calloc(w.n ? w.n : 1, sizeof *v);
         if (!v) {
@@ -356,7 +358,7 @@ int live_sockets(const char *node, struct live_socket **out, size_t *n, struct c
                         continue;
                 snprintf(path, sizeof path, "/proc/%d/ns/net", (int)w.v[i].pid);
                 fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd >= 0 && sockdiag_dump(fd, &ds, &nd, err) < 0) {
+                if (fd >= 0 && sockdiag_dump(fd, &ds, &nd, missing, err) < 0) {
                         cerr_wrap(err, "the sockets of pid %d's network namespace",
                                   (int)w.v[i].pid);
                         close(fd);

@@ -53,10 +53,21 @@ if [ "$(id -u)" -eq 0 ]; then
 	tree=completion-$$
 	actor=$(command -v corral-test-actor)
 	out=$(mktemp)
-	(cd / && exec corral run --name "$tree" -- "$actor" parent 2 ready - "$actor" wait 60) \
+	# on pure v2 (tests/run.sh): corral alone in a cgroup of its own below CORRAL_TEST_CGROUP
+	cg=""
+	if [ -n "${CORRAL_TEST_CGROUP:-}" ]; then
+		cg=$CORRAL_TEST_CGROUP/completion-$$
+		mkdir "$cg"
+	fi
+	(cd / && { [ -z "$cg" ] || echo $BASHPID >"$cg/cgroup.procs"; } &&
+		exec corral run --name "$tree" -- "$actor" parent 2 ready - "$actor" wait 60) \
 		>"$out" 2>&1 &
 	runpid=$!
-	trap 'corral kill --force "$tree" >/dev/null 2>&1; wait "$runpid"; rm -f "$out"' EXIT
+	cg_leave() { # (corral leaves its base and supervisor leaf, empty: rmdir, never recursive)
+		[ -z "$cg" ] || rmdir "$cg/corral" "$cg/supervisor" "$cg" 2>/dev/null ||
+			[ ! -d "$cg" ] || { say "$cg could not be removed"; fail=1; }
+	}
+	trap 'corral kill --force "$tree" >/dev/null 2>&1; wait "$runpid"; rm -f "$out"; cg_leave' EXIT
 	for _ in $(seq 100); do
 		grep -q "ready 3" "$out" && grep -q "ready 2" "$out" && break
 		sleep 0.1
@@ -75,6 +86,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	wait "$runpid"
 	trap - EXIT
 	rm -f "$out"
+	cg_leave
 	# control: a tree that ended is no longer offered
 	if complete_words corral kill "$tree" | grep -qx -- "$tree"; then
 		say "an ended tree ($tree) is still offered"

@@ -153,7 +153,7 @@ done
 echo "== readme_default"
 ./tests/readme_default.sh || failed+=("readme_default")
 echo "== completion"
-./tests/completion.sh || failed+=("completion")
+CORRAL_TEST_CGROUP=$cg_own ./tests/completion.sh || failed+=("completion")
 echo "== install_check"
 CORRAL_TEST_CGROUP=$cg_own ./tests/install_check.sh || failed+=("install_check")
 echo "== events_golden"

@@ -290,24 +290,39 @@ int cmd_sockets(int argc, char **argv)
         struct json j;
         bool json;
         size_t ns, other = 0;
-        int n, c;
+        unsigned missing;
+        int n, c, wide = 5;
 
         if (!one_target(argc, argv, "sockets", SOCKETS_SYNOPSIS, sockets_usage, &json, &v, &n, &tg,
                         &c))
                 return c;
-        if (live_sockets(tg.a ? tg.a->node : tg.t->e.nodes[0], &s, &ns, &err) < 0) {
+        if (live_sockets(tg.a ? tg.a->node : tg.t->e.nodes[0], &s, &ns, &missing, &err) < 0) {
                 cli_error("sockets", "%s: %s", argv[optind], cerr_str(&err, buf, sizeof buf));
                 live_free(v, n);
                 return EXIT_FAILED;
+        }
+        /* the actor column as wide as its longest name: never cut */
+        for (size_t i = 0; i < ns; i++) {
+                const struct live_actor *a = owner(tg.t, s[i].node);
+                char who[96];
+
+                snprintf(who, sizeof who, "%s-%u", a ? a->name : "(tree)", a ? a->id : 0);
+                if (s[i].known && (int)strlen(who) > wide)
+                        wide = (int)strlen(who);
         }
         if (json) {
                 json_init(&j, stdout);
                 json_begin_object(&j, NULL);
                 json_string(&j, "tree", tg.t->e.tree);
+                json_begin_array(&j, "unlisted");
+                for (int p = SD_TCP; p <= SD_UNIX; p++)
+                        if (missing & (1u << p))
+                                json_string(&j, NULL, sockdiag_module((enum sockdiag_proto)p));
+                json_end_array(&j);
                 json_begin_array(&j, "sockets");
         } else {
-                printf("%-16s %7s %-5s %-7s %-21s %s\n", "ACTOR", "PID", "PROTO", "STATE", "LOCAL",
-                       "REMOTE");
+                printf("%-*s %7s %-5s %-7s %-21s %s\n", wide, "ACTOR", "PID", "PROTO", "STATE",
+                       "LOCAL", "REMOTE");
         }
         for (size_t i = 0; i < ns; i++) {
                 const struct live_actor *a = owner(tg.t, s[i].node);
@@ -342,7 +357,7 @@ int cmd_sockets(int argc, char **argv)
                         }
                         json_end_object(&j);
                 } else if (s[i].known) {
-                        printf("%-16.16s %7d %-5s %-7s %-21s %s\n", who, (int)s[i].pid,
+                        printf("%-*s %7d %-5s %-7s %-21s %s\n", wide, who, (int)s[i].pid,
                                sockdiag_proto_name(d), sockdiag_state_name(d->state), local,
                                remote);
                 }
@@ -350,11 +365,18 @@ int cmd_sockets(int argc, char **argv)
         }
         if (json) {
                 json_end_array(&j);
-                json_end_object(&j);
-                putchar('\n');
-        } else if (other) {
-                printf("(and %zu socket%s of other kinds: netlink, raw, packet)\n", other,
-                       other == 1 ? "" : "s");
+                json_end_object(&j); /* (and its newline) */
+        } else {
+                if (other)
+                        printf("(and %zu socket%s of other kinds: netlink, raw, packet)\n", other,
+                               other == 1 ? "" : "s");
+                for (int p = SD_TCP; p <= SD_UNIX; p++)
+                        if (missing & (1u << p))
+                                printf("(the kernel cannot list %s sockets here: %s is not "
+                                       "loaded (modprobe %s); they count as other kinds)\n",
+                                       p == SD_TCP ? "TCP" : p == SD_UDP ? "UDP" : "Unix",
+                                       sockdiag_module((enum sockdiag_proto)p),
+                                       sockdiag_module((enum sockdiag_proto)p));
         }
         free(s);
         live_free(v, n);

@@ -6,8 +6,9 @@
 #     `apt-get download` and unpacked with `dpkg-deb -x` into VMDIR. It is never installed on
 #     the host. From it: the ELF vmlinux (extracted from the xz bzImage once, so every boot
 #     skips ~3 s of decompression under TCG and boots through PVH) and the modules 9p needs.
-# Re-running is cheap: a stamp file names the kernel package that is unpacked; a newer
-# package replaces it, and without network the cached kernel is used.
+# Re-running is cheap: a stamp file names the kernel package that is unpacked (and the
+# modules taken from it); a newer package replaces it, and without network the cached
+# kernel is used.
 set -euo pipefail
 
 VMDIR=${1:-build/vm}
@@ -15,9 +16,10 @@ mkdir -p "$VMDIR"
 VMDIR=$(cd "$VMDIR" && pwd)
 
 # The 9p modules of Debian's 6.1 kernel, in load order (the package has no modules.dep
-# that busybox insmod could use).
+# that busybox insmod could use), and sock_diag's families (`corral sockets`; a host loads
+# them on demand, the guest has no modprobe).
 MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache
-	9pnet 9pnet_virtio 9p)
+	9pnet 9pnet_virtio 9p inet_diag tcp_diag udp_diag unix_diag)
 
 say() { echo "vm-fetch: $*"; }
 
@@ -80,7 +82,7 @@ if [ -z "$pkg" ]; then
 	say "cannot resolve the package behind linux-image-amd64 (apt-get update?)" >&2
 	exit 1
 fi
-if [ -s "$stamp" ] && [ "$(cat "$stamp")" = "$pkg" ] && [ -s "$VMDIR/vmlinux" ]; then
+if [ -s "$stamp" ] && [ "$(cat "$stamp")" = "$pkg ${MODULES[*]}" ] && [ -s "$VMDIR/vmlinux" ]; then
 	say "kernel $pkg already unpacked in $VMDIR"
 	exit 0
 fi
@@ -110,5 +112,5 @@ printf '%s\n' "${MODULES[@]}" >"$VMDIR/modules/order"
 cp "$VMDIR/kroot/boot/config-$kver" "$VMDIR/config"
 # The unpacked tree (400 MB) is not needed any more; the .deb stays as the cache.
 rm -rf "$VMDIR/kroot"
-echo "$pkg" >"$stamp"
+echo "$pkg ${MODULES[*]}" >"$stamp"
 say "kernel $pkg: $(du -h "$VMDIR/vmlinux" | cut -f1) vmlinux, ${#MODULES[@]} modules"

@@ -27,7 +27,7 @@ VMDIR=$(cd "$VMDIR" && pwd)
 VM_ACCEL=${VM_ACCEL:-tcg}
 VM_MEM=${VM_MEM:-768}
 VM_TIMEOUT=${VM_TIMEOUT:-840}
-VM_SUITES=${VM_SUITES:-test_ns_priv,test_run,test_limits,test_confine,test_surface,test_trees,test_cancel,test_paths}
+VM_SUITES=${VM_SUITES:-test_ns_priv,test_run,test_limits,test_confine,test_surface,test_trees,test_cancel,test_paths,test_live,test_admin}
 VM_SLOWDOWN=${VM_SLOWDOWN:-10}
 VM_SUITES_TIMEOUT=${VM_SUITES_TIMEOUT:-600}
 
