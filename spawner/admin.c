@@ -3,7 +3,7 @@
  * Who may connect: the socket file is 0600 (only its owner, the supervisor's uid, and root get
  * past connect()), and each accepted peer is checked again: SO_PEERCRED must say root or our
  * own uid, and the peer's v2 cgroup must lie outside every corral tree (no tagged directory at
- * or above it). A refused peer gets one ERROR (EPERM) saying why, then the connection closes.
+ * or above it; read by pid, the pid pinned by SO_PEERPIDFD where the kernel has it). A refused peer gets one ERROR (EPERM) saying why, then the connection closes.
  *
  * The supervisor never blocks on a client: connections are non-blocking, an answer the client's
  * socket cannot take closes that connection, and at most ADM_CONN_MAX are open at once. A
@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../ns/syscalls.h"
 #include "../ns/timeutil.h"
 #include "admin.h"
 #include "sup.h"
@@ -93,6 +94,10 @@ static bool send_error(struct corral_sup *s, struct admin_conn *c, uint32_t seq,
         return conn_send(s, c, h);
 }
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5; glibc 2.36's headers lack it */
+#endif
+
 /* The peer's v2 cgroup (from /proc/PID/cgroup, "0::PATH"), into out; -1 when unknown. */
 static int peer_cgroup(pid_t pid, char *out, size_t len)
 {
@@ -120,8 +125,10 @@ static int peer_cgroup(pid_t pid, char *out, size_t len)
 static const char *peer_refused(const struct corral_sup *s, int fd)
 {
         struct ucred cr;
-        socklen_t l = sizeof cr;
+        socklen_t l = sizeof cr, pl = sizeof(int);
         char cg[PATH_MAX];
+        const char *why = NULL;
+        int pidfd = -1;
 
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
                 return "its credentials cannot be read";
@@ -129,11 +136,26 @@ static const char *peer_refused(const struct corral_sup *s, int fd)
                 return "only root and the tree's owner may use this socket";
         /* (the pid is the connecting process's, as our PID namespace sees it; one outside it
          * reads 0: refused, as is one whose cgroup cannot be read) */
-        if (cr.pid <= 0 || peer_cgroup(cr.pid, cg, sizeof cg) < 0)
+        if (cr.pid <= 0)
                 return "its cgroup cannot be read";
-        if (!s->host.has_v2 || admin_cgroup_in_tree(s->host.v2.mount, cg))
-                return "it runs inside a corral tree";
-        return NULL;
+        /* the peer as a pidfd (Linux 6.5): checked alive after its cgroup was read, so the
+         * cgroup read was the connecting process's and not one that got its pid after it
+         * exited (having handed the connection to another process of its tree). ENOPROTOOPT:
+         * an older kernel, the pid alone; any other failure: the peer is gone. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0) {
+                if (errno != ENOPROTOOPT)
+                        return "it exited before it could be checked";
+                pidfd = -1;
+        }
+        if (peer_cgroup(cr.pid, cg, sizeof cg) < 0)
+                why = "its cgroup cannot be read";
+        else if (pidfd >= 0 && sys_pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+                why = "it exited before it could be checked";
+        else if (!s->host.has_v2 || admin_cgroup_in_tree(s->host.v2.mount, cg))
+                why = "it runs inside a corral tree";
+        if (pidfd >= 0)
+                close(pidfd);
+        return why;
 }
 
 static void tap(struct corral_sup *s, const struct corral_event *e);
