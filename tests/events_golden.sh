@@ -152,7 +152,9 @@ for fmt in text json; do
 	scenario sigterm "$fmt" term -- "$actor" sleep 30
 	scenario ignoreint "$fmt" term_ready --set TimeoutInterruptSec=1s -- "$actor" ignore INT 30
 	scenario threesignals "$fmt" three -- "$actor" ignore INT,TERM 30
-	scenario leftover "$fmt" foreign -- "$actor" sleep 0.5
+	# (the program must outlive the move into its leaf: 0.5 s here, longer on a slow guest)
+	scenario leftover "$fmt" foreign -- "$actor" sleep "$(awk -v f="${CORRAL_TEST_SLOWDOWN:-1}" \
+		'BEGIN { print (f > 1 ? f : 1) * 0.5 }')"
 	HOST_KIND=hybrid \
 		scenario limits "$fmt" none --set TasksMax=16 --set MemorySwapMax=1M -- "$actor" exit 0
 	CORRAL_TEST_LOOPBACK_IFINDEX=99999 \
