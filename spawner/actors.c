@@ -254,8 +254,15 @@ int actor_remove_node(struct corral_sup *s, struct actor *a, struct cerr *err)
         if (a->node_removed)
                 return 0;
         close_fd(&a->node_fd);
-        if (cg_remove_tree(a->node, err) < 0)
+        /* Its children went first (teardown.c: reap_actor), so the nodes we made go by
+         * their paths, leaf first; whatever else is there makes cg_remove_own walk. */
+        if (a->made_node) {
+                if ((a->made_leaf && cg_remove_own(a->leaf, err) < 0) ||
+                    cg_remove_own(a->node, err) < 0)
+                        rc = -1;
+        } else if (cg_remove_tree(a->node, err) < 0) {
                 rc = -1;
+        }
         /* (by what was made, not by open fds: those close when it ends, before this) */
         for (int c = 0; c < CG_NCTRL && rc == 0; c++) {
                 char path[PATH_MAX];

@@ -95,6 +95,8 @@ struct actor {
         bool have_report; /* the shim reported the program's status */
         bool oom_killed;
         bool node_removed;     /* its node and v1 groups are gone */
+        bool made_node;        /* we created its node (cg_node_create): removed by its path */
+        bool made_leaf;        /* and its self/ leaf */
         bool in_flight;        /* sent (or queued) to the zygote, no reply yet */
         uint64_t pending_sigs; /* corral_sup_signal() before the shim was there (bit = signo) */
         /* its control channel (ctl.c, ctl_send.c) */
