@@ -241,7 +241,7 @@ static void note_unreachable(struct cg_ctrl_info *ci, const char *what)
 
 int cg_mounts_parse(struct cg_mounts *h, FILE *mountinfo, FILE *proc_cgroup, struct cerr *err)
 {
-        struct proc_cgroup_line pc[32];
+        struct proc_cgroup_line pc[32] = {0};
         char *pc_text = NULL, *line = NULL;
         size_t cap = 0;
         int npc, rc = 0;
