@@ -325,25 +325,6 @@ static void reap_actor(struct corral_sup *s, struct actor *a)
         actor_remove_node(s, a, &err);
 }
 
-/* The tree's v2 nodes by the paths we made them at, leaf first: ids grow down the tree (a
- * child is spawned after its parent), so from the last id down every child goes before its
- * parent, and the tree's node last. No walk and no tag read unless something we did not
- * make is there (cg_remove_own). */
-static int remove_tree_nodes(struct corral_sup *s, struct cerr *err)
-{
-        for (uint32_t i = s->nactors; i >= 1; i--) {
-                struct actor *a = s->by_id[i];
-
-                if (!a || a->node_removed || !a->made_node)
-                        continue;
-                if ((a->made_leaf && cg_remove_own(a->leaf, err) < 0) ||
-                    cg_remove_own(a->node, err) < 0)
-                        return -1;
-        }
-        return s->tree_created ? cg_remove_own(s->tree_node.path, err)
-                               : cg_remove_tree(s->tree_node.path, err);
-}
-
 static void reap(struct corral_sup *s, struct ccasc *cc)
 {
         struct cerr err = {0};
@@ -367,7 +348,7 @@ static void reap(struct corral_sup *s, struct ccasc *cc)
                         actor_close_fds(s, a);
                 }
         }
-        if (remove_tree_nodes(s, &err) < 0) {
+        if (actors_remove_tree_nodes(s, &err) < 0) {
                 ev_error(s, "%s", cerr_str(&err, buf, sizeof buf));
                 s->stuck = true;
         } else {
