@@ -402,6 +402,15 @@ int cg_remove_tree(const char *path, struct cerr *err)
         return remove_rec(path, 0, err);
 }
 
+int cg_remove_own(const char *path, struct cerr *err)
+{
+        if (rmdir(path) == 0 || errno == ENOENT)
+                return 0;
+        if (errno != EBUSY && errno != ENOTEMPTY)
+                return cerr_set(err, errno, CERR_RMDIR, "removing %s", path);
+        return cg_remove_tree(path, err);
+}
+
 int cg_v1_mirror(struct cg_node *n, const char *v1_own_dir, const char *rel, const char *tag,
                  struct cerr *err)
 {

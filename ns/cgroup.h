@@ -61,6 +61,13 @@ int cg_node_wait_empty(const struct cg_node *n, int timeout_ms, struct cerr *err
  * cgroup that is still being torn down) is retried a bounded number of times. Removing a
  * path that does not exist succeeds. */
 int cg_remove_tree(const char *path, struct cerr *err);
+/* Remove a node this process created itself (cg_node_create) once it removed every child it
+ * made there: one rmdir by its known path, with no walk and no tag read (a tree of three
+ * levels went from 228 us to the rmdirs' own cost). A child it did not make (an actor's own
+ * cgroup under ProtectControlGroups=no), or a css still going offline, makes the rmdir fail
+ * with EBUSY: then the tagged walk of cg_remove_tree, which retries, and refuses whatever is
+ * untagged. A path that does not exist (removed under us) succeeds. */
+int cg_remove_own(const char *path, struct cerr *err);
 
 /* A node corral recorded (with its random id) before creating it is corral's even without
  * a tag: a crash may have come between its mkdir and its tag. Tag it, and every directory

@@ -120,11 +120,46 @@ int mountinfo_parse_line(char *line, struct mountinfo_entry *e)
         return 0;
 }
 
+/* The strings of a struct cg_hier: "" (never freed) or a copy of their own. */
+static const char no_str[] = "";
+
+static void hier_clear(struct cg_hier *hi)
+{
+        const char **f[] = {&hi->mount, &hi->root, &hi->own, &hi->own_dir};
+
+        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+                if (*f[i] && *f[i] != no_str)
+                        free((char *)*f[i]);
+                *f[i] = no_str;
+        }
+}
+
+/* false when out of memory (the field is "" then) */
+static bool set_str(const char **field, const char *v)
+{
+        char *copy = v[0] ? strdup(v) : NULL;
+
+        if (*field && *field != no_str)
+                free((char *)*field);
+        *field = copy ? copy : no_str;
+        return copy || !v[0];
+}
+
+void cg_mounts_free(struct cg_mounts *h)
+{
+        hier_clear(&h->v2);
+        for (int c = 0; c < CG_NCTRL; c++)
+                hier_clear(&h->ctrl[c].v1);
+}
+
+/* -1: our cgroup is not reachable through this mount; -2: out of memory */
 static int join_own_dir(struct cg_hier *hi)
 {
         size_t rl = strlen(hi->root);
         const char *rest;
+        char dir[PATH_MAX];
 
+        set_str(&hi->own_dir, "");
         /* Our cgroup must lie at or below the mounted cgroup; otherwise this mount cannot
          * reach it (a bind mount of another sub-tree, or "/.." outside our cgroup namespace). */
         if (strcmp(hi->root, "/") == 0) {
@@ -133,67 +168,68 @@ static int join_own_dir(struct cg_hier *hi)
                    (hi->own[rl] == '\0' || hi->own[rl] == '/')) {
                 rest = hi->own + rl;
         } else {
-                hi->own_dir[0] = '\0';
                 return -1;
         }
-        if (strncmp(rest, "/..", 3) == 0) {
-                hi->own_dir[0] = '\0';
+        if (strncmp(rest, "/..", 3) == 0)
                 return -1;
-        }
         if (strcmp(rest, "/") == 0 || rest[0] == '\0')
                 rest = "";
-        if ((size_t)snprintf(hi->own_dir, sizeof hi->own_dir, "%s%s", hi->mount, rest) >=
-            sizeof hi->own_dir) {
-                hi->own_dir[0] = '\0';
+        if ((size_t)snprintf(dir, sizeof dir, "%s%s", hi->mount, rest) >= sizeof dir)
                 return -1;
+        return set_str(&hi->own_dir, dir) ? 0 : -2;
+}
+
+/* Lines of /proc/self/cgroup: "hierarchy-id:controller-list:path", split in place in the
+ * text read whole (a fixed array of PATH_MAX paths was 139 KiB, mapped and unmapped). */
+struct proc_cgroup_line {
+        const char *opts;
+        const char *path;
+        bool v2;
+};
+
+static int read_proc_cgroup(FILE *f, char **text, struct proc_cgroup_line *out, int max,
+                            struct cerr *err)
+{
+        size_t cap = 0;
+        int n = 0;
+        int lineno = 0;
+        char *line, *next;
+
+        *text = NULL;
+        if (getdelim(text, &cap, '\0', f) < 0) {
+                if (ferror(f))
+                        return cerr_set(err, errno, CERR_READ, "reading /proc/self/cgroup");
+                return 0;
         }
-        return 0;
+        for (line = *text; line && *line; line = next) {
+                char *c1, *c2;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                lineno++;
+                if (!line[0])
+                        continue;
+                c1 = strchr(line, ':');
+                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        return cerr_set(err, 0, CERR_PARSE,
+                                        "/proc/self/cgroup line %d: expected ID:CONTROLLERS:PATH",
+                                        lineno);
+                if (n == max)
+                        break;
+                *c2 = '\0';
+                out[n].opts = c1 + 1;
+                out[n].path = c2 + 1;
+                out[n].v2 = strncmp(line, "0:", 2) == 0 && out[n].opts[0] == '\0';
+                n++;
+        }
+        return n;
 }
 
 static void copy_str(char *dst, size_t len, const char *src)
 {
         snprintf(dst, len, "%s", src);
-}
-
-/* Lines of /proc/self/cgroup: "hierarchy-id:controller-list:path". */
-struct proc_cgroup_line {
-        char opts[256];
-        char path[PATH_MAX];
-        bool v2;
-};
-
-static int read_proc_cgroup(FILE *f, struct proc_cgroup_line *out, int max, struct cerr *err)
-{
-        char *line = NULL;
-        size_t cap = 0;
-        int n = 0;
-        int lineno = 0;
-
-        while (getline(&line, &cap, f) > 0) {
-                char *c1, *c2;
-
-                lineno++;
-                line[strcspn(line, "\n")] = '\0';
-                if (!line[0])
-                        continue;
-                c1 = strchr(line, ':');
-                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2) {
-                        free(line);
-                        return cerr_set(err, 0, CERR_PARSE,
-                                        "/proc/self/cgroup line %d: expected ID:CONTROLLERS:PATH",
-                                        lineno);
-                }
-                if (n == max)
-                        break;
-                *c2 = '\0';
-                copy_str(out[n].opts, sizeof out[n].opts, c1 + 1);
-                copy_str(out[n].path, sizeof out[n].path, c2 + 1);
-                out[n].v2 = strncmp(line, "0:", 2) == 0 && out[n].opts[0] == '\0';
-                n++;
-        }
-        free(line);
-        return n;
 }
 
 /* v1 hierarchies name their controllers in the super options ("rw,cpu,cpuacct");
@@ -205,20 +241,18 @@ static void note_unreachable(struct cg_ctrl_info *ci, const char *what)
 
 int cg_mounts_parse(struct cg_mounts *h, FILE *mountinfo, FILE *proc_cgroup, struct cerr *err)
 {
-        struct proc_cgroup_line *pc;
-        char *line = NULL;
+        struct proc_cgroup_line pc[32] = {0};
+        char *pc_text = NULL, *line = NULL;
         size_t cap = 0;
-        int npc;
-        bool v1_controllers = false;
+        int npc, rc = 0;
+        bool v1_controllers = false, nomem = false;
         int lineno = 0;
 
         memset(h, 0, sizeof *h);
-        pc = calloc(32, sizeof *pc);
-        if (!pc)
-                return cerr_set(err, ENOMEM, CERR_ALLOC, "reading /proc/self/cgroup");
-        npc = read_proc_cgroup(proc_cgroup, pc, 32, err);
+        cg_mounts_free(h); /* every string "" */
+        npc = read_proc_cgroup(proc_cgroup, &pc_text, pc, 32, err);
         if (npc < 0) {
-                free(pc);
+                free(pc_text);
                 return -1;
         }
 
@@ -227,25 +261,24 @@ int cg_mounts_parse(struct cg_mounts *h, FILE *mountinfo, FILE *proc_cgroup, str
 
                 lineno++;
                 if (mountinfo_parse_line(line, &e) < 0) {
-                        free(line);
-                        free(pc);
-                        return cerr_set(err, 0, CERR_PARSE, "mountinfo line %d is malformed",
-                                        lineno);
+                        rc = cerr_set(err, 0, CERR_PARSE, "mountinfo line %d is malformed", lineno);
+                        break;
                 }
                 if (strcmp(e.fstype, "cgroup2") == 0 && !h->has_v2) {
                         for (int i = 0; i < npc; i++) {
                                 if (!pc[i].v2)
                                         continue;
                                 h->has_v2 = true;
-                                copy_str(h->v2.mount, sizeof h->v2.mount, e.mount);
-                                copy_str(h->v2.root, sizeof h->v2.root, e.root);
-                                copy_str(h->v2.own, sizeof h->v2.own, pc[i].path);
-                                join_own_dir(&h->v2);
+                                nomem |= !set_str(&h->v2.mount, e.mount) ||
+                                         !set_str(&h->v2.root, e.root) ||
+                                         !set_str(&h->v2.own, pc[i].path) ||
+                                         join_own_dir(&h->v2) == -2;
                                 break;
                         }
                 } else if (strcmp(e.fstype, "cgroup") == 0) {
                         for (int c = 0; c < CG_NCTRL; c++) {
                                 struct cg_ctrl_info *ci = &h->ctrl[c];
+                                int j;
 
                                 if (!cg_opts_has(e.super_opts, cg_ctrl_v1_name(c)))
                                         continue;
@@ -253,30 +286,37 @@ int cg_mounts_parse(struct cg_mounts *h, FILE *mountinfo, FILE *proc_cgroup, str
                                 if (ci->src == CG_SRC_V1 && ci->v1.own_dir[0])
                                         continue; /* already have a mount that reaches our cgroup */
                                 ci->src = CG_SRC_V1;
-                                copy_str(ci->v1.mount, sizeof ci->v1.mount, e.mount);
-                                copy_str(ci->v1.root, sizeof ci->v1.root, e.root);
+                                hier_clear(&ci->v1);
+                                nomem |= !set_str(&ci->v1.mount, e.mount) ||
+                                         !set_str(&ci->v1.root, e.root);
                                 ci->v1_opts[0] = '\0';
                                 for (int i = 0; i < npc; i++) {
                                         if (pc[i].v2 ||
                                             !cg_opts_has(pc[i].opts, cg_ctrl_v1_name(c)))
                                                 continue;
                                         copy_str(ci->v1_opts, sizeof ci->v1_opts, pc[i].opts);
-                                        copy_str(ci->v1.own, sizeof ci->v1.own, pc[i].path);
+                                        nomem |= !set_str(&ci->v1.own, pc[i].path);
                                         break;
                                 }
-                                if (!ci->v1_opts[0])
+                                if (!ci->v1_opts[0]) {
                                         note_unreachable(ci, "v1 hierarchy mounted but absent from "
                                                              "/proc/self/cgroup");
-                                else if (join_own_dir(&ci->v1) < 0)
+                                } else if ((j = join_own_dir(&ci->v1)) < 0) {
+                                        nomem |= j == -2;
                                         note_unreachable(ci, "our v1 cgroup is outside every mount "
                                                              "of its hierarchy");
-                                else
+                                } else {
                                         ci->note[0] = '\0';
+                                }
                         }
                 }
         }
         free(line);
-        free(pc);
+        free(pc_text);
+        if (rc < 0)
+                return rc;
+        if (nomem)
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "the host's cgroup paths");
 
         if (h->has_v2)
                 h->mode = v1_controllers ? CG_MODE_HYBRID : CG_MODE_V2;
@@ -326,12 +366,15 @@ void cg_mounts_set_v2_controllers(struct cg_mounts *h, const char *controllers)
 
 int cg_mounts_discover(struct cg_mounts *h, struct cerr *err)
 {
-        FILE *mi = fopen("/proc/self/mountinfo", "re");
-        FILE *pc = fopen("/proc/self/cgroup", "re");
+        FILE *mi, *pc;
         char path[PATH_MAX + 32];
         char buf[512];
         int rc;
 
+        memset(h, 0, sizeof *h);
+        cg_mounts_free(h); /* freeable whatever fails below */
+        mi = fopen("/proc/self/mountinfo", "re");
+        pc = fopen("/proc/self/cgroup", "re");
         if (!mi || !pc) {
                 int e = errno;
 

@@ -254,8 +254,15 @@ int actor_remove_node(struct corral_sup *s, struct actor *a, struct cerr *err)
         if (a->node_removed)
                 return 0;
         close_fd(&a->node_fd);
-        if (cg_remove_tree(a->node, err) < 0)
+        /* Its children went first (teardown.c: reap_actor), so the nodes we made go by
+         * their paths, leaf first; whatever else is there makes cg_remove_own walk. */
+        if (a->made_node) {
+                if ((a->made_leaf && cg_remove_own(a->leaf, err) < 0) ||
+                    cg_remove_own(a->node, err) < 0)
+                        rc = -1;
+        } else if (cg_remove_tree(a->node, err) < 0) {
                 rc = -1;
+        }
         /* (by what was made, not by open fds: those close when it ends, before this) */
         for (int c = 0; c < CG_NCTRL && rc == 0; c++) {
                 char path[PATH_MAX];
@@ -273,6 +280,25 @@ int actor_remove_node(struct corral_sup *s, struct actor *a, struct cerr *err)
                 ctl_child_exited(s, a, actor_exit_code(a)); /* its whole subtree is gone */
         }
         return rc;
+}
+
+/* The tree's v2 nodes by the paths we made them at, leaf first: ids grow down the tree (a
+ * child is spawned after its parent), so from the last id down every child goes before its
+ * parent, and the tree's node last. No walk and no tag read unless something we did not
+ * make is there (cg_remove_own). */
+int actors_remove_tree_nodes(struct corral_sup *s, struct cerr *err)
+{
+        for (uint32_t i = s->nactors; i >= 1; i--) {
+                struct actor *a = s->by_id[i];
+
+                if (!a || a->node_removed || !a->made_node)
+                        continue;
+                if ((a->made_leaf && cg_remove_own(a->leaf, err) < 0) ||
+                    cg_remove_own(a->node, err) < 0)
+                        return -1;
+        }
+        return s->tree_created ? cg_remove_own(s->tree_node.path, err)
+                               : cg_remove_tree(s->tree_node.path, err);
 }
 
 void actor_spawn_failed(struct corral_sup *s, struct actor *a, int stage, int e, const char *label)

@@ -716,5 +716,6 @@ void corral_sup_close(struct corral_sup *s)
                 profile_free(&s->profiles[i].p);
         }
         free(s->profiles);
+        cg_mounts_free(&s->host);
         free(s);
 }

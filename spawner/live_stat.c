@@ -173,8 +173,10 @@ int live_stat_read(const struct registry_entry *e, const char *node, struct live
                                 e->tree);
         if (stat(node, &sb) < 0)
                 return cerr_set(err, errno, CERR_READ, "%s", node);
-        if (cg_mounts_discover(&host, err) < 0)
+        if (cg_mounts_discover(&host, err) < 0) {
+                cg_mounts_free(&host);
                 return -1;
+        }
         rel = node + tl;
         /* the kernel keeps cpu.stat's usage in every v2 cgroup, controller or not */
         get(&st->v[LS_CPU_USAGE_US], 2, node, "cpu.stat", "usage_usec", 1);
@@ -209,6 +211,7 @@ int live_stat_read(const struct registry_entry *e, const char *node, struct live
                 else
                         read_cpu(st, ver, st->dir[c]);
         }
+        cg_mounts_free(&host);
         return 0;
 }
 

@@ -22,7 +22,8 @@
 #define REGISTRY_MAX_NODES 8
 
 struct registry {
-        int fd; /* locked, CLOEXEC */
+        int fd;         /* locked, CLOEXEC */
+        size_t written; /* the record's length in the file: a shorter one is padded to it */
         char path[PATH_MAX];
 };
 

@@ -632,8 +632,10 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
                            strrchr(a->node, '/') + 1, s->tree, err) < 0)
                 return cerr_wrap(err, "creating the node of actor %s", a->name);
         a->node_fd = node.fd;
+        a->made_node = true;
         if (cg_node_create(&leaf, a->node, "self", s->tree, err) < 0)
                 return cerr_wrap(err, "creating the node of actor %s", a->name);
+        a->made_leaf = true;
         own(&q, leaf.fd);
 
         if (resolve_program(a, req, req->argv[0], program, sizeof program, &program_fd, &errnum) <

@@ -96,6 +96,8 @@ struct actor {
         bool have_report; /* the shim reported the program's status */
         bool oom_killed;
         bool node_removed;     /* its node and v1 groups are gone */
+        bool made_node;        /* we created its node (cg_node_create): removed by its path */
+        bool made_leaf;        /* and its self/ leaf */
         bool in_flight;        /* sent (or queued) to the zygote, no reply yet */
         uint64_t pending_sigs; /* corral_sup_signal() before the shim was there (bit = signo) */
         /* its control channel (ctl.c, ctl_send.c) */
@@ -307,6 +309,8 @@ void actor_close_fds(struct corral_sup *s, struct actor *a);
 void actor_finish_output(struct corral_sup *s, struct actor *a);
 /* Its node, self/ and v1 groups, removed (they must be empty). */
 int actor_remove_node(struct corral_sup *s, struct actor *a, struct cerr *err);
+/* Every node of the tree that is left, by its known path, leaf first, then the tree's own. */
+int actors_remove_tree_nodes(struct corral_sup *s, struct cerr *err);
 /* The shim is gone: reap it, read what it left in the pipes, decide the reason, report. */
 void actor_ended(struct corral_sup *s, struct actor *a, enum cstage stage);
 void actor_spawn_failed(struct corral_sup *s, struct actor *a, int stage, int e, const char *label);

@@ -348,13 +348,16 @@ static void reap(struct corral_sup *s, struct ccasc *cc)
                         actor_close_fds(s, a);
                 }
         }
-        if (cg_remove_tree(s->tree_node.path, &err) < 0) {
+        if (actors_remove_tree_nodes(s, &err) < 0) {
                 ev_error(s, "%s", cerr_str(&err, buf, sizeof buf));
                 s->stuck = true;
         } else {
-                /* v1 groups hold no process once v2 says empty (every process is in both) */
+                /* v1 groups hold no process once v2 says empty (every process is in both);
+                 * a tree's v1 group exists only once a profile limited it (its fd is open
+                 * from then on), and every actor's v1 group is below it */
                 for (int c = 0; c < CG_NCTRL; c++) {
-                        if (s->v1_tree[c][0] && cg_remove_tree(s->v1_tree[c], &err) < 0) {
+                        if (s->v1_tree[c][0] && s->v1_tree_node[c].fd >= 0 &&
+                            cg_remove_tree(s->v1_tree[c], &err) < 0) {
                                 ev_error(s, "%s", cerr_str(&err, buf, sizeof buf));
                                 s->stuck = true;
                         }

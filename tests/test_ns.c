@@ -61,6 +61,7 @@ START_TEST(hybrid_vm)
         ck_assert_int_eq(h.ctrl[CG_IO].src, CG_SRC_V1);
         ck_assert_str_eq(h.ctrl[CG_IO].v1.mount, "/sys/fs/cgroup/blkio");
         ck_assert_int_eq(cg_mounts_usable(&h, &err), 0);
+        cg_mounts_free(&h);
 }
 END_TEST
 
@@ -89,6 +90,7 @@ START_TEST(pure_v2_delegated_unit)
         cg_delegation_decide(&d, h.v2.own_dir, false, true, 0, 0xf);
         ck_assert(d.ok);
         ck_assert(d.needs_leaf);
+        cg_mounts_free(&h);
 }
 END_TEST
 
@@ -114,6 +116,7 @@ START_TEST(pure_v2_login_shell_refused)
         ck_assert(!d.ok);
         ck_assert_ptr_nonnull(strstr(d.problem, "2 other processes"));
         ck_assert_ptr_nonnull(strstr(d.fix, "systemd-run --scope"));
+        cg_mounts_free(&h);
 }
 END_TEST
 
@@ -151,6 +154,7 @@ START_TEST(legacy_v1_refused)
                          "/sys/fs/cgroup/memory/user.slice/user-1000.slice");
         ck_assert_int_eq(cg_mounts_usable(&h, &err), -1);
         ck_assert_ptr_nonnull(strstr(err.msg, "cgroup v1 only"));
+        cg_mounts_free(&h);
 }
 END_TEST
 
@@ -166,6 +170,7 @@ START_TEST(malformed_mountinfo)
         ck_assert_ptr_nonnull(strstr(err.msg, "line 2"));
         fclose(mi);
         fclose(pc);
+        cg_mounts_free(&h);
 }
 END_TEST
 
@@ -184,6 +189,7 @@ START_TEST(subtree_mount_outside_own)
         ck_assert_ptr_nonnull(strstr(err.msg, "not reachable"));
         fclose(mi);
         fclose(pc);
+        cg_mounts_free(&h);
 }
 END_TEST
 
@@ -413,7 +419,7 @@ static const struct cg_backend *backend(enum cg_source src)
         memset(&m, 0, sizeof m);
         for (int c = 0; c < CG_NCTRL; c++) {
                 m.ctrl[c].src = src;
-                snprintf(m.ctrl[c].v1.own_dir, sizeof m.ctrl[c].v1.own_dir, "/sys/fs/cgroup/x");
+                m.ctrl[c].v1.own_dir = "/sys/fs/cgroup/x";
         }
         return cg_backend_for(&m, CG_MEMORY);
 }

@@ -4,11 +4,14 @@
 #include <check.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../spawner/cascade.h"
 #include "../spawner/output.h"
+#include "../spawner/registry.h"
 #include "harness.h"
 
 #define S 1000000LL /* one second in µs */
@@ -395,6 +398,58 @@ START_TEST(outq_writes_at_once_then_queues_within_its_limit)
 }
 END_TEST
 
+/* A record is never truncated (spawner/registry.c: registry_write): a shorter one is padded
+ * to the longer one's length, and what a reader parses is the latest. */
+START_TEST(registry_record_rewritten_shorter_is_padded_not_truncated)
+{
+        static struct registry_entry e, got;
+        struct registry r;
+        struct cerr err = {0};
+        char dir[] = "/tmp/corral-test-registry.XXXXXX", buf[8192];
+        struct stat st;
+        ssize_t n;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        ck_assert_int_eq(registry_claim(dir, "t", &r, &err), 0);
+        snprintf(e.tree, sizeof e.tree, "t");
+        e.supervisor_pid = 42;
+        e.nnodes = 2;
+        snprintf(e.nodes[0], sizeof e.nodes[0], "/sys/fs/cgroup/corral/t.1");
+        snprintf(e.nodes[1], sizeof e.nodes[1], "/sys/fs/cgroup/pids/corral/t.1");
+        e.nbases = 1;
+        snprintf(e.bases[0], sizeof e.bases[0], "/sys/fs/cgroup/pids/corral");
+        ck_assert_int_eq(registry_write(&r, &e, &err), 0);
+        ck_assert_int_eq(fstat(r.fd, &st), 0);
+        e.nnodes = 1;
+        e.nbases = 0;
+        ck_assert_int_eq(registry_write(&r, &e, &err), 0);
+        /* the same length as the longer record, and the shorter one parsed back */
+        ck_assert_int_eq(lseek(r.fd, 0, SEEK_END), st.st_size);
+        n = pread(r.fd, buf, sizeof buf - 1, 0);
+        ck_assert_int_eq(n, st.st_size);
+        buf[n] = '\0';
+        ck_assert_int_eq(registry_parse(buf, &got), 0);
+        ck_assert_str_eq(got.tree, "t");
+        ck_assert_int_eq(got.supervisor_pid, 42);
+        ck_assert_int_eq(got.nnodes, 1);
+        ck_assert_str_eq(got.nodes[0], e.nodes[0]);
+        ck_assert_int_eq(got.nbases, 0);
+        ck_assert_int_eq(buf[n - 1], ' ');
+        registry_release(&r);
+        ck_assert_int_eq(rmdir(dir), 0); /* the record went with the release */
+}
+END_TEST
+
+static Suite *registry_suite(void)
+{
+        Suite *s = suite_create("spawner-registry");
+        TCase *tc = tcase_create("records");
+
+        tcase_add_test(tc, registry_record_rewritten_shorter_is_padded_not_truncated);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
 static Suite *output_suite(void)
 {
         Suite *s = suite_create("spawner-output");
@@ -425,7 +480,7 @@ static Suite *cascade_suite(void)
 
 int main(void)
 {
-        Suite *(*const suites[])(void) = {cascade_suite, output_suite};
+        Suite *(*const suites[])(void) = {cascade_suite, output_suite, registry_suite};
 
-        return th_run("test_spawner", TH_UNIT, suites, 2);
+        return th_run("test_spawner", TH_UNIT, suites, 3);
 }

@@ -169,5 +169,6 @@ int cmd_check(int argc, char **argv)
                 print_json(&p);
         else
                 print_table(&p);
+        cg_mounts_free(&p.host);
         return p.usable ? EXIT_OK : EXIT_FAILED;
 }

@@ -273,6 +273,7 @@ static int policy_check(const char *path, bool json, bool changed)
                 }
         }
         policy_free(&pol);
+        cg_mounts_free(&host.cg);
         profile_free(&def);
         return rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
