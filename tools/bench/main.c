@@ -4,12 +4,13 @@
  * program (build/bench-true unless --prog), interleaved round by round so that a noisy
  * neighbour hits both sides alike:
  *
- *   1. the floor: a minimal spawner in this file doing the kernel work corral does for the
+ *   1. the floor: a minimal spawner (floor.c) doing the kernel work corral does for the
  *      same isolation (clone3 with the same flags into a fresh cgroup, the same mounts, a
- *      PID 1 that forks and execs the program, reap, rmdir), plus fork+exec and posix_spawn;
+ *      PID 1 that vforks and execs the program, reap, rmdir), plus fork+exec and posix_spawn;
  *   2. corral's spawn inside one supervisor (tools/bench_sup.h), per profile;
  *   3. the same spawn with the supervisor holding 10 MiB and 1 GiB of touched memory;
- *   4. one-shot `corral run -- prog` against a direct exec, unshare(1) and bwrap(1);
+ *   4. one-shot `corral run -- prog` against the one-shot floor (a static launcher doing the
+ *      same kernel work, oneshot_floor.c), a direct exec, unshare(1) and bwrap(1);
  *   5. teardown of N processes: corral's kill stage against a bare cgroup.kill.
  *
  * Everything this program creates lives below <own>/corral/ (trees bench-<pid>-<n>, the
