@@ -241,8 +241,14 @@ void section_spawn(void)
 
         for (int i = 0; i < nv; i++) {
                 variant_init(&v[i]);
-                if (!listed(cfg.match, v[i].row->key, true) && !v[i].row->na[0])
+                if (!listed(cfg.match, v[i].row->key, true) && !v[i].row->na[0]) {
                         snprintf(v[i].row->na, sizeof v[i].row->na, "not run (--match)");
+                        /* and the rows it feeds, which would otherwise read as failed */
+                        if (v[i].mig)
+                                snprintf(v[i].mig->na, sizeof v[i].mig->na, "not run (--match)");
+                        if (v[i].tput)
+                                snprintf(v[i].tput->na, sizeof v[i].tput->na, "not run (--match)");
+                }
         }
         fprintf(stderr, "corral-bench: spawn: %d variants, %d warm-up + %d x %d each\n", nv,
                 cfg.warmup, cfg.rounds, cfg.batch);
