@@ -36,8 +36,10 @@ LIB_SRCS  := $(wildcard ns/*.c policy/*.c spawner/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
-# The benchmark (tools/bench/bench.h lists its files); bench_true.c is the program it spawns.
-BENCH_SRCS := $(filter-out tools/bench/bench_true.c,$(wildcard tools/bench/*.c))
+# The benchmark (tools/bench/bench.h lists its files); bench_true.c is the program it spawns,
+# oneshot_floor.c the static launcher of its one-shot floor.
+BENCH_SRCS := $(filter-out tools/bench/bench_true.c tools/bench/oneshot_floor.c,\
+		$(wildcard tools/bench/*.c))
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
 TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
@@ -55,6 +57,7 @@ CORRAL     := $(BUILD)/corral
 ACTOR      := $(BUILD)/corral-test-actor
 BENCH      := $(BUILD)/corral-bench
 BENCH_TRUE := $(BUILD)/bench-true
+BENCH_FLOOR := $(BUILD)/bench-oneshot-floor
 
 .SECONDARY:
 
@@ -112,12 +115,12 @@ test-bins: $(TEST_BINS)
 # The benchmark (HACKING.md "Benchmarks"): one table on stdout, JSON (and a PNG when gnuplot is
 # installed) in $(BUILD). bench-quick is the same program with small counts, for CI.
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
-	$(BENCH) --build $(BUILD)
+	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE) $(BENCH_FLOOR)
+	$(BENCH) --build $(BUILD) $(BENCH_ARGS)
 
 bench-quick: deps
-	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE)
-	$(BENCH) --quick --build $(BUILD)
+	@$(MAKE) --no-print-directory all $(BENCH) $(BENCH_TRUE) $(BENCH_FLOOR)
+	$(BENCH) --quick --build $(BUILD) $(BENCH_ARGS)
 
 $(BENCH): $(BENCH_OBJS) $(BUILD)/tools/events_fmt.o $(STATIC_LIB)
 	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lm
@@ -126,6 +129,14 @@ $(BENCH): $(BENCH_OBJS) $(BUILD)/tools/events_fmt.o $(STATIC_LIB)
 $(BENCH_TRUE): tools/bench/bench_true.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -nostdlib -o $@ $<
+
+# The one-shot floor's launcher: static glibc, with the shim's own mount and credential code
+# compiled in (the same calls, no library to load), without the sanitizer's flags.
+BENCH_FLOOR_SRCS := tools/bench/oneshot_floor.c ns/mounts.c ns/creds.c ns/kfile.c ns/safepath.c \
+		    ns/err.c
+$(BENCH_FLOOR): $(BENCH_FLOOR_SRCS) ns/mounts.h ns/creds.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O2 -static -o $@ $(BENCH_FLOOR_SRCS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -3,15 +3,20 @@
  *   util.c      configuration, the stop flag, die(), time, small file helpers, CPU time
  *   stats.c     samples, their summary, the table's rows
  *   host.c      cgroup mounts, our delegated subtree, <own>/corral, orphans of a dead bench
- *   floor.c     the floor (a minimal spawner with corral's isolation), fork+exec, posix_spawn
+ *   floor.c     the floor (a minimal spawner with corral's isolation, its PID 1 vforking the
+ *               program), fork+exec, posix_spawn
  *   bench_sup.c the engine's API (spawner/supervisor.h) as the bench drives it, timed
- *   corral.c    supervisors over bench_sup.c, one timed corral spawn, the profiles
+ *   corral.c    supervisors over bench_sup.c, one timed corral spawn, the profiles (the
+ *               default or --profile FILE's, and variants of it)
  *   spawn.c heap.c oneshot.c teardown.c    the sections, one each
- *   report.c    the table, the JSON, the PNG
+ *   report.c    the table, the TARGETS of issue 23, the JSON, the PNG
  *   main.c      the command line, the noise figure, the helper modes, the order of it all
  *
  * A file calls only files above it in this list (make lint checks for call circles).
- * bench_true.c is apart: the static program every spawn runs (build/bench-true). */
+ * Two programs are apart, each built on its own and static: bench_true.c, the program every
+ * spawn runs (build/bench-true), and oneshot_floor.c, the one-shot floor's launcher
+ * (build/bench-oneshot-floor: the default profile's kernel work for one program, with
+ * ns/mounts.c and ns/creds.c compiled in), which oneshot.c runs next to `corral run`. */
 #ifndef CORRAL_TOOLS_BENCH_H
 #define CORRAL_TOOLS_BENCH_H
 
@@ -42,12 +47,14 @@ struct bench_cfg {
         char prog_line_full[PATH_MAX]; /* as given, for the JSON */
         char *argv[9];                 /* prog and its arguments (--prog "PATH ARGS") */
         int argc;
-        char corral[PATH_MAX]; /* build/corral, for the one-shot comparison */
-        char self[PATH_MAX];   /* this binary: the helper modes */
-        const char *only;      /* comma list of sections, NULL: all */
-        const char *match;     /* spawn section: only rows whose key contains one of these */
-        int warmup;            /* discarded spawns per variant before measuring */
-        int rounds, batch;     /* spawn section: rounds x batch samples per variant */
+        char corral[PATH_MAX];  /* build/corral, for the one-shot comparison */
+        char floor1[PATH_MAX];  /* build/bench-oneshot-floor, the one-shot floor */
+        char profile[PATH_MAX]; /* --profile FILE (absolute), or "" */
+        char self[PATH_MAX];    /* this binary: the helper modes */
+        const char *only;       /* comma list of sections, NULL: all */
+        const char *match;      /* spawn section: only rows whose key contains one of these */
+        int warmup;             /* discarded spawns per variant before measuring */
+        int rounds, batch;      /* spawn section: rounds x batch samples per variant */
         int heap_rounds, heap_batch, heap_floor_batch;
         size_t heap_small, heap_big;
         int oneshot_iters;
@@ -144,6 +151,7 @@ struct floor_cfg {
         bool mounts;         /* corral's mounts (ns/mounts.c) and its default credentials */
         bool hostname;       /* sethostname (with CLONE_NEWUTS), as corral does */
         bool setsid;         /* a session of its own, as the shim takes (a diagnostic row) */
+        bool pid1_fork;      /* PID 1 forks the program (as the shim does), not vfork */
         bool loopback;       /* bring lo up (with CLONE_NEWNET) */
         bool seccomp;        /* install the seccomp profile's filter in the program before execve */
         bool default_filter; /* the default profile's (deny list, RestrictNamespaces=) instead */
@@ -168,6 +176,7 @@ void floor_setup(void);
 /* The floor's seccomp filter (compiled from sec) and limits (lim's, per controller); returns
  * the mask of the controllers limited, for floor_cfg.limits. */
 unsigned floor_profiles(const struct profile *sec, const struct profile *lim);
+const char *floor_base_dir(void);
 void floor_teardown(void);
 int floor_spawn(const struct floor_cfg *fc, struct floor_times *t);
 int forkexec_spawn(struct floor_times *t);
@@ -177,12 +186,17 @@ int posix_spawn_one(struct floor_times *t);
 
 struct bench_sup;
 
-#define NS_DEFAULT (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
-
 extern const char *const corral_phases[];
-extern struct profile prof_def; /* the default profile, as main() set it up */
+/* the default profile, or --profile's: every corral row and the floors follow it */
+extern struct profile prof_def;
 
+/* --profile FILE: its one profile (or the one named default), the base of every profile
+ * below; NULL: the built-in default. */
+void profile_base_load(const char *file);
+/* the base profile with kv (key, value, ..., NULL) set on it */
 void profile_or_die(struct profile *p, const char *name, const char *const *kv);
+/* its clone flags, as the spawner computes them (spawner/spawn.c, clone_flags) */
+uint64_t profile_ns(const struct profile *p);
 /* A supervisor for p, closed by sup_close() or, on any way out, sups_close_all(). */
 struct bench_sup *sup_open(const struct profile *p);
 void sup_close(struct bench_sup *b);
@@ -199,7 +213,8 @@ struct variant {
         struct floor_cfg fc;
         struct bench_sup *sup;
         struct row *row;
-        struct row *mig; /* floor with v1 limits: the migration, reported on its own */
+        struct row *mig;  /* floor with v1 limits: the migration, reported on its own */
+        struct row *tput; /* spawns per second over each batch, back to back */
         enum vkind kind;
         int zfd; /* the zygote's /proc/PID/schedstat, or -1 */
 };

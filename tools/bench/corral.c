@@ -80,14 +80,58 @@ int corral_spawn(struct bench_sup *b, char *const *argv, struct floor_times *t, 
         return 0;
 }
 
+static struct profile prof_base; /* --profile's */
+static bool have_base;
+
+void profile_base_load(const char *file)
+{
+        struct policy pol = {0};
+        struct cerr err = {0};
+        char ebuf[CERR_MSG_MAX + 64];
+        const struct profile *src;
+
+        if (!file)
+                return;
+        /* as `corral run -p FILE` picks it: the file's one profile, or its default */
+        if (policy_load_file(file, &pol, &err) < 0)
+                die("--profile: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        src = pol.n == 1 ? &pol.profiles[0] : policy_find(&pol, "default");
+        if (!src)
+                die("--profile %s: several profiles and none named default", file);
+        if (profile_copy(&prof_base, src, &err) < 0)
+                die("--profile: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        policy_free(&pol);
+        have_base = true;
+}
+
 void profile_or_die(struct profile *p, const char *name, const char *const *kv)
 {
         struct cerr err = {0};
         char ebuf[CERR_MSG_MAX + 64];
 
-        profile_default(p, name);
+        if (!have_base)
+                profile_default(p, name);
+        else if (profile_copy(p, &prof_base, &err) < 0)
+                die("profile %s: %s", name, cerr_str(&err, ebuf, sizeof ebuf));
+        else
+                snprintf(p->name, sizeof p->name, "%s", name);
         for (; kv && kv[0]; kv += 2) {
                 if (profile_set_key(p, kv[0], kv[1], &err) < 0)
                         die("profile %s: %s", name, cerr_str(&err, ebuf, sizeof ebuf));
         }
+}
+
+uint64_t profile_ns(const struct profile *p)
+{
+        uint64_t f = CLONE_NEWPID | CLONE_NEWNS;
+
+        if (p->namespaces & PROFILE_NS_IPC)
+                f |= CLONE_NEWIPC;
+        if (p->namespaces & PROFILE_NS_UTS)
+                f |= CLONE_NEWUTS;
+        if (p->namespaces & PROFILE_NS_CGROUP)
+                f |= CLONE_NEWCGROUP;
+        if (p->private_network == PRIVATE_NETWORK_ACTOR)
+                f |= CLONE_NEWNET;
+        return f;
 }

@@ -1,6 +1,6 @@
 /* The floor: a minimal spawner doing the kernel work corral does for the same isolation
  * (clone3 with the same flags into a fresh cgroup, corral's own mount and credential code, a
- * PID 1 that forks and execs the program, reap, rmdir), and the plain baselines fork + exec
+ * PID 1 that vforks and execs the program, reap, rmdir), and the plain baselines fork + exec
  * and posix_spawn. Its cgroups live below <own>/corral/benchfloor-<pid>. */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 
 #include "../../ns/cgroup.h"
@@ -129,6 +130,11 @@ unsigned floor_profiles(const struct profile *sec, const struct profile *lim)
         return mask;
 }
 
+const char *floor_base_dir(void)
+{
+        return floor_base;
+}
+
 void floor_teardown(void)
 {
         if (floor_base_fd >= 0)
@@ -154,10 +160,45 @@ static __attribute__((noreturn)) void child_fail(int fd, int e)
         _exit(127);
 }
 
-/* PID 1 of the floor's namespace: set up, fork the program, reap it, exit with its status. */
+/* The program's side, in PID 1's (v)fork child: corral's credentials for a root caller
+ * (nobody, no capabilities), no new privileges, the filter, exec by fd. Syscalls only: after
+ * vfork the memory is still PID 1's. */
+static __attribute__((noreturn)) void floor_program(const struct floor_cfg *fc, int exec_wr)
+{
+        if (fc->mounts) {
+                enum creds_step cs;
+
+                if (creds_apply(&floor_creds, &cs) < 0)
+                        child_fail(exec_wr, errno);
+        }
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(exec_wr, errno);
+        if (fc->seccomp && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf) < 0)
+                child_fail(exec_wr, errno);
+        if (fc->default_filter &&
+            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf_def) < 0)
+                child_fail(exec_wr, errno);
+        syscall(SYS_execveat, prog_fd, "", cfg.argv, environ, AT_EMPTY_PATH);
+        child_fail(exec_wr, errno);
+}
+
+struct program_arg {
+        const struct floor_cfg *fc;
+        int exec_wr;
+};
+
+static int program_fn(void *arg)
+{
+        const struct program_arg *pa = arg;
+
+        floor_program(pa->fc, pa->exec_wr);
+}
+
+/* PID 1 of the floor's namespace: set up, start the program, reap it, exit with its status. */
 static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int exec_wr,
                                                  int sync_rd)
 {
+        char stack[32768] __attribute__((aligned(16))); /* the program's, until its exec */
         pid_t pid;
         int status = 0;
 
@@ -169,20 +210,25 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
         }
         if (fc->mounts) {
                 /* exactly corral's mount work (ns/mounts.c, the plan the shim builds for the
-                 * default profile): the floor cannot drift from it */
+                 * default profile, or --profile's): the floor cannot drift from it */
                 struct mount_plan plan = {
                     .fresh_proc = true,
                     .protect_kernel = true,
                     .cgroup_view = floor_node_path,
-                    .private_tmp = true,
+                    .cgroup_view_rw = !prof_def.protect_control_groups,
+                    .private_tmp = prof_def.private_tmp,
                     .tmp_size = prof_def.private_tmp_size.value,
                     .private_devices = prof_def.private_devices,
                     .private_ipc = fc->ns & CLONE_NEWIPC,
-                    .protect_system = MOUNTS_PS_FULL,
+                    .protect_system = (enum mounts_protect_system)prof_def.protect_system,
                     .mask_dirs = (char *const[]){"/run/corral", NULL},
                 };
                 enum mounts_step step;
 
+                /* the shim's session keyring (KeyringMode=private), then its mounts */
+                if (prof_def.keyring_mode == KEYRING_MODE_PRIVATE &&
+                    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+                        child_fail(exec_wr, errno);
                 if (mounts_apply(&plan, &step) < 0 || chdir("/") < 0)
                         child_fail(exec_wr, errno);
         }
@@ -202,27 +248,21 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
                         child_fail(exec_wr, errno);
                 close(s);
         }
-        pid = fork();
+        /* the program: the cheapest correct way, vfork's (CLONE_VM | CLONE_VFORK: no page
+         * tables copied, PID 1 waits until the exec), on a stack of its own; or, when the row
+         * asks for it, the shim's fork */
+        if (fc->pid1_fork) {
+                pid = fork();
+                if (pid == 0)
+                        floor_program(fc, exec_wr);
+        } else {
+                struct program_arg pa = {fc, exec_wr};
+
+                pid =
+                    clone(program_fn, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &pa);
+        }
         if (pid < 0)
                 child_fail(exec_wr, errno);
-        if (pid == 0) {
-                if (fc->mounts) {
-                        /* and corral's credentials for a root caller: nobody, no capabilities */
-                        enum creds_step cs;
-
-                        if (creds_apply(&floor_creds, &cs) < 0)
-                                child_fail(exec_wr, errno);
-                }
-                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                        child_fail(exec_wr, errno);
-                if (fc->seccomp && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf) < 0)
-                        child_fail(exec_wr, errno);
-                if (fc->default_filter &&
-                    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &floor_bpf_def) < 0)
-                        child_fail(exec_wr, errno);
-                syscall(SYS_execveat, prog_fd, "", cfg.argv, environ, AT_EMPTY_PATH);
-                child_fail(exec_wr, errno);
-        }
         close(exec_wr);
         for (;;) {
                 pid_t w = waitpid(-1, &status, 0);

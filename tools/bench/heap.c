@@ -94,8 +94,9 @@ static __attribute__((noreturn)) void heap_worker_main(size_t hold, int cmd, int
             .profile = &prof_def, .out_fd = -1, .err_fd = cfg.verbose ? 2 : -1, .stop = &stop};
         struct variant vc = {.kind = V_CORRAL, .zfd = -1};
         struct variant vp = {.kind = V_POSIX_SPAWN, .zfd = -1};
-        struct variant vf = {
-            .kind = V_FLOOR, .zfd = -1, .fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true}};
+        struct variant vf = {.kind = V_FLOOR,
+                             .zfd = -1,
+                             .fc = {.ns = profile_ns(&prof_def), .mounts = true, .hostname = true}};
         struct cerr err = {0};
         struct heap_cmd c;
         char ready = 'r';

@@ -4,12 +4,13 @@
  * program (build/bench-true unless --prog), interleaved round by round so that a noisy
  * neighbour hits both sides alike:
  *
- *   1. the floor: a minimal spawner in this file doing the kernel work corral does for the
+ *   1. the floor: a minimal spawner (floor.c) doing the kernel work corral does for the
  *      same isolation (clone3 with the same flags into a fresh cgroup, the same mounts, a
- *      PID 1 that forks and execs the program, reap, rmdir), plus fork+exec and posix_spawn;
+ *      PID 1 that vforks and execs the program, reap, rmdir), plus fork+exec and posix_spawn;
  *   2. corral's spawn inside one supervisor (tools/bench_sup.h), per profile;
  *   3. the same spawn with the supervisor holding 10 MiB and 1 GiB of touched memory;
- *   4. one-shot `corral run -- prog` against a direct exec, unshare(1) and bwrap(1);
+ *   4. one-shot `corral run -- prog` against the one-shot floor (a static launcher doing the
+ *      same kernel work, oneshot_floor.c), a direct exec, unshare(1) and bwrap(1);
  *   5. teardown of N processes: corral's kill stage against a bare cgroup.kill.
  *
  * Everything this program creates lives below <own>/corral/ (trees bench-<pid>-<n>, the
@@ -116,14 +117,15 @@ static int helper_netns(const char *ino)
 
 static void usage(FILE *f)
 {
-        fprintf(f,
-                "usage: corral-bench [--quick] [--build DIR] [--prog \"PATH ARGS\"] [--json FILE] "
-                "[--png FILE]\n"
-                "                    [--only spawn,heap,oneshot,teardown] [--match KEY,...] "
-                "[--verbose]\n\n"
-                "Measures corral's spawn and teardown against baselines measured in the same "
-                "run (HACKING.md,\n\"Benchmarks\"). Needs root, like corral run. Prints one table, "
-                "writes JSON (and a PNG\nwhen gnuplot is installed).\n");
+        fprintf(
+            f,
+            "usage: corral-bench [--quick] [--build DIR] [--prog \"PATH ARGS\"] [--profile FILE]\n"
+            "                    [--json FILE] [--png FILE]\n"
+            "                    [--only spawn,heap,oneshot,teardown] [--match KEY,...] "
+            "[--verbose]\n\n"
+            "Measures corral's spawn and teardown against baselines measured in the same "
+            "run (HACKING.md,\n\"Benchmarks\"). Needs root, like corral run. Prints one table, "
+            "writes JSON (and a PNG\nwhen gnuplot is installed).\n");
 }
 
 static void set_defaults(void)
@@ -181,6 +183,7 @@ int main(int argc, char **argv)
                                              {"verbose", no_argument, NULL, 'v'},
                                              {"help", no_argument, NULL, 'h'},
                                              {"match", required_argument, NULL, 'm'},
+                                             {"profile", required_argument, NULL, 'P'},
                                              {"helper-forks", required_argument, NULL, 'F'},
                                              {"helper-netns", required_argument, NULL, 'N'},
                                              {NULL, 0, NULL, 0}};
@@ -225,6 +228,9 @@ int main(int argc, char **argv)
                 case 'm':
                         cfg.match = optarg;
                         break;
+                case 'P':
+                        abspath(cfg.profile, sizeof cfg.profile, optarg);
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -255,6 +261,8 @@ int main(int argc, char **argv)
                 cfg.argv[0] = cfg.prog;
                 snprintf(tmp, sizeof tmp, "%s/corral", cfg.build);
                 abspath(cfg.corral, sizeof cfg.corral, tmp);
+                snprintf(tmp, sizeof tmp, "%s/bench-oneshot-floor", cfg.build);
+                abspath(cfg.floor1, sizeof cfg.floor1, tmp);
                 snprintf(tmp, sizeof tmp, "%s/bench%s.json", cfg.build, cfg.quick ? "-quick" : "");
                 snprintf(cfg.json, sizeof cfg.json, "%s", json ? json : tmp);
                 snprintf(tmp, sizeof tmp, "%s/bench%s.png", cfg.build, cfg.quick ? "-quick" : "");
@@ -281,15 +289,19 @@ int main(int argc, char **argv)
          * and the CPU-time column instead. */
         host_setup();
         floor_setup();
+        profile_base_load(cfg.profile[0] ? cfg.profile : NULL);
         profile_or_die(&prof_def, "default", NULL);
 
         uname(&u);
         read_small("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof thp);
         read_small("/proc/loadavg", load0, sizeof load0);
         snprintf(host_line, sizeof host_line,
-                 "corral bench (%s): Linux %s %s, %ld CPUs, cgroups %s, THP %s",
+                 "corral bench (%s): Linux %s %s, %ld CPUs, cgroups %s, THP %s%s%s%s",
                  cfg.quick ? "quick" : "full", u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN),
-                 cg_mode_name(host.mode), thp);
+                 cg_mode_name(host.mode), thp, cfg.profile[0] ? "\nprofile: " : "", cfg.profile,
+                 cfg.profile[0] ? " (in place of the default profile: every corral row, the "
+                                  "floors, the one-shot)"
+                                : "");
         busy0 = cpu_busy_ticks();
         own0 = own_cpu_s();
         t_start = now_us();

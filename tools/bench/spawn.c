@@ -146,8 +146,9 @@ void section_spawn(void)
                                                   "no", NULL};
         struct variant v[24];
         int nv = 0;
-        struct row *r, *fl;
+        struct row *r, *fl, *tf;
         unsigned lim_mask;
+        uint64_t ns = profile_ns(&prof_def);
 
         profile_or_die(&prof_min, "minimal", kv_min);
         profile_or_die(&prof_sec, "seccomp", kv_sec);
@@ -177,10 +178,28 @@ void section_spawn(void)
         ADD(V_CORRAL, r, .sup = sup_open(&prof_min));
 
         fl = SPAWN_ROW("floor_default", "floor: default isolation", NULL);
+        tf = row_new("throughput_floor_default", "spawn",
+                     "  floor: default, back to back (spawns/s)", "spawns_per_s", NULL, NULL);
         ADD(V_FLOOR, fl,
-            .fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true, .default_filter = true});
+            .fc = {.ns = ns,
+                   .mounts = true,
+                   .hostname = true,
+                   .loopback = ns & CLONE_NEWNET,
+                   .default_filter = true},
+            .tput = tf);
         r = SPAWN_ROW("corral_default", "corral: default profile", fl);
-        ADD(V_CORRAL, r, .sup = sup_open(&prof_def));
+        ADD(V_CORRAL, r, .sup = sup_open(&prof_def),
+            .tput =
+                row_new("throughput_corral_default", "spawn",
+                        "  corral: default, back to back (spawns/s)", "spawns_per_s", NULL, tf));
+        /* the shim forks the program; the floor's PID 1 vforks: what that choice costs */
+        r = SPAWN_ROW("floor_default_fork", "  floor: default isolation, PID 1 forks", fl);
+        ADD(V_FLOOR, r,
+            .fc = {.ns = ns,
+                   .mounts = true,
+                   .hostname = true,
+                   .default_filter = true,
+                   .pid1_fork = true});
         /* what the default deny list costs (the same profile without it: RestrictNamespaces=
          * keeps a filter), and what any filter does (neither: no seccomp at all) */
         r = SPAWN_ROW("corral_default_nodeny", "  corral: default without the deny list", fl);
@@ -190,11 +209,10 @@ void section_spawn(void)
         /* Not part of the floor's isolation: what the shim's setsid() costs. With autogroups
          * each new session is a scheduling group of its own (HACKING.md "Benchmarks"). */
         r = SPAWN_ROW("floor_default_setsid", "  floor: default isolation + setsid in PID 1", fl);
-        ADD(V_FLOOR, r, .fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true, .setsid = true});
+        ADD(V_FLOOR, r, .fc = {.ns = ns, .mounts = true, .hostname = true, .setsid = true});
 
         fl = SPAWN_ROW("floor_seccomp", "floor: default isolation + seccomp", NULL);
-        ADD(V_FLOOR, fl,
-            .fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true, .seccomp = true});
+        ADD(V_FLOOR, fl, .fc = {.ns = ns, .mounts = true, .hostname = true, .seccomp = true});
         r = SPAWN_ROW("corral_seccomp", "corral: default + @system-service filter", fl);
         ADD(V_CORRAL, r, .sup = sup_open(&prof_sec));
 
@@ -205,7 +223,7 @@ void section_spawn(void)
                                           "migrate_us", NULL, NULL);
 
                 ADD(V_FLOOR, fl,
-                    .fc = {.ns = NS_DEFAULT, .mounts = true, .hostname = true, .limits = lim_mask},
+                    .fc = {.ns = ns, .mounts = true, .hostname = true, .limits = lim_mask},
                     .mig = mig);
         }
         r = SPAWN_ROW("corral_limits", "corral: default + MemoryMax TasksMax CPUQuota", fl);
@@ -213,10 +231,7 @@ void section_spawn(void)
 
         fl = SPAWN_ROW("floor_netns", "floor: default isolation + net ns, lo up", NULL);
         ADD(V_FLOOR, fl,
-            .fc = {.ns = NS_DEFAULT | CLONE_NEWNET,
-                   .mounts = true,
-                   .hostname = true,
-                   .loopback = true});
+            .fc = {.ns = ns | CLONE_NEWNET, .mounts = true, .hostname = true, .loopback = true});
         r = SPAWN_ROW("corral_netns", "corral: default + PrivateNetwork=actor", fl);
         ADD(V_CORRAL, r, .sup = sup_open(&prof_net));
         if (!private_network_works(v[nv - 1].sup, r->na, sizeof r->na))
@@ -226,8 +241,14 @@ void section_spawn(void)
 
         for (int i = 0; i < nv; i++) {
                 variant_init(&v[i]);
-                if (!listed(cfg.match, v[i].row->key, true) && !v[i].row->na[0])
+                if (!listed(cfg.match, v[i].row->key, true) && !v[i].row->na[0]) {
                         snprintf(v[i].row->na, sizeof v[i].row->na, "not run (--match)");
+                        /* and the rows it feeds, which would otherwise read as failed */
+                        if (v[i].mig)
+                                snprintf(v[i].mig->na, sizeof v[i].mig->na, "not run (--match)");
+                        if (v[i].tput)
+                                snprintf(v[i].tput->na, sizeof v[i].tput->na, "not run (--match)");
+                }
         }
         fprintf(stderr, "corral-bench: spawn: %d variants, %d warm-up + %d x %d each\n", nv,
                 cfg.warmup, cfg.rounds, cfg.batch);
@@ -240,10 +261,16 @@ void section_spawn(void)
         for (int round = 0; round < cfg.rounds && !stop; round++) {
                 for (int j = 0; j < nv && !stop; j++) {
                         struct variant *x = &v[(j + round) % nv];
+                        int64_t t0 = now_us();
+                        int k, fails = x->row->failures;
 
-                        for (int k = 0; k < cfg.batch && !stop; k++)
+                        for (k = 0; k < cfg.batch && !stop; k++)
                                 if (run_variant(x, true) < 0)
                                         break;
+                        /* throughput: the batch back to back, as a rate */
+                        if (x->tput && k == cfg.batch && x->row->failures == fails)
+                                add_sample(&x->tput->m[M_A],
+                                           (double)k * 1e6 / (double)(now_us() - t0));
                 }
         }
         for (int i = 0; i < nv; i++) {
