@@ -28,7 +28,18 @@ CFLAGS    ?= -O2 -g
 # EXTRA_CFLAGS / EXTRA_LDFLAGS: the sanitizer build adds its flags here.
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -MMD -MP $(WARN) $(CFLAGS) \
 	     $(EXTRA_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PC_LIB))
-LIB_LIBS   = $(shell $(PKG_CONFIG) --libs $(PC_LIB))
+# libseccomp and libinih are linked in from their archives where the system has them (Debian's
+# libseccomp-dev and libinih-dev ship libseccomp.a and libinih.a; libmnl-dev has no libmnl.a):
+# two shared libraries fewer for the dynamic linker to load at each start of corral, and fewer
+# mappings for each fork and clone3 to copy. `corral run -- /bin/true`, 2 x 300 interleaved runs:
+# median CPU time of the whole tree 4421/4345 -> 4299/4251 us; `corral --help`, 500 runs: wall
+# 800 -> 750 us.
+LIB_STATIC := libseccomp inih
+LIB_STATIC_OK := $(shell for l in seccomp inih; do \
+	[ "$$($(CC) -print-file-name=lib$$l.a)" != lib$$l.a ] || exit 0; done; echo yes)
+LIB_LIBS_MIXED = $(shell $(PKG_CONFIG) --libs $(filter-out $(LIB_STATIC),$(PC_LIB))) \
+	     -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs --static $(LIB_STATIC)) -Wl,-Bdynamic
+LIB_LIBS   = $(if $(LIB_STATIC_OK),$(LIB_LIBS_MIXED),$(shell $(PKG_CONFIG) --libs $(PC_LIB)))
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PC_TEST))
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(PC_TEST))
 

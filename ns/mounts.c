@@ -129,17 +129,21 @@ int mounts_set_readonly(const char *path, bool readonly)
         return readonly_walk(path, readonly);
 }
 
-static bool exists(const char *path)
+/* A path the host lacks (/efi, /proc/kcore without CONFIG_PROC_KCORE) is skipped: the mount
+ * onto it says so with ENOENT, one path walk where an lstat first took two. (An lstat checked
+ * nothing more: the mount follows a symlink either way.) */
+static int unless_absent(int rc)
 {
-        struct stat st;
-
-        return lstat(path, &st) == 0;
+        return rc < 0 && errno == ENOENT ? 0 : rc;
 }
 
-/* A directory becomes its own mount (so that flags on it do not touch its parent mount). */
-static int bind_self(const char *path)
+/* A directory becomes its own mount (so that flags on it do not touch its parent mount), then
+ * read-only; one the host lacks is skipped. */
+static int bind_self_readonly(const char *path)
 {
-        return mount(path, path, NULL, MS_BIND | MS_REC, NULL);
+        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return unless_absent(-1);
+        return mounts_set_readonly(path, true);
 }
 
 static int protect_kernel(void)
@@ -152,19 +156,17 @@ static int protect_kernel(void)
         static const char *const masked_dirs[] = {"/proc/acpi", "/proc/scsi"};
 
         for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
-                if (exists(read_only[i]) &&
-                    (bind_self(read_only[i]) < 0 || mounts_set_readonly(read_only[i], true) < 0))
+                if (bind_self_readonly(read_only[i]) < 0)
                         return -1;
         }
         for (size_t i = 0; i < sizeof masked_files / sizeof masked_files[0]; i++) {
-                if (exists(masked_files[i]) &&
-                    mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0)
+                if (unless_absent(mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL)) < 0)
                         return -1;
         }
         for (size_t i = 0; i < sizeof masked_dirs / sizeof masked_dirs[0]; i++) {
-                if (exists(masked_dirs[i]) &&
-                    mount("tmpfs", masked_dirs[i], "tmpfs",
-                          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000") < 0)
+                if (unless_absent(mount("tmpfs", masked_dirs[i], "tmpfs",
+                                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                        "size=4k,mode=000")) < 0)
                         return -1;
         }
         /* /sys: our copy of it, read-only all the way down */
@@ -175,13 +177,11 @@ static int protect_kernel(void)
  * give it its own. */
 static int private_ipc(void)
 {
-        if (exists("/dev/shm") &&
-            mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
+        if (unless_absent(mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+                                "mode=1777,size=64m")) < 0)
                 return -1;
-        if (exists("/dev/mqueue") &&
-            mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                return -1;
-        return 0;
+        return unless_absent(
+            mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
 }
 
 static int cgroup_view(const char *node, bool rw)
@@ -207,14 +207,12 @@ static int apply_protect_system(enum mounts_protect_system ps)
                 /* everything, then /dev back to writable (device nodes, /dev/shm) */
                 if (mounts_set_readonly("/", true) < 0)
                         return -1;
-                if (exists("/dev") && mounts_set_readonly("/dev", false) < 0)
+                if (unless_absent(mounts_set_readonly("/dev", false)) < 0)
                         return -1;
                 return mounts_set_readonly("/proc", false);
         }
         for (; *dirs; dirs++) {
-                if (!exists(*dirs))
-                        continue;
-                if (bind_self(*dirs) < 0 || mounts_set_readonly(*dirs, true) < 0)
+                if (bind_self_readonly(*dirs) < 0)
                         return -1;
         }
         return 0;
@@ -537,16 +535,12 @@ static int private_devices(bool private_ipc)
                 goto out;
         for (i = 0; i < N_DEV_NODES; i++) {
                 char path[32];
-                int f;
 
                 if (fds[i] < 0)
                         continue; /* the host has none (a container without /dev/tty) */
                 snprintf(path, sizeof path, "/dev/%s", dev_nodes[i]);
-                f = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
-                if (f < 0)
-                        goto out;
-                close(f);
-                if (bind_fd(fds[i], path) < 0)
+                /* the bind's target, an empty file: one call, where open and close took two */
+                if (mknod(path, S_IFREG | 0666, 0) < 0 || bind_fd(fds[i], path) < 0)
                         goto out;
         }
         for (i = 0; i < sizeof links / sizeof links[0]; i++) {
@@ -578,6 +572,8 @@ out:
 
 int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
 {
+        struct stat st;
+
 #define STEP(s, expr)                                                                              \
         do {                                                                                       \
                 *failed = (s);                                                                     \
@@ -595,13 +591,13 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
         STEP(MOUNTS_PROTECT_SYSTEM, apply_protect_system(p->protect_system));
         if (p->protect_kernel)
                 STEP(MOUNTS_PROTECT_KERNEL, protect_kernel());
-        if (p->cgroup_view && *p->cgroup_view && exists("/sys/fs/cgroup"))
+        /* (a missing node, unlike a missing /sys/fs/cgroup, must fail: one lstat tells which) */
+        if (p->cgroup_view && *p->cgroup_view && lstat("/sys/fs/cgroup", &st) == 0)
                 STEP(MOUNTS_CGROUP_VIEW, cgroup_view(p->cgroup_view, p->cgroup_view_rw));
         for (char *const *m = p->mask_dirs; m && *m; m++) {
-                if (exists(*m))
-                        STEP(MOUNTS_MASK, mount("tmpfs", *m, "tmpfs",
-                                                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                                                "size=4k,mode=000"));
+                STEP(MOUNTS_MASK, unless_absent(mount("tmpfs", *m, "tmpfs",
+                                                      MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                                      "size=4k,mode=000")));
         }
         if (p->private_devices)
                 STEP(MOUNTS_PRIVATE_DEVICES, private_devices(p->private_ipc));
@@ -610,8 +606,7 @@ int mounts_apply(const struct mount_plan *p, enum mounts_step *failed)
         /* the actor's own tmpfs before the binds, which may mount inside them */
         if (p->private_tmp) {
                 STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/tmp", 0, p->tmp_size));
-                if (exists("/var/tmp"))
-                        STEP(MOUNTS_PRIVATE_TMP, tmpfs_at("/var/tmp", 0, p->tmp_size));
+                STEP(MOUNTS_PRIVATE_TMP, unless_absent(tmpfs_at("/var/tmp", 0, p->tmp_size)));
         }
         STEP(MOUNTS_TMPFS, apply_ops(p, true, MOUNT_OP_TMPFS, false));
         STEP(MOUNTS_RW_PATHS, rw_paths(p));

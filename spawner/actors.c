@@ -364,16 +364,26 @@ static void exec_warning(struct corral_sup *s, struct actor *a, const struct spe
         ev_emit(s, &e);
 }
 
-void actor_on_exec(struct corral_sup *s, struct actor *a)
+/* proven: the program's output arrived, so its execve succeeded, and the warnings written
+ * before it are all in the pipe; the EOF may still be on its way (the shim vforks the program
+ * and drops its own copy of the pipe only when it runs again after the execve), and an empty
+ * pipe counts as that EOF. Otherwise one read per call, as epoll says. */
+static void exec_read(struct corral_sup *s, struct actor *a, bool proven)
 {
         struct spec_child_error rec;
-        ssize_t n = read(a->exec_rd, &rec, sizeof rec);
+        ssize_t n;
 
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;
-        if (n == (ssize_t)sizeof rec && rec.errnum < 0) {
+        for (;;) {
+                n = read(a->exec_rd, &rec, sizeof rec);
+                if (n < 0 && errno == EAGAIN && proven)
+                        n = 0;
+                else if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return;
+                if (n != (ssize_t)sizeof rec || rec.errnum >= 0)
+                        break;
                 exec_warning(s, a, &rec); /* the spawn goes on: more may follow, or EOF */
-                return;
+                if (!proven)
+                        return;
         }
         if (n == (ssize_t)sizeof rec) {
                 rec.detail[sizeof rec.detail - 1] = '\0';
@@ -394,6 +404,16 @@ void actor_on_exec(struct corral_sup *s, struct actor *a)
                 a->waiting &= ~(unsigned)WAIT_EXEC;
                 actor_emit_started(s, a);
         }
+}
+
+void actor_on_exec(struct corral_sup *s, struct actor *a)
+{
+        exec_read(s, a, false);
+}
+
+void actor_on_output_first(struct corral_sup *s, struct actor *a)
+{
+        exec_read(s, a, true);
 }
 
 void actor_on_report(struct corral_sup *s, struct actor *a)
