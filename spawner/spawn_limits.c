@@ -33,7 +33,7 @@ static void levels_above(const struct corral_sup *s, const struct actor *a,
 int spawn_apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, struct spec_builder *b,
                        struct cerr *err)
 {
-        const struct cg_node **above = calloc((size_t)a->depth + 2, sizeof *above);
+        const struct cg_node **above = calloc((size_t)a->depth + 2, sizeof(const struct cg_node *));
         struct cg_node *anc = calloc((size_t)a->depth + 1, sizeof *anc);
         struct cg_node node = {.fd = a->node_fd}, leaf = {.fd = leaf_fd};
         char used_v1[64] = "", parent_rel[PATH_MAX];

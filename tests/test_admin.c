@@ -57,6 +57,16 @@ static int count(const char *hay, const char *needle)
         return n;
 }
 
+static void write_file(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "we");
+        bool ok;
+
+        ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+        ok = fputs(text, f) >= 0;
+        ck_assert(fclose(f) == 0 && ok);
+}
+
 /* tests/json_view.py MODE over text (a scratch file as its stdin; human: a second file for
  * `ps`): what Python's JSON parser made of it, in out. */
 static const char *json_view(const char *mode, const char *text, const char *human,
@@ -68,12 +78,9 @@ static const char *json_view(const char *mode, const char *text, const char *hum
 
         th_scratch("json-in", in, sizeof in);
         th_scratch("json-human", hum, sizeof hum);
-        f = fopen(in, "we");
-        ck_assert(f && fputs(text, f) >= 0 && fclose(f) == 0);
-        if (human) {
-                f = fopen(hum, "we");
-                ck_assert(f && fputs(human, f) >= 0 && fclose(f) == 0);
-        }
+        write_file(in, text);
+        if (human)
+                write_file(hum, human);
         snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %s %s < %s 2>&1",
                  th_repo("tests/json_view.py", py, sizeof py), mode, human ? hum : "",
                  tree ? tree : "", in);
