@@ -16,7 +16,7 @@
 #define CG_SUPERVISOR_LEAF "supervisor"
 /* its tag (a tree is tagged with its name, the base with CG_BASE_NAME) */
 #define CG_SUPERVISOR_TAG "supervisor"
-#define CG_BASE_NAME       "corral"
+#define CG_BASE_NAME      "corral"
 
 struct cg_delegation {
         bool ok;                /* corral can build its tree here */

@@ -3,7 +3,8 @@
  * Who may connect: the socket file is 0600 (only its owner, the supervisor's uid, and root get
  * past connect()), and each accepted peer is checked again: SO_PEERCRED must say root or our
  * own uid, and the peer's v2 cgroup must lie outside every corral tree (no tagged directory at
- * or above it; read by pid, the pid pinned by SO_PEERPIDFD where the kernel has it). A refused peer gets one ERROR (EPERM) saying why, then the connection closes.
+ * or above it; read by pid, the pid pinned by SO_PEERPIDFD where the kernel has it). A refused peer
+ * gets one ERROR (EPERM) saying why, then the connection closes.
  *
  * The supervisor never blocks on a client: connections are non-blocking, an answer the client's
  * socket cannot take closes that connection, and at most ADM_CONN_MAX are open at once. A

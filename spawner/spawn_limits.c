@@ -106,4 +106,3 @@ out:
         free(anc);
         return rc;
 }
-

@@ -374,7 +374,9 @@ int cmd_sockets(int argc, char **argv)
                         if (missing & (1u << p))
                                 printf("(the kernel cannot list %s sockets here: %s is not "
                                        "loaded (modprobe %s); they count as other kinds)\n",
-                                       p == SD_TCP ? "TCP" : p == SD_UDP ? "UDP" : "Unix",
+                                       p == SD_TCP   ? "TCP"
+                                       : p == SD_UDP ? "UDP"
+                                                     : "Unix",
                                        sockdiag_module((enum sockdiag_proto)p),
                                        sockdiag_module((enum sockdiag_proto)p));
         }
