@@ -21,6 +21,8 @@ struct bench_sup {
         volatile sig_atomic_t *stop;
         int timeout_ms;
         uint32_t actor; /* the actor of the last spawn, 0 when none */
+        bench_event_fn on_actor;
+        void *actor_ctx;
 };
 
 static int64_t now_us(void)
@@ -36,6 +38,18 @@ static void on_event(struct corral_sup *s, const struct corral_event *e, void *c
         const struct bench_sup *b = ctx;
         char line[EVENT_LINE_MAX];
 
+        if (b->on_actor && e->actor_id) {
+                struct bench_event be = {.actor = e->actor_id, .parent = e->parent_id};
+
+                be.kind = e->type == CORRAL_EV_STARTED        ? BENCH_EV_STARTED
+                          : e->type == CORRAL_EV_SPAWN_FAILED ? BENCH_EV_SPAWN_FAILED
+                                                              : BENCH_EV_EXITED;
+                if (e->type == CORRAL_EV_EXITED)
+                        be.exit_code = e->u.exited.exit_code;
+                if (e->type == CORRAL_EV_STARTED || e->type == CORRAL_EV_SPAWN_FAILED ||
+                    e->type == CORRAL_EV_EXITED)
+                        b->on_actor(b->actor_ctx, &be);
+        }
         if (b->events)
                 corral_sup_write_events(s, line, event_format(e, false, line, sizeof line));
 }
@@ -51,6 +65,8 @@ int bench_sup_open(struct bench_sup **out, const struct bench_sup_options *o, st
         if (!b)
                 return cerr_set(err, ENOMEM, CERR_ALLOC, "bench supervisor");
         b->stop = o->stop;
+        b->on_actor = o->on_actor;
+        b->actor_ctx = o->actor_ctx;
         b->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
         b->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (b->devnull < 0) {
@@ -191,15 +207,14 @@ pid_t bench_sup_zygote_pid(const struct bench_sup *b)
         return t.zygote;
 }
 
-int bench_sup_kill(struct bench_sup *b, struct bench_kill_times *t, struct cerr *err)
+static int cancel_tree(struct bench_sup *b, enum cascade_mode how, struct bench_kill_times *t,
+                       struct cerr *err)
 {
         struct corral_tree_info ti;
 
         memset(t, 0, sizeof *t);
-        if (!b->actor || corral_sup_done(b->s))
-                return cerr_set(err, EINVAL, CERR_BENCH, "no running actor to kill");
         t->t_request = now_us();
-        corral_sup_cancel(b->s, 0, CM_KILL, "bench");
+        corral_sup_cancel(b->s, 0, how, "bench");
         if (loop_until(b, U_DONE, err) < 0)
                 return -1;
         corral_sup_tree(b->s, &ti);
@@ -207,6 +222,87 @@ int bench_sup_kill(struct bench_sup *b, struct bench_kill_times *t, struct cerr 
         t->t_removed = ti.t_removed;
         if (ti.stuck)
                 return cerr_set(err, EBUSY, CERR_BENCH, "the tree is stuck");
+        return 0;
+}
+
+int bench_sup_kill(struct bench_sup *b, struct bench_kill_times *t, struct cerr *err)
+{
+        if (!b->actor || corral_sup_done(b->s)) {
+                memset(t, 0, sizeof *t);
+                return cerr_set(err, EINVAL, CERR_BENCH, "no running actor to kill");
+        }
+        return cancel_tree(b, CM_KILL, t, err);
+}
+
+int bench_sup_cancel_tree(struct bench_sup *b, bool graceful, struct bench_kill_times *t,
+                          struct cerr *err)
+{
+        if (corral_sup_done(b->s)) {
+                memset(t, 0, sizeof *t);
+                return cerr_set(err, EINVAL, CERR_BENCH, "the tree is gone already");
+        }
+        return cancel_tree(b, graceful ? CM_GRACEFUL : CM_KILL, t, err);
+}
+
+int bench_sup_start(struct bench_sup *b, char *const *argv, uint32_t *id, struct cerr *err)
+{
+        static unsigned seq;
+        char name[32];
+        struct corral_spawn req = {.name = name, .argv = argv};
+
+        snprintf(name, sizeof name, "t%u", ++seq);
+        return corral_sup_spawn(b->s, &req, id, err);
+}
+
+int bench_sup_wait(struct bench_sup *b, bool (*done)(void *ctx), void *ctx, int timeout_ms,
+                   struct cerr *err)
+{
+        int64_t deadline = now_us() + (int64_t)timeout_ms * 1000;
+
+        while (!done(ctx)) {
+                int64_t left = deadline - now_us();
+
+                if (b->stop && *b->stop)
+                        return cerr_set(err, ECANCELED, CERR_BENCH, "interrupted");
+                if (left <= 0)
+                        return cerr_set(err, ETIMEDOUT, CERR_BENCH, "not done in %d ms",
+                                        timeout_ms);
+                if (corral_sup_dispatch(b->s, (int)(left / 1000) + 1, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int bench_sup_idle(struct bench_sup *b, int ms, long *wakeups, struct cerr *err)
+{
+        int64_t end = now_us() + (int64_t)ms * 1000;
+
+        *wakeups = 0;
+        for (int64_t left; (left = end - now_us()) > 0;) {
+                if (b->stop && *b->stop)
+                        return cerr_set(err, ECANCELED, CERR_BENCH, "interrupted");
+                if (corral_sup_dispatch(b->s, (int)((left + 999) / 1000), err) < 0)
+                        return -1;
+                /* back before its time: something woke the engine */
+                *wakeups += now_us() < end;
+        }
+        return 0;
+}
+
+int bench_sup_times(const struct bench_sup *b, uint32_t id, struct bench_actor_times *t)
+{
+        struct corral_actor_info i;
+
+        memset(t, 0, sizeof *t);
+        if (corral_sup_actor(b->s, id, &i) < 0)
+                return -1;
+        t->t_request = i.t_request;
+        t->t_started = i.t_started;
+        t->t_exited = i.t_exited;
+        t->t_removed = i.t_removed;
+        t->ended = i.ended;
+        t->removed = i.node_removed;
+        t->exit_code = i.exit_code;
         return 0;
 }
 

@@ -5,7 +5,13 @@
  * is the cascade's kill stage on the tree (corral_sup_cancel with CM_KILL).
  *
  * After bench_sup_kill() the tree is gone and only bench_sup_close() remains. Events go to
- * err_fd as text when given. */
+ * err_fd as text when given.
+ *
+ * Trees of actors (tools/bench/trees.c) take the other way in: top-level actors started
+ * without waiting (bench_sup_start), each actor's start and end handed to a hook as it
+ * happens, the engine run until the caller's condition holds (bench_sup_wait) or for a
+ * while (bench_sup_idle), every actor's times read back afterwards (bench_sup_times), and
+ * the whole tree cancelled, gracefully or not (bench_sup_cancel_tree). */
 #ifndef CORRAL_TOOLS_BENCH_SUP_H
 #define CORRAL_TOOLS_BENCH_SUP_H
 
@@ -19,13 +25,26 @@
 
 struct bench_sup;
 
+/* What became of an actor, any actor of the tree (the actors' own children included) */
+enum bench_ev_kind { BENCH_EV_STARTED, BENCH_EV_SPAWN_FAILED, BENCH_EV_EXITED };
+
+struct bench_event {
+        enum bench_ev_kind kind;
+        uint32_t actor, parent; /* parent 0: a top-level actor */
+        int exit_code;          /* BENCH_EV_EXITED: corral run's convention */
+};
+
+typedef void (*bench_event_fn)(void *ctx, const struct bench_event *e);
+
 struct bench_sup_options {
         const struct profile *profile; /* every actor's profile (copied) */
         const char *tree_name;         /* NULL: "bench-<pid>-<n>" */
         int out_fd, err_fd;            /* actor output and the event log; -1: /dev/null */
         /* When set and it becomes non-zero (a signal handler), waits give up with ECANCELED. */
         volatile sig_atomic_t *stop;
-        int timeout_ms; /* bound on each wait; 0: 10000 */
+        int timeout_ms;          /* bound on each wait; 0: 10000 */
+        bench_event_fn on_actor; /* may be NULL; called from inside the engine's dispatch */
+        void *actor_ctx;
 };
 
 /* Monotonic microseconds (CLOCK_MONOTONIC) of each step of one spawn; 0 when not reached. */
@@ -65,6 +84,32 @@ pid_t bench_sup_zygote_pid(const struct bench_sup *b);
 /* The cascade's kill stage on the whole tree (DESIGN §6 stage 4, then 5): cgroup.kill, wait
  * for populated 0, remove the nodes. */
 int bench_sup_kill(struct bench_sup *b, struct bench_kill_times *t, struct cerr *err);
+
+/* Start argv as a top-level actor and return at once with its id (many may run at once);
+ * what becomes of it comes to the hook. */
+int bench_sup_start(struct bench_sup *b, char *const *argv, uint32_t *id, struct cerr *err);
+
+/* Run the engine until done(ctx) holds; ETIMEDOUT after timeout_ms. */
+int bench_sup_wait(struct bench_sup *b, bool (*done)(void *ctx), void *ctx, int timeout_ms,
+                   struct cerr *err);
+
+/* Run the engine for ms milliseconds; *wakeups: how often it woke before the end. */
+int bench_sup_idle(struct bench_sup *b, int ms, long *wakeups, struct cerr *err);
+
+/* An actor's steps, from the engine's own records (monotonic µs, 0 when not reached) */
+struct bench_actor_times {
+        int64_t t_request, t_started, t_exited, t_removed;
+        bool ended, removed;
+        int exit_code;
+};
+
+int bench_sup_times(const struct bench_sup *b, uint32_t id, struct bench_actor_times *t);
+
+/* The whole tree cancelled, gracefully (the cascade from stage 1: CANCEL to the top-level
+ * actors, whose runtimes cancel their own children) or by its kill stage; returns once its
+ * nodes are gone. */
+int bench_sup_cancel_tree(struct bench_sup *b, bool graceful, struct bench_kill_times *t,
+                          struct cerr *err);
 
 /* Everything goes, whatever state the supervisor is in: a live actor is killed (tree
  * cgroup.kill) and reaped, nodes in every hierarchy removed, the zygote stopped, the registry

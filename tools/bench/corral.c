@@ -18,8 +18,19 @@ static struct bench_sup *sups[MAX_SUPS];
 
 struct bench_sup *sup_open(const struct profile *p)
 {
-        struct bench_sup_options o = {
-            .profile = p, .out_fd = -1, .err_fd = cfg.verbose ? 2 : -1, .stop = &stop};
+        return sup_open_hooked(p, NULL, NULL, 0);
+}
+
+struct bench_sup *sup_open_hooked(const struct profile *p, bench_event_fn fn, void *ctx,
+                                  int timeout_ms)
+{
+        struct bench_sup_options o = {.profile = p,
+                                      .out_fd = -1,
+                                      .err_fd = cfg.verbose ? 2 : -1,
+                                      .stop = &stop,
+                                      .timeout_ms = timeout_ms,
+                                      .on_actor = fn,
+                                      .actor_ctx = ctx};
         struct cerr err = {0};
         char ebuf[CERR_MSG_MAX + 64];
         struct bench_sup *b;
