@@ -102,8 +102,8 @@ static void floor_limits_setup(unsigned mask)
                                                       : "+io");
                         continue;
                 }
-                if (ci->src != CG_SRC_V1 || !ci->v1.own_dir[0])
-                        continue;
+                if (ci->src != CG_SRC_V1 || !ci->v1.own_dir[0] || floor_v1_fd[c] >= 0)
+                        continue; /* (made by an earlier section) */
                 snprintf(rel, sizeof rel, "%s/benchfloor-%d", CG_BASE_NAME, (int)getpid());
                 if (cg_v1_mirror(&n, ci->v1.own_dir, rel, "bench", &err) < 0)
                         die("%s", cerr_str(&err, ebuf, sizeof ebuf));
@@ -114,13 +114,16 @@ static void floor_limits_setup(unsigned mask)
 }
 
 /* The floor's seccomp filter (that profile's) and limits (that profile's values, for the
- * controllers it limits); the mask of those controllers. */
+ * controllers it limits); the mask of those controllers. A later call (another section's)
+ * replaces them. */
 unsigned floor_profiles(const struct profile *sec, const struct profile *lim)
 {
         struct cerr err = {0};
         char ebuf[CERR_MSG_MAX + 64];
         unsigned mask;
 
+        seccomp_fprog_free(&floor_bpf);
+        seccomp_fprog_free(&floor_bpf_def);
         if (seccomp_compile(sec, &floor_bpf, &err) < 0 ||
             seccomp_compile(&prof_def, &floor_bpf_def, &err) < 0)
                 die("%s", cerr_str(&err, ebuf, sizeof ebuf));
