@@ -8,8 +8,11 @@
  *   bench_sup.c the engine's API (spawner/supervisor.h) as the bench drives it, timed
  *   corral.c    supervisors over bench_sup.c, one timed corral spawn, the profiles (the
  *               default or --profile FILE's, and variants of it)
- *   spawn.c heap.c oneshot.c teardown.c    the sections, one each
- *   report.c    the table, the TARGETS of issue 23, the JSON, the PNG
+ *   spawn.c heap.c oneshot.c teardown.c trees.c    the sections, one each (trees.c: trees
+ *               of actors driven by the test actor, build/corral-test-actor: spawns through
+ *               the control channel, the nested-error tree, the graceful cascade, the
+ *               supervisor's memory and CPU with many idle actors)
+ *   report.c    the table, the TARGETS of issues 23 and 24, the JSON, the PNG
  *   main.c      the command line, the noise figure, the helper modes, the order of it all
  *
  * A file calls only files above it in this list (make lint checks for call circles).
@@ -48,6 +51,7 @@ struct bench_cfg {
         char *argv[9];                 /* prog and its arguments (--prog "PATH ARGS") */
         int argc;
         char corral[PATH_MAX];  /* build/corral, for the one-shot comparison */
+        char actor[PATH_MAX];   /* build/corral-test-actor, the trees' actors */
         char floor1[PATH_MAX];  /* build/bench-oneshot-floor, the one-shot floor */
         char profile[PATH_MAX]; /* --profile FILE (absolute), or "" */
         char self[PATH_MAX];    /* this binary: the helper modes */
@@ -59,6 +63,10 @@ struct bench_cfg {
         size_t heap_small, heap_big;
         int oneshot_iters;
         int teardown_iters[3];
+        /* trees.c: children per throughput batch and its rounds, runs of the nested-error
+         * tree, of the cascade (per side), idle actors and the seconds they sit idle */
+        int tree_tput_n, tree_tput_rounds, tree_runs, tree_cascade_iters;
+        int tree_idle_actors, tree_idle_s;
 };
 
 extern struct bench_cfg cfg;
@@ -124,7 +132,7 @@ struct row {
         char first_failure[200];
 };
 
-#define MAX_ROWS 48
+#define MAX_ROWS 80
 extern struct row rows[MAX_ROWS];
 extern int nrows;
 
@@ -185,6 +193,7 @@ int posix_spawn_one(struct floor_times *t);
 /* ---- corral.c ---- */
 
 struct bench_sup;
+struct bench_event;
 
 extern const char *const corral_phases[];
 /* the default profile, or --profile's: every corral row and the floors follow it */
@@ -199,6 +208,10 @@ void profile_or_die(struct profile *p, const char *name, const char *const *kv);
 uint64_t profile_ns(const struct profile *p);
 /* A supervisor for p, closed by sup_close() or, on any way out, sups_close_all(). */
 struct bench_sup *sup_open(const struct profile *p);
+/* the same, each actor's start and end handed to fn (bench_sup.h); timeout_ms 0: 10 s */
+struct bench_sup *sup_open_hooked(const struct profile *p,
+                                  void (*fn)(void *ctx, const struct bench_event *e), void *ctx,
+                                  int timeout_ms);
 void sup_close(struct bench_sup *b);
 void sups_close_all(void);
 int corral_spawn(struct bench_sup *b, char *const *argv, struct floor_times *t, char *why,
@@ -223,6 +236,7 @@ void section_spawn(void);
 void section_heap(void);
 void section_oneshot(void);
 void section_teardown(void);
+void section_trees(void);
 
 /* ---- report.c ---- */
 

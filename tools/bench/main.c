@@ -11,7 +11,10 @@
  *   3. the same spawn with the supervisor holding 10 MiB and 1 GiB of touched memory;
  *   4. one-shot `corral run -- prog` against the one-shot floor (a static launcher doing the
  *      same kernel work, oneshot_floor.c), a direct exec, unshare(1) and bwrap(1);
- *   5. teardown of N processes: corral's kill stage against a bare cgroup.kill.
+ *   5. teardown of N processes: corral's kill stage against a bare cgroup.kill;
+ *   6. trees of actors (trees.c): spawns through the control channel against the floor's
+ *      loop, the nested-error tree, a graceful cascade against a bare cgroup.kill, the
+ *      supervisor's memory and CPU with many idle actors.
  *
  * Everything this program creates lives below <own>/corral/ (trees bench-<pid>-<n>, the
  * floor's benchfloor-<pid>) and is removed on every exit path, including SIGINT/SIGTERM;
@@ -121,7 +124,7 @@ static void usage(FILE *f)
             f,
             "usage: corral-bench [--quick] [--build DIR] [--prog \"PATH ARGS\"] [--profile FILE]\n"
             "                    [--json FILE] [--png FILE]\n"
-            "                    [--only spawn,heap,oneshot,teardown] [--match KEY,...] "
+            "                    [--only spawn,heap,oneshot,teardown,trees] [--match KEY,...] "
             "[--verbose]\n\n"
             "Measures corral's spawn and teardown against baselines measured in the same "
             "run (HACKING.md,\n\"Benchmarks\"). Needs root, like corral run. Prints one table, "
@@ -145,6 +148,12 @@ static void set_defaults(void)
         cfg.teardown_iters[0] = 30;
         cfg.teardown_iters[1] = 25;
         cfg.teardown_iters[2] = 20;
+        cfg.tree_tput_n = 200; /* a multiple of 8: 8 parents spawn n/8 each */
+        cfg.tree_tput_rounds = 5;
+        cfg.tree_runs = 10;
+        cfg.tree_cascade_iters = 8;
+        cfg.tree_idle_actors = 1000;
+        cfg.tree_idle_s = 10;
 }
 
 static void set_quick(void)
@@ -159,6 +168,12 @@ static void set_quick(void)
         cfg.teardown_iters[0] = 3;
         cfg.teardown_iters[1] = 3;
         cfg.teardown_iters[2] = 2;
+        cfg.tree_tput_n = 40;
+        cfg.tree_tput_rounds = 1;
+        cfg.tree_runs = 2;
+        cfg.tree_cascade_iters = 1;
+        cfg.tree_idle_actors = 100;
+        cfg.tree_idle_s = 2;
 }
 
 static void abspath(char *dst, size_t len, const char *src)
@@ -261,6 +276,8 @@ int main(int argc, char **argv)
                 cfg.argv[0] = cfg.prog;
                 snprintf(tmp, sizeof tmp, "%s/corral", cfg.build);
                 abspath(cfg.corral, sizeof cfg.corral, tmp);
+                snprintf(tmp, sizeof tmp, "%s/corral-test-actor", cfg.build);
+                abspath(cfg.actor, sizeof cfg.actor, tmp);
                 snprintf(tmp, sizeof tmp, "%s/bench-oneshot-floor", cfg.build);
                 abspath(cfg.floor1, sizeof cfg.floor1, tmp);
                 snprintf(tmp, sizeof tmp, "%s/bench%s.json", cfg.build, cfg.quick ? "-quick" : "");
@@ -313,6 +330,8 @@ int main(int argc, char **argv)
                 section_oneshot();
         if (section_on("teardown") && !stop)
                 section_teardown();
+        if (section_on("trees") && !stop)
+                section_trees();
         /* last: its 1 GiB, touched and then freed, disturbs this VM for a while after */
         if (section_on("heap") && !stop)
                 section_heap();
