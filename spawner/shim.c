@@ -176,11 +176,12 @@ static void step_hostname(const struct spec_req *r)
  * to the supervisor, the slave stays for the program. */
 static void step_pty(const struct spec_req *r)
 {
-        int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0;
+        int master, unlock = 0;
         char byte = 0;
 
         if (!(r->hdr.flags & SPEC_PTY))
                 return;
+        master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0)
                 fail_at(STAGE_PTY, errno, "open-ptmx");
         pty_slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
