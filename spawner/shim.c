@@ -401,33 +401,15 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r, char **env
         actor_exec(r, envp);
 }
 
-/* The program's environment, with a slot left for LISTEN_PID: allocated here, by the shim,
- * because the vfork child may not. */
-static char **actor_env(const struct spec_req *r)
-{
-        size_t n = r->hdr.envc;
-        char **envp = calloc(n + 2, sizeof *envp);
-
-        if (!envp)
-                fail(STAGE_ENV, ENOMEM);
-        memcpy(envp, r->envp, n * sizeof *envp);
-        return envp;
-}
-
+/* The program's environment is the request's own array, which has a slot left for LISTEN_PID
+ * (spec.c: parse_blob): neither the shim nor its vfork child allocates. */
 static pid_t start_actor(struct spec_req *r, int sfd)
 {
-        char **envp = actor_env(r);
         pid_t actor = vfork(); /* NOLINT(clang-analyzer-security.insecureAPI.vfork): see above */
 
         if (actor == 0) {
                 close(sfd); /* NOLINT(clang-analyzer-unix.Vfork): the child's own fd table */
-                actor_child(r, envp);
-        }
-        {
-                int e = errno;
-
-                free(envp); /* the child has run execve, or exited */
-                errno = e;
+                actor_child(r, r->envp);
         }
         return actor;
 }
