@@ -1,7 +1,9 @@
 /* What to spawn: the request the supervisor sends to its zygote, and the child's error record.
  *
- * The supervisor never clones. It forks a zygote at start, while it is still small and holds
- * nothing, and sends it one request per actor over a SOCK_SEQPACKET socket: a fixed header,
+ * The supervisor forks a zygote while it is still small and holds little (at start, or at its
+ * second spawn with zygote_on_demand, when it clones the first one itself from the same
+ * request: spec_local, shim_clone.h), and sends it one request per actor over a
+ * SOCK_SEQPACKET socket: a fixed header,
  * a string blob (argv, env, hostname, cwd) inline or in a memfd when large, and the fds the
  * child needs as SCM_RIGHTS, in the order of enum spec_fd. The zygote clones the child with
  * CLONE_PARENT (the supervisor is its parent: waitid on its pidfd works there), finishes

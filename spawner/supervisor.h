@@ -191,9 +191,8 @@ struct corral_sup_options {
 struct corral_sup;
 
 /* Host discovery, the pure-v2 leaf move, the zygote (forked now, while the process is small,
- * unless zygote_on_demand),
- * epoll, the tree's node and registry record (after sweeping orphans when asked), and the
- * warnings of the first profile for this host. */
+ * unless zygote_on_demand), epoll, the tree's node and registry record (after sweeping orphans when
+ * asked), and the warnings of the first profile for this host. */
 int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o, struct cerr *err);
 
 /* Everything goes: live actors are killed (the tree's cgroup.kill) and reaped, the nodes in
@@ -307,7 +306,7 @@ int corral_sup_release(struct corral_sup *s, uint32_t id);
 struct corral_tree_info {
         const char *name;
         const char *node; /* the tree's v2 node */
-        pid_t zygote;
+        pid_t zygote;     /* -1 while there is none (zygote_on_demand) */
         bool stuck;
         int in_flight;     /* spawns the zygote has not answered yet (sent or queued) */
         int queued;        /* of those, waiting for room in the zygote's socket */
