@@ -177,6 +177,36 @@ static struct actor *take_in_flight(struct corral_sup *s, uint32_t req_id, bool 
         return NULL;
 }
 
+/* The zygote's reply to a's request (or what the supervisor's own clone said: spawn.c): the
+ * shim's pid and pidfd, or why there is none. */
+static void land(struct corral_sup *s, struct actor *a, const struct spec_reply *rep, int pidfd)
+{
+        a->t_replied = mono_us();
+        a->fallback = rep->fallback;
+        if (rep->pid > 0 && pidfd >= 0) {
+                a->pid = rep->pid;
+                a->pidfd = pidfd;
+                sup_watch(s, a->pidfd, EPOLLIN, &a->w_pidfd, W_PIDFD, a);
+                teardown_landed(s, a);
+                for (int sig = 1; a->pending_sigs && sig < 64; sig++) {
+                        if (a->pending_sigs & (1ull << sig))
+                                pidfd_signal(a->pidfd, sig, NULL);
+                }
+                a->pending_sigs = 0;
+        } else {
+                if (pidfd >= 0)
+                        close(pidfd);
+                a->dead = true;
+        }
+        if (rep->errnum)
+                actor_spawn_failed(s, a, rep->stage, rep->errnum,
+                                   rep->stage == STAGE_NONE ? rep->msg : NULL);
+        a->waiting &= ~(unsigned)WAIT_REPLY;
+        actor_emit_started(s, a);
+        if (a->dead)
+                end_actor(s, a);
+}
+
 static void on_reply(struct corral_sup *s)
 {
         struct spec_reply rep;
@@ -198,30 +228,7 @@ static void on_reply(struct corral_sup *s)
                         close(pidfd);
                 return; /* not a reply we are waiting for */
         }
-        a->t_replied = mono_us();
-        a->fallback = rep.fallback;
-        if (rep.pid > 0 && pidfd >= 0) {
-                a->pid = rep.pid;
-                a->pidfd = pidfd;
-                sup_watch(s, a->pidfd, EPOLLIN, &a->w_pidfd, W_PIDFD, a);
-                teardown_landed(s, a);
-                for (int sig = 1; a->pending_sigs && sig < 64; sig++) {
-                        if (a->pending_sigs & (1ull << sig))
-                                pidfd_signal(a->pidfd, sig, NULL);
-                }
-                a->pending_sigs = 0;
-        } else {
-                if (pidfd >= 0)
-                        close(pidfd);
-                a->dead = true;
-        }
-        if (rep.errnum)
-                actor_spawn_failed(s, a, rep.stage, rep.errnum,
-                                   rep.stage == STAGE_NONE ? rep.msg : NULL);
-        a->waiting &= ~(unsigned)WAIT_REPLY;
-        actor_emit_started(s, a);
-        if (a->dead)
-                end_actor(s, a);
+        land(s, a, &rep, pidfd);
 }
 
 /* A shim that stopped (SIGSTOP from outside: the only signal that can stop it) cannot forward
@@ -441,6 +448,7 @@ int corral_sup_spawn(struct corral_sup *s, const struct corral_spawn *req, uint3
 {
         struct actor *parent = NULL, *a;
         const struct sup_profile *prof;
+        struct spawn_here here;
 
         if (s->done)
                 return cerr_set(err, ESHUTDOWN, CERR_SPAWN, "the tree is gone");
@@ -470,12 +478,14 @@ int corral_sup_spawn(struct corral_sup *s, const struct corral_spawn *req, uint3
         if (!a)
                 return -1;
         a->ends_tree = req->flags & CORRAL_SPAWN_ENDS_TREE;
-        if (spawn_actor(s, a, req, err) < 0) {
+        if (spawn_actor(s, a, req, &here, err) < 0) {
                 discard_actor(s, a); /* nothing was cloned: what we made goes */
                 return -1;
         }
         *id = a->id;
-        if (a->ended)
+        if (here.cloned)
+                land(s, a, &here.rep, here.pidfd); /* (which ends it when nothing runs) */
+        else if (a->ended)
                 after_end(s, a); /* its program could not be found: an actor that failed */
         teardown_progress(s);
         return 0;

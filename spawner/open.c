@@ -1,7 +1,7 @@
 /* Opening a supervisor (supervisor.h: corral_sup_open): the process-wide setup (fds,
  * RLIMIT_NOFILE, signals), the profiles and their filters, the host's cgroups and our leaf,
- * the zygote, the epoll, and the tree's node with its registry record. engine.c runs it
- * from there on. */
+ * the zygote (unless on demand), the epoll, and the tree's node with its registry record. engine.c
+ * runs it from there on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -284,8 +284,9 @@ int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o,
         if (compile_filters(s, err) < 0)
                 goto fail;
         /* The zygote is forked now, while we hold almost nothing, and after the leaf move so
-         * that it shares our (never killed) cgroup. */
-        if (zygote_start(&s->zy, err) < 0)
+         * that it shares our (never killed) cgroup; or on demand (spawn.c: clone_here), by
+         * which time we are not much larger: corral run asks for that. */
+        if (!o->zygote_on_demand && zygote_start(&s->zy, err) < 0)
                 goto fail;
         s->epfd = epoll_create1(EPOLL_CLOEXEC);
         s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -294,12 +295,12 @@ int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o,
                 goto fail;
         }
         if (sup_watch(s, s->tfd, EPOLLIN, &s->w_timer, W_TIMER, NULL) < 0 ||
-            sup_watch(s, s->zy.sock, EPOLLIN, &s->w_zygote, W_ZYGOTE, NULL) < 0 ||
-            sup_watch(s, s->zy.pidfd, EPOLLIN, &s->w_zygote_pid, W_ZYGOTE_PID, NULL) < 0 ||
             sup_watch(s, s->cfd, EPOLLIN, &s->w_child, W_CHILD, NULL) < 0) {
                 cerr_set(err, errno, CERR_SETUP, "epoll_ctl");
                 goto fail;
         }
+        if (s->zy.pid > 0 && spawn_watch_zygote(s, err) < 0)
+                goto fail;
         if (setup_tree(s, err) < 0)
                 goto fail;
         if (admin_open(s, err) < 0) {

@@ -1,7 +1,8 @@
 /* The shim, as a linear list of steps (nsjail's contain.cc idea), each failing with its stage:
  *
- *   parent-death watch -> sync -> session keyring -> mounts -> hostname -> signalfd
- *   -> process group -> fork the actor
+ *   (cloned by the supervisor itself: its fds -> a session of its own, the zygote's
+ *   dispositions) -> parent-death watch -> sync -> session keyring -> mounts -> hostname
+ *   -> signalfd -> process group -> fork the actor
  *   -> PID-1 loop: forward signals from outside, reap everything, report the actor's wait
  *      status, exit
  *
@@ -45,6 +46,7 @@
 #include "../ns/mounts.h"
 #include "../ns/signals.h"
 #include "../ns/netlink.h"
+#include "../ns/syscalls.h"
 #include "../ns/userns.h"
 
 const int shim_inherited_ignored[] = {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGPIPE};
@@ -81,6 +83,92 @@ static void warn_at(int stage, int e)
 static __attribute__((noreturn)) void fail(int stage, int e)
 {
         fail_at(stage, e, NULL);
+}
+
+void shim_detach(void)
+{
+        struct sigaction ign = {.sa_handler = SIG_IGN};
+
+        /* A session of its own, without a terminal: Ctrl-C is for the supervisor to turn into
+         * a cascade, and no actor can reach a controlling terminal (TIOCSTI, terminal
+         * signals). The zygote takes one for all the shims it clones: each session is a
+         * scheduling group of its own (autogroup), and a new one per spawn cost milliseconds
+         * under load (measured by make bench). */
+        setsid();
+        sig_reset_all();
+        for (int i = 0; i < shim_ninherited_ignored; i++)
+                sigaction(shim_inherited_ignored[i], &ign, NULL);
+}
+
+static void sort_fds(int *v, int n)
+{
+        for (int i = 1; i < n; i++) {
+                int x = v[i], j = i;
+
+                for (; j > 0 && v[j - 1] > x; j--)
+                        v[j] = v[j - 1];
+                v[j] = x;
+        }
+}
+
+/* Every fd but kept[] (sorted, each >= 3) closed, from 3 up. */
+static int close_others(const int *kept, int n)
+{
+        int lo = 3;
+
+        for (int i = 0; i <= n; i++) {
+                int hi = i < n ? kept[i] - 1 : -1; /* -1: to the end */
+
+                if (hi >= 0 && hi < lo) {
+                        lo = kept[i] + 1;
+                        continue;
+                }
+                if (sys_close_range((unsigned)lo, hi < 0 ? ~0U : (unsigned)hi, 0) < 0) {
+                        if (errno != ENOSYS)
+                                return -1;
+                        /* before Linux 5.9: as the zygote does */
+                        for (int fd = lo; fd <= (hi < 0 ? 65535 : hi); fd++)
+                                close(fd);
+                }
+                if (i < n)
+                        lo = kept[i] + 1;
+        }
+        return 0;
+}
+
+/* Cloned by the supervisor itself (the tree's first spawn: spawn.c), the shim starts with a
+ * copy of everything the supervisor holds (the registry lock, epoll, the admin socket, cgroup
+ * nodes, the caller's stdio). First of all it keeps exactly what the zygote's clone would have
+ * had: the request's fds, each a fresh CLOEXEC number above 2 (as SCM_RIGHTS would have
+ * given it), the sync pipe and the supervisor's pidfd; stdio on /dev/null; nothing else. No
+ * allocation: the supervisor may have threads whose malloc lock this copy would never see
+ * released. */
+static void step_own_fds(struct spec_req *r, int *sync_fd, int *parent_pidfd)
+{
+        int kept[SPEC_MAX_FDS + 2], n = 0, devnull;
+        int *mine[SPEC_MAX_FDS + 2];
+
+        for (int i = 0; i < r->nfds; i++)
+                mine[n++] = &r->fds[i];
+        mine[n++] = parent_pidfd;
+        if (*sync_fd >= 0)
+                mine[n++] = sync_fd;
+        for (int i = 0; i < n; i++) {
+                *mine[i] = fcntl(*mine[i], F_DUPFD_CLOEXEC, 3);
+                if (*mine[i] < 0)
+                        fail_at(STAGE_FDS, errno, "own-fds");
+                kept[i] = *mine[i];
+        }
+        /* (the exec pipe's new number, for the record of a failure from here on) */
+        exec_pipe = spec_fd(r, SPEC_FD_EXEC_PIPE);
+        sort_fds(kept, n);
+        if (close_others(kept, n) < 0)
+                fail_at(STAGE_FDS, errno, "own-fds");
+        devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0)
+                fail_at(STAGE_FDS, errno, "own-fds");
+        if (devnull > 2)
+                close(devnull);
 }
 
 static void step_parent_death(int parent_pidfd)
@@ -176,11 +264,12 @@ static void step_hostname(const struct spec_req *r)
  * to the supervisor, the slave stays for the program. */
 static void step_pty(const struct spec_req *r)
 {
-        int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0;
+        int master, unlock = 0;
         char byte = 0;
 
         if (!(r->hdr.flags & SPEC_PTY))
                 return;
+        master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0)
                 fail_at(STAGE_PTY, errno, "open-ptmx");
         pty_slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -400,33 +489,15 @@ static __attribute__((noreturn)) void actor_child(struct spec_req *r, char **env
         actor_exec(r, envp);
 }
 
-/* The program's environment, with a slot left for LISTEN_PID: allocated here, by the shim,
- * because the vfork child may not. */
-static char **actor_env(const struct spec_req *r)
-{
-        size_t n = r->hdr.envc;
-        char **envp = calloc(n + 2, sizeof *envp);
-
-        if (!envp)
-                fail(STAGE_ENV, ENOMEM);
-        memcpy(envp, r->envp, n * sizeof *envp);
-        return envp;
-}
-
+/* The program's environment is the request's own array, which has a slot left for LISTEN_PID
+ * (spec.c: parse_blob): neither the shim nor its vfork child allocates. */
 static pid_t start_actor(struct spec_req *r, int sfd)
 {
-        char **envp = actor_env(r);
         pid_t actor = vfork(); /* NOLINT(clang-analyzer-security.insecureAPI.vfork): see above */
 
         if (actor == 0) {
                 close(sfd); /* NOLINT(clang-analyzer-unix.Vfork): the child's own fd table */
-                actor_child(r, envp);
-        }
-        {
-                int e = errno;
-
-                free(envp); /* the child has run execve, or exited */
-                errno = e;
+                actor_child(r, r->envp);
         }
         return actor;
 }
@@ -483,14 +554,17 @@ static __attribute__((noreturn)) void shim_loop(pid_t actor, int sfd, int report
         }
 }
 
-void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved_mask)
+void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, bool direct)
 {
         sigset_t all;
         int sfd, report;
         pid_t actor;
 
-        (void)saved_mask;
         exec_pipe = spec_fd(r, SPEC_FD_EXEC_PIPE);
+        if (direct) {
+                step_own_fds(r, &sync_fd, &parent_pidfd); /* before anything else */
+                shim_detach();                            /* what the zygote did for its shims */
+        }
         step_parent_death(parent_pidfd);
         step_sync(sync_fd);
         step_keyring(r);
@@ -500,7 +574,8 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
         step_userns(r);
         /* changing credentials cleared the parent-death signal: set it (and look) again */
         step_parent_death(parent_pidfd);
-        /* (no setsid: the zygote's session has no terminal, and the shim is in it) */
+        /* (no setsid here: the zygote's session has no terminal, and the shim is in it; or
+         * shim_detach made one for this shim alone) */
         step_mounts(r);
         if (chdir("/") < 0) /* the shim holds no handle on the host's tree either */
                 fail(STAGE_CHDIR, errno);
@@ -516,8 +591,10 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
 
         /* A process group of our own, which the program inherits: its `kill 0` reaches its
          * own actor only, never the zygote or another actor (all are in the zygote's session,
-         * and were in its group). A group, unlike a session, starts no scheduling autogroup. */
-        if (setpgid(0, 0) < 0)
+         * and were in its group). A group, unlike a session, starts no scheduling autogroup.
+         * A shim with a session of its own leads its group already (and setpgid would refuse
+         * a session leader: EPERM). */
+        if (!direct && setpgid(0, 0) < 0)
                 fail(STAGE_PGID, errno);
         actor = start_actor(r, sfd);
         if (actor < 0)
@@ -531,7 +608,16 @@ void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd, sigset_t saved
         report = fcntl(spec_fd(r, SPEC_FD_REPORT), F_DUPFD_CLOEXEC, 3);
         if (report < 0)
                 _exit(125);
-        spec_req_free(r);
+        /* The exec pipe goes last: its EOF then also says that the shim holds nothing more of
+         * the request. A copy of the supervisor's memory frees nothing (its malloc lock: see
+         * step_own_fds). */
+        exec_pipe = spec_fd(r, SPEC_FD_EXEC_PIPE); /* (the child renumbered its own copy) */
+        r->fds[r->hdr.fd_index[SPEC_FD_EXEC_PIPE]] = -1;
+        if (direct)
+                spec_req_close_fds(r);
+        else
+                spec_req_free(r);
+        close(exec_pipe);
         exec_pipe = -1;
         shim_loop(actor, sfd, report, parent_pidfd);
 }

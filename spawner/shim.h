@@ -1,5 +1,6 @@
 /* The child side of a spawn: corral's PID 1 in the actor's namespace, and the actor child it
- * forks and execs. Runs in the zygote's clone child; never returns. */
+ * forks and execs. Runs in a clone child of the zygote, or of the supervisor itself (a
+ * tree's first spawn); never returns. */
 #ifndef CORRAL_SPAWNER_SHIM_H
 #define CORRAL_SPAWNER_SHIM_H
 
@@ -27,7 +28,14 @@ extern const int shim_ninherited_ignored;
 /* The signals a shim passes on to its program when they come from outside its namespace. */
 bool shim_forwards(int sig);
 
+/* What the zygote does once for all the shims it clones, and a shim the supervisor cloned
+ * itself does for itself: a session of its own (no controlling terminal), every signal at its
+ * default but shim_inherited_ignored, ignored. The mask is left alone (a shim keeps every
+ * signal blocked; the zygote empties its own). */
+void shim_detach(void);
+
+/* direct: cloned by the supervisor itself, not by the zygote (see shim.c: step_own_fds). */
 __attribute__((noreturn)) void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd,
-                                         sigset_t saved_mask);
+                                         bool direct);
 
 #endif

@@ -1,7 +1,9 @@
 /* One spawn (DESIGN §4): the actor's nodes and limits, its program found and opened, its
  * environment, stdio and identity, the pipes that will tell what became of it, all in one
  * request for the zygote; and the queue of requests its socket could not take yet. Nothing
- * here waits: a full socket queues the request, sent when the zygote reads. */
+ * here waits: a full socket queues the request, sent when the zygote reads. With
+ * zygote_on_demand the first request is cloned here instead (clone_here), and the zygote is
+ * forked at the next one. */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -14,14 +16,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../ns/clone.h"
 #include "../ns/creds.h"
 #include "../ns/mounts.h"
 #include "../ns/netns.h"
 #include "../ns/safepath.h"
+#include "../ns/syscalls.h"
 #include "../ns/timeutil.h"
 #include "../policy/units.h"
 #include "identity.h"
 #include "limits.h"
+#include "shim_clone.h"
 #include "sup.h"
 
 struct queued_req {
@@ -579,6 +584,78 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
         return 0;
 }
 
+int spawn_watch_zygote(struct corral_sup *s, struct cerr *err)
+{
+        if (sup_watch(s, s->zy.sock, EPOLLIN, &s->w_zygote, W_ZYGOTE, NULL) < 0 ||
+            sup_watch(s, s->zy.pidfd, EPOLLIN, &s->w_zygote_pid, W_ZYGOTE_PID, NULL) < 0)
+                return cerr_set(err, errno, CERR_EPOLL, "watching the spawn server");
+        return 0;
+}
+
+/* zygote_on_demand: the zygote, forked at the first spawn that needs it; before this spawn's
+ * nodes, pipes and fds exist, so that it inherits (and closes) as little as can be. */
+static int zygote_up(struct corral_sup *s, struct cerr *err)
+{
+        if (s->zy.pid > 0)
+                return 0;
+        if (zygote_start(&s->zy, err) < 0)
+                return -1;
+        if (spawn_watch_zygote(s, err) < 0) {
+                zygote_stop(&s->zy);
+                return -1;
+        }
+        return 0;
+}
+
+/* The supervisor clones the shim itself: the first spawn with zygote_on_demand (the root of
+ * `corral run`), except into the tree's network namespace, which only the zygote enters. */
+static bool clone_here(const struct corral_sup *s, const struct actor *a)
+{
+        return s->opt.zygote_on_demand && !s->cloned_here && s->zy.pid < 0 &&
+               a->prof->p.private_network != PRIVATE_NETWORK_TREE;
+}
+
+/* The request the zygote would have read, cloned by the same code (shim_clone.c), at the same
+ * point of the spawn. Why this is as safe as the zygote's clone:
+ *  - nothing runs before the tree is registered and its nodes exist: corral_sup_open wrote
+ *    the registry record and made the tree's node, and spawn_actor the actor's, before any
+ *    spawn; a failed claim or setup returns before one, with nothing cloned;
+ *  - the shim keeps none of our fds: its first step (shim.c: step_own_fds) keeps the
+ *    request's fds alone, as SCM_RIGHTS would have given them, and stdio on /dev/null;
+ *  - no handler or mask of ours reaches the program: CLONE_CLEAR_SIGHAND drops the handlers,
+ *    the shim sets the zygote's dispositions (shim_detach) with every signal blocked, and
+ *    the program's child resets those and empties its mask, as for any shim;
+ *  - no controlling terminal: shim_detach gives the shim a session of its own (one per
+ *    tree, as the zygote's was), which the program inherits;
+ *  - the clone copies our page tables, as the zygote's fork at open did: we are as small
+ *    now (zygote_on_demand is for such supervisors), and it saves that fork, a request's
+ *    round trip and the zygote's stop. The v1 placement or fallback move (cgroup.procs)
+ *    happens here, before the shim is released, as it would in the zygote. */
+static int clone_direct(struct corral_sup *s, struct queued_req *q, struct spawn_here *here,
+                        struct cerr *err)
+{
+        struct spec_req r;
+        struct shim_clone_how how = {.close_in_child = -1, .direct = true};
+        bool stranded;
+
+        how.parent_pidfd = sys_pidfd_open(getpid(), 0);
+        if (how.parent_pidfd < 0)
+                return cerr_set(err, errno, CERR_SPAWN, "pidfd_open of the supervisor");
+        if (spec_local(&q->b, &r, err) < 0) {
+                close(how.parent_pidfd);
+                return -1;
+        }
+        ns_clone3_probe(); /* as the zygote does: no sync round trip for not knowing */
+        q->a->t_sent = mono_us();
+        here->pidfd = shim_clone(&r, &how, &here->rep, &stranded);
+        here->cloned = true;
+        s->cloned_here = true;
+        spec_req_release(&r);
+        close(how.parent_pidfd);
+        free_queued(q); /* our copies of the child's fds: it has its own */
+        return 0;
+}
+
 /* -t: the shim opens a pty in the actor's own devpts (after its mounts) and sends the master
  * back over this socket before it forks the program; the program gets the slave as its stdio
  * and controlling terminal, with the caller's modes and window size. */
@@ -603,8 +680,9 @@ static int pty_channel(struct actor *a, struct queued_req *q, const struct corra
 }
 
 int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
-                struct cerr *err)
+                struct spawn_here *here, struct cerr *err)
 {
+        bool direct = clone_here(s, a);
         struct queued_req q = {.a = a};
         struct identity id;
         struct cg_node node, leaf = {.fd = -1};
@@ -627,6 +705,10 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
                         return cerr_wrap(err, "spawning %s", a->name);
                 spec_set_fd(&q.b, SPEC_FD_NETNS, fd); /* ours: kept, not closed once sent */
         }
+        here->cloned = false;
+        here->pidfd = -1;
+        if (!direct && zygote_up(s, err) < 0)
+                return cerr_wrap(err, "spawning %s: starting the spawn server", a->name);
         /* A fresh node per spawn: a killed node is never reused (DESIGN §4b). */
         if (cg_node_create(&node, a->parent ? a->parent->node : s->tree_node.path,
                            strrchr(a->node, '/') + 1, s->tree, err) < 0)
@@ -698,6 +780,11 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
             sup_watch(s, a->report_rd, EPOLLIN, &a->w_report, W_REPORT, a) < 0) {
                 cerr_set(err, errno, CERR_SPAWN, "epoll_ctl");
                 goto out;
+        }
+        if (direct) {
+                if (clone_direct(s, &q, here, err) < 0)
+                        goto out;
+                return 0;
         }
         a->in_flight = true;
         s->n_in_flight++;

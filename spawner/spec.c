@@ -159,6 +159,27 @@ int spec_add_pass(struct spec_builder *b, int fd, struct cerr *err)
         return 0;
 }
 
+/* The fds in the order the child reads them (enum spec_fd's, then v1 groups, mounts, passed
+ * fds), their positions in the header. */
+static int order_fds(struct spec_builder *b, int order[SPEC_MAX_FDS])
+{
+        int n = 0;
+
+        for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
+                b->hdr.fd_index[i] = b->fds[i] >= 0 ? n : -1;
+                if (b->fds[i] >= 0)
+                        order[n++] = b->fds[i];
+        }
+        for (uint32_t i = 0; i < b->hdr.n_v1; i++)
+                order[n++] = b->v1_fds[i];
+        for (uint32_t i = 0; i < b->hdr.n_rw_paths; i++)
+                order[n++] = b->rw_fds[i];
+        for (uint32_t i = 0; i < b->hdr.n_pass; i++)
+                order[n++] = b->pass_fds[i];
+        b->hdr.nfds = (uint32_t)n;
+        return n;
+}
+
 int spec_send(struct spec_builder *b, int sock, struct cerr *err)
 {
         int order[SPEC_MAX_FDS];
@@ -183,18 +204,7 @@ int spec_send(struct spec_builder *b, int sock, struct cerr *err)
                 }
                 b->fds[SPEC_FD_BLOB] = memfd;
         }
-        for (int i = 0; i < SPEC_FD_FIXED_COUNT; i++) {
-                b->hdr.fd_index[i] = b->fds[i] >= 0 ? n : -1;
-                if (b->fds[i] >= 0)
-                        order[n++] = b->fds[i];
-        }
-        for (uint32_t i = 0; i < b->hdr.n_v1; i++)
-                order[n++] = b->v1_fds[i];
-        for (uint32_t i = 0; i < b->hdr.n_rw_paths; i++)
-                order[n++] = b->rw_fds[i];
-        for (uint32_t i = 0; i < b->hdr.n_pass; i++)
-                order[n++] = b->pass_fds[i];
-        b->hdr.nfds = (uint32_t)n;
+        n = order_fds(b, order);
 
         iov[0] = (struct iovec){.iov_base = &b->hdr, .iov_len = sizeof b->hdr};
         iov[1] = (struct iovec){.iov_base = b->blob, .iov_len = memfd >= 0 ? 0 : b->blob_len};
@@ -306,7 +316,9 @@ static int parse_blob(struct spec_req *r, struct cerr *err)
                 return cerr_set(err, EINVAL, CERR_SPAWN, "request blob is not NUL-terminated");
         strs = calloc(need, sizeof *strs);
         r->argv = calloc((size_t)r->hdr.argc + 1, sizeof *r->argv);
-        r->envp = calloc((size_t)r->hdr.envc + 1, sizeof *r->envp);
+        /* one slot more than the NULL: the shim's LISTEN_PID (shim.c: actor_child), so that
+         * nothing after the clone allocates */
+        r->envp = calloc((size_t)r->hdr.envc + 2, sizeof *r->envp);
         r->rw_paths = calloc((size_t)r->hdr.n_rw_paths + 1, sizeof *r->rw_paths);
         r->ops = calloc((size_t)r->hdr.n_ops + 1, sizeof *r->ops);
         if (!strs || !r->argv || !r->envp || !r->rw_paths || !r->ops) {
@@ -444,6 +456,32 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
 fail:
         spec_req_free(r); /* its fds closed, whatever was allocated freed */
         return -1;
+}
+
+int spec_local(struct spec_builder *b, struct spec_req *r, struct cerr *err)
+{
+        int order[SPEC_MAX_FDS];
+        int n = order_fds(b, order);
+
+        memset(r, 0, sizeof *r);
+        for (int i = 0; i < SPEC_MAX_FDS; i++)
+                r->fds[i] = i < n ? order[i] : -1;
+        r->nfds = n;
+        b->hdr.blob_len = (uint32_t)b->blob_len;
+        r->hdr = b->hdr;
+        /* the same checks and parser as a request that came over the socket */
+        if (check_header(r, err) < 0 || read_blob(r, b->blob, b->blob_len, err) < 0 ||
+            parse_blob(r, err) < 0) {
+                spec_req_release(r);
+                return -1;
+        }
+        return 0;
+}
+
+void spec_req_release(struct spec_req *r)
+{
+        r->nfds = 0; /* the builder's */
+        spec_req_free(r);
 }
 
 void spec_req_close_fds(struct spec_req *r)

@@ -1,7 +1,9 @@
 /* What to spawn: the request the supervisor sends to its zygote, and the child's error record.
  *
- * The supervisor never clones. It forks a zygote at start, while it is still small and holds
- * nothing, and sends it one request per actor over a SOCK_SEQPACKET socket: a fixed header,
+ * The supervisor forks a zygote while it is still small and holds little (at start, or at its
+ * second spawn with zygote_on_demand, when it clones the first one itself from the same
+ * request: spec_local, shim_clone.h), and sends it one request per actor over a
+ * SOCK_SEQPACKET socket: a fixed header,
  * a string blob (argv, env, hostname, cwd) inline or in a memfd when large, and the fds the
  * child needs as SCM_RIGHTS, in the order of enum spec_fd. The zygote clones the child with
  * CLONE_PARENT (the supervisor is its parent: waitid on its pidfd works there), finishes
@@ -214,6 +216,12 @@ struct spec_req {
 
 /* Receive and validate one request. Returns 1 on a request, 0 on EOF, -1 on error (err). */
 int spec_recv(int sock, struct spec_req *r, struct cerr *err);
+/* The request as the child would receive it, built in this process for a clone of its own
+ * (spawn.c: the supervisor clones the tree's first shim itself): the same header checks and
+ * parser, the builder's fds at their own numbers (not owned: the child's copies are the
+ * child's, ours stay the caller's). spec_req_release() frees it without closing them. */
+int spec_local(struct spec_builder *b, struct spec_req *r, struct cerr *err);
+void spec_req_release(struct spec_req *r);
 int spec_fd(const struct spec_req *r, enum spec_fd slot); /* -1 when absent */
 int spec_v1_fd(const struct spec_req *r, uint32_t i);
 int spec_rw_fd(const struct spec_req *r, uint32_t i);

@@ -1,8 +1,11 @@
 /* Internals of the supervisor engine (supervisor.h is its API), shared by its files:
  *
  *   engine.c    open, close, dispatch, the zygote's socket, the handlers of each fd
+ *   (open.c     opening: process setup, host, the zygote unless on demand, the tree's node)
  *   actors.c    the actor table: ids, the tree's links, states, nodes, exit reasons
- *   spawn.c     one spawn request: the program, environment, stdio, credentials, limits
+ *   spawn.c     one spawn request: the program, environment, stdio, credentials, limits;
+ *               handed to the zygote, or cloned here (the first, with zygote_on_demand:
+ *               shim_clone.c, the zygote's own clone code)
  *   spawn_limits.c  its limits: v2 controllers enabled above its node, v1 groups nested
  *   teardown.c  cascades applied: signals to shims, cgroup.kill, stuck, removal of nodes
  *   events.c    event records to the sink, the output queues
@@ -206,7 +209,8 @@ struct corral_sup {
         bool zygote_writable_wait;                  /* watching the zygote's socket for room too */
         bool paused;                                /* the event queue is too full: no spawn */
         bool tree_created;
-        bool said_v1;         /* the hybrid-host event was logged */
+        bool cloned_here; /* zygote_on_demand: the first shim was cloned by us; the rest by it */
+        bool said_v1;     /* the hybrid-host event was logged */
         bool runtime_limited; /* a profile of the tree sets RuntimeMaxSec= */
         bool done, stuck;
         bool quiet; /* done, and only the output queues are watched */
@@ -330,10 +334,20 @@ void actor_read_stats(const struct corral_sup *s, const struct actor *a, struct 
 int actor_signal(struct corral_sup *s, struct actor *a, int sig);
 
 /* ---- spawn.c ---- */
+/* A spawn the supervisor cloned itself: what the zygote's reply would have said. */
+struct spawn_here {
+        bool cloned; /* rep and pidfd are set: the engine takes them as the zygote's reply */
+        struct spec_reply rep;
+        int pidfd;
+};
 /* Build the actor's request (nodes, limits, pipes, stdio, credentials) and hand it to the
- * zygote (or its queue). A program that cannot be found fails the actor, not the call. */
+ * zygote (or its queue), forking the zygote first when it is not running yet; or, for the
+ * first spawn with zygote_on_demand, clone it here (*here). A program that cannot be found
+ * fails the actor, not the call. */
 int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn *req,
-                struct cerr *err);
+                struct spawn_here *here, struct cerr *err);
+/* The zygote's socket and pidfd into the epoll set (once it is forked). */
+int spawn_watch_zygote(struct corral_sup *s, struct cerr *err);
 /* Send queued requests while the zygote's socket takes them. */
 void spawn_send_queued(struct corral_sup *s);
 /* The zygote is gone: requests not answered will never be. */

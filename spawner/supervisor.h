@@ -12,11 +12,12 @@
  *   engine's own (a shim that stops is seen there); SIGPIPE is ignored (output goes through
  *   non-blocking queues, and a gone reader is EPIPE, not death).
  * - Shims are children of the calling process (the zygote clones them with CLONE_PARENT, so
- *   that waitid on their pidfds works here): a waitpid(-1) or a SIGCHLD handler that reaps
- *   in the embedding program would steal their exit statuses.
+ *   that waitid on their pidfds works here; with zygote_on_demand the first is cloned by the
+ *   calling thread itself): a waitpid(-1) or a SIGCHLD handler that reaps in the embedding
+ *   program would steal their exit statuses.
  * - The zygote is forked by the calling thread, and dies with that thread
- *   (PR_SET_PDEATHSIG follows the thread, not the process): open from the thread that
- *   lives as long as the supervisor.
+ *   (PR_SET_PDEATHSIG follows the thread, not the process): open (and, with
+ *   zygote_on_demand, spawn) from the thread that lives as long as the supervisor.
  * - On pure cgroup v2, the calling process moves into <own>/supervisor (DESIGN §7).
  * Everything is undone or released by corral_sup_close() except the leaf move, the signal
  * mask and dispositions, and the fd flags. */
@@ -175,6 +176,12 @@ struct corral_sup_options {
         bool sweep_orphans;       /* remove what dead supervisors left, first (events) */
         corral_event_fn on_event; /* may be NULL */
         void *event_ctx;
+        /* No spawn server at open: the supervisor clones its first shim itself (after the
+         * tree's registry record and nodes exist, as for every spawn), and forks the zygote
+         * at the first spawn after that one. For a supervisor that is still small then
+         * (corral run): a zygote forked from a large process copies its page tables at each
+         * clone, the cost the zygote exists to keep flat (DESIGN §4b). */
+        bool zygote_on_demand;
         /* test hooks: force the fallback paths so tests can prove they work */
         bool force_clone_fallback;
         bool force_fd_walk;
@@ -183,9 +190,9 @@ struct corral_sup_options {
 
 struct corral_sup;
 
-/* Host discovery, the pure-v2 leaf move, the zygote (forked now, while the process is small),
- * epoll, the tree's node and registry record (after sweeping orphans when asked), and the
- * warnings of the first profile for this host. */
+/* Host discovery, the pure-v2 leaf move, the zygote (forked now, while the process is small,
+ * unless zygote_on_demand), epoll, the tree's node and registry record (after sweeping orphans when
+ * asked), and the warnings of the first profile for this host. */
 int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o, struct cerr *err);
 
 /* Everything goes: live actors are killed (the tree's cgroup.kill) and reaped, the nodes in
@@ -299,7 +306,7 @@ int corral_sup_release(struct corral_sup *s, uint32_t id);
 struct corral_tree_info {
         const char *name;
         const char *node; /* the tree's v2 node */
-        pid_t zygote;
+        pid_t zygote;     /* -1 while there is none (zygote_on_demand) */
         bool stuck;
         int in_flight;     /* spawns the zygote has not answered yet (sent or queued) */
         int queued;        /* of those, waiting for room in the zygote's socket */

@@ -14,13 +14,10 @@
 #include <unistd.h>
 
 #include "../ns/clone.h"
-#include "../ns/kfile.h"
-#include "../ns/netns.h"
-#include "../ns/signals.h"
-#include "../ns/syscalls.h"
-#include "../ns/userns.h"
-#include "shim.h"
 #include "../ns/fdpass.h"
+#include "../ns/syscalls.h"
+#include "shim.h"
+#include "shim_clone.h"
 #include "spec.h"
 
 static void send_reply(int sock, const struct spec_reply *rep, int pidfd)
@@ -29,108 +26,26 @@ static void send_reply(int sock, const struct spec_reply *rep, int pidfd)
         (void)fdpass_send(sock, rep, sizeof *rep, pidfd, 0);
 }
 
-static int write_pid(int dirfd, pid_t pid)
-{
-        char v[24];
-
-        snprintf(v, sizeof v, "%d", (int)pid);
-        return kfile_write_at(dirfd, "cgroup.procs", v);
-}
-
-static void fill_error(struct spec_reply *rep, int e, int stage, const char *msg)
-{
-        rep->errnum = e;
-        rep->stage = stage;
-        snprintf(rep->msg, sizeof rep->msg, "%s", msg);
-}
-
 static void handle(int sock, int parent_pidfd, struct spec_req *r)
 {
-        struct spec_reply rep = {.magic = SPEC_MAGIC, .req_id = r->hdr.req_id};
-        struct ns_clone_req creq = {
-            .flags = r->hdr.clone_flags | CLONE_PARENT | CLONE_CLEAR_SIGHAND,
-            .cgroup_fd = spec_fd(r, SPEC_FD_CGROUP),
-            .force_fallback = r->hdr.flags & SPEC_FORCE_CLONE_FALLBACK,
-        };
-        struct ns_clone_res res;
-        struct cerr err = {0};
-        int sync[2] = {-1, -1};
-        int tree_net = spec_fd(r, SPEC_FD_NETNS), own_net = -1;
-        bool userns = r->hdr.clone_flags & CLONE_NEWUSER;
-        bool need_sync = r->hdr.n_v1 > 0 || userns || creq.force_fallback || ns_clone3_state() != 1;
-        pid_t pid;
+        struct shim_clone_how how = {.parent_pidfd = parent_pidfd, .close_in_child = sock};
+        struct spec_reply rep;
+        bool stranded;
+        int pidfd = shim_clone(r, &how, &rep, &stranded);
 
-        if (need_sync && pipe2(sync, O_CLOEXEC) < 0) {
-                fill_error(&rep, errno, STAGE_SYNC, "creating the sync pipe");
-                send_reply(sock, &rep, -1);
-                return;
-        }
-        /* PrivateNetwork=tree: the child is born in the tree's network namespace (ns/netns.h) */
-        if (tree_net >= 0 && netns_enter(tree_net, &own_net) < 0) {
-                fill_error(&rep, errno, STAGE_NETNS, "entering the tree's network namespace");
-                if (sync[0] >= 0) {
-                        close(sync[0]);
-                        close(sync[1]);
-                }
-                send_reply(sock, &rep, -1);
-                return;
-        }
-        pid = ns_clone(&creq, &res, &err);
-        if (pid == 0) {
-                close(sock);
-                if (sync[1] >= 0)
-                        close(sync[1]);
-                if (own_net >= 0)
-                        close(own_net); /* a handle on the host's namespace stays with us */
-                shim_main(r, sync[0], parent_pidfd, res.saved_mask);
-        }
-        /* Back at once: every later clone would be born where we are. If we cannot return, we
-         * must clone nothing more; the supervisor fails what is pending when we are gone. */
-        if (own_net >= 0 && netns_leave(&own_net) < 0) {
-                if (pid > 0)
-                        sys_pidfd_send_signal(res.pidfd, SIGKILL, NULL, 0);
-                _exit(1);
-        }
-        if (sync[0] >= 0)
-                close(sync[0]);
-        if (pid < 0) {
-                fill_error(&rep, err.errnum, STAGE_NONE, cerr_stage_name(err.stage));
-                if (sync[1] >= 0)
-                        close(sync[1]);
-                send_reply(sock, &rep, -1);
-                return;
-        }
-        rep.pid = pid;
-        rep.fallback = res.fallback;
-        /* Work that must be done before the child runs: on the fallback path it starts in our
-         * cgroup and is moved (an RCU grace period, here and not in the event loop); on hybrid
-         * hosts each v1 controller needs its own placement. */
-        if (!res.placed && creq.cgroup_fd >= 0 && write_pid(creq.cgroup_fd, pid) < 0)
-                fill_error(&rep, errno, STAGE_SYNC, "moving the child into its cgroup");
-        for (uint32_t i = 0; !rep.errnum && i < r->hdr.n_v1; i++) {
-                if (write_pid(spec_v1_fd(r, i), pid) < 0)
-                        fill_error(&rep, errno, STAGE_SYNC, "placing the child in a v1 cgroup");
-        }
-        /* PrivateUsers=: root inside is one unprivileged id outside */
-        if (!rep.errnum && userns && userns_write_maps(pid, r->hdr.map_uid, r->hdr.map_gid) < 0)
-                fill_error(&rep, errno, STAGE_SYNC, "writing the user namespace's id maps");
-        if (rep.errnum)
-                sys_pidfd_send_signal(res.pidfd, SIGKILL, NULL, 0);
-        else if (sync[1] >= 0 && write(sync[1], "g", 1) != 1)
-                fill_error(&rep, errno, STAGE_SYNC, "releasing the child");
-        if (sync[1] >= 0)
-                close(sync[1]);
+        if (stranded)
+                _exit(1); /* the supervisor fails what is pending when we are gone */
         /* Our copies of the child's pipes go before the reply: the supervisor reads the exec
          * pipe's EOF as "execve succeeded", and must see it once the child is past it, not
          * whenever we get round to freeing the request. */
         spec_req_close_fds(r);
-        send_reply(sock, &rep, res.pidfd);
-        close(res.pidfd);
+        send_reply(sock, &rep, pidfd);
+        if (pidfd >= 0)
+                close(pidfd);
 }
 
 static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
 {
-        struct sigaction ign = {.sa_handler = SIG_IGN};
         sigset_t none;
         int devnull;
 
@@ -138,15 +53,8 @@ static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (poll(&(struct pollfd){.fd = parent_pidfd, .events = POLLIN}, 1, 0) != 0)
                 _exit(0);
-        /* A session of its own, without a terminal: Ctrl-C is for the supervisor to turn into
-         * a cascade, not for the spawn server, and no actor it clones can reach a controlling
-         * terminal (TIOCSTI, terminal signals). One setsid here instead of one per shim: each
-         * session is a scheduling group of its own (autogroup), and a new one per spawn cost
-         * milliseconds under load (measured by make bench). */
-        setsid();
-        sig_reset_all();
-        for (int i = 0; i < shim_ninherited_ignored; i++)
-                sigaction(shim_inherited_ignored[i], &ign, NULL);
+        /* One session without a terminal for every shim it clones (shim.h: shim_detach) */
+        shim_detach();
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -180,11 +88,14 @@ static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
                 if (rc == 0)
                         _exit(0); /* the supervisor closed its end */
                 if (rc < 0) {
-                        struct spec_reply rep = {.magic = SPEC_MAGIC, .req_id = r.hdr.req_id};
+                        struct spec_reply rep = {.magic = SPEC_MAGIC,
+                                                 .req_id = r.hdr.req_id,
+                                                 .errnum = err.errnum,
+                                                 .stage = STAGE_NONE};
 
                         if (err.errnum == EBADF || err.errnum == ENOTSOCK)
                                 _exit(1);
-                        fill_error(&rep, err.errnum, STAGE_NONE, err.msg);
+                        snprintf(rep.msg, sizeof rep.msg, "%s", err.msg);
                         send_reply(sock, &rep, -1);
                         continue;
                 }

@@ -52,7 +52,28 @@ static int count_fds(void)
         return n - 1; /* the directory's own fd */
 }
 
-START_TEST(fifty_spawns_in_flight_each_started_and_ended_once)
+/* The parent of a process, from /proc/PID/stat. */
+static pid_t ppid_of(pid_t pid)
+{
+        char path[64], buf[512];
+        const char *p;
+        int ppid = -1;
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        f = fopen(path, "re");
+        ck_assert_ptr_nonnull(f);
+        p = fgets(buf, sizeof buf, f) ? strrchr(buf, ')') : NULL;
+        fclose(f);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(sscanf(p + 2, "%*c %d", &ppid), 1);
+        return (pid_t)ppid;
+}
+
+/* on_demand: no zygote at open; the first spawn is cloned by the supervisor itself (landed
+ * when corral_sup_spawn returns: no request in flight), the zygote is forked at the second
+ * and takes the other 49, queued as with one forked at open. */
+static void fifty_spawns(bool on_demand)
 {
         static struct counts c;
         struct profile prof;
@@ -79,18 +100,33 @@ START_TEST(fifty_spawns_in_flight_each_started_and_ended_once)
         o.profiles = &prof;
         o.on_event = count;
         o.event_ctx = &c;
+        o.zygote_on_demand = on_demand;
         memset(&c, 0, sizeof c);
         if (corral_sup_open(&s, &o, &err) < 0)
                 ck_abort_msg("open: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        corral_sup_tree(s, &ti);
+        ck_assert_msg(on_demand ? ti.zygote <= 0 : ti.zygote > 0, "zygote %d", (int)ti.zygote);
         for (int i = 0; i < NSPAWN; i++) {
                 struct corral_spawn req = {.name = "w", .argv = argv};
+                struct corral_actor_info info;
 
                 if (corral_sup_spawn(s, &req, &ids[i], &err) < 0)
                         ck_abort_msg("spawn %d: %s", i, cerr_str(&err, ebuf, sizeof ebuf));
+                if (i > 0 || !on_demand)
+                        continue;
+                /* cloned here: its shim is our child already, and still no zygote */
+                corral_sup_tree(s, &ti);
+                ck_assert_int_le(ti.zygote, 0);
+                ck_assert_int_eq(ti.in_flight, 0);
+                ck_assert_int_eq(corral_sup_actor(s, ids[0], &info), 0);
+                ck_assert_int_gt(info.pid, 0);
+                ck_assert_int_eq(ppid_of(info.pid), getpid());
         }
-        /* no reply handled yet: all 50 in flight, and the socket could not take them all */
+        /* no reply handled yet: all 50 in flight (49 with the first cloned here), and the
+         * socket could not take them all */
         corral_sup_tree(s, &ti);
-        ck_assert_int_eq(ti.in_flight, NSPAWN);
+        ck_assert_int_gt(ti.zygote, 0);
+        ck_assert_int_eq(ti.in_flight, on_demand ? NSPAWN - 1 : NSPAWN);
         ck_assert_msg(ti.queued > 0, "no request had to wait (queued %d)", ti.queued);
         deadline = mono_ms() + th_ms(30000);
         while (done < NSPAWN && mono_ms() < deadline) {
@@ -128,6 +164,17 @@ START_TEST(fifty_spawns_in_flight_each_started_and_ended_once)
         profile_free(&prof);
         th_assert_tree_gone(name);
         ck_assert_int_eq(count_fds(), fds_before);
+}
+
+START_TEST(fifty_spawns_in_flight_each_started_and_ended_once)
+{
+        fifty_spawns(false);
+}
+END_TEST
+
+START_TEST(zygote_on_demand_first_spawn_cloned_here_then_fifty)
+{
+        fifty_spawns(true);
 }
 END_TEST
 
@@ -334,6 +381,7 @@ static Suite *engine_suite(void)
 
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, fifty_spawns_in_flight_each_started_and_ended_once);
+        tcase_add_test(tc, zygote_on_demand_first_spawn_cloned_here_then_fifty);
         tcase_add_test(tc, full_event_queue_pauses_and_says_what_it_lost);
         tcase_add_test(tc, an_ended_actors_cgroups_go_with_it);
         suite_add_tcase(s, tc);

@@ -477,20 +477,72 @@ START_TEST(exec_failures_127_126)
 }
 END_TEST
 
+/* What a shim holds once its program runs: stdio on /dev/null, its signalfd, the report pipe
+ * and the supervisor's pidfd; nothing of the supervisor's (the registry record, epoll,
+ * cgroup nodes, sockets), whether the zygote cloned it or the supervisor itself did. */
+static void assert_shim_fds(pid_t shim)
+{
+        char path[64], target[PATH_MAX];
+        int nsig = 0, npidfd = 0, npipe = 0, n = 0;
+        struct dirent *de;
+        DIR *d;
+
+        /* (the shim closes the request's fds once its program runs: the program may have said
+         * "ready" first; the exec pipe, whose EOF is `started`, goes last) */
+        snprintf(path, sizeof path, "/proc/%d/fd", (int)shim);
+        d = opendir(path);
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d))) {
+                char link[PATH_MAX];
+                ssize_t len;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(link, sizeof link, "/proc/%d/fd/%s", (int)shim, de->d_name);
+                len = readlink(link, target, sizeof target - 1);
+                ck_assert_int_gt(len, 0);
+                target[len] = '\0';
+                n++;
+                if (atoi(de->d_name) <= 2) {
+                        ck_assert_msg(strcmp(target, "/dev/null") == 0, "shim fd %s is %s",
+                                      de->d_name, target);
+                        continue;
+                }
+                nsig += strcmp(target, "anon_inode:[signalfd]") == 0;
+                npidfd += strcmp(target, "anon_inode:[pidfd]") == 0;
+                npipe += strncmp(target, "pipe:", 5) == 0;
+                ck_assert_msg(strcmp(target, "anon_inode:[signalfd]") == 0 ||
+                                  strcmp(target, "anon_inode:[pidfd]") == 0 ||
+                                  strncmp(target, "pipe:", 5) == 0,
+                              "shim holds fd %s: %s", de->d_name, target);
+        }
+        closedir(d);
+        ck_assert_msg(n == 6 && nsig == 1 && npidfd == 1 && npipe == 1,
+                      "shim: %d fds, %d signalfd, %d pidfd, %d pipe", n, nsig, npidfd, npipe);
+}
+
+static void eager_zygote(void *ctx)
+{
+        (void)ctx;
+        setenv("CORRAL_TEST_EAGER_ZYGOTE", "1", 1);
+}
+
 /* The supervisor's own fd table during a running tree: every fd it opened is CLOEXEC (the
- * caller's 0-2 aside), and the zygote holds nothing but stdio, its socket and our pidfd. */
-START_TEST(supervisor_and_zygote_fd_tables)
+ * caller's 0-2 aside). A one-shot tree has no zygote: corral cloned the shim itself, and the
+ * shim kept none of its fds. With the zygote forked at open (the API's default), the zygote
+ * holds nothing but stdio, its socket and our pidfd, and so does its shim. */
+static void fd_tables(bool eager)
 {
         const char *prog[] = {"sleep", "30", NULL};
         struct th_proc p;
         char node[PATH_MAX], path[PATH_MAX], line[256];
         pid_t shim, zygote = -1;
-        int checked = 0;
+        int checked = 0, children = 0;
         DIR *d;
         struct dirent *de;
         FILE *f;
 
-        start(&p, "fdaudit", prog, NULL, NULL, NULL);
+        start(&p, "fdaudit", prog, NULL, eager ? eager_zygote : NULL, NULL);
         shim = started(&p, node, sizeof node);
         snprintf(path, sizeof path, "/proc/%d/fdinfo", (int)p.pid);
         d = opendir(path);
@@ -515,31 +567,44 @@ START_TEST(supervisor_and_zygote_fd_tables)
         }
         closedir(d);
         ck_assert_int_gt(checked, 3);
+        assert_shim_fds(shim);
         /* the zygote: the supervisor's child that is not the shim */
         snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)p.pid, (int)p.pid);
         f = fopen(path, "re");
         ck_assert_ptr_nonnull(f);
         while (fscanf(f, "%d", &checked) == 1) {
+                children++;
                 if (checked != shim)
                         zygote = checked;
         }
         fclose(f);
-        ck_assert_int_gt(zygote, 0);
-        snprintf(path, sizeof path, "/proc/%d/fd", (int)zygote);
-        d = opendir(path);
-        ck_assert_ptr_nonnull(d);
-        checked = 0;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                ck_assert_msg(atoi(de->d_name) <= 4, "zygote holds fd %s", de->d_name);
-                checked++;
+        if (!eager) {
+                ck_assert_msg(children == 1 && zygote == -1,
+                              "a one-shot tree forked a zygote (%d children)", children);
+        } else {
+                ck_assert_int_gt(zygote, 0);
+                snprintf(path, sizeof path, "/proc/%d/fd", (int)zygote);
+                d = opendir(path);
+                ck_assert_ptr_nonnull(d);
+                checked = 0;
+                while ((de = readdir(d))) {
+                        if (de->d_name[0] == '.')
+                                continue;
+                        ck_assert_msg(atoi(de->d_name) <= 4, "zygote holds fd %s", de->d_name);
+                        checked++;
+                }
+                closedir(d);
+                ck_assert_int_eq(checked, 5);
         }
-        closedir(d);
-        ck_assert_int_eq(checked, 5);
         kill(p.pid, SIGTERM);
         th_corral_wait(&p, 10000);
         th_assert_tree_gone(name);
+}
+
+START_TEST(supervisor_shim_and_zygote_fd_tables)
+{
+        fd_tables(false);
+        fd_tables(true);
 }
 END_TEST
 
@@ -640,7 +705,7 @@ static Suite *run_suite(void)
         tcase_add_test(tc, supervisor_sigkilled_tree_dies_and_is_swept);
         tcase_add_test(tc, name_clash_refused);
         tcase_add_test(tc, exec_failures_127_126);
-        tcase_add_test(tc, supervisor_and_zygote_fd_tables);
+        tcase_add_test(tc, supervisor_shim_and_zygote_fd_tables);
         tcase_add_test(tc, second_and_third_signal_escalate);
         tcase_add_test(tc, exit_status_with_sigchld_ignored);
         tcase_add_test(tc, program_under_a_hidden_path);

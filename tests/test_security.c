@@ -33,8 +33,9 @@ static pid_t started_pid(struct th_proc *p)
         return (pid_t)atoi(th_event(p, "started", "pid", buf, sizeof buf));
 }
 
-/* Field 5 of /proc/PID/stat, counted after the command's closing parenthesis. */
-static pid_t pgid_of(pid_t pid)
+/* Field 5 (which 5: the process group; 6: the session) of /proc/PID/stat, counted after the
+ * command's closing parenthesis. */
+static pid_t stat_field(pid_t pid, int which)
 {
         char path[64], buf[1024];
         int pgid = -1;
@@ -47,8 +48,20 @@ static pid_t pgid_of(pid_t pid)
         p = fgets(buf, sizeof buf, f) ? strrchr(buf, ')') : NULL;
         fclose(f);
         ck_assert_ptr_nonnull(p);
-        ck_assert_int_eq(sscanf(p + 2, "%*c %*d %d", &pgid), 1);
+        ck_assert_int_eq(which == 5 ? sscanf(p + 2, "%*c %*d %d", &pgid)
+                                    : sscanf(p + 2, "%*c %*d %*d %d", &pgid),
+                         1);
         return (pid_t)pgid;
+}
+
+static pid_t pgid_of(pid_t pid)
+{
+        return stat_field(pid, 5);
+}
+
+static pid_t sid_of(pid_t pid)
+{
+        return stat_field(pid, 6);
 }
 
 /* The zygote: the supervisor's child that is not its shim. */
@@ -86,7 +99,8 @@ static void start_sh(struct th_proc *p, char *name, const char *what, const char
 }
 
 /* 1. Each actor is a process group of its own: `kill 0` from inside reaches its own actor,
- * never the zygote, corral, or an actor of another tree. */
+ * never the zygote, corral, or an actor of another tree. (With the zygote forked at start, as
+ * the API does by default; one-shot trees without one below.) */
 START_TEST(kill_zero_reaches_only_the_actors_own_group)
 {
         const char *root[] = {"User=root", NULL};
@@ -95,6 +109,8 @@ START_TEST(kill_zero_reaches_only_the_actors_own_group)
         char na[64], nb[64], nc[64];
         pid_t a_shim, b_shim, a_zyg, b_zyg;
         int a_zfd, b_sfd, b_pfd;
+
+        setenv("CORRAL_TEST_EAGER_ZYGOTE", "1", 1); /* (this test's own process) */
 
         /* a bystander: the root actor of another tree */
         th_run_actor(&b, nb, "bystander", NULL, sleep30, NULL, NULL);
@@ -151,6 +167,50 @@ START_TEST(kill_zero_reaches_only_the_actors_own_group)
         close(a_zfd);
         close(b_sfd);
         close(b_pfd);
+        th_assert_tree_gone(na);
+        th_assert_tree_gone(nb);
+}
+END_TEST
+
+/* 1b. A one-shot tree has no zygote: corral cloned the shim itself, which took a session of
+ * its own (no controlling terminal) and leads its group; the program shares both. Its
+ * `kill 0` reaches neither corral nor another tree's actor. */
+START_TEST(kill_zero_one_shot_shim_leads_its_session)
+{
+        const char *root[] = {"User=root", NULL};
+        const char *sleep30[] = {"sleep", "30", NULL};
+        struct th_proc a, b, c;
+        char na[64], nb[64], nc[64];
+        pid_t a_shim, b_shim, prog;
+        int b_sfd;
+
+        th_run_actor(&b, nb, "bystander1", NULL, sleep30, NULL, NULL);
+        b_shim = started_pid(&b);
+        b_sfd = sys_pidfd_open(b_shim, 0);
+        ck_assert_int_ge(b_sfd, 0);
+        start_sh(&a, na, "usr1d", root, "trap '' USR1; kill -USR1 0; echo sent; exec sleep 30");
+        a_shim = started_pid(&a);
+        ck_assert_msg(th_wait_for(&a, true, "sent\n", 5000), "no 'sent'; out:\n%s\nevents:\n%s",
+                      a.outbuf, a.errbuf);
+        prog = th_program_pid(a_shim);
+        ck_assert_int_eq(sid_of(a_shim), a_shim);
+        ck_assert_int_eq(pgid_of(a_shim), a_shim);
+        ck_assert_int_eq(sid_of(prog), a_shim);
+        ck_assert_int_eq(pgid_of(prog), a_shim);
+        ck_assert_int_ne(sid_of(a.pid), a_shim);
+        ck_assert_int_ne(sid_of(b_shim), a_shim);
+        ck_assert(alive(a.pidfd) && alive(b.pidfd) && alive(b_sfd));
+        ck_assert_int_eq(th_event_count(&a, "error", NULL, NULL), 0);
+        start_sh(&c, nc, "kill9d", root, "kill -KILL 0; sleep 30");
+        ck_assert_int_eq(th_corral_wait(&c, 10000), 128 + SIGKILL);
+        ck_assert_msg(th_event_count(&c, "error", NULL, NULL) == 0, "events:\n%s", c.errbuf);
+        th_assert_tree_gone(nc);
+        ck_assert(alive(a.pidfd) && alive(b.pidfd) && alive(b_sfd));
+        kill(a.pid, SIGTERM);
+        kill(b.pid, SIGTERM);
+        th_corral_wait(&a, 10000);
+        th_corral_wait(&b, 10000);
+        close(b_sfd);
         th_assert_tree_gone(na);
         th_assert_tree_gone(nb);
 }
@@ -513,6 +573,7 @@ static Suite *security_suite(void)
 
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, kill_zero_reaches_only_the_actors_own_group);
+        tcase_add_test(tc, kill_zero_one_shot_shim_leads_its_session);
         tcase_add_test(tc, planted_symlinks_are_refused_and_stdio_opens_as_the_program);
         tcase_add_test(tc, actor_has_a_fresh_session_keyring);
         tcase_add_test(tc, works_at_the_stated_fd_minimum_and_says_emfile_below);

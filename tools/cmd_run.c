@@ -290,6 +290,10 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
             .sweep_orphans = true,
             .on_event = on_event,
             .event_ctx = &r,
+            /* the root is cloned by corral itself, small as it is then, and a tree that never
+             * spawns a child never forks a spawn server (tests: the eager one, as the API's
+             * default) */
+            .zygote_on_demand = !env_flag("CORRAL_TEST_EAGER_ZYGOTE"),
             .force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK"),
             .force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK"),
         };
