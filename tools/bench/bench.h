@@ -85,6 +85,10 @@ bool listed(const char *list, const char *name, bool sub);
 void note_absent(const char *what);
 
 int64_t now_us(void);
+/* A bare cgroup.kill of the v2 node tree (its files opened first, outside the time), waiting
+ * for "populated 0" (POLLPRI, re-read): the µs from the kill to empty, -1 when it could not be
+ * done. *t0: when the kill was written. */
+int64_t bare_cgroup_kill(const char *tree, int64_t *t0);
 void sleep_ms(int ms);
 bool in_path(const char *name, char *out, size_t len);
 /* the first line of a small file (kfile_read, without the newline) */

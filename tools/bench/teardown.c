@@ -56,51 +56,20 @@ static struct bench_sup *tree_of(int n, pid_t *shim, char *why, size_t len)
 static int bare_kill(struct bench_sup *b, pid_t shim, int64_t *empty_us, int64_t *done_us,
                      int64_t *pid1_us)
 {
-        char tree[PATH_MAX], leaf[PATH_MAX], node[PATH_MAX], file[PATH_MAX + 32];
-        int kfd, efd, pidfd = sys_pidfd_open(shim, 0);
+        char tree[PATH_MAX], leaf[PATH_MAX], node[PATH_MAX];
+        int pidfd = sys_pidfd_open(shim, 0);
         int64_t t0;
 
         snprintf(tree, sizeof tree, "%s", bench_sup_tree_path(b));
         snprintf(leaf, sizeof leaf, "%s", bench_sup_actor_leaf(b));
         snprintf(node, sizeof node, "%s", leaf);
         *strrchr(node, '/') = '\0';
-        snprintf(file, sizeof file, "%s/cgroup.events", tree);
-        efd = open(file, O_RDONLY | O_CLOEXEC);
-        snprintf(file, sizeof file, "%s/cgroup.kill", tree);
-        kfd = open(file, O_WRONLY | O_CLOEXEC);
-        if (efd < 0 || kfd < 0) {
-                if (efd >= 0)
-                        close(efd);
-                if (kfd >= 0)
-                        close(kfd);
+        *empty_us = bare_cgroup_kill(tree, &t0);
+        if (*empty_us < 0) {
                 if (pidfd >= 0)
                         close(pidfd);
                 return -1;
         }
-        t0 = now_us();
-        if (write(kfd, "1", 1) != 1) {
-                close(kfd);
-                close(efd);
-                if (pidfd >= 0)
-                        close(pidfd);
-                return -1;
-        }
-        close(kfd);
-        for (;;) {
-                char buf[256];
-                ssize_t n = pread(efd, buf, sizeof buf - 1, 0);
-                struct pollfd p = {.fd = efd, .events = POLLPRI};
-
-                if (n <= 0)
-                        break;
-                buf[n] = '\0';
-                if (strstr(buf, "populated 0"))
-                        break;
-                if (poll(&p, 1, 10000) == 0 || stop)
-                        break;
-        }
-        close(efd);
-        *empty_us = now_us() - t0;
         {
                 const char *dirs[] = {leaf, node, tree};
 

@@ -410,44 +410,13 @@ fail:
 /* cgroup.kill of the tree's node, populated 0, every node below removed (depth first) */
 static int bare_kill_tree(struct bench_sup *b, int64_t *empty_us, int64_t *done_us)
 {
-        char tree[PATH_MAX], file[PATH_MAX + 32];
-        int kfd, efd;
+        char tree[PATH_MAX];
         int64_t t0;
 
         snprintf(tree, sizeof tree, "%s", bench_sup_tree_path(b));
-        snprintf(file, sizeof file, "%s/cgroup.events", tree);
-        efd = open(file, O_RDONLY | O_CLOEXEC);
-        snprintf(file, sizeof file, "%s/cgroup.kill", tree);
-        kfd = open(file, O_WRONLY | O_CLOEXEC);
-        if (efd < 0 || kfd < 0) {
-                if (efd >= 0)
-                        close(efd);
-                if (kfd >= 0)
-                        close(kfd);
+        *empty_us = bare_cgroup_kill(tree, &t0);
+        if (*empty_us < 0)
                 return -1;
-        }
-        t0 = now_us();
-        if (write(kfd, "1", 1) != 1) {
-                close(kfd);
-                close(efd);
-                return -1;
-        }
-        close(kfd);
-        for (;;) {
-                char buf[256];
-                ssize_t n = pread(efd, buf, sizeof buf - 1, 0);
-                struct pollfd p = {.fd = efd, .events = POLLPRI};
-
-                if (n <= 0)
-                        break;
-                buf[n] = '\0';
-                if (strstr(buf, "populated 0"))
-                        break;
-                if (poll(&p, 1, 10000) == 0 || stop)
-                        break;
-        }
-        close(efd);
-        *empty_us = now_us() - t0;
         rmdir_tree(tree);
         *done_us = now_us() - t0;
         return access(tree, F_OK) < 0 ? 0 : -1;

@@ -3,6 +3,7 @@
  * bench builds on this one; it calls none of them (die() runs the hook main() set). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -193,4 +194,36 @@ void note_absent(const char *what)
 {
         snprintf(absent + strlen(absent), sizeof absent - strlen(absent), "%s%s",
                  absent[0] ? ", " : "", what);
+}
+
+int64_t bare_cgroup_kill(const char *tree, int64_t *t0)
+{
+        char file[PATH_MAX + 32];
+        int kfd, efd;
+        int64_t empty = -1;
+
+        snprintf(file, sizeof file, "%s/cgroup.events", tree);
+        efd = open(file, O_RDONLY | O_CLOEXEC);
+        snprintf(file, sizeof file, "%s/cgroup.kill", tree);
+        kfd = open(file, O_WRONLY | O_CLOEXEC);
+        *t0 = now_us();
+        if (efd >= 0 && kfd >= 0 && write(kfd, "1", 1) == 1) {
+                for (;;) {
+                        char buf[256];
+                        ssize_t n = pread(efd, buf, sizeof buf - 1, 0);
+                        struct pollfd p = {.fd = efd, .events = POLLPRI};
+
+                        if (n <= 0)
+                                break;
+                        buf[n] = '\0';
+                        if (strstr(buf, "populated 0") || poll(&p, 1, 10000) == 0 || stop)
+                                break;
+                }
+                empty = now_us() - *t0;
+        }
+        if (efd >= 0)
+                close(efd);
+        if (kfd >= 0)
+                close(kfd);
+        return empty;
 }
