@@ -184,12 +184,15 @@ static void record_base(struct registry_entry *e, const char *own)
 static int setup_tree(struct corral_sup *s, struct cerr *err)
 {
         static const struct gc_options no_wait = {0};
-        struct registry_entry *e = calloc(1, sizeof *e);
+        /* (64 KiB of path buffers, of which a few hundred bytes are used: not zeroed, or
+         * every run would touch 16 pages for nothing; only nnodes and nbases entries are read) */
+        struct registry_entry *e = malloc(sizeof *e);
         const char *dir = s->opt.registry_dir ? s->opt.registry_dir : REGISTRY_DIR;
         int rc = -1;
 
         if (!e)
                 return cerr_set(err, ENOMEM, CERR_ALLOC, "a registry record");
+        e->nnodes = e->nbases = 0;
         if (s->opt.sweep_orphans && gc_sweep(dir, &no_wait, report_orphan, s, err) < 0)
                 goto out;
         if (registry_claim(dir, s->tree, &s->reg, err) < 0)

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -293,7 +294,7 @@ int run_parse_args(int argc, char **argv, struct run_args *a, struct cerr *err)
         const char *events_opt = NULL; /* the option that chose the events, to name a clash */
         int c;
 
-        memset(a, 0, sizeof *a);
+        memset(a, 0, offsetof(struct run_args, sugar));
         a->o.out_fd = 1;
         a->o.err_fd = 2;
         cerr_clear(err);
