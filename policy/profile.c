@@ -19,6 +19,19 @@ static const char *const default_deny[] = {
     "kexec_file_load:EPERM", "open_by_handle_at:EPERM",
 };
 
+bool profile_filter_keeps_default(const struct syscall_filter *f)
+{
+        size_t n = sizeof default_deny / sizeof default_deny[0];
+
+        if (!f->set || !f->deny_list || f->names.n < n)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(f->names.v[i], default_deny[i]) != 0)
+                        return false;
+        }
+        return true;
+}
+
 void profile_default(struct profile *p, const char *name)
 {
         struct cerr err = {0};

@@ -302,6 +302,11 @@ int fmt_syscall_filter(const struct profile *p, const struct key *k, struct strl
         (void)k;
         if (!f->set)
                 return strlist_add(out, "", err);
+        /* a deny list that does not extend the default one was reset by an empty line, and
+         * prints one first: read back onto a fresh profile, its '~' lines would otherwise add
+         * to the default list (found by fuzz_policy's round trip) */
+        if (f->deny_list && !profile_filter_keeps_default(f) && strlist_add(out, "", err) < 0)
+                return -1;
         return words_format_list(&f->names, f->deny_list ? "~" : "", out, err);
 }
 
