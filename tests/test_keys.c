@@ -393,7 +393,14 @@ START_TEST(lists_accumulate_and_reset)
         ck_assert(p.syscall_filter.set);
         ck_assert(p.syscall_filter.deny_list);
         ck_assert_uint_eq(p.syscall_filter.names.n, 3);
-        ck_assert_str_eq(fmt(&p, "SystemCallFilter", b, sizeof b), "~@mount ptrace:EPERM @swap");
+        /* printed with its reset line first ("|": between lines), or read back onto a fresh
+         * profile it would add to the default deny list */
+        ck_assert_str_eq(fmt(&p, "SystemCallFilter", b, sizeof b), "|~@mount ptrace:EPERM @swap");
+        /* the default list with lines added prints without one */
+        profile_free(&p);
+        profile_default(&p, "t");
+        set_ok(&p, "SystemCallFilter", "~ptrace");
+        ck_assert_msg(fmt(&p, "SystemCallFilter", b, sizeof b)[0] == '~', "%s", b);
         /* MemoryMax=N%: a share of MemTotal, as systemd reads it */
         set_ok(&p, "MemoryMax", "50%");
         ck_assert(p.memory_max.set && p.memory_max.value > (64ULL << 20));
