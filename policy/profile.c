@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 
 #include "units.h"
@@ -18,6 +19,24 @@ static const char *const default_deny[] = {
     "io_uring_enter:EPERM",  "io_uring_register:EPERM", "kexec_load:EPERM",
     "kexec_file_load:EPERM", "open_by_handle_at:EPERM",
 };
+
+uint64_t profile_clone_flags(const struct profile *p)
+{
+        uint64_t f = CLONE_NEWPID | CLONE_NEWNS;
+
+        if (p->namespaces & PROFILE_NS_IPC)
+                f |= CLONE_NEWIPC;
+        if (p->namespaces & PROFILE_NS_UTS)
+                f |= CLONE_NEWUTS;
+        if (p->namespaces & PROFILE_NS_CGROUP)
+                f |= CLONE_NEWCGROUP;
+        /* (tree: born in the tree's namespace, which the zygote enters for the clone) */
+        if (p->private_network == PRIVATE_NETWORK_ACTOR)
+                f |= CLONE_NEWNET;
+        if (p->private_users)
+                f |= CLONE_NEWUSER;
+        return f;
+}
 
 bool profile_filter_keeps_default(const struct syscall_filter *f)
 {

@@ -152,6 +152,9 @@ struct profile {
  * the caller's environment, Hostname= the actor's name, PrivateNetwork=no, no resource
  * limits, timeouts 5s/3s/3s/10s, stdio `auto` (the caller's own for the root actor). */
 void profile_default(struct profile *p, const char *name);
+/* The clone flags of its namespaces: pid and mount always, ipc/uts/cgroup as Namespaces=
+ * says, net for PrivateNetwork=actor (tree: entered, not created), user for PrivateUsers=. */
+uint64_t profile_clone_flags(const struct profile *p);
 /* A deny list that starts with the default one, in its order: what a profile's own '~' lines
  * make of the default (they add to it). Anything else was reset by an empty line. */
 bool profile_filter_keeps_default(const struct syscall_filter *f);

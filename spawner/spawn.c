@@ -186,24 +186,6 @@ static int setup_stdio(struct corral_sup *s, struct actor *a, const struct ident
         return 0;
 }
 
-static uint64_t clone_flags(const struct profile *p)
-{
-        uint64_t f = CLONE_NEWPID | CLONE_NEWNS;
-
-        if (p->namespaces & PROFILE_NS_IPC)
-                f |= CLONE_NEWIPC;
-        if (p->namespaces & PROFILE_NS_UTS)
-                f |= CLONE_NEWUTS;
-        if (p->namespaces & PROFILE_NS_CGROUP)
-                f |= CLONE_NEWCGROUP;
-        /* (tree: born in the tree's namespace, which the zygote enters for the clone) */
-        if (p->private_network == PRIVATE_NETWORK_ACTOR)
-                f |= CLONE_NEWNET;
-        if (p->private_users)
-                f |= CLONE_NEWUSER;
-        return f;
-}
-
 /* The PATH the program will see: the request's, its profile's Environment=, then ours. */
 static const char *program_path_env(const struct actor *a, const struct corral_spawn *req)
 {
@@ -524,7 +506,7 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
         } else if (!getcwd(cwd, sizeof cwd)) {
                 snprintf(cwd, sizeof cwd, "/");
         }
-        b->hdr.clone_flags = clone_flags(p);
+        b->hdr.clone_flags = profile_clone_flags(p);
         if (s->opt.force_clone_fallback)
                 b->hdr.flags |= SPEC_FORCE_CLONE_FALLBACK;
         if (s->opt.force_fd_walk)

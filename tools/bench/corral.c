@@ -134,15 +134,6 @@ void profile_or_die(struct profile *p, const char *name, const char *const *kv)
 
 uint64_t profile_ns(const struct profile *p)
 {
-        uint64_t f = CLONE_NEWPID | CLONE_NEWNS;
-
-        if (p->namespaces & PROFILE_NS_IPC)
-                f |= CLONE_NEWIPC;
-        if (p->namespaces & PROFILE_NS_UTS)
-                f |= CLONE_NEWUTS;
-        if (p->namespaces & PROFILE_NS_CGROUP)
-                f |= CLONE_NEWCGROUP;
-        if (p->private_network == PRIVATE_NETWORK_ACTOR)
-                f |= CLONE_NEWNET;
-        return f;
+        /* the spawner's own flags; the floors make no user namespace (no id maps) */
+        return profile_clone_flags(p) & ~(uint64_t)CLONE_NEWUSER;
 }
