@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -440,4 +442,53 @@ int cg_v1_mirror(struct cg_node *n, const char *v1_own_dir, const char *rel, con
                 cg_node_close(n);
                 p = slash + 1;
         }
+}
+
+/* The pids left below a node and what each is blocked in, "pid:wchan,...": every
+ * cgroup.procs below it, walked without a shell (a node path in a command line would be one
+ * quote away from running something as root). nftw() takes no context: one walk at a time. */
+static struct {
+        char *buf;
+        size_t off, cap;
+} stuck_pids;
+
+static int stuck_visit(const char *dir, const struct stat *st, int type, struct FTW *ftw)
+{
+        char procs[PATH_MAX + 16], line[512];
+        FILE *f;
+
+        (void)st;
+        (void)ftw;
+        if (type != FTW_D)
+                return 0;
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+        f = fopen(procs, "re");
+        while (f && fgets(line, sizeof line, f) && stuck_pids.off < stuck_pids.cap - 64) {
+                char wchan[64] = "?", wpath[64];
+                int pid = atoi(line);
+                FILE *w;
+
+                snprintf(wpath, sizeof wpath, "/proc/%d/wchan", pid);
+                w = fopen(wpath, "re");
+                if (w) {
+                        if (!fgets(wchan, sizeof wchan, w))
+                                snprintf(wchan, sizeof wchan, "?");
+                        fclose(w);
+                }
+                stuck_pids.off += (size_t)snprintf(stuck_pids.buf + stuck_pids.off,
+                                                   stuck_pids.cap - stuck_pids.off, "%s%d:%s",
+                                                   stuck_pids.off ? "," : "", pid, wchan);
+        }
+        if (f)
+                fclose(f);
+        return 0;
+}
+
+void cg_stuck_pids(const char *node, char *buf, size_t cap)
+{
+        stuck_pids.buf = buf;
+        stuck_pids.off = 0;
+        stuck_pids.cap = cap;
+        buf[0] = '\0';
+        nftw(node, stuck_visit, 8, FTW_PHYS);
 }

@@ -90,4 +90,8 @@ int cg_tag_get(const char *path, char *buf, size_t len);
 #define CG_NAME_MAX 128
 bool cg_name_valid(const char *name);
 
+/* The pids left below node and what each is blocked in, "pid:wchan,..." into buf (cut at
+ * cap): every cgroup.procs below it. Not thread-safe (one nftw walk at a time). */
+void cg_stuck_pids(const char *node, char *buf, size_t cap);
+
 #endif

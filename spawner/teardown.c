@@ -4,7 +4,6 @@
  * the removal of nodes. One timer, armed at the earliest deadline of them all. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,56 +222,13 @@ static void kill_node(struct corral_sup *s, struct ccasc *cc)
                 ev_error(s, "%s", cerr_str(&err, buf, sizeof buf));
 }
 
-/* The pids left below a node and what each is blocked in, "pid:wchan,...": every
- * cgroup.procs below it, walked without a shell (a node path in a command line would be one
- * quote away from running something as root). nftw() takes no context: one walk at a time. */
-static struct {
-        char *buf;
-        size_t off, cap;
-} stuck_pids;
-
-static int stuck_visit(const char *dir, const struct stat *st, int type, struct FTW *ftw)
-{
-        char procs[PATH_MAX + 16], line[512];
-        FILE *f;
-
-        (void)st;
-        (void)ftw;
-        if (type != FTW_D)
-                return 0;
-        snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
-        f = fopen(procs, "re");
-        while (f && fgets(line, sizeof line, f) && stuck_pids.off < stuck_pids.cap - 64) {
-                char wchan[64] = "?", wpath[64];
-                int pid = atoi(line);
-                FILE *w;
-
-                snprintf(wpath, sizeof wpath, "/proc/%d/wchan", pid);
-                w = fopen(wpath, "re");
-                if (w) {
-                        if (!fgets(wchan, sizeof wchan, w))
-                                snprintf(wchan, sizeof wchan, "?");
-                        fclose(w);
-                }
-                stuck_pids.off += (size_t)snprintf(stuck_pids.buf + stuck_pids.off,
-                                                   stuck_pids.cap - stuck_pids.off, "%s%d:%s",
-                                                   stuck_pids.off ? "," : "", pid, wchan);
-        }
-        if (f)
-                fclose(f);
-        return 0;
-}
-
 static void report_stuck(struct corral_sup *s, struct ccasc *cc)
 {
         struct cg_node n = subtree_node(s, cc);
         char pids[1024] = "";
         struct corral_event e;
 
-        stuck_pids.buf = pids;
-        stuck_pids.off = 0;
-        stuck_pids.cap = sizeof pids;
-        nftw(n.path, stuck_visit, 8, FTW_PHYS);
+        cg_stuck_pids(n.path, pids, sizeof pids);
         ev_init(s, &e, CORRAL_EV_STUCK, cc->root);
         e.u.stuck.node = n.path;
         e.u.stuck.pids = pids;
