@@ -108,6 +108,10 @@ int cg_delegation_probe(const struct cg_mounts *h, struct cg_delegation *d, stru
                         return -1;
         }
         cg_delegation_decide(d, d->own_dir, h->v2_own_is_root, writable, others, mask);
+        if (!d->ok && geteuid() != 0) /* a user's delegated cgroup comes from its own manager */
+                snprintf(d->fix, sizeof d->fix,
+                         "run corral in a cgroup delegated to you: `systemd-run --user --scope "
+                         "-p Delegate=yes corral ...`, or a user service with Delegate=yes");
         return 0;
 }
 

@@ -180,6 +180,32 @@ out:
         cg_node_close(&base);
 }
 
+/* Rootless: what ns/rootless.h decides, and a user namespace actually made (a sysctl can
+ * look right while a container's seccomp or an LSM still says no). */
+static bool probe_rootless(struct host_probe *p)
+{
+        struct rootless_facts f;
+
+        rootless_facts_read(&p->host, &f);
+        rootless_decide(&f, &p->rl);
+        snprintf(p->mode, sizeof p->mode,
+                 "rootless (uid %u): every actor in a user namespace mapping uid %u and gid %u "
+                 "only; registry and admin sockets in %s/corral",
+                 (unsigned)f.uid, (unsigned)f.uid, (unsigned)getegid(),
+                 f.runtime_dir && f.runtime_dir[0] ? f.runtime_dir : "$XDG_RUNTIME_DIR");
+        if (p->rl.ok && p->feat[PROBE_USERNS].state != FEAT_YES) {
+                p->rl.ok = false;
+                snprintf(p->rl.problem, sizeof p->rl.problem,
+                         "user namespaces are unavailable to us: %s", p->feat[PROBE_USERNS].note);
+                snprintf(p->rl.fix, sizeof p->rl.fix,
+                         "allow unprivileged user namespaces (a container's seccomp profile or "
+                         "an LSM may forbid them), or run corral as root");
+        }
+        if (!p->rl.ok)
+                snprintf(p->verdict, sizeof p->verdict, "%s; %s", p->rl.problem, p->rl.fix);
+        return p->rl.ok;
+}
+
 void probe_host(struct host_probe *p, bool trial_node)
 {
         struct cerr err = {0};
@@ -189,6 +215,8 @@ void probe_host(struct host_probe *p, bool trial_node)
         probe_close_range(p);
         probe_userns(p);
         probe_seccomp(p);
+        p->rootless = rootless_mode();
+        snprintf(p->mode, sizeof p->mode, "root");
         if (cg_mounts_discover(&p->host, &err) < 0 || cg_mounts_usable(&p->host, &err) < 0 ||
             cg_delegation_probe(&p->host, &p->deleg, &err) < 0) {
                 cerr_str(&err, p->host_error, sizeof p->host_error);
@@ -196,6 +224,8 @@ void probe_host(struct host_probe *p, bool trial_node)
                 return;
         }
         p->host_ok = true;
+        if (p->rootless && !probe_rootless(p))
+                return;
         if (!p->deleg.ok) {
                 snprintf(p->verdict, sizeof p->verdict, "%s; %s", p->deleg.problem, p->deleg.fix);
                 set(p, PROBE_CREATE_NODES, FEAT_NO, "%s", p->deleg.problem);

@@ -6,6 +6,7 @@
 
 #include "cgroup_delegation.h"
 #include "cgroup_mounts.h"
+#include "rootless.h"
 
 enum feat { FEAT_UNKNOWN, FEAT_NO, FEAT_YES };
 
@@ -32,8 +33,11 @@ struct host_probe {
         char host_error[CERR_MSG_MAX + 64];
         struct cg_delegation deleg;
         struct feat_result feat[PROBE_NFEAT];
-        bool usable;       /* corral can run here */
-        char verdict[512]; /* one line: why not, when !usable */
+        bool rootless;              /* not root: ns/rootless.h */
+        struct rootless_verdict rl; /* when rootless */
+        char mode[200];             /* "root", or rootless and how */
+        bool usable;                /* corral can run here */
+        char verdict[512];          /* one line: why not, when !usable */
 };
 
 const char *probe_feature_name(enum probe_feature f);

@@ -5,6 +5,7 @@
 #ifndef CORRAL_NS_USERNS_H
 #define CORRAL_NS_USERNS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -12,12 +13,17 @@
  * maps to the overflow id, 65534, instead). */
 uint32_t userns_outside_id(uint32_t id);
 
-/* "0 UID 1" into /proc/PID/uid_map, "0 GID 1" into gid_map. Returns 0, or -1 with errno. */
-int userns_write_maps(pid_t pid, uint32_t uid, uint32_t gid);
+/* "IN_UID OUT_UID 1" into /proc/PID/uid_map, "IN_GID OUT_GID 1" into gid_map. An unprivileged
+ * writer (rootless corral: out is its own ids) must write "deny" to /proc/PID/setgroups first,
+ * and does: the namespace then never calls setgroups, and its processes keep the groups they
+ * had. Returns 0, or -1 with errno. */
+int userns_write_maps(pid_t pid, uint32_t in_uid, uint32_t out_uid, uint32_t in_gid,
+                      uint32_t out_gid);
 
-/* In the new namespace, still host uid 0 from the clone (unmapped there): become the
- * namespace's root (the one outside id the maps name), keeping the capabilities it has
- * inside, and drop the supplementary groups. Async-signal-safe; -1 with errno. */
-int userns_become_root(void);
+/* In the new namespace: become the namespace's root (the one outside id the maps name),
+ * keeping the capabilities it has inside. A shim cloned by root (still host uid 0, unmapped
+ * there) drops its supplementary groups too (drop_groups); a rootless one cannot (setgroups
+ * is denied) and keeps the caller's. Async-signal-safe; -1 with errno. */
+int userns_become_root(bool drop_groups);
 
 #endif

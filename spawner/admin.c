@@ -150,7 +150,8 @@ static const char *peer_refused(const struct corral_sup *s, int fd)
         }
         if (peer_cgroup(cr.pid, cg, sizeof cg) < 0)
                 why = "its cgroup cannot be read";
-        else if (pidfd >= 0 && sys_pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+        /* (EPERM: alive, and root's: a rootless supervisor may not signal it) */
+        else if (pidfd >= 0 && sys_pidfd_send_signal(pidfd, 0, NULL, 0) < 0 && errno == ESRCH)
                 why = "it exited before it could be checked";
         else if (!s->host.has_v2 || admin_cgroup_in_tree(s->host.v2.mount, cg))
                 why = "it runs inside a corral tree";
@@ -163,7 +164,7 @@ static void tap(struct corral_sup *s, const struct corral_event *e);
 
 int admin_open(struct corral_sup *s, struct cerr *err)
 {
-        const char *dir = s->opt.registry_dir ? s->opt.registry_dir : REGISTRY_DIR;
+        const char *dir = s->opt.registry_dir ? s->opt.registry_dir : registry_default_dir();
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         mode_t old;
         int rc;

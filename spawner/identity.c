@@ -1,5 +1,6 @@
 #include "identity.h"
 
+#include "../ns/rootless.h"
 #include "../ns/userns.h"
 
 #include <errno.h>
@@ -131,21 +132,50 @@ static int lookup_group(const char *key, const char *name, gid_t *gid, struct ce
         return 0;
 }
 
+/* Rootless (ns/rootless.h): an unprivileged user namespace maps the caller's own uid and gid
+ * only, and its setgroups is "deny" (an unprivileged writer of gid_map must say so first): the
+ * program runs as the caller (or as 0 inside with PrivateUsers=yes) and keeps the caller's
+ * supplementary groups. An identity key asking for anything else is refused, not ignored. */
+static int rootless_refused(const char *key, const char *name, const char *what, struct cerr *err)
+{
+        return cerr_set(err, EPERM, CERR_HOST_CHECK,
+                        "%s: '%s': corral runs without root (uid %u), and an unprivileged user "
+                        "namespace maps only the caller's own ids: %s",
+                        key, name, (unsigned)geteuid(), what);
+}
+
+static int rootless_ids_check(const struct profile *p, uid_t uid, gid_t gid, struct cerr *err)
+{
+        if (p->user && uid != geteuid())
+                return rootless_refused("User", p->user, "leave User= unset, or name yourself",
+                                        err);
+        if (p->group && gid != getegid())
+                return rootless_refused("Group", p->group,
+                                        "leave Group= unset, or name your own group", err);
+        if (p->supplementary_groups.n)
+                return rootless_refused("SupplementaryGroups", p->supplementary_groups.v[0],
+                                        "actors keep your own supplementary groups", err);
+        return 0;
+}
+
 int identity_check(const struct profile *p, struct cerr *err)
 {
         char canon[256];
-        uid_t uid;
-        gid_t gid;
+        uid_t uid = geteuid();
+        gid_t gid = getegid(), ugid;
 
-        if (p->user && lookup_user(p->user, &uid, &gid, canon, sizeof canon, err) < 0)
+        if (p->user && lookup_user(p->user, &uid, &ugid, canon, sizeof canon, err) < 0)
                 return -1;
         if (p->group && lookup_group("Group", p->group, &gid, err) < 0)
                 return -1;
         for (size_t i = 0; i < p->supplementary_groups.n; i++) {
-                if (lookup_group("SupplementaryGroups", p->supplementary_groups.v[i], &gid, err) <
-                    0)
+                gid_t g;
+
+                if (lookup_group("SupplementaryGroups", p->supplementary_groups.v[i], &g, err) < 0)
                         return -1;
         }
+        if (rootless_mode())
+                return rootless_ids_check(p, uid, gid, err);
         return 0;
 }
 
@@ -242,6 +272,21 @@ int identity_plan(const struct profile *p, int cap_last, struct identity *id, st
                 c->set_ids = true;
         }
         passwd_entry(c->uid, id);
+        if (rootless_mode()) {
+                if (rootless_ids_check(p, c->uid, c->gid, err) < 0)
+                        return -1;
+                /* every actor in a user namespace that maps the caller's ids (setgroups
+                 * "deny": its groups stay the caller's); inside, the caller or, with
+                 * PrivateUsers=yes, root. The shim is already that id: nothing to set. */
+                id->userns = true;
+                id->map_uid = c->uid;
+                id->map_gid = c->gid;
+                c->set_ids = false;
+                c->ngroups = 0;
+                if (p->private_users)
+                        c->uid = c->gid = 0;
+                return 0;
+        }
         if (p->private_users) {
                 /* inside: root, with whatever capabilities the profile grants there */
                 id->userns = true;

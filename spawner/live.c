@@ -157,15 +157,14 @@ static int by_name(const void *a, const void *b)
         return strcmp(((const struct live_tree *)a)->e.tree, ((const struct live_tree *)b)->e.tree);
 }
 
-int live_trees(const char *dir, struct live_tree **out, int *n, struct cerr *err)
+/* Every record in dir, appended to *out (n of them so far). */
+static int collect(const char *dir, struct live_tree **out, int *n, struct cerr *err)
 {
         DIR *d = opendir(dir);
         struct dirent *de;
-        struct live_tree *v = NULL;
-        int cnt = 0;
+        struct live_tree *v = *out;
+        int cnt = *n;
 
-        *out = NULL;
-        *n = 0;
         if (!d)
                 return errno == ENOENT ? 0 : cerr_set(err, errno, CERR_REGISTRY, "listing %s", dir);
         while ((de = readdir(d))) {
@@ -196,6 +195,7 @@ int live_trees(const char *dir, struct live_tree **out, int *n, struct cerr *err
                 v = t;
                 t = &v[cnt];
                 memset(t, 0, sizeof *t);
+                snprintf(t->dir, sizeof t->dir, "%s", dir);
                 if (registry_parse(buf, &t->e) < 0) {
                         close(fd);
                         continue;
@@ -218,10 +218,39 @@ int live_trees(const char *dir, struct live_tree **out, int *n, struct cerr *err
                 }
         }
         closedir(d);
-        if (cnt)
-                qsort(v, (size_t)cnt, sizeof *v, by_name);
         *out = v;
         *n = cnt;
+        return 0;
+}
+
+int live_trees(const char *dir, bool with_users, struct live_tree **out, int *n, struct cerr *err)
+{
+        *out = NULL;
+        *n = 0;
+        if (collect(dir, out, n, err) < 0) {
+                live_free(*out, *n);
+                *out = NULL;
+                *n = 0;
+                return -1;
+        }
+        if (with_users) { /* rootless trees: /run/user/UID/corral (pam_systemd's places) */
+                DIR *d = opendir("/run/user");
+                struct dirent *de;
+
+                while (d && (de = readdir(d))) {
+                        char udir[PATH_MAX];
+                        struct cerr e2 = {0};
+
+                        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                                continue;
+                        snprintf(udir, sizeof udir, "/run/user/%s/corral", de->d_name);
+                        (void)collect(udir, out, n, &e2); /* one unreadable user hides no other */
+                }
+                if (d)
+                        closedir(d);
+        }
+        if (*n)
+                qsort(*out, (size_t)*n, sizeof **out, by_name);
         return 0;
 }
 

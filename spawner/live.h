@@ -34,6 +34,7 @@ struct live_actor {
 
 struct live_tree {
         struct registry_entry e;
+        char dir[256]; /* the registry it was found in: its admin socket is there */
         enum live_status status;
         uint64_t uptime_us;
         bool frozen;
@@ -42,8 +43,9 @@ struct live_tree {
         uint32_t nactors;
 };
 
-/* Every record in dir, each with its actors; sorted by tree name. Frees with live_free. */
-int live_trees(const char *dir, struct live_tree **out, int *n, struct cerr *err);
+/* Every record in dir, each with its actors; with_users (root): every user's rootless
+ * records too, in /run/user/UID/corral. Sorted by tree name. Frees with live_free. */
+int live_trees(const char *dir, bool with_users, struct live_tree **out, int *n, struct cerr *err);
 void live_free(struct live_tree *t, int n);
 
 /* `corral kill --force`: cgroup.kill on node (a v2 node carrying corral's tag for tree),

@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include "../ns/creds.h"
+#include "../ns/rootless.h"
 #include "../ns/signals.h"
 #include "../ns/syscalls.h"
 #include "../ns/timeutil.h"
 #include "../policy/nesting.h"
 #include "../policy/policy.h"
 #include "gc.h"
+#include "shim.h"
 #include "sup.h"
 
 /* Every fd we inherited above 2 becomes CLOEXEC, and every fd we open is: nothing of ours
@@ -187,7 +189,7 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
         /* (64 KiB of path buffers, of which a few hundred bytes are used: not zeroed, or
          * every run would touch 16 pages for nothing; only nnodes and nbases entries are read) */
         struct registry_entry *e = malloc(sizeof *e);
-        const char *dir = s->opt.registry_dir ? s->opt.registry_dir : REGISTRY_DIR;
+        const char *dir = s->opt.registry_dir ? s->opt.registry_dir : registry_default_dir();
         int rc = -1;
 
         if (!e)
@@ -279,10 +281,14 @@ int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o,
         if (raise_nofile(s, err) < 0 || copy_profiles(s, o, err) < 0 ||
             setup_child_signals(s, err) < 0)
                 goto fail;
+        /* (rootless: refused before anything is created when the host cannot take it) */
         if (cg_mounts_discover(&s->host, err) < 0 || cg_mounts_usable(&s->host, err) < 0 ||
+            rootless_refuse(&s->host, err) < 0 ||
             cg_delegation_probe(&s->host, &s->deleg, err) < 0 ||
             cg_delegation_enter_leaf(&s->deleg, err) < 0)
                 goto fail;
+        if (rootless_mode())
+                shim_hide_dir(getenv("XDG_RUNTIME_DIR"));
         s->cap_last = creds_cap_last();
         if (compile_filters(s, err) < 0)
                 goto fail;

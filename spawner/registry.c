@@ -44,9 +44,22 @@ unsigned long long proc_start_time(pid_t pid)
         return start;
 }
 
+const char *registry_default_dir(void)
+{
+        static char dir[PATH_MAX];
+        const char *run = getenv("XDG_RUNTIME_DIR");
+
+        if (geteuid() == 0)
+                return REGISTRY_DIR;
+        if (!dir[0] && run && run[0] == '/')
+                snprintf(dir, sizeof dir, "%s/corral", run);
+        return dir[0] ? dir : NULL;
+}
+
 static int make_dir(const char *dir, struct cerr *err)
 {
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        /* a user's records stay the user's: nobody else may read their node paths */
+        if (mkdir(dir, geteuid() == 0 ? 0755 : 0700) < 0 && errno != EEXIST)
                 return cerr_set(err, errno, CERR_REGISTRY, "creating %s", dir);
         return 0;
 }

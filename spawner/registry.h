@@ -21,6 +21,11 @@
 #define REGISTRY_DIR       "/run/corral"
 #define REGISTRY_MAX_NODES 8
 
+/* Where this process keeps its records: REGISTRY_DIR for root, $XDG_RUNTIME_DIR/corral for
+ * a user (rootless: ns/rootless.h); NULL when XDG_RUNTIME_DIR is unset or relative (rootless
+ * corral refuses to start then). */
+const char *registry_default_dir(void);
+
 struct registry {
         int fd;         /* locked, CLOEXEC */
         size_t written; /* the record's length in the file: a shorter one is padded to it */

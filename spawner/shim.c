@@ -208,13 +208,32 @@ static void step_keyring(const struct spec_req *r)
 
 /* In a user namespace the shim, still host uid 0 from the clone (unmapped there), becomes
  * the namespace's root (the one unprivileged outside id the zygote mapped), keeping its
- * capabilities inside the namespace: from the host it is unprivileged too. */
+ * capabilities inside the namespace: from the host it is unprivileged too. A rootless shim
+ * already is the caller's uid, which the maps name: root inside (PrivateUsers=yes) or itself,
+ * with every capability inside until the program's execve. */
 static void step_userns(const struct spec_req *r)
 {
-        if (!(r->hdr.clone_flags & CLONE_NEWUSER))
+        if (!(r->hdr.clone_flags & CLONE_NEWUSER) || r->hdr.cred.uid != 0)
                 return;
-        if (userns_become_root() < 0)
+        if (userns_become_root(r->hdr.cred.set_ids) < 0)
                 fail_at(STAGE_CREDENTIALS, errno, "userns-ids");
+}
+
+/* Hidden under an empty read-only tmpfs in every actor: root's registry (other trees' admin
+ * sockets), every user's runtime directory (/run/user: the session bus, agents and
+ * `systemd --user`, whose reach would be an escape), and a rootless corral's own
+ * $XDG_RUNTIME_DIR wherever it lies. Set before the zygote forks (shim_hide_dir). */
+static char *hidden_dirs[4] = {"/run/corral", "/run/user", NULL, NULL};
+
+void shim_hide_dir(const char *dir)
+{
+        static char extra[256];
+
+        if (!dir || dir[0] != '/' || strncmp(dir, "/run/user/", 10) == 0 ||
+            strcmp(dir, "/run/corral") == 0 || strlen(dir) >= sizeof extra)
+                return;
+        snprintf(extra, sizeof extra, "%s", dir);
+        hidden_dirs[2] = extra;
 }
 
 static void step_mounts(const struct spec_req *r)
@@ -236,7 +255,7 @@ static void step_mounts(const struct spec_req *r)
             .rw_create = r->hdr.rw_create,
             .ops = r->ops,
             .n_ops = r->hdr.n_ops,
-            .mask_dirs = (char *const[]){"/run/corral", NULL},
+            .mask_dirs = hidden_dirs,
         };
         enum mounts_step step;
 

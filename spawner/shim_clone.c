@@ -113,8 +113,11 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
                 if (write_pid(spec_v1_fd(r, i), pid) < 0)
                         fill_error(rep, errno, STAGE_SYNC, "placing the child in a v1 cgroup");
         }
-        /* PrivateUsers=: root inside is one unprivileged id outside */
-        if (!rep->errnum && userns && userns_write_maps(pid, r->hdr.map_uid, r->hdr.map_gid) < 0)
+        /* PrivateUsers=: root inside is one unprivileged id outside; rootless: the caller's
+         * own ids, inside as outside (or root inside with PrivateUsers=yes) */
+        if (!rep->errnum && userns &&
+            userns_write_maps(pid, r->hdr.cred.uid, r->hdr.map_uid, r->hdr.cred.gid,
+                              r->hdr.map_gid) < 0)
                 fill_error(rep, errno, STAGE_SYNC, "writing the user namespace's id maps");
         if (rep->errnum)
                 sys_pidfd_send_signal(res.pidfd, SIGKILL, NULL, 0);

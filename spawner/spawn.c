@@ -536,6 +536,8 @@ static int build_request(struct corral_sup *s, struct actor *a, const struct cor
         b->hdr.cred = id->cred;
         b->hdr.map_uid = id->map_uid;
         b->hdr.map_gid = id->map_gid;
+        if (id->userns) /* PrivateUsers=, and every actor of a rootless corral */
+                b->hdr.clone_flags |= CLONE_NEWUSER;
         /* the mounts of §4a */
         b->hdr.flags |= SPEC_PROTECT_KERNEL;
         if (p->private_tmp)

@@ -9,6 +9,7 @@
 #include "../ns/cgroup_delegation.h"
 #include "../ns/cgroup_mounts.h"
 #include "../ns/fdplan.h"
+#include "../ns/rootless.h"
 #include "../ns/signals.h"
 #include "../ns/cgroup_limits.h"
 #include "harness.h"
@@ -116,6 +117,87 @@ START_TEST(pure_v2_login_shell_refused)
         ck_assert(!d.ok);
         ck_assert_ptr_nonnull(strstr(d.problem, "2 other processes"));
         ck_assert_ptr_nonnull(strstr(d.fix, "systemd-run --scope"));
+        cg_mounts_free(&h);
+}
+END_TEST
+
+/* What an unprivileged user's host must offer, each refusal naming what is missing and the
+ * fix (ns/rootless.h); the facts of a user's delegated scope on a systemd host first. */
+START_TEST(rootless_decisions)
+{
+        struct cg_mounts h, hy;
+        struct rootless_facts f;
+        struct rootless_verdict v;
+
+        parse_host(&h, "pure-v2-systemd", "cgroup-user-scope");
+        cg_mounts_set_v2_controllers(&h, "memory pids\n");
+        f = (struct rootless_facts){.mode = h.mode,
+                                    .memory_v2 = h.ctrl[CG_MEMORY].src == CG_SRC_V2,
+                                    .pids_v2 = h.ctrl[CG_PIDS].src == CG_SRC_V2,
+                                    .own_v2 = h.v2.own_dir,
+                                    .max_userns = 15000,
+                                    .unpriv_clone = -1,
+                                    .apparmor_restrict = -1,
+                                    .runtime_dir = "/run/user/1000",
+                                    .uid = 1000};
+        rootless_decide(&f, &v);
+        ck_assert_msg(v.ok, "%s", v.problem);
+
+        /* a hybrid host: v1 cannot be delegated */
+        parse_host(&hy, "hybrid-vm", "cgroup");
+        f.mode = hy.mode;
+        rootless_decide(&f, &v);
+        ck_assert(!v.ok);
+        ck_assert_ptr_nonnull(strstr(v.problem, "hybrid"));
+        ck_assert_ptr_nonnull(strstr(v.fix, "unified_cgroup_hierarchy=1"));
+        f.mode = h.mode;
+        cg_mounts_free(&hy);
+
+        /* controllers the parent did not delegate: named, with systemd's fix */
+        cg_mounts_set_v2_controllers(&h, "cpu\n");
+        f.memory_v2 = h.ctrl[CG_MEMORY].src == CG_SRC_V2;
+        f.pids_v2 = h.ctrl[CG_PIDS].src == CG_SRC_V2;
+        rootless_decide(&f, &v);
+        ck_assert(!v.ok);
+        ck_assert_ptr_nonnull(strstr(v.problem, "memory and pids controllers are not enabled"));
+        ck_assert_ptr_nonnull(strstr(v.problem, "run-u12.scope"));
+        ck_assert_ptr_nonnull(strstr(v.fix, "user@1000.service"));
+        f.pids_v2 = true;
+        rootless_decide(&f, &v);
+        ck_assert_ptr_nonnull(strstr(v.problem, "the memory controller is not enabled"));
+        f.memory_v2 = true;
+
+        /* user namespaces off, each of the three ways, each with its own sysctl */
+        f.max_userns = 0;
+        rootless_decide(&f, &v);
+        ck_assert(!v.ok);
+        ck_assert_ptr_nonnull(strstr(v.problem, "user.max_user_namespaces is 0"));
+        ck_assert_ptr_nonnull(strstr(v.fix, "user.max_user_namespaces="));
+        f.max_userns = 15000;
+        f.unpriv_clone = 0;
+        rootless_decide(&f, &v);
+        ck_assert_ptr_nonnull(strstr(v.problem, "kernel.unprivileged_userns_clone is 0"));
+        f.unpriv_clone = 1;
+        f.apparmor_restrict = 1;
+        rootless_decide(&f, &v);
+        ck_assert_ptr_nonnull(strstr(v.problem, "AppArmor"));
+        ck_assert_ptr_nonnull(strstr(v.fix, "userns,"));
+        f.apparmor_restrict = 0;
+        rootless_decide(&f, &v);
+        ck_assert(v.ok);
+
+        /* the registry's home */
+        f.runtime_dir = NULL;
+        rootless_decide(&f, &v);
+        ck_assert(!v.ok);
+        ck_assert_ptr_nonnull(strstr(v.problem, "XDG_RUNTIME_DIR is not set"));
+        f.runtime_dir = "run/user/1000";
+        rootless_decide(&f, &v);
+        ck_assert_ptr_nonnull(strstr(v.problem, "a relative path"));
+        f.runtime_dir = "/run/user/1001";
+        f.runtime_dir_errno = EACCES;
+        rootless_decide(&f, &v);
+        ck_assert_ptr_nonnull(strstr(v.problem, "another user owns it"));
         cg_mounts_free(&h);
 }
 END_TEST
@@ -500,6 +582,7 @@ static Suite *cgroup_mounts_suite(void)
         tcase_add_test(tc, hybrid_vm);
         tcase_add_test(tc, pure_v2_delegated_unit);
         tcase_add_test(tc, pure_v2_login_shell_refused);
+        tcase_add_test(tc, rootless_decisions);
         tcase_add_test(tc, escaped_mount_and_optional_fields);
         tcase_add_test(tc, legacy_v1_refused);
         tcase_add_test(tc, malformed_mountinfo);

@@ -45,6 +45,10 @@ static void print_table(const struct host_probe *p)
                p->usable ? "corral can run on this host" : "corral cannot run on this host");
         if (!p->usable)
                 printf("  reason             %s\n", p->verdict);
+        printf("  mode               %s\n", p->mode);
+        if (p->rootless && !p->rl.ok && p->rl.problem[0])
+                printf("  rootless           no: %s\n  fix                %s\n", p->rl.problem,
+                       p->rl.fix);
         printf("  cgroup mode        %s", cg_mode_name(p->host.mode));
         if (p->host.has_v2)
                 printf(" (v2 mounted at %s)", p->host.v2.mount);
@@ -84,6 +88,14 @@ static void print_json(const struct host_probe *p)
         json_bool(&j, "usable", p->usable);
         if (!p->usable)
                 json_string(&j, "reason", p->verdict);
+        json_string(&j, "mode", p->rootless ? "rootless" : "root");
+        json_string(&j, "mode_note", p->mode);
+        if (p->rootless && !p->rl.ok && p->rl.problem[0]) {
+                json_begin_object(&j, "rootless");
+                json_string(&j, "problem", p->rl.problem);
+                json_string(&j, "fix", p->rl.fix);
+                json_end_object(&j);
+        }
         json_string(&j, "cgroup_mode", cg_mode_name(p->host.mode));
         if (p->host.has_v2) {
                 json_begin_object(&j, "v2");

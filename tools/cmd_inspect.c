@@ -18,7 +18,7 @@ static int load(const char *cmd, const char *name, struct live_tree **v, int *n,
         struct cerr err = {0};
         char buf[CERR_MSG_MAX + 64];
 
-        if (live_trees(live_registry_dir(), v, n, &err) < 0) {
+        if (live_trees(live_registry_dir(), live_with_users(), v, n, &err) < 0) {
                 cli_error(cmd, "%s", cerr_str(&err, buf, sizeof buf));
                 return EXIT_FAILED;
         }

@@ -22,7 +22,19 @@ const char *live_registry_dir(void)
 {
         const char *d = getenv("CORRAL_REGISTRY_DIR");
 
-        return d && d[0] ? d : REGISTRY_DIR;
+        if (d && d[0])
+                return d;
+        /* a user's, under $XDG_RUNTIME_DIR; without it no rootless tree can exist */
+        d = registry_default_dir();
+        return d ? d : "";
+}
+
+/* Root lists users' rootless trees too, unless told which registry to read. */
+bool live_with_users(void)
+{
+        const char *d = getenv("CORRAL_REGISTRY_DIR");
+
+        return geteuid() == 0 && !(d && d[0]);
 }
 
 static void fmt_dur(char *out, size_t len, bool has, uint64_t us)
@@ -299,7 +311,7 @@ static int list_cmd(int argc, char **argv, const char *cmd, bool as_tree)
                 cli_error(cmd, "unexpected argument '%s'", argv[optind]);
                 return cli_usage(cmd, syn, EXIT_USAGE);
         }
-        if (live_trees(live_registry_dir(), &v, &n, &err) < 0) {
+        if (live_trees(live_registry_dir(), live_with_users(), &v, &n, &err) < 0) {
                 cli_error(cmd, "%s", cerr_str(&err, buf, sizeof buf));
                 return EXIT_FAILED;
         }
@@ -528,7 +540,7 @@ static int kill_via_admin(const struct target *tg, uint64_t grace_us, int sig, b
                 mnl_attr_put_u32(r, CORRAL_A_SIGNAL, (uint32_t)sig);
         if (grace_us)
                 mnl_attr_put_u64(r, ADM_A_GRACE_US, grace_us);
-        if (admin_connect(&c, live_registry_dir(), tree, &err) < 0 || admin_send(&c, r, &err) < 0) {
+        if (admin_connect(&c, tg->t->dir, tree, &err) < 0 || admin_send(&c, r, &err) < 0) {
                 cli_error("kill", "%s: %s", tree, cerr_str(&err, ebuf, sizeof ebuf));
                 admin_disconnect(&c);
                 return EXIT_FAILED;
@@ -673,7 +685,7 @@ int cmd_kill(int argc, char **argv)
                 cli_error("kill", "--signal goes without --grace");
                 return cli_usage("kill", KILL_SYNOPSIS, EXIT_USAGE);
         }
-        if (live_trees(live_registry_dir(), &v, &n, &err) < 0) {
+        if (live_trees(live_registry_dir(), live_with_users(), &v, &n, &err) < 0) {
                 cli_error("kill", "%s", cerr_str(&err, buf, sizeof buf));
                 return EXIT_FAILED;
         }
