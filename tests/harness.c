@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ns/rootless.h"
+#include "../spawner/registry.h"
+
 struct cg_mounts th_host;
 struct cg_delegation th_deleg;
 char th_base_rel[64];
@@ -228,14 +231,18 @@ static int probe_privileged(char *why, size_t len)
         struct cg_node base;
         int rc;
 
-        if (geteuid() != 0) {
-                snprintf(why, len, "not running as root (euid %d)", (int)geteuid());
-                return -1;
-        }
         if (cg_mounts_discover(&th_host, &err) < 0 || cg_mounts_usable(&th_host, &err) < 0 ||
             cg_delegation_probe(&th_host, &th_deleg, &err) < 0) {
                 snprintf(why, len, "no usable cgroup v2 hierarchy: %s",
                          cerr_str(&err, ebuf, sizeof ebuf));
+                return -1;
+        }
+        /* not root: the suites run rootless (ns/rootless.h) where corral itself can */
+        if (rootless_refuse(&th_host, &err) < 0) {
+                snprintf(why, len,
+                         "not running as root (euid %d), and rootless corral cannot "
+                         "run here: %s",
+                         (int)geteuid(), cerr_str(&err, ebuf, sizeof ebuf));
                 return -1;
         }
         if (!th_deleg.ok) {
@@ -391,7 +398,7 @@ static int sweep(const char *name)
                         pclose(f);
         }
         /* a scratch socket a confinement test listens on (its test may have aborted) */
-        snprintf(path, sizeof path, "/run/corral/ctest-%d.sock", (int)th_runner);
+        snprintf(path, sizeof path, "%s/ctest-%d.sock", th_registry(), (int)th_runner);
         unlink(path);
         /* scratch trees named /run/corral-test-WHAT-<runner> (th_scratch): removed whole */
         {
@@ -411,6 +418,46 @@ static int sweep(const char *name)
         return leaks;
 }
 
+const char *th_registry(void)
+{
+        const char *d = registry_default_dir();
+
+        return d ? d : REGISTRY_DIR;
+}
+
+const char *th_as_root(void)
+{
+        return rootless_mode() ? "PrivateUsers=yes" : "User=root";
+}
+
+const char *th_as_other(void)
+{
+        static char own[32];
+
+        if (!rootless_mode())
+                return "User=nobody";
+        snprintf(own, sizeof own, "User=%u", (unsigned)geteuid());
+        return own;
+}
+
+unsigned th_default_uid(void)
+{
+        return rootless_mode() ? (unsigned)geteuid() : 65534;
+}
+
+bool th_skip_rootless(const char *fn, const char *why)
+{
+        size_t n = strlen(fn);
+
+        if (!rootless_mode())
+                return false;
+        /* (Check names the function NAME_fn) */
+        if (n > 3 && strcmp(fn + n - 3, "_fn") == 0)
+                n -= 3;
+        fprintf(stderr, "SKIP (rootless) %.*s: %s\n", (int)n, fn, why);
+        return true;
+}
+
 int th_run(const char *name, enum th_kind kind, Suite *(*const *suites)(void), int nsuites)
 {
         SRunner *sr;
@@ -424,7 +471,9 @@ int th_run(const char *name, enum th_kind kind, Suite *(*const *suites)(void), i
                 if (probe_privileged(why, sizeof why) < 0) {
                         fprintf(stderr,
                                 "\n*** %s: PRIVILEGED TESTS NOT RUN: %s.\n"
-                                "*** They need root and a writable cgroup v2 hierarchy.%s\n\n",
+                                "*** They need root, or a user's delegated cgroup on a pure "
+                                "cgroup v2 host (rootless), and a writable cgroup v2 "
+                                "hierarchy.%s\n\n",
                                 name, why,
                                 require_privileged()
                                     ? " CORRAL_REQUIRE_PRIVILEGED=1: this is a failure."
@@ -769,7 +818,7 @@ bool th_clean_tree(const char *name)
         }
         /* its record, and the admin socket beside it */
         for (int i = 0; i < 2; i++) {
-                snprintf(path, sizeof path, "/run/corral/%s.%s", name, i ? "sock" : "json");
+                snprintf(path, sizeof path, "%s/%s.%s", th_registry(), name, i ? "sock" : "json");
                 if (access(path, F_OK) == 0) {
                         leaked = true;
                         fprintf(stderr, "LEAK: %s still exists\n", path);

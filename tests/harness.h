@@ -62,6 +62,27 @@ void th_assert_dead(int pidfd, int ms, const char *what);
 
 enum th_kind { TH_UNIT, TH_PRIVILEGED };
 
+/* A privileged suite runs as root, or rootless (a user in a delegated cgroup: the pure-v2
+ * guest's second pass). A test of what only root can do (another User=, root's default of
+ * nobody, PrivateNetwork=tree) starts with TH_REQUIRE_ROOT("why"): rootless, it is named on
+ * stderr ("SKIP (rootless) NAME: why") and passes without running. */
+bool th_skip_rootless(const char *fn, const char *why);
+/* Rootless stand-ins, so that one test asserts the same thing both ways:
+ * th_as_root(): "User=root", or rootless "PrivateUsers=yes" (root inside a user namespace of
+ * its own, as unprivileged outside as any actor); th_as_other(): a non-root program,
+ * "User=nobody" or rootless the caller by uid; th_default_uid(): who an actor runs as
+ * without User= (root's: nobody; a user's: the user); th_registry(): corral's registry
+ * directory for us (/run/corral, or $XDG_RUNTIME_DIR/corral). */
+const char *th_as_root(void);
+const char *th_as_other(void);
+unsigned th_default_uid(void);
+const char *th_registry(void);
+#define TH_REQUIRE_ROOT(why)                                                                       \
+        do {                                                                                       \
+                if (th_skip_rootless(__func__, why))                                               \
+                        return;                                                                    \
+        } while (0)
+
 /* Runs the suites; privileged ones only after the probe passes. Returns the exit status. */
 int th_run(const char *name, enum th_kind kind, Suite *(*const *suites)(void), int nsuites);
 

@@ -149,7 +149,7 @@ static void assert_nothing_left(const char *name, const struct point *pt)
                 ck_assert_msg(!th_tree_node(own, name, path, sizeof path)[0],
                               "killed at %s #%d: corral gc left %s", pt->sys, pt->nth, path);
         }
-        snprintf(path, sizeof path, "/run/corral/%s.json", name);
+        snprintf(path, sizeof path, "%s/%s.json", th_registry(), name);
         ck_assert_msg(access(path, F_OK) < 0, "killed at %s #%d: corral gc left %s", pt->sys,
                       pt->nth, path);
 }

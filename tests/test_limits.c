@@ -207,7 +207,7 @@ START_TEST(seccomp_errno_and_kill)
                                "--set", "CapabilityBoundingSet=CAP_SYS_ADMIN",
                                NULL};
         const char *killer[] = {"--set", "SystemCallFilter=~@mount", NULL};
-        const char *none[] = {"--set", "User=root", "--set", "CapabilityBoundingSet=CAP_SYS_ADMIN",
+        const char *none[] = {"--set", th_as_root(), "--set", "CapabilityBoundingSet=CAP_SYS_ADMIN",
                               NULL};
         const char *mnt[] = {"mount", NULL};
         struct th_proc p;

@@ -414,7 +414,7 @@ START_TEST(supervisor_sigkilled_tree_dies_and_is_swept)
         close(sfd);
         close(pfd);
         /* the registry lock died with the supervisor */
-        snprintf(path, sizeof path, "/run/corral/%s.json", victim);
+        snprintf(path, sizeof path, "%s/%s.json", th_registry(), victim);
         lock = open(path, O_RDONLY | O_CLOEXEC);
         ck_assert_int_ge(lock, 0);
         ck_assert_int_eq(flock(lock, LOCK_EX | LOCK_NB), 0);

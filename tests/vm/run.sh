@@ -9,11 +9,14 @@
 #   VM_ACCEL=tcg|kvm        accelerator (kvm on these PVM-based hosts dies in early boot)
 #   VM_MEM=768              guest RAM in MiB (128 at least: below ~96 the global OOM killer
 #                           fires instead of the memcg one)
-#   VM_TIMEOUT=840          seconds until the whole guest is killed
+#   VM_TIMEOUT=1260         seconds until the whole guest is killed
 #   VM_SUITES=...           comma-separated test programs (default: the privileged suites)
 #   VM_SLOWDOWN=10          CORRAL_TEST_SLOWDOWN (and CK_TIMEOUT_MULTIPLIER) in the guest
 #   VM_SUITES_TIMEOUT=600   seconds for the suites together inside the guest (under
 #                           VM_TIMEOUT, so that a hung suite still gets a STATUS line out)
+#   VM_ROOTLESS_SUITES=...  the second pass's programs, run as uid 1000 in a cgroup delegated
+#                           to it (tests/vm/rootless.sh; "none": the pass without suites)
+#   VM_ROOTLESS_TIMEOUT=420 seconds for them together (their stated budget)
 #   VM_EXTRA_CMDLINE=...    more kernel arguments (e.g. corral.stage2=/bin/true shows that a
 #                           guest which never prints its status fails)
 set -euo pipefail
@@ -26,10 +29,12 @@ VMDIR=$(cd "$VMDIR" && pwd)
 
 VM_ACCEL=${VM_ACCEL:-tcg}
 VM_MEM=${VM_MEM:-768}
-VM_TIMEOUT=${VM_TIMEOUT:-840}
+VM_TIMEOUT=${VM_TIMEOUT:-1260}
 VM_SUITES=${VM_SUITES:-test_ns_priv,test_run,test_limits,test_confine,test_surface,test_trees,test_cancel,test_paths,test_live,test_admin}
 VM_SLOWDOWN=${VM_SLOWDOWN:-10}
 VM_SUITES_TIMEOUT=${VM_SUITES_TIMEOUT:-600}
+VM_ROOTLESS_SUITES=${VM_ROOTLESS_SUITES:-test_run,test_limits,test_confine,test_trees}
+VM_ROOTLESS_TIMEOUT=${VM_ROOTLESS_TIMEOUT:-420}
 
 say() { echo "check-vm: $*"; }
 
@@ -57,7 +62,9 @@ log=$VMDIR/console.log
 cmdline="console=ttyS0 panic=-1 loglevel=4"
 cmdline+=" corral.stage2=$REPO/tests/vm/stage2.sh corral.repo=$REPO corral.build=$BUILD"
 cmdline+=" corral.suites=$VM_SUITES corral.slowdown=$VM_SLOWDOWN"
-cmdline+=" corral.suites_timeout=$VM_SUITES_TIMEOUT ${VM_EXTRA_CMDLINE:-}"
+cmdline+=" corral.suites_timeout=$VM_SUITES_TIMEOUT"
+cmdline+=" corral.rootless_suites=${VM_ROOTLESS_SUITES/#none/} corral.rootless_timeout=$VM_ROOTLESS_TIMEOUT"
+cmdline+=" ${VM_EXTRA_CMDLINE:-}"
 
 say "booting $(cat "$VMDIR/kernel.stamp") under QEMU ($VM_ACCEL, 1 vCPU, ${VM_MEM} MiB)," \
 	"killed after ${VM_TIMEOUT}s; console: $log"

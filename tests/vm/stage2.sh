@@ -14,6 +14,7 @@
 #           suites.scope/          `make _check` (systemd-run --scope -p Delegate=yes make check)
 #               runner/            make, sh and tests/run.sh, moved there by tests/run.sh
 #               <program>/         one test program: the harness moves into supervisor/
+#           user-*.scope/          the second pass, as uid 1000 (tests/vm/rootless.sh)
 set -uo pipefail
 exec </dev/console >/dev/console 2>&1
 
@@ -23,6 +24,8 @@ BUILD=$(arg build)
 SLOWDOWN=$(arg slowdown)
 SUITES=$(arg suites | tr , ' ')
 SUITES_TIMEOUT=$(arg suites_timeout)
+RL_SUITES=$(arg rootless_suites | tr , ' ')
+RL_TIMEOUT=$(arg rootless_timeout)
 CG=/sys/fs/cgroup
 CONTROLLERS="+memory +pids +cpu"
 failures=0
@@ -242,6 +245,9 @@ check_run_delegated container.scope "in a container's cgroup namespace" \
 	unshare --cgroup --mount --propagation private sh -c \
 	'umount /sys/fs/cgroup && mount -t cgroup2 -o nsdelegate ctr /sys/fs/cgroup && exec "$@"' sh
 run_suites
+# shellcheck source=tests/vm/rootless.sh
+. "$REPO/tests/vm/rootless.sh"
+rootless_pass
 left=$(internal_procs "$CG/work.slice")
 [ -z "$left" ] || fail "$left"
 finish
