@@ -159,6 +159,9 @@ if [ "${RUN_SCRIPTS:-1}" = 1 ]; then
 	CORRAL_TEST_CGROUP=$cg_own ./tests/completion.sh || failed+=("completion")
 	echo "== install_check"
 	CORRAL_TEST_CGROUP=$cg_own ./tests/install_check.sh || failed+=("install_check")
+	echo "== rootless_host"
+	./tests/rootless_host.sh
+	case $? in 0) ;; 77) skipped+=("rootless_host") ;; *) failed+=("rootless_host") ;; esac
 	echo "== events_golden"
 	# (a script runs many processes: each corral run gets the cgroup of its own there)
 	CORRAL_TEST_CGROUP=$cg_own ./tests/events_golden.sh

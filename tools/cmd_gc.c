@@ -18,7 +18,8 @@ static void gc_usage(FILE *f)
         fprintf(f,
                 "usage: corral gc " SYNOPSIS "\n\n"
                 "Remove what supervisors that died left behind: the cgroup nodes of their trees\n"
-                "(in every hierarchy) and their records in " REGISTRY_DIR ". A supervisor's death\n"
+                "(in every hierarchy) and their records in " REGISTRY_DIR " (a user's:\n"
+                "$XDG_RUNTIME_DIR/corral). A supervisor's death\n"
                 "ends its actors, so their nodes are usually empty; a node a crash left untagged\n"
                 "is known from the record, which names it before it is created. A tree of a live\n"
                 "(or stopped) supervisor is never touched. Prints one line per tree it found and\n"
@@ -138,7 +139,12 @@ int cmd_gc(int argc, char **argv)
                 json_init(&out.j, stdout);
                 json_begin_array(&out.j, NULL);
         }
-        if (gc_sweep(REGISTRY_DIR, &go, report, &out, &err) < 0) {
+        if (!registry_default_dir()) {
+                cli_error("gc", "XDG_RUNTIME_DIR is not set: a user's trees are recorded in "
+                                "$XDG_RUNTIME_DIR/corral");
+                return EXIT_FAILED;
+        }
+        if (gc_sweep(registry_default_dir(), &go, report, &out, &err) < 0) {
                 cli_error("gc", "%s", cerr_str(&err, buf, sizeof buf));
                 return EXIT_FAILED;
         }

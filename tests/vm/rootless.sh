@@ -8,6 +8,7 @@
 #       user-check.scope/      `corral check` as the user: rootless mode, v2 controllers
 #       user-run.scope/        `corral run` as the user; root's `corral ps` sees the tree
 #       user-nouserns.scope/   user.max_user_namespaces=0: check and run refuse, nothing made
+#       user-noclone.scope/    Debian's kernel.unprivileged_userns_clone=0: the same
 #       user-shared.scope/     not delegated (root's): check and run refuse, nothing made
 #       user-suites.scope/     the run, limits, confinement and tree suites as the user
 
@@ -165,6 +166,17 @@ rootless_refusals() {
 	rootless_refused "$scope" "user.max_user_namespaces=0" "user.max_user_namespaces is 0"
 	echo "$was" >/proc/sys/user/max_user_namespaces
 	rmdir "$scope" || fail "$scope not removable"
+	# Debian's own switch (its kernels carry it; upstream ones do not)
+	if [ -w /proc/sys/kernel/unprivileged_userns_clone ]; then
+		scope=$CG/work.slice/user-noclone.scope
+		user_scope "$scope" || { fail "rootless: cannot make a delegated scope"; return; }
+		was=$(cat /proc/sys/kernel/unprivileged_userns_clone)
+		echo 0 >/proc/sys/kernel/unprivileged_userns_clone
+		rootless_refused "$scope" "kernel.unprivileged_userns_clone=0" \
+			"kernel.unprivileged_userns_clone is 0"
+		echo "$was" >/proc/sys/kernel/unprivileged_userns_clone
+		rmdir "$scope" || fail "$scope not removable"
+	fi
 	# root's cgroup, not delegated: the user cannot write it
 	scope=$CG/work.slice/user-shared.scope
 	mkdir "$scope"
