@@ -6,7 +6,7 @@
 # created: no cgroup below our own, no registry. The positive side runs in the pure-v2 guest
 # (tests/vm/rootless.sh). Needs root (to become nobody); 77 without it.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 CORRAL=$(cd "$BUILD" && pwd)/corral
 say() { echo "rootless_host: $*"; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The guest's second pass (issue 25, DESIGN §12), sourced by stage2.sh: corral as an
 # unprivileged user (uid 1000) in a cgroup delegated to it the way systemd delegates one
 # (user@UID.service, `systemd-run --user --scope -p Delegate=yes`): the directory and its
@@ -9,6 +10,7 @@
 #       user-run.scope/        `corral run` as the user; root's `corral ps` sees the tree
 #       user-nouserns.scope/   user.max_user_namespaces=0: check and run refuse, nothing made
 #       user-noclone.scope/    Debian's kernel.unprivileged_userns_clone=0: the same
+#       cpu-only.slice/user.scope/  delegated, but memory and pids never enabled for it
 #       user-shared.scope/     not delegated (root's): check and run refuse, nothing made
 #       user-suites.scope/     the run, limits, confinement and tree suites as the user
 
@@ -92,7 +94,7 @@ then echo XDG-REACHED; else echo XDG-HIDDEN; fi
 echo ready; exec sleep 600' >"$out" 2>&1 &
 	pid=$!
 	node=""
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		bad_now=""
 		[ -d "$node" ] || node=$(echo "$scope"/corral/rlrun.*/rlrun-1)
 		grep -q '^ready$' "$out" || bad_now+=" the program did not start;"
@@ -177,6 +179,13 @@ rootless_refusals() {
 		echo "$was" >/proc/sys/kernel/unprivileged_userns_clone
 		rmdir "$scope" || fail "$scope not removable"
 	fi
+	# delegated, but below a slice that gave it cpu alone: no memory, no pids to limit with
+	mkdir "$CG/work.slice/cpu-only.slice" && echo +cpu >"$CG/work.slice/cpu-only.slice/cgroup.subtree_control"
+	scope=$CG/work.slice/cpu-only.slice/user.scope
+	user_scope "$scope" || { fail "rootless: cannot make a delegated scope"; return; }
+	rootless_refused "$scope" "memory and pids not delegated" \
+		"the memory and pids controllers are not enabled for our cgroup"
+	rmdir "$scope" "$CG/work.slice/cpu-only.slice" || fail "cpu-only.slice not removable"
 	# root's cgroup, not delegated: the user cannot write it
 	scope=$CG/work.slice/user-shared.scope
 	mkdir "$scope"
