@@ -67,7 +67,7 @@ rootless_check() {
 # corral run as the user: its ids inside, limits on the user's v2 nodes, the tree seen and
 # ended by root, and no way from the actor to a socket in the user's XDG_RUNTIME_DIR.
 rootless_run() {
-	local scope=$CG/work.slice/user-run.scope pid rc node i bad="" bad_now out=/tmp/rootless-run.out
+	local scope=$CG/work.slice/user-run.scope pid rc node bad="" bad_now out=/tmp/rootless-run.out
 	local sock=$RL_RUN/agent.sock listener
 	user_scope "$scope" || { fail "rootless: cannot make a delegated scope"; return; }
 	# a live socket of the user's, as an agent or the session bus keeps there
@@ -84,7 +84,7 @@ while time.time() < deadline:
         break
 ' "$sock" &
 	listener=$!
-	for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 	as_user_in "$scope" /usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$sock" ||
 		bad+=" the user's own socket is not reachable from outside corral (the check below would prove nothing);"
 	as_user_in "$scope" "$BUILD/corral" run --name rlrun --set MemoryMax=64M --set TasksMax=16 \
