@@ -30,6 +30,7 @@
 #include "../ns/safepath.h"
 #include "../policy/policy.h"
 #include "../policy/units.h"
+#include "shim.h"
 #include "sup.h"
 #include "supervisor.h"
 
@@ -60,6 +61,21 @@ static bool under(const char *path, const struct area *a)
         return strncmp(path, a->path, a->len) == 0 && (path[a->len] == '\0' || path[a->len] == '/');
 }
 
+/* what every actor has hidden, whatever its profile (shim.c: /run/corral, /run/user, a
+ * rootless caller's XDG_RUNTIME_DIR): a mount inside is refused, an op there is moot */
+#define MASK_KEY "corral's mask of "
+
+static bool masked(const char *path)
+{
+        for (char *const *m = shim_hidden_dirs(); *m; m++) {
+                struct area a = {.path = *m, .len = strlen(*m)};
+
+                if (under(path, &a))
+                        return true;
+        }
+        return false;
+}
+
 static const struct area *find_area(const struct area *a, int n, const char *path)
 {
         for (int i = 0; i < n; i++) {
@@ -81,6 +97,9 @@ static int place(struct path_ctx *c, const char *key, const char *entry, const c
                                 key, entry, dst, h->key, (int)h->len, h->path,
                                 strcmp(h->key, "ProtectHome=yes ") == 0
                                     ? "ProtectHome=tmpfs lets binds in"
+                                : strcmp(h->key, MASK_KEY) == 0
+                                    ? "corral's sockets, session buses and systemd --user there "
+                                      "would be a way out of the sandbox"
                                     : "nothing can be mounted there");
         *in_own = find_area(c->own, c->n_own, dst) != NULL;
         return 0;
@@ -245,6 +264,9 @@ static int add_op(struct path_ctx *c, const char *key, const char *path, bool op
         bool in_own = find_area(c->own, c->n_own, path) != NULL;
         int fd;
 
+        /* hidden already, and its mask mounted first: an op there would find another inode */
+        if (masked(path))
+                return 0;
         if (!in_own) {
                 fd = open_host(c, key, path, optional, O_PATH);
                 if (fd <= 0)
@@ -332,6 +354,8 @@ static int add_ops(struct path_ctx *c)
 
                 if (p->protect_home == PROTECT_HOME_NO)
                         break;
+                if (masked(home_dirs[i])) /* /run/user: hidden whatever ProtectHome= says */
+                        continue;
                 op.kind = p->protect_home == PROTECT_HOME_YES         ? MOUNT_OP_INACCESSIBLE
                           : p->protect_home == PROTECT_HOME_READ_ONLY ? MOUNT_OP_READ_ONLY
                                                                       : MOUNT_OP_TMPFS_RO;
@@ -369,7 +393,10 @@ static int walk(struct path_ctx *c)
         }
         if (p->private_devices)
                 add_area(c->own, &c->n_own, "/dev", "PrivateDevices=");
-        /* what will be hidden, before anything is placed */
+        /* what will be hidden, before anything is placed: corral's masks first (they are
+         * mounted first, and no key lifts them) */
+        for (char *const *m = shim_hidden_dirs(); *m; m++)
+                add_area(c->hidden, &c->n_hidden, *m, MASK_KEY);
         for (size_t i = 0; p->protect_home == PROTECT_HOME_YES && i < 3; i++)
                 add_area(c->hidden, &c->n_hidden, home_dirs[i], "ProtectHome=yes ");
         for (size_t i = 0; i < p->inaccessible_paths.n; i++) {

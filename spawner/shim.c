@@ -225,6 +225,11 @@ static void step_userns(const struct spec_req *r)
  * $XDG_RUNTIME_DIR wherever it lies. Set before the zygote forks (shim_hide_dir). */
 static char *hidden_dirs[4] = {"/run/corral", "/run/user", NULL, NULL};
 
+char *const *shim_hidden_dirs(void)
+{
+        return hidden_dirs;
+}
+
 void shim_hide_dir(const char *dir)
 {
         static char extra[256];

@@ -37,6 +37,9 @@ void shim_detach(void);
 /* Hide one more directory in every actor (a rootless corral's $XDG_RUNTIME_DIR when it is
  * not below /run/user, which is always hidden): call before the zygote forks. */
 void shim_hide_dir(const char *dir);
+/* What every actor has hidden (NULL-terminated): the supervisor refuses a mount inside it
+ * and leaves out ops its mask makes moot (paths.c). */
+char *const *shim_hidden_dirs(void);
 
 /* direct: cloned by the supervisor itself, not by the zygote (see shim.c: step_own_fds). */
 __attribute__((noreturn)) void shim_main(struct spec_req *r, int sync_fd, int parent_pidfd,

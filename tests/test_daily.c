@@ -712,6 +712,14 @@ START_TEST(policy_check_and_run_agree_on_host_checks)
              "InaccessiblePaths=/usr/share, which hides everything in it (nothing can be "
              "mounted there): Permission denied"},
             {"[profile a]\nProtectHome = tmpfs\nBindReadOnlyPaths = /etc:/root/etc\n", NULL},
+            /* what every actor has hidden: no key mounts into it (README "Confinement") */
+            {"[profile a]\nBindReadOnlyPaths = /etc:/run/user/corral-test\n",
+             "[profile a] BindReadOnlyPaths=/etc:/run/user/corral-test: /run/user/corral-test "
+             "lies inside corral's mask of /run/user, which hides everything in it (corral's "
+             "sockets, session buses and systemd --user there would be a way out of the "
+             "sandbox): Permission denied"},
+            /* ProtectHome= on /run/user is moot there, and no error */
+            {"[profile a]\nProtectHome = tmpfs\n", NULL},
         };
         const char *bad_user[] = {"run",        "--name", name,        "-u",
                                   "nosuchuser", "--",     "/bin/true", NULL};
