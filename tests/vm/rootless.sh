@@ -127,14 +127,8 @@ echo ready; exec sleep 600' >"$out" 2>&1 &
 	kill "$listener" 2>/dev/null
 	wait "$listener" 2>/dev/null
 	rm -f "$sock"
-	if [ -n "$bad" ]; then
-		fail "rootless corral run:$bad"
-	else
-		pass "rootless corral run: uid $RL_UID inside, setgroups deny, limits on the user's v2 nodes, XDG_RUNTIME_DIR hidden, root's ps and kill see it"
-	fi
-	echo 1 >"$scope/cgroup.kill"
-	find "$scope" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
-	rmdir "$scope" || fail "$scope not removable"
+	judge "rootless corral run" "$bad" "uid $RL_UID inside, setgroups deny, limits on the user's v2 nodes, XDG_RUNTIME_DIR hidden, root's ps and kill see it"
+	drop_scope "$scope"
 }
 
 # One refusal: check exits 1 and run 125, both saying $3, and nothing is created.
@@ -153,11 +147,7 @@ rootless_refused() {
 	grep -qF "$want" <<<"$out" || bad+=" run does not say '$want';"
 	[ "$(grep -c . <<<"$out")" -eq 1 ] || bad+=" run said more than one line;"
 	nothing_created "$scope" || bad+=" something was created: $(find "$scope" "$RL_RUN" -mindepth 1);"
-	if [ -n "$bad" ]; then
-		fail "rootless refusal ($what):$bad"
-	else
-		pass "rootless refusal ($what): check 1, run 125, one reason, nothing created"
-	fi
+	judge "rootless refusal ($what)" "$bad" "check 1, run 125, one reason, nothing created"
 }
 
 rootless_refusals() {

@@ -45,6 +45,23 @@ pass() {
 	results+=("ok    $*")
 }
 
+# Pass or fail one check by what it found wrong: $1 what, $2 the faults ("" for none), $3
+# what passing shows.
+judge() {
+	if [ -n "$2" ]; then
+		fail "$1:$2"
+	else
+		pass "$1: $3"
+	fi
+}
+
+# End whatever is left in scope $1 and remove it, leaves first.
+drop_scope() {
+	echo 1 >"$1/cgroup.kill"
+	find "$1" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+	rmdir "$1" || fail "$1 not removable"
+}
+
 finish() {
 	echo
 	say "==== summary (kernel $(uname -r), cgroup2 at $CG)"
@@ -164,7 +181,7 @@ check_run_delegated() {
 	# the tree's node carries a random id: corral/vmrun.<id>/vmrun-1
 	node=""
 	# the tree runs until we stop it: poll until everything holds (or 60 s pass)
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		bad=""
 		[ -d "$node" ] || node=$(echo "$scope"/corral/vmrun.*/vmrun-1)
 		[ "$(cat "$node/self/cgroup.procs" 2>/dev/null | wc -l)" -ge 2 ] ||
@@ -186,14 +203,8 @@ check_run_delegated() {
 	rc=$?
 	[ $rc -eq 130 ] || bad+=" corral run exited $rc after SIGTERM, wanted 130;"
 	! ls -d "$scope"/corral/vmrun.* >/dev/null 2>&1 || bad+=" the tree's cgroups are left;"
-	if [ -n "$bad" ]; then
-		fail "corral run $what:$bad"
-	else
-		pass "corral run $what: moved into supervisor/, limits on v2, tree removed"
-	fi
-	echo 1 >"$scope/cgroup.kill"
-	find "$scope" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
-	rmdir "$scope" || fail "$scope not removable"
+	judge "corral run $what" "$bad" "moved into supervisor/, limits on v2, tree removed"
+	drop_scope "$scope"
 }
 
 # The suites as a user runs them on a systemd host: `systemd-run --scope -p Delegate=yes make
