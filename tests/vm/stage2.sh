@@ -172,7 +172,7 @@ check_refused() {
 # the tree runs. $1: the scope's name, $2: what the summary calls it, the rest: a wrapper
 # that ends in exec "$@" (every step execs, so $! stays corral's pid).
 check_run_delegated() {
-	local scope=$CG/work.slice/$1 what=$2 pid rc node i bad
+	local scope=$CG/work.slice/$1 what=$2 pid rc node bad
 	shift 2
 	mkdir "$scope"
 	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$scope" "$@" "$BUILD/corral" run \
