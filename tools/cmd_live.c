@@ -134,6 +134,8 @@ static void json_trees(const struct live_tree *v, int n, const char *only)
                 json_string(&j, "tree", v[i].e.tree);
                 json_string(&j, "status", live_status_name(v[i].status));
                 json_int(&j, "supervisor_pid", v[i].e.supervisor_pid);
+                /* where its record is: /run/corral, or a user's $XDG_RUNTIME_DIR/corral */
+                json_string(&j, "registry", v[i].dir);
                 json_string(&j, "node", v[i].e.nnodes ? v[i].e.nodes[0] : "");
                 json_bool(&j, "frozen", v[i].frozen);
                 json_begin_array(&j, "actors");

@@ -118,6 +118,10 @@ echo ready; exec sleep 600' >"$out" 2>&1 &
 	[ -S "$RL_RUN/corral/rlrun.sock" ] || bad+=" no admin socket in \$XDG_RUNTIME_DIR/corral;"
 	# root sees users' trees (and may end them, as below)
 	"$BUILD/corral" ps | grep -q '^rlrun ' || bad+=" root's corral ps does not list the user's tree;"
+	"$BUILD/corral" ps --json | grep -qF "\"tree\":\"rlrun\",\"status\":\"running\",\"supervisor_pid\":" ||
+		bad+=" root's corral ps --json does not show the user's tree running;"
+	"$BUILD/corral" ps --json | grep -qF "\"registry\":\"$RL_RUN/corral\"" ||
+		bad+=" root's corral ps --json does not name the user's registry;"
 	"$BUILD/corral" kill rlrun >/dev/null 2>&1 || bad+=" root's corral kill of the user's tree failed;"
 	wait "$pid"
 	rc=$?
