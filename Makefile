@@ -153,6 +153,26 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The default profile's seccomp filter, compiled at build time (policy/seccomp_builtin.c says
+# why): tools/gen/seccomp_filter.c runs seccomp_compile() linked with a seccomp_builtin.o
+# that has no builtin, and writes the program that the library's seccomp_builtin.o includes.
+# Set SECCOMP_BUILTIN= (empty) when the build host cannot run what it builds.
+SECCOMP_BUILTIN ?= yes
+GEN_FILTER := $(BUILD)/gen/seccomp-filter
+GEN_FILTER_OBJS := $(filter-out $(BUILD)/policy/seccomp_builtin.o,$(LIB_OBJS)) \
+		   $(BUILD)/gen/seccomp_builtin_none.o $(BUILD)/tools/gen/seccomp_filter.o
+$(BUILD)/gen/seccomp_builtin_none.o: policy/seccomp_builtin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(GEN_FILTER): $(GEN_FILTER_OBJS)
+	$(CC) $(EXTRA_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+$(BUILD)/gen/seccomp_builtin.inc: $(GEN_FILTER)
+	$< > $@.tmp && mv $@.tmp $@
+$(BUILD)/policy/seccomp_builtin.o: policy/seccomp_builtin.c \
+				   $(if $(SECCOMP_BUILTIN),$(BUILD)/gen/seccomp_builtin.inc)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(if $(SECCOMP_BUILTIN),-DCORRAL_SECCOMP_BUILTIN='"$(abspath $(BUILD))/gen/seccomp_builtin.inc"') -c -o $@ $<
+
 $(STATIC_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -253,7 +273,7 @@ check-valgrind: deps deps-valgrind
 # Static analysis: clang-tidy (.clang-tidy says which checks and why) and cppcheck, no finding
 # allowed. Both come with Debian's clang-tidy and cppcheck packages.
 LINT_SRCS = $(wildcard ns/*.c policy/*.c spawner/*.c spawner/client/*.c tools/*.c tools/bench/*.c tests/*.c tests/actors/*.c \
-		tests/fuzz/*.c)
+		tests/fuzz/*.c tools/gen/*.c)
 deps-lint:
 	@if ! command -v clang-tidy >/dev/null 2>&1 || ! command -v cppcheck >/dev/null 2>&1; then \
 		echo "make deps-lint: installing clang-tidy cppcheck"; \
@@ -276,7 +296,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tools/cmd_run.o \
 	$(CC) $(EXTRA_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
 
 FORMAT_SRCS = $(wildcard ns/*.[ch] policy/*.[ch] spawner/*.[ch] spawner/client/*.[ch] tools/*.[ch] \
-		tools/bench/*.[ch] tests/*.[ch] \
+		tools/bench/*.[ch] tools/gen/*.[ch] tests/*.[ch] \
 		tests/actors/*.[ch] \
 		tests/fuzz/*.[ch])
 
@@ -324,4 +344,5 @@ clean:
 	rm -rf $(BUILD) build-*
 
 -include $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) \
-	 $(TEST_BINS:=.d) $(FUZZ_REPLAY_OBJS:.o=.d)
+	 $(TEST_BINS:=.d) $(FUZZ_REPLAY_OBJS:.o=.d) $(BUILD)/gen/seccomp_builtin_none.d \
+	 $(BUILD)/tools/gen/seccomp_filter.d

@@ -1,5 +1,6 @@
-/* Network namespace setup through rtnetlink (libmnl), as bubblewrap does it: one RTM_NEWLINK
- * that sets IFF_UP on the loopback device, with an ack whose error is checked. */
+/* Network namespace setup through rtnetlink, as bubblewrap does it: one RTM_NEWLINK that sets
+ * IFF_UP on the loopback device, with an ack whose error is checked (a raw socket, no
+ * library: ns/netlink.c says why). */
 #ifndef CORRAL_NS_NETLINK_H
 #define CORRAL_NS_NETLINK_H
 

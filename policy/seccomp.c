@@ -303,6 +303,8 @@ int seccomp_compile(const struct profile *p, struct sock_fprog *out, struct cerr
         out->filter = NULL;
         if (!f->set && !rns)
                 return 0;
+        if (seccomp_builtin(p, out))
+                return 0;
         deny =
             f->error_number > 0 ? SCMP_ACT_ERRNO((uint32_t)f->error_number) : SCMP_ACT_KILL_PROCESS;
         dflt = f->set && !f->deny_list ? deny : SCMP_ACT_ALLOW;

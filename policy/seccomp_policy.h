@@ -57,6 +57,15 @@ int syscall_filter_entry_check(const char *entry, struct cerr *err);
 int seccomp_compile(const struct profile *p, struct sock_fprog *out, struct cerr *err);
 void seccomp_fprog_free(struct sock_fprog *f);
 
+/* policy/seccomp_builtin.c: the default profile's filter, compiled at build time. The key is
+ * the text of a profile's filter keys (-1: too long for len); seccomp_builtin() fills *out
+ * (malloc'ed) and returns 1 when p's key is the builtin's and the kernel has the program's
+ * actions, else 0. seccomp_compile() asks it first, unless seccomp_builtin_disabled (tests
+ * compare the two). */
+int seccomp_filter_key(const struct profile *p, char *buf, size_t len);
+int seccomp_builtin(const struct profile *p, struct sock_fprog *out);
+extern bool seccomp_builtin_disabled;
+
 /* ---- stacking ----
  * A child actor is cloned by the zygote, not forked by its parent: it inherits no filter, so
  * it loads every ancestor's filter and then its own (the kernel runs them all on each call;

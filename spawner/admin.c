@@ -181,7 +181,12 @@ int admin_open(struct corral_sup *s, struct cerr *err)
         umask(old);
         if (rc < 0 || chmod(sa.sun_path, 0600) < 0 || listen(s->admin_fd, 8) < 0)
                 return cerr_set(err, errno, CERR_SETUP, "listening on %s", sa.sun_path);
-        snprintf(s->admin_path, sizeof s->admin_path, "%s", sa.sun_path);
+        free(s->admin_path);
+        s->admin_path = strdup(sa.sun_path);
+        if (!s->admin_path) {
+                unlink(sa.sun_path);
+                return cerr_set(err, ENOMEM, CERR_ALLOC, "the admin socket's path");
+        }
         if (sup_watch(s, s->admin_fd, EPOLLIN, &s->w_admin, W_ADMIN, NULL) < 0)
                 return cerr_set(err, errno, CERR_EPOLL, "watching the admin socket");
         s->admin_tap = tap;
@@ -484,8 +489,9 @@ void admin_close(struct corral_sup *s)
                 close(s->admin_fd);
                 s->admin_fd = -1;
         }
-        if (s->admin_path[0])
+        if (s->admin_path)
                 unlink(s->admin_path);
-        s->admin_path[0] = '\0';
+        free(s->admin_path);
+        s->admin_path = NULL;
         s->admin_tap = NULL;
 }

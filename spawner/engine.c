@@ -677,7 +677,7 @@ static void force_end(struct corral_sup *s)
                 cg_node_close(&s->tree_node);
                 cg_remove_tree(s->tree_node.path, &err);
                 for (int c = 0; c < CG_NCTRL; c++) {
-                        if (s->v1_tree[c][0])
+                        if (s->v1_tree[c])
                                 cg_remove_tree(s->v1_tree[c], &err);
                 }
         }
@@ -707,8 +707,12 @@ void corral_sup_close(struct corral_sup *s)
                 close(s->tree_netns_fd);
         cg_node_close(&s->tree_node);
         cg_node_close(&s->base);
-        for (int c = 0; c < CG_NCTRL; c++)
-                cg_node_close(&s->v1_tree_node[c]);
+        for (int c = 0; c < CG_NCTRL; c++) {
+                if (s->v1_tree_node[c])
+                        cg_node_close(s->v1_tree_node[c]);
+                free(s->v1_tree_node[c]);
+                free(s->v1_tree[c]);
+        }
         /* the record goes only with the tree: a stuck tree stays findable */
         if (!s->stuck && s->reg.fd >= 0)
                 registry_release(&s->reg);

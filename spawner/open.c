@@ -214,8 +214,12 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
 
                 if (ci->src != CG_SRC_V1 || !ci->v1.own_dir[0] || e->nnodes == REGISTRY_MAX_NODES)
                         continue;
-                snprintf(s->v1_tree[c], sizeof s->v1_tree[c], "%s/%s/%s", ci->v1.own_dir,
-                         CG_BASE_NAME, s->tree_node_name);
+                if (asprintf(&s->v1_tree[c], "%s/%s/%s", ci->v1.own_dir, CG_BASE_NAME,
+                             s->tree_node_name) < 0) {
+                        s->v1_tree[c] = NULL;
+                        cerr_set(err, ENOMEM, CERR_ALLOC, "the tree's v1 paths");
+                        goto out;
+                }
                 snprintf(e->nodes[e->nnodes++], sizeof e->nodes[0], "%s", s->v1_tree[c]);
                 record_base(e, ci->v1.own_dir);
         }
@@ -256,8 +260,6 @@ static void init_closed(struct corral_sup *s, const struct corral_sup_options *o
         s->zy.pid = -1;
         s->zy.sock = s->zy.pidfd = -1;
         s->base.fd = s->tree_node.fd = -1;
-        for (int c = 0; c < CG_NCTRL; c++)
-                s->v1_tree_node[c].fd = -1;
 }
 
 int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o, struct cerr *err)

@@ -68,7 +68,6 @@ int spawn_apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, struc
                     .leaf = &leaf,
                     .v1_own_dir = s->host.ctrl[c].v1.own_dir,
                     .parent_rel = parent_rel,
-                    .parent = a->depth == 0 ? &s->v1_tree_node[c] : NULL,
                     .name = strrchr(a->node, '/') + 1,
                     .tag = s->tree,
                 };
@@ -76,6 +75,17 @@ int spawn_apply_limits(struct corral_sup *s, struct actor *a, int leaf_fd, struc
 
                 if (!(mask & (1u << c)) || !be)
                         continue;
+                /* the tree's own v1 group, made (and kept open) for its first top-level actor
+                 * limited through v1 */
+                if (a->depth == 0 && s->host.ctrl[c].src == CG_SRC_V1 && !s->v1_tree_node[c]) {
+                        s->v1_tree_node[c] = calloc(1, sizeof *s->v1_tree_node[c]);
+                        if (!s->v1_tree_node[c]) {
+                                rc = cerr_set(err, ENOMEM, CERR_ALLOC, "the tree's v1 group");
+                                break;
+                        }
+                        s->v1_tree_node[c]->fd = -1;
+                }
+                site.parent = a->depth == 0 ? s->v1_tree_node[c] : NULL;
                 if (be->apply(&l, (enum cg_ctrl)c, &site, &group, err) < 0) {
                         rc = cerr_wrap(err, "the limits of actor %s (corral's cgroups below %s)",
                                        a->name, s->deleg.own_dir);

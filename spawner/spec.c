@@ -1,7 +1,5 @@
 #include "spec.h"
 
-#include "../ns/cleanup.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,9 +282,6 @@ static int parse_filters(struct spec_req *r, size_t off)
         uint32_t total = 0;
 
         off += (8 - off % 8) % 8;
-        r->filters = calloc(r->hdr.n_bpf, sizeof *r->filters);
-        if (!r->filters)
-                return -1;
         for (uint32_t i = 0; i < r->hdr.n_bpf; i++) {
                 struct spec_bpf rec;
 
@@ -306,57 +301,83 @@ static int parse_filters(struct spec_req *r, size_t off)
         return total == r->hdr.bpf_len && off == r->hdr.blob_len ? 0 : -1;
 }
 
+/* The arrays of a request, carved from the allocation that holds its blob (read_blob), so
+ * that a request is one block: the zygote writes few pages per request, and each page it
+ * writes after a clone is copied once more (the shim it cloned still shares it). */
+struct req_arrays {
+        size_t strs, argv, envp, rw_paths, ops, filters, end;
+};
+
+static size_t place(size_t *at, size_t n, size_t size)
+{
+        size_t here = *at;
+
+        *at += n * size;
+        return here;
+}
+
+static struct req_arrays req_layout(const struct spec_hdr *h)
+{
+        struct req_arrays l;
+        size_t at = ((size_t)h->blob_len + 1 + 15) & ~(size_t)15;
+
+        l.strs = place(&at, 4 + (size_t)h->argc + h->envc + h->n_rw_paths + 2 * (size_t)h->n_ops,
+                       sizeof(char *));
+        l.argv = place(&at, (size_t)h->argc + 1, sizeof(char *));
+        /* one slot more than the NULL: the shim's LISTEN_PID (shim.c: actor_child), so that
+         * nothing after the clone allocates */
+        l.envp = place(&at, (size_t)h->envc + 2, sizeof(char *));
+        l.rw_paths = place(&at, (size_t)h->n_rw_paths + 1, sizeof(char *));
+        at = (at + 15) & ~(size_t)15;
+        l.ops = place(&at, (size_t)h->n_ops + 1, sizeof(struct mount_op));
+        l.filters = place(&at, (size_t)h->n_bpf + 1, sizeof(struct sock_fprog));
+        l.end = at;
+        return l;
+}
+
 static int parse_blob(struct spec_req *r, struct cerr *err)
 {
+        struct req_arrays l = req_layout(&r->hdr);
         size_t need = 4 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths + 2 * r->hdr.n_ops;
         const char *p = r->blob, *end = r->blob + r->hdr.blob_len;
-        const char **strs;
+        const char **strs = (const char **)(void *)(r->blob + l.strs);
 
         if (r->hdr.blob_len == 0 || (!r->hdr.bpf_len && r->blob[r->hdr.blob_len - 1] != '\0'))
                 return cerr_set(err, EINVAL, CERR_SPAWN, "request blob is not NUL-terminated");
-        strs = calloc(need, sizeof *strs);
-        r->argv = calloc((size_t)r->hdr.argc + 1, sizeof *r->argv);
-        /* one slot more than the NULL: the shim's LISTEN_PID (shim.c: actor_child), so that
-         * nothing after the clone allocates */
-        r->envp = calloc((size_t)r->hdr.envc + 2, sizeof *r->envp);
-        r->rw_paths = calloc((size_t)r->hdr.n_rw_paths + 1, sizeof *r->rw_paths);
-        r->ops = calloc((size_t)r->hdr.n_ops + 1, sizeof *r->ops);
-        if (!strs || !r->argv || !r->envp || !r->rw_paths || !r->ops) {
-                free(strs);
-                return cerr_set(err, ENOMEM, CERR_ALLOC, "parsing a request");
-        }
+        r->argv = (char **)(void *)(r->blob + l.argv);
+        r->envp = (char **)(void *)(r->blob + l.envp);
+        r->rw_paths = (char **)(void *)(r->blob + l.rw_paths);
+        r->ops = (struct mount_op *)(void *)(r->blob + l.ops);
+        r->filters = (struct sock_fprog *)(void *)(r->blob + l.filters);
         for (size_t i = 0; i < need; i++) {
-                if (p >= end) {
-                        free(strs);
+                if (p >= end)
                         return cerr_set(err, EINVAL, CERR_SPAWN,
                                         "request blob has too few strings");
-                }
                 strs[i] = p;
                 p += strlen(p) + 1;
         }
-        if (r->hdr.n_bpf && parse_filters(r, (size_t)(p - r->blob)) < 0) {
-                free(strs);
+        if (r->hdr.n_bpf && parse_filters(r, (size_t)(p - r->blob)) < 0)
                 return cerr_set(err, EINVAL, CERR_SPAWN, "malformed seccomp filters");
-        }
         r->hostname = strs[0];
         r->cwd = strs[1];
         r->cgroup_view = strs[2];
         r->program = strs[3];
         for (uint32_t i = 0; i < r->hdr.argc; i++)
                 r->argv[i] = (char *)strs[4 + i];
+        r->argv[r->hdr.argc] = NULL;
         for (uint32_t i = 0; i < r->hdr.envc; i++)
                 r->envp[i] = (char *)strs[4 + r->hdr.argc + i];
+        r->envp[r->hdr.envc] = r->envp[r->hdr.envc + 1] = NULL;
         for (uint32_t i = 0; i < r->hdr.n_rw_paths; i++)
                 r->rw_paths[i] = (char *)strs[4 + r->hdr.argc + r->hdr.envc + i];
+        r->rw_paths[r->hdr.n_rw_paths] = NULL;
         for (uint32_t i = 0; i < r->hdr.n_ops; i++) {
                 size_t at = 4 + (size_t)r->hdr.argc + r->hdr.envc + r->hdr.n_rw_paths + 2 * i;
 
-                if (parse_op(strs[at], strs[at + 1], &r->ops[i]) < 0) {
-                        free(strs);
+                if (parse_op(strs[at], strs[at + 1], &r->ops[i]) < 0)
                         return cerr_set(err, EINVAL, CERR_SPAWN, "malformed mount in a request");
-                }
         }
-        free(strs);
+        r->ops[r->hdr.n_ops] = (struct mount_op){0};
         return 0;
 }
 
@@ -387,10 +408,11 @@ static int check_header(const struct spec_req *r, struct cerr *err)
         return 0;
 }
 
-/* The blob: inline after the header, or in the memfd a large request came with. */
+/* The blob: inline after the header, or in the memfd a large request came with; copied into
+ * the request's one allocation, which also holds its parsed arrays (req_layout). */
 static int read_blob(struct spec_req *r, const char *inline_buf, size_t blob_in, struct cerr *err)
 {
-        r->blob = malloc((size_t)r->hdr.blob_len + 1);
+        r->blob = malloc(req_layout(&r->hdr).end);
         if (!r->blob)
                 return cerr_set(err, ENOMEM, CERR_ALLOC, "receiving a request");
         if (spec_fd(r, SPEC_FD_BLOB) >= 0) {
@@ -406,13 +428,23 @@ static int read_blob(struct spec_req *r, const char *inline_buf, size_t blob_in,
         return 0;
 }
 
+/* Where requests land: one buffer for the process, reused (only the zygote receives, one
+ * request at a time). Every page the zygote writes after a clone is copied once more (the
+ * shim it cloned still shares it), so a request that fits is parsed where it landed, its
+ * arrays after its blob: one or two pages per spawn, where a 48 KiB malloc, a copy of the
+ * blob and five arrays wrote ten (zygote page faults per spawn 16 -> 7). The header sits
+ * where the blob after it starts 16-byte aligned (req_layout's offsets assume it). */
+#define RECV_PAD ((16 - sizeof(struct spec_hdr) % 16) % 16)
+static char recv_buf[RECV_PAD + sizeof(struct spec_hdr) + 64 * 1024] __attribute__((aligned(16)));
+
 int spec_recv(int sock, struct spec_req *r, struct cerr *err)
 {
         union {
                 char buf[CMSG_SPACE(sizeof(int) * SPEC_MAX_FDS)];
                 struct cmsghdr align;
         } u;
-        CLEANUP_FREE char *inline_buf = malloc(sizeof r->hdr + SPEC_INLINE_MAX);
+        char *inline_buf = recv_buf + RECV_PAD;
+        size_t blob_in;
         struct iovec iov;
         struct msghdr msg = {0};
         ssize_t n;
@@ -420,8 +452,6 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
         memset(r, 0, sizeof *r);
         for (int i = 0; i < SPEC_MAX_FDS; i++)
                 r->fds[i] = -1;
-        if (!inline_buf)
-                return cerr_set(err, ENOMEM, CERR_ALLOC, "receiving a request");
         iov = (struct iovec){.iov_base = inline_buf, .iov_len = sizeof r->hdr + SPEC_INLINE_MAX};
         msg.msg_iov = &iov;
         msg.msg_iovlen = 1;
@@ -448,9 +478,18 @@ int spec_recv(int sock, struct spec_req *r, struct cerr *err)
         }
         /* from here on an error reply can name the request it refuses */
         memcpy(&r->hdr, inline_buf, sizeof r->hdr);
-        if (check_header(r, err) < 0 ||
-            read_blob(r, inline_buf + sizeof r->hdr, (size_t)n - sizeof r->hdr, err) < 0 ||
-            parse_blob(r, err) < 0)
+        if (check_header(r, err) < 0)
+                goto fail;
+        blob_in = (size_t)n - sizeof r->hdr;
+        if (spec_fd(r, SPEC_FD_BLOB) < 0 && blob_in == r->hdr.blob_len &&
+            req_layout(&r->hdr).end <= sizeof recv_buf - RECV_PAD - sizeof r->hdr) {
+                r->blob = inline_buf + sizeof r->hdr; /* parsed in place */
+                r->blob_static = true;
+                r->blob[r->hdr.blob_len] = '\0';
+        } else if (read_blob(r, inline_buf + sizeof r->hdr, blob_in, err) < 0) {
+                goto fail;
+        }
+        if (parse_blob(r, err) < 0)
                 goto fail;
         return 1;
 fail:
@@ -492,17 +531,13 @@ void spec_req_close_fds(struct spec_req *r)
 void spec_req_free(struct spec_req *r)
 {
         close_fds(r->fds, r->nfds);
-        free(r->blob);
-        free(r->argv);
-        free(r->envp);
-        free(r->rw_paths);
-        r->rw_paths = NULL;
-        free(r->ops);
-        r->ops = NULL;
-        free(r->filters);
-        r->filters = NULL;
+        if (!r->blob_static)
+                free(r->blob); /* the arrays live in the same block (req_layout) */
         r->blob = NULL;
-        r->argv = r->envp = NULL;
+        r->blob_static = false;
+        r->argv = r->envp = r->rw_paths = NULL;
+        r->ops = NULL;
+        r->filters = NULL;
 }
 
 int spec_v1_fd(const struct spec_req *r, uint32_t i)

@@ -199,7 +199,8 @@ void spec_free(struct spec_builder *b);
 /* Zygote side: the received request, with its fds (CLOEXEC) in fds[]. */
 struct spec_req {
         struct spec_hdr hdr;
-        char *blob; /* owned */
+        char *blob;       /* owned, with the arrays below in the same block; or, */
+        bool blob_static; /* parsed where it was received (spec_recv's buffer): not freed */
         int fds[SPEC_MAX_FDS];
         int nfds;
         /* parsed from the blob */
@@ -207,11 +208,11 @@ struct spec_req {
         const char *cgroup_view; /* the actor's node, by path: a bind mount cannot take an fd
                                   * from another mount namespace */
         const char *program;     /* the resolved path of argv[0] (scripts are run by it) */
-        char **argv;             /* owned array, strings in blob */
+        char **argv;             /* arrays in blob's block, strings in blob */
         char **envp;
         char **rw_paths;
-        struct mount_op *ops;       /* n_ops, owned array, strings in blob */
-        struct sock_fprog *filters; /* n_bpf, owned array; the programs are inside blob */
+        struct mount_op *ops;       /* n_ops, strings in blob */
+        struct sock_fprog *filters; /* n_bpf; the programs are inside blob */
 };
 
 /* Receive and validate one request. Returns 1 on a request, 0 on EOF, -1 on error (err). */

@@ -183,9 +183,11 @@ struct corral_sup {
         uint64_t events_lost;
         struct registry reg;
         struct cg_node base, tree_node;
-        char v1_tree[CG_NCTRL][PATH_MAX];      /* <v1 own>/corral/<tree>.<id>, "" when not v1 */
-        struct cg_node v1_tree_node[CG_NCTRL]; /* that group, once a profile limited it */
-        struct rlimit caller_nofile;           /* restored for programs after we raise ours */
+        /* On the heap, sized or made when used: PATH_MAX arrays here made this struct 56 KiB,
+         * zeroed (every page faulted in) at each open, for paths of a few dozen bytes. */
+        char *v1_tree[CG_NCTRL];                /* <v1 own>/corral/<tree>.<id>, NULL when not v1 */
+        struct cg_node *v1_tree_node[CG_NCTRL]; /* that group, once a profile limited it */
+        struct rlimit caller_nofile;            /* restored for programs after we raise ours */
         /* the actor table: ids from 1, never reused */
         struct actor **by_id;
         struct actor *top; /* the first top-level actor; siblings follow */
@@ -219,7 +221,7 @@ struct corral_sup {
         struct watch w_admin;
         struct admin_conn *admins;
         int nadmins;
-        char admin_path[PATH_MAX];
+        char *admin_path; /* NULL until it listens */
         void (*admin_tap)(struct corral_sup *s, const struct corral_event *e);
         bool force_killed; /* its tree's node vanished under it: `corral kill --force` */
 };

@@ -312,7 +312,7 @@ static void reap(struct corral_sup *s, struct ccasc *cc)
                  * a tree's v1 group exists only once a profile limited it (its fd is open
                  * from then on), and every actor's v1 group is below it */
                 for (int c = 0; c < CG_NCTRL; c++) {
-                        if (s->v1_tree[c][0] && s->v1_tree_node[c].fd >= 0 &&
+                        if (s->v1_tree[c] && s->v1_tree_node[c] && s->v1_tree_node[c]->fd >= 0 &&
                             cg_remove_tree(s->v1_tree[c], &err) < 0) {
                                 ev_error(s, "%s", cerr_str(&err, buf, sizeof buf));
                                 s->stuck = true;

@@ -205,6 +205,36 @@ START_TEST(deny_mount_eperm)
 }
 END_TEST
 
+/* The default profile's filter built into the library (policy/seccomp_builtin.c) is what
+ * libseccomp compiles for it now, and only a profile with the same filter keys gets it. */
+START_TEST(builtin_filter_is_a_fresh_compile)
+{
+        struct profile p;
+        struct sock_fprog built, fresh, other = {0};
+        struct cerr err = {0};
+
+        profile_default(&p, "default");
+        ck_assert_int_eq(seccomp_compile(&p, &built, &err), 0);
+        seccomp_builtin_disabled = true;
+        ck_assert_int_eq(seccomp_compile(&p, &fresh, &err), 0);
+        seccomp_builtin_disabled = false;
+        ck_assert_uint_gt(fresh.len, 0);
+        ck_assert_uint_eq(built.len, fresh.len);
+        ck_assert_int_eq(memcmp(built.filter, fresh.filter, fresh.len * sizeof fresh.filter[0]), 0);
+        /* (valgrind has no seccomp(2): the builtin's kernel check fails, libseccomp compiles) */
+        if (!under_valgrind()) {
+                ck_assert_int_eq(seccomp_builtin(&p, &other), 1);
+                seccomp_fprog_free(&other);
+        }
+        p.syscall_filter.error_number = EACCES; /* any other key: compiled */
+        ck_assert_int_eq(seccomp_builtin(&p, &other), 0);
+        ck_assert_ptr_null(other.filter);
+        seccomp_fprog_free(&built);
+        seccomp_fprog_free(&fresh);
+        profile_free(&p);
+}
+END_TEST
+
 /* A distinctive errno no kernel path returns for these calls proves the filter answered. */
 START_TEST(deny_distinct_errno)
 {
@@ -588,6 +618,7 @@ static Suite *seccomp_suite(void)
         tcase_add_test(tc, groups_table);
         tcase_add_test(tc, no_filter);
         tcase_add_test(tc, deny_mount_eperm);
+        tcase_add_test(tc, builtin_filter_is_a_fresh_compile);
         tcase_add_test(tc, deny_distinct_errno);
         tcase_add_test(tc, deny_kills);
         tcase_add_test(tc, allow_list);
