@@ -1,6 +1,7 @@
 /* An actor's environment (DESIGN §4): the caller's, as PassEnvironment= and
  * UnsetEnvironment= let it through, then Environment=, the spawner's own variables, HOME of
  * the program's user and the socket-activation ones. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,12 +66,26 @@ static int add_env(struct spec_builder *b, uint32_t *n, struct cerr *err, const 
 {
         char buf[PATH_MAX + 64];
         va_list ap;
+        int len;
 
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
+        len = vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
+        if (len < 0 || (size_t)len >= sizeof buf) /* never cut short: refused whole */
+                return cerr_set(err, E2BIG, CERR_SPAWN,
+                                "an environment variable of %d bytes "
+                                "(corral's own are at most %zu)",
+                                len, sizeof buf - 1);
         (*n)++;
         return spec_add_string(b, buf, err);
+}
+
+/* One variable as it was given (the caller's, the profile's, a SPAWN's): any length the
+ * request's limit allows, as execve(2) would take it. */
+static int add_var(struct spec_builder *b, uint32_t *n, struct cerr *err, const char *var)
+{
+        (*n)++;
+        return spec_add_string(b, var, err);
 }
 
 /* The caller's environment minus corral's own variables and socket-activation variables that
@@ -89,7 +104,7 @@ int spawn_build_env(struct corral_sup *s, struct actor *a, const struct corral_s
                     sets_var(req->env, SIZE_MAX, *e) || strncmp(*e, "HOME=", 5) == 0 ||
                     !passed(&a->prof->p, *e) || unset(&a->prof->p, *e))
                         continue;
-                if (add_env(b, &n, err, "%s", *e) < 0)
+                if (add_var(b, &n, err, *e) < 0)
                         return -1;
         }
         /* the program user's home, not the caller's: a root caller's HOME=/root names files
@@ -101,12 +116,12 @@ int spawn_build_env(struct corral_sup *s, struct actor *a, const struct corral_s
                 return -1;
         for (size_t i = 0; i < pe->n; i++) {
                 if (!sets_var(req->env, SIZE_MAX, pe->v[i]) && !unset(&a->prof->p, pe->v[i]) &&
-                    add_env(b, &n, err, "%s", pe->v[i]) < 0)
+                    add_var(b, &n, err, pe->v[i]) < 0)
                         return -1;
         }
         for (size_t i = 0; req->env && req->env[i]; i++) {
                 if (strchr(req->env[i], '=') && !ours(req->env[i]) &&
-                    add_env(b, &n, err, "%s", req->env[i]) < 0)
+                    add_var(b, &n, err, req->env[i]) < 0)
                         return -1;
         }
         if (add_env(b, &n, err, "CORRAL_ACTOR_ID=%u", a->id) < 0 ||
@@ -116,15 +131,25 @@ int spawn_build_env(struct corral_sup *s, struct actor *a, const struct corral_s
             add_env(b, &n, err, "CORRAL_CTL_FD=%d", 3 + req->npass) < 0)
                 return -1;
         if (req->npass > 0) {
-                size_t off;
+                /* (64 names of up to 63 bytes: more than any fixed buffer here, so sized) */
+                size_t need = sizeof "LISTEN_FDNAMES=", off;
+                char *names;
+                int rc;
 
                 if (add_env(b, &n, err, "LISTEN_FDS=%d", req->npass) < 0)
                         return -1;
-                off = (size_t)snprintf(buf, sizeof buf, "LISTEN_FDNAMES=");
-                for (int i = 0; i < req->npass && off < sizeof buf; i++)
-                        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s", i ? ":" : "",
+                for (int i = 0; i < req->npass; i++)
+                        need += strlen(req->pass[i].name) + 1;
+                names = malloc(need);
+                if (!names)
+                        return cerr_set(err, ENOMEM, CERR_ALLOC, "LISTEN_FDNAMES");
+                off = (size_t)snprintf(names, need, "LISTEN_FDNAMES=");
+                for (int i = 0; i < req->npass; i++)
+                        off += (size_t)snprintf(names + off, need - off, "%s%s", i ? ":" : "",
                                                 req->pass[i].name);
-                if (add_env(b, &n, err, "%s", buf) < 0)
+                rc = add_var(b, &n, err, names);
+                free(names);
+                if (rc < 0)
                         return -1;
         }
         *envc = n;

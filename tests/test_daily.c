@@ -102,6 +102,34 @@ static void set_vars(void *ctx)
         setenv("TG", "there", 1);
 }
 
+static char big_value[10001];
+
+static void set_big(void *ctx)
+{
+        (void)ctx;
+        setenv("TBIG", big_value, 1);
+}
+
+/* A variable of the caller's longer than any buffer of corral's own reaches the program whole
+ * (it was cut at 4 KiB, silently). (-e has a limit of its own, and says so.) */
+START_TEST(long_environment_variables_pass_whole)
+{
+        const char *args[] = {
+            "run", "--name",  name, "-q",
+            "--",  "/bin/sh", "-c", "echo \"length ${#TBIG} ends ${TBIG#${TBIG%?}}\"",
+            NULL};
+        struct th_proc p;
+
+        memset(big_value, 'v', sizeof big_value - 1);
+        big_value[sizeof big_value - 2] = 'z'; /* the last byte shows the end arrived */
+        snprintf(name, sizeof name, "%s", th_tree_name("bigenv"));
+        th_corral_start(&p, args, -1, set_big, NULL);
+        ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
+        ck_assert_msg(th_has_line(p.outbuf, "length 10000 ends z"), "%s\n%s", p.outbuf, p.errbuf);
+        th_assert_tree_gone(name);
+}
+END_TEST
+
 /* --unsetenv removes one variable of corral's environment; --clearenv passes none of them
  * (corral's own and -e ones still come); PassEnvironment= names the ones that pass. (The
  * CORRAL_ prefix is corral's own: these test variables use another.) */
@@ -778,6 +806,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, child_runtime_max_reaches_its_parent);
         tcase_add_test(tc, setenv_chdir_user_act_as_their_keys);
         tcase_add_test(tc, unsetenv_clearenv_and_pass_environment);
+        tcase_add_test(tc, long_environment_variables_pass_whole);
         tcase_add_test(tc, flag_errors_name_the_key);
         tcase_add_test(tc, input_mistakes_are_refused_clearly);
         tcase_add_test(tc, home_and_execve_failure_name_the_user);
