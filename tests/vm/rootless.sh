@@ -91,7 +91,7 @@ while time.time() < deadline:
 		-- /bin/sh -c 'id -u; id -g; cat /proc/self/uid_map; cat /proc/self/setgroups
 if /usr/bin/python3 -c "import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])" '"$sock"' 2>/dev/null
 then echo XDG-REACHED; else echo XDG-HIDDEN; fi
-echo ready; exec sleep 600' >"$out" 2>&1 &
+echo ready; exec sleep 600' >"$out" 2>"$out.err" &
 	pid=$!
 	node=""
 	for _ in $(seq 300); do
@@ -108,7 +108,9 @@ echo ready; exec sleep 600' >"$out" 2>&1 &
 		sleep 0.2
 	done
 	bad+=$bad_now
-	sed 's/^/    /' "$out"
+	# (the program's stdout alone: corral's warnings, e.g. a working directory the actor
+	# cannot see, go to stderr)
+	sed 's/^/    /' "$out" "$out.err"
 	[ "$(sed -n 1p "$out")" = "$RL_UID" ] && [ "$(sed -n 2p "$out")" = "$RL_GID" ] ||
 		bad+=" the program does not run as uid/gid $RL_UID;"
 	grep -Eq "^ *$RL_UID +$RL_UID +1$" "$out" || bad+=" uid_map is not '$RL_UID $RL_UID 1';"
