@@ -292,7 +292,7 @@ int registry_sweep(const char *dir, registry_orphan_fn fn, void *ctx, struct cer
         if (!d)
                 return errno == ENOENT ? 0 : cerr_set(err, errno, CERR_REGISTRY, "listing %s", dir);
         while ((de = readdir(d))) {
-                char path[PATH_MAX], buf[8192] = "";
+                char path[PATH_MAX], buf[8192]; /* (read_all ends it: never zeroed, 8 KiB a name) */
                 struct stat st;
                 size_t nl = strlen(de->d_name);
                 struct registry_entry e;
