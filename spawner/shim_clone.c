@@ -78,6 +78,12 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
                         close(sync[1]);
                 if (own_net >= 0)
                         close(own_net); /* a handle on the host's namespace stays with us */
+                /* born in the tree's namespace: its handle stays the supervisor's alone (the
+                 * shim's copy would outlive the program's exec, and `started`, by a moment) */
+                if (tree_net >= 0) {
+                        close(tree_net);
+                        r->fds[r->hdr.fd_index[SPEC_FD_NETNS]] = -1;
+                }
                 shim_main(r, sync[0], how->parent_pidfd, how->direct);
         }
         /* Back at once: every later clone would be born where we are. If we cannot return, we

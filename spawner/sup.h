@@ -322,7 +322,8 @@ void actor_ended(struct corral_sup *s, struct actor *a, enum cstage stage);
 void actor_spawn_failed(struct corral_sup *s, struct actor *a, int stage, int e, const char *label);
 int actor_exit_code(const struct actor *a);
 void actor_on_exec(struct corral_sup *s, struct actor *a);
-/* Output came while the exec pipe is still open: the program runs, say `started` first. */
+/* Output or a control message came while the exec pipe is still open: the program runs, say
+ * `started` first. */
 void actor_on_output_first(struct corral_sup *s, struct actor *a);
 void actor_on_report(struct corral_sup *s, struct actor *a);
 void actor_emit_started(struct corral_sup *s, struct actor *a);
