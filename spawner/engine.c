@@ -394,8 +394,11 @@ static bool tree_vanished(struct corral_sup *s)
 int corral_sup_dispatch(struct corral_sup *s, int timeout_ms, struct cerr *err)
 {
         struct epoll_event evs[32];
-        int n = epoll_wait(s->epfd, evs, 32, timeout_ms);
+        int n;
 
+        if (s->late_pending && !s->done)
+                sup_late_open(s); /* (late_housekeeping, and no spawn came first) */
+        n = epoll_wait(s->epfd, evs, 32, timeout_ms);
         if (n < 0 && errno == EINTR)
                 return 0;
         if (n < 0)
@@ -449,6 +452,7 @@ int corral_sup_spawn(struct corral_sup *s, const struct corral_spawn *req, uint3
         struct actor *parent = NULL, *a;
         const struct sup_profile *prof;
         struct spawn_here here;
+        int rc;
 
         if (s->done)
                 return cerr_set(err, ESHUTDOWN, CERR_SPAWN, "the tree is gone");
@@ -478,7 +482,9 @@ int corral_sup_spawn(struct corral_sup *s, const struct corral_spawn *req, uint3
         if (!a)
                 return -1;
         a->ends_tree = req->flags & CORRAL_SPAWN_ENDS_TREE;
-        if (spawn_actor(s, a, req, &here, err) < 0) {
+        rc = spawn_actor(s, a, req, &here, err);
+        sup_late_open(s); /* (late_housekeeping: while the new shim does its mounts) */
+        if (rc < 0) {
                 discard_actor(s, a); /* nothing was cloned: what we made goes */
                 return -1;
         }

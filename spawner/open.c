@@ -195,7 +195,8 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
         if (!e)
                 return cerr_set(err, ENOMEM, CERR_ALLOC, "a registry record");
         e->nnodes = e->nbases = 0;
-        if (s->opt.sweep_orphans && gc_sweep(dir, &no_wait, report_orphan, s, err) < 0)
+        if (s->opt.sweep_orphans && !s->opt.late_housekeeping &&
+            gc_sweep(dir, &no_wait, report_orphan, s, err) < 0)
                 goto out;
         if (registry_claim(dir, s->tree, &s->reg, err) < 0)
                 goto out;
@@ -247,6 +248,31 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
 out:
         free(e);
         return rc;
+}
+
+/* late_housekeeping: what corral_sup_open left for after the first clone. The tree runs by now:
+ * a failure is said, and the tree goes on (reachable by `corral kill --force` alone when it has no
+ * admin socket). */
+void sup_late_open(struct corral_sup *s)
+{
+        static const struct gc_options no_wait = {0};
+        const char *dir = s->opt.registry_dir ? s->opt.registry_dir : registry_default_dir();
+        char buf[CERR_MSG_MAX + 64];
+        struct cerr err = {0};
+
+        if (!s->late_pending)
+                return;
+        s->late_pending = false;
+        if (s->opt.sweep_orphans && gc_sweep(dir, &no_wait, report_orphan, s, &err) < 0)
+                ev_error(s, "sweeping orphans: %s", cerr_str(&err, buf, sizeof buf));
+        err = (struct cerr){0};
+        if (admin_open(s, &err) < 0) {
+                admin_close(s);
+                ev_error(s,
+                         "opening the admin socket: %s (corral ps and kill cannot reach this tree; "
+                         "kill --force can)",
+                         cerr_str(&err, buf, sizeof buf));
+        }
 }
 
 static void init_closed(struct corral_sup *s, const struct corral_sup_options *o)
@@ -314,7 +340,9 @@ int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o,
                 goto fail;
         if (setup_tree(s, err) < 0)
                 goto fail;
-        if (admin_open(s, err) < 0) {
+        if (o->late_housekeeping) {
+                s->late_pending = true;
+        } else if (admin_open(s, err) < 0) {
                 cerr_wrap(err, "opening the admin socket");
                 goto fail;
         }

@@ -211,8 +211,9 @@ struct corral_sup {
         bool zygote_writable_wait;                  /* watching the zygote's socket for room too */
         bool paused;                                /* the event queue is too full: no spawn */
         bool tree_created;
-        bool cloned_here; /* zygote_on_demand: the first shim was cloned by us; the rest by it */
-        bool said_v1;     /* the hybrid-host event was logged */
+        bool cloned_here;  /* zygote_on_demand: the first shim was cloned by us; the rest by it */
+        bool late_pending; /* late_housekeeping: the sweep and the admin socket are still due */
+        bool said_v1;      /* the hybrid-host event was logged */
         bool runtime_limited; /* a profile of the tree sets RuntimeMaxSec= */
         bool done, stuck;
         bool quiet; /* done, and only the output queues are watched */
@@ -384,6 +385,8 @@ int teardown_request_grace(struct corral_sup *s, struct actor *root, enum cascad
                            const char *why, uint64_t grace_us);
 /* After anything happened: every cascade looks at its subtree again. */
 void teardown_progress(struct corral_sup *s);
+/* late_housekeeping's sweep and admin socket, once (open.c) */
+void sup_late_open(struct corral_sup *s);
 void teardown_on_timer(struct corral_sup *s);
 /* The tree frozen by its user (0: thawed again): deadlines stop, and move on by the time it
  * spent frozen. */

@@ -173,7 +173,8 @@ struct corral_sup_options {
         size_t nprofiles;
         int out_fd, err_fd;       /* actor output (`log`) and event lines; -1: none */
         const char *registry_dir; /* NULL: /run/corral */
-        bool sweep_orphans;       /* remove what dead supervisors left, first (events) */
+        bool sweep_orphans;       /* remove what dead supervisors left, first (events; see
+                                   * late_housekeeping) */
         corral_event_fn on_event; /* may be NULL */
         void *event_ctx;
         /* No spawn server at open: the supervisor clones its first shim itself (after the
@@ -182,6 +183,12 @@ struct corral_sup_options {
          * (corral run): a zygote forked from a large process copies its page tables at each
          * clone, the cost the zygote exists to keep flat (DESIGN §4b). */
         bool zygote_on_demand;
+        /* The orphan sweep and the admin socket wait for the first spawn: they are made right
+         * after its clone (or at the first dispatch, should that come first), while the new
+         * shim does its mounts on another CPU (corral run). Until then `corral ps` finds the
+         * tree's record without a socket and lists the tree as unresponsive; either failing
+         * is then an error event, not a failed open. */
+        bool late_housekeeping;
         /* test hooks: force the fallback paths so tests can prove they work */
         bool force_clone_fallback;
         bool force_fd_walk;
@@ -192,7 +199,8 @@ struct corral_sup;
 
 /* Host discovery, the pure-v2 leaf move, the zygote (forked now, while the process is small,
  * unless zygote_on_demand), epoll, the tree's node and registry record (after sweeping orphans when
- * asked), and the warnings of the first profile for this host. */
+ * asked), the admin socket (those two later with late_housekeeping), and the warnings of the first
+ * profile for this host. */
 int corral_sup_open(struct corral_sup **out, const struct corral_sup_options *o, struct cerr *err);
 
 /* Everything goes: live actors are killed (the tree's cgroup.kill) and reaped, the nodes in

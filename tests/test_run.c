@@ -427,6 +427,34 @@ START_TEST(supervisor_sigkilled_tree_dies_and_is_swept)
 }
 END_TEST
 
+/* corral run makes its admin socket after the root's clone (late_housekeeping): when that
+ * fails (here a directory squats the socket's name), the run says so in one error line and
+ * the program still runs to its own exit status; its tree goes as any other. (test_admin and
+ * test_live reach running trees through their sockets: the control.) */
+START_TEST(admin_socket_failure_said_and_the_tree_runs)
+{
+        const char *args[] = {"run", "--name", NULL, "--", "sh", "-c", "exit 7", NULL};
+        char tree[64], sock[PATH_MAX];
+        struct th_proc p;
+        int rc;
+
+        snprintf(tree, sizeof tree, "%s", th_tree_name("nosock"));
+        args[2] = tree;
+        if (mkdir(th_registry(), geteuid() == 0 ? 0755 : 0700) < 0)
+                ck_assert_int_eq(errno, EEXIST);
+        snprintf(sock, sizeof sock, "%s/%s.sock", th_registry(), tree);
+        ck_assert_int_eq(mkdir(sock, 0700), 0);
+        th_corral_start(&p, args, -1, NULL, NULL);
+        rc = th_corral_wait(&p, 20000);
+        rmdir(sock);
+        ck_assert_msg(rc == 7, "exit %d, stderr:\n%s", rc, p.errbuf);
+        ck_assert_msg(strstr(p.errbuf, "opening the admin socket") &&
+                          strstr(p.errbuf, "kill --force can"),
+                      "%s", p.errbuf);
+        th_assert_tree_gone(tree);
+}
+END_TEST
+
 START_TEST(name_clash_refused)
 {
         const char *prog[] = {"sleep", "30", NULL};
@@ -704,6 +732,7 @@ static Suite *run_suite(void)
         tcase_add_test(tc, daemonized_listener_gone_port_free);
         tcase_add_test(tc, supervisor_sigkilled_tree_dies_and_is_swept);
         tcase_add_test(tc, name_clash_refused);
+        tcase_add_test(tc, admin_socket_failure_said_and_the_tree_runs);
         tcase_add_test(tc, exec_failures_127_126);
         tcase_add_test(tc, supervisor_shim_and_zygote_fd_tables);
         tcase_add_test(tc, second_and_third_signal_escalate);

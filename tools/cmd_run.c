@@ -294,6 +294,8 @@ static int run_tree(const struct run_opts *o, const struct profile *prof,
              * spawns a child never forks a spawn server (tests: the eager one, as the API's
              * default) */
             .zygote_on_demand = !env_flag("CORRAL_TEST_EAGER_ZYGOTE"),
+            /* the orphan sweep and the admin socket while the root's shim does its mounts */
+            .late_housekeeping = true,
             .force_clone_fallback = env_flag("CORRAL_TEST_FORCE_CLONE_FALLBACK"),
             .force_fd_walk = env_flag("CORRAL_TEST_FORCE_FD_WALK"),
         };
