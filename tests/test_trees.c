@@ -332,6 +332,20 @@ static int count_fds(pid_t pid)
         return n;
 }
 
+/* How many datagrams a unix socket's receive queue takes before the sender waits */
+static int dgram_qlen(void)
+{
+        FILE *f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+        int n = 10; /* the kernel's default */
+
+        if (f) {
+                if (fscanf(f, "%d", &n) != 1)
+                        n = 10;
+                fclose(f);
+        }
+        return n;
+}
+
 START_TEST(hostile_actor_loses_its_channel_and_nothing_else)
 {
         const char *prog[] = {"hostile", "10000", "1000", NULL};
@@ -349,8 +363,11 @@ START_TEST(hostile_actor_loses_its_channel_and_nothing_else)
         line = strstr(p.outbuf, "hostile fds");
         ck_assert_int_eq(sscanf(line, "hostile fds %d sent %*d errors %d", &fds, &errors), 2);
         ck_assert_int_eq(fds, 1000);
-        /* an ERROR for each: 250 STATs of a child it does not have, then 16 strikes */
-        ck_assert_int_ge(errors, 250 + 15);
+        /* an ERROR for each of 250 STATs of a child it does not have (one at a time), then
+         * for the strikes: when the supervisor handles a burst of them before the actor reads
+         * (one CPU), the actor's queue takes net.unix.max_dgram_qlen of them and the rest wait
+         * in the supervisor's queue, which goes with the channel at the 16th */
+        ck_assert_int_ge(errors, 250 + (dgram_qlen() < 15 ? dgram_qlen() : 15));
         ck_assert_int_eq(th_corral_wait(&p, 20000), 0);
         ck_assert_int_eq(th_event_count(&p, "channel-closed", NULL, NULL), 1);
         ck_assert_ptr_nonnull(strstr(p.errbuf, "16 malformed messages"));
