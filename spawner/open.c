@@ -152,25 +152,6 @@ static void host_warnings(struct corral_sup *s, const struct profile *p)
         strlist_clear(&w);
 }
 
-/* What a dead supervisor left: removed when empty; otherwise left for `corral gc` (its
- * shims may still be dying: a run does not wait for another tree). Each orphan is an event. */
-static void report_orphan(const struct gc_report *r, void *ctx)
-{
-        struct corral_sup *s = ctx;
-        char buf[CERR_MSG_MAX + 64];
-        struct corral_event e;
-
-        ev_init(s, &e, CORRAL_EV_ORPHAN, NULL);
-        e.u.orphan.removed = r->outcome == GC_REMOVED;
-        e.u.orphan.orphan = r->e ? r->e->tree : NULL;
-        e.u.orphan.record = r->record;
-        e.u.orphan.supervisor_pid = r->e ? r->e->supervisor_pid : 0;
-        e.u.orphan.populated = r->outcome == GC_POPULATED;
-        if (r->outcome != GC_REMOVED && r->outcome != GC_POPULATED)
-                e.u.orphan.error = cerr_str(&r->err, buf, sizeof buf);
-        ev_emit(s, &e);
-}
-
 /* A shared base (<own>/corral) that does not exist yet goes into the record: we may be the
  * one to create it, and may die between its mkdir and its tag. */
 static void record_base(struct registry_entry *e, const char *own)
@@ -185,7 +166,6 @@ static void record_base(struct registry_entry *e, const char *own)
 /* The tree's node, its cgroup.events watch and its registry record. */
 static int setup_tree(struct corral_sup *s, struct cerr *err)
 {
-        static const struct gc_options no_wait = {0};
         /* (64 KiB of path buffers, of which a few hundred bytes are used: not zeroed, or
          * every run would touch 16 pages for nothing; only nnodes and nbases entries are read) */
         struct registry_entry *e = malloc(sizeof *e);
@@ -195,8 +175,7 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
         if (!e)
                 return cerr_set(err, ENOMEM, CERR_ALLOC, "a registry record");
         e->nnodes = e->nbases = 0;
-        if (s->opt.sweep_orphans && !s->opt.late_housekeeping &&
-            gc_sweep(dir, &no_wait, report_orphan, s, err) < 0)
+        if (s->opt.sweep_orphans && !s->opt.late_housekeeping && sup_sweep_orphans(s, err) < 0)
                 goto out;
         if (registry_claim(dir, s->tree, &s->reg, err) < 0)
                 goto out;
@@ -248,31 +227,6 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
 out:
         free(e);
         return rc;
-}
-
-/* late_housekeeping: what corral_sup_open left for after the first clone. The tree runs by now:
- * a failure is said, and the tree goes on (reachable by `corral kill --force` alone when it has no
- * admin socket). */
-void sup_late_open(struct corral_sup *s)
-{
-        static const struct gc_options no_wait = {0};
-        const char *dir = s->opt.registry_dir ? s->opt.registry_dir : registry_default_dir();
-        char buf[CERR_MSG_MAX + 64];
-        struct cerr err = {0};
-
-        if (!s->late_pending)
-                return;
-        s->late_pending = false;
-        if (s->opt.sweep_orphans && gc_sweep(dir, &no_wait, report_orphan, s, &err) < 0)
-                ev_error(s, "sweeping orphans: %s", cerr_str(&err, buf, sizeof buf));
-        err = (struct cerr){0};
-        if (admin_open(s, &err) < 0) {
-                admin_close(s);
-                ev_error(s,
-                         "opening the admin socket: %s (corral ps and kill cannot reach this tree; "
-                         "kill --force can)",
-                         cerr_str(&err, buf, sizeof buf));
-        }
 }
 
 static void init_closed(struct corral_sup *s, const struct corral_sup_options *o)

@@ -385,7 +385,9 @@ int teardown_request_grace(struct corral_sup *s, struct actor *root, enum cascad
                            const char *why, uint64_t grace_us);
 /* After anything happened: every cascade looks at its subtree again. */
 void teardown_progress(struct corral_sup *s);
-/* late_housekeeping's sweep and admin socket, once (open.c) */
+/* housekeeping.c: the orphan sweep (each orphan an event); late_housekeeping's sweep and admin
+ * socket, once */
+int sup_sweep_orphans(struct corral_sup *s, struct cerr *err);
 void sup_late_open(struct corral_sup *s);
 void teardown_on_timer(struct corral_sup *s);
 /* The tree frozen by its user (0: thawed again): deadlines stop, and move on by the time it
