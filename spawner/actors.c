@@ -413,7 +413,8 @@ void actor_on_exec(struct corral_sup *s, struct actor *a)
 
 void actor_on_output_first(struct corral_sup *s, struct actor *a)
 {
-        exec_read(s, a, true);
+        if (a->exec_rd >= 0)
+                exec_read(s, a, true);
 }
 
 void actor_on_report(struct corral_sup *s, struct actor *a)

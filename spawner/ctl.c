@@ -492,8 +492,7 @@ int ctl_read(struct corral_sup *s, struct actor *a, int *budget, struct ctl_spaw
                 (*budget)--;
                 /* a message means execve succeeded, as output does (only the program writes
                  * here): `started` is said before anything the program asks for */
-                if (a->exec_rd >= 0)
-                        actor_on_output_first(s, a);
+                actor_on_output_first(s, a);
                 nfds = take_fds(&msg, fds, CORRAL_FDS_MAX);
                 if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > CORRAL_FDS_MAX ||
                     !mnl_nlmsg_ok(h, (int)n) || h->nlmsg_len != (uint32_t)n) {

@@ -342,8 +342,7 @@ static void dispatch_one(struct corral_sup *s, struct watch *w, uint32_t events)
                 /* output means execve succeeded (only the program writes there): `started`
                  * is said first, whichever of the two epoll listed first, and even before the
                  * shim dropped its copy of the exec pipe */
-                if (((struct actor *)w->p)->exec_rd >= 0)
-                        actor_on_output_first(s, w->p);
+                actor_on_output_first(s, w->p);
                 on_output(s, w->p, w->kind == W_ERR);
                 break;
         case W_OUTQ:

@@ -298,6 +298,11 @@ void admin_progress(struct corral_sup *s);
 /* Every connection answered (a cancel still waiting: DONE) and closed, the socket unlinked. */
 void admin_close(struct corral_sup *s);
 
+/* ---- housekeeping.c: the orphan sweep (each orphan an event); late_housekeeping's sweep and
+ * admin socket, once ---- */
+int sup_sweep_orphans(struct corral_sup *s, struct cerr *err);
+void sup_late_open(struct corral_sup *s);
+
 /* ---- actors.c ---- */
 int sup_watch(struct corral_sup *s, int fd, uint32_t events, struct watch *w, enum watch_kind kind,
               void *p);
@@ -323,8 +328,8 @@ void actor_ended(struct corral_sup *s, struct actor *a, enum cstage stage);
 void actor_spawn_failed(struct corral_sup *s, struct actor *a, int stage, int e, const char *label);
 int actor_exit_code(const struct actor *a);
 void actor_on_exec(struct corral_sup *s, struct actor *a);
-/* Output or a control message came while the exec pipe is still open: the program runs, say
- * `started` first. */
+/* Output or a control message came: the program runs; while its exec pipe is still open,
+ * `started` is said first. */
 void actor_on_output_first(struct corral_sup *s, struct actor *a);
 void actor_on_report(struct corral_sup *s, struct actor *a);
 void actor_emit_started(struct corral_sup *s, struct actor *a);
@@ -385,10 +390,6 @@ int teardown_request_grace(struct corral_sup *s, struct actor *root, enum cascad
                            const char *why, uint64_t grace_us);
 /* After anything happened: every cascade looks at its subtree again. */
 void teardown_progress(struct corral_sup *s);
-/* housekeeping.c: the orphan sweep (each orphan an event); late_housekeeping's sweep and admin
- * socket, once */
-int sup_sweep_orphans(struct corral_sup *s, struct cerr *err);
-void sup_late_open(struct corral_sup *s);
 void teardown_on_timer(struct corral_sup *s);
 /* The tree frozen by its user (0: thawed again): deadlines stop, and move on by the time it
  * spent frozen. */
