@@ -16,13 +16,18 @@
 
 struct cg_node {
         char path[PATH_MAX]; /* absolute directory */
-        int fd; /* O_PATH|O_DIRECTORY|O_CLOEXEC (usable for CLONE_INTO_CGROUP), or -1 */
+        int fd; /* O_DIRECTORY|O_CLOEXEC, O_PATH or read-only (usable for CLONE_INTO_CGROUP
+                 * and openat), or -1 */
 };
 
 /* Create parent/name, which must not exist yet (nodes are fresh per spawn: a killed node is
- * never reused), tag it with `tag`, and open it. */
+ * never reused), open it and tag it with `tag`. */
 int cg_node_create(struct cg_node *n, const char *parent, const char *name, const char *tag,
                    struct cerr *err);
+/* The same through parent_fd, the parent's open directory (parent still names it, for
+ * n->path and messages); parent_fd < 0 is cg_node_create. */
+int cg_node_create_at(struct cg_node *n, int parent_fd, const char *parent, const char *name,
+                      const char *tag, struct cerr *err);
 
 /* Open parent/name, creating and tagging it if missing (shared bases such as <own>/corral).
  * An existing directory without a tag is refused: it is not ours. Returns 1 when it was

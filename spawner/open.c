@@ -209,7 +209,8 @@ static int setup_tree(struct corral_sup *s, struct cerr *err)
                 cerr_wrap(err, "opening corral's cgroup base");
                 goto out;
         }
-        if (cg_node_create(&s->tree_node, s->base.path, s->tree_node_name, s->tree, err) < 0) {
+        if (cg_node_create_at(&s->tree_node, s->base.fd, s->base.path, s->tree_node_name, s->tree,
+                              err) < 0) {
                 cerr_wrap(err, "creating the tree's node");
                 goto out;
         }

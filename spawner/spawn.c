@@ -694,12 +694,13 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
         if (!direct && zygote_up(s, err) < 0)
                 return cerr_wrap(err, "spawning %s: starting the spawn server", a->name);
         /* A fresh node per spawn: a killed node is never reused (DESIGN §4b). */
-        if (cg_node_create(&node, a->parent ? a->parent->node : s->tree_node.path,
-                           strrchr(a->node, '/') + 1, s->tree, err) < 0)
+        if (cg_node_create_at(&node, a->parent ? a->parent->node_fd : s->tree_node.fd,
+                              a->parent ? a->parent->node : s->tree_node.path,
+                              strrchr(a->node, '/') + 1, s->tree, err) < 0)
                 return cerr_wrap(err, "creating the node of actor %s", a->name);
         a->node_fd = node.fd;
         a->made_node = true;
-        if (cg_node_create(&leaf, a->node, "self", s->tree, err) < 0)
+        if (cg_node_create_at(&leaf, node.fd, a->node, "self", s->tree, err) < 0)
                 return cerr_wrap(err, "creating the node of actor %s", a->name);
         a->made_leaf = true;
         own(&q, leaf.fd);

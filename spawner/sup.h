@@ -129,7 +129,7 @@ struct actor {
         bool chain_stacked;   /* it holds an ancestor's program besides its own */
         char *node;           /* its v2 node: <parent's node>/<name>-<id> */
         char *leaf;           /* <node>/self */
-        int node_fd;          /* O_PATH of the node: cgroup.kill, memory.events */
+        int node_fd;          /* the node, open: cgroup.kill, memory.events */
         int v1_fd[CG_NCTRL];  /* its v1 groups, open until it ends (-1: none, or closed) */
         unsigned v1_made;     /* the controllers it has a v1 group of (bit = enum cg_ctrl) */
         pid_t pid;            /* the shim, in our namespace */

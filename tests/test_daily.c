@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../ns/timeutil.h"
@@ -223,6 +226,93 @@ static int run_sh(struct th_proc *p, const char *what, const char *const *flags,
 /* HOME is the program user's, not the caller's (root's HOME names files nobody cannot read);
  * and an execve refused for a program the caller can reach but its user cannot (a pyenv shim
  * in root's home) names the program and the user. */
+/* The supervisor keeps the last /etc/passwd answer (identity.c: passwd_entry) and must read
+ * the file again once it changes: in place with the same size, or replaced by another file
+ * with the same size and times. In a child with a private mount namespace, over which files
+ * are bound on /etc/passwd (the host's is never touched). */
+static int passwd_home_is(const char *want)
+{
+        struct profile prof;
+        struct identity id;
+        struct cerr err = {0};
+        int rc;
+
+        profile_default(&prof, "a");
+        if (profile_set_key(&prof, "User", "4242", &err) < 0 ||
+            identity_plan(&prof, 40, &id, &err) < 0) {
+                fprintf(stderr, "identity_plan: %s\n", err.msg);
+                profile_free(&prof);
+                return -1;
+        }
+        profile_free(&prof);
+        rc = strcmp(id.home, want) == 0 && strcmp(id.user, "corraltest") == 0 ? 0 : -1;
+        if (rc < 0)
+                fprintf(stderr, "HOME %s as %s, wanted %s as corraltest\n", id.home, id.user, want);
+        return rc;
+}
+
+static int write_passwd(const char *path, const char *home)
+{
+        char text[256];
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int n =
+            snprintf(text, sizeof text,
+                     "root:x:0:0:root:/root:/bin/sh\ncorraltest:x:4242:4242::%s:/bin/sh\n", home);
+
+        if (fd < 0 || write(fd, text, (size_t)n) != n)
+                return -1;
+        return close(fd);
+}
+
+static int passwd_child(const char *dir)
+{
+        char one[PATH_MAX], two[PATH_MAX];
+        struct stat st;
+
+        snprintf(one, sizeof one, "%s/one", dir);
+        snprintf(two, sizeof two, "%s/two", dir);
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            write_passwd(one, "/home/first") < 0 ||
+            mount(one, "/etc/passwd", NULL, MS_BIND, NULL) < 0)
+                return 10;
+        if (passwd_home_is("/home/first") < 0 || passwd_home_is("/home/first") < 0)
+                return 11;
+        /* changed in place, the size kept */
+        if (write_passwd(one, "/home/secnd") < 0 || passwd_home_is("/home/secnd") < 0)
+                return 12;
+        /* another file, the size and both times of the first one's */
+        if (write_passwd(two, "/home/third") < 0 || stat(one, &st) < 0 ||
+            utimensat(AT_FDCWD, two, (struct timespec[]){st.st_atim, st.st_mtim}, 0) < 0 ||
+            mount(two, "/etc/passwd", NULL, MS_BIND, NULL) < 0)
+                return 13;
+        if (passwd_home_is("/home/third") < 0)
+                return 14;
+        return 0;
+}
+
+START_TEST(passwd_answer_follows_the_file)
+{
+        char dir[] = "/tmp/corral-passwd-XXXXXX";
+        char path[PATH_MAX];
+        int status = -1;
+        pid_t pid;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+                _exit(passwd_child(dir));
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        snprintf(path, sizeof path, "%s/one", dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/two", dir);
+        unlink(path);
+        rmdir(dir);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "the child failed at step %d (status %#x)", WEXITSTATUS(status), status);
+}
+END_TEST
+
 START_TEST(home_and_execve_failure_name_the_user)
 {
         static const struct {
@@ -810,6 +900,7 @@ static Suite *daily_suite(void)
         tcase_add_test(tc, flag_errors_name_the_key);
         tcase_add_test(tc, input_mistakes_are_refused_clearly);
         tcase_add_test(tc, home_and_execve_failure_name_the_user);
+        tcase_add_test(tc, passwd_answer_follows_the_file);
         tcase_add_test(tc, policy_from_a_pipe_and_refusals);
         tcase_add_test(tc, io_weight_check_and_run_agree);
         tcase_add_test(tc, policy_check_changed_and_json_words);
