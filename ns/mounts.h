@@ -49,6 +49,10 @@ struct mount_plan {
         char *const *mask_dirs; /* hidden under an empty read-only tmpfs (/run/corral) */
 };
 
+/* What every actor's mount plan hides (spawner/shim.c adds a rootless corral's own
+ * $XDG_RUNTIME_DIR when it lies elsewhere), and the benchmark's floors hide as well. */
+#define MOUNTS_HIDDEN_DIRS "/run/corral", "/run/user"
+
 /* The steps, for error reports: which one failed. */
 enum mounts_step {
         MOUNTS_PRIVATE,

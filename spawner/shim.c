@@ -223,7 +223,7 @@ static void step_userns(const struct spec_req *r)
  * sockets), every user's runtime directory (/run/user: the session bus, agents and
  * `systemd --user`, whose reach would be an escape), and a rootless corral's own
  * $XDG_RUNTIME_DIR wherever it lies. Set before the zygote forks (shim_hide_dir). */
-static char *hidden_dirs[4] = {"/run/corral", "/run/user", NULL, NULL};
+static char *hidden_dirs[4] = {MOUNTS_HIDDEN_DIRS, NULL, NULL};
 
 char *const *shim_hidden_dirs(void)
 {

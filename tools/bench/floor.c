@@ -29,6 +29,7 @@
 #include "../../ns/syscalls.h"
 #include "../../policy/seccomp_policy.h"
 #include "../../spawner/limits.h"
+#include "../../spawner/shim.h"
 #include "bench.h"
 
 static char floor_base[PATH_MAX]; /* <own>/corral/benchfloor-<pid> (v2) */
@@ -224,7 +225,7 @@ static __attribute__((noreturn)) void floor_pid1(const struct floor_cfg *fc, int
                     .private_devices = prof_def.private_devices,
                     .private_ipc = fc->ns & CLONE_NEWIPC,
                     .protect_system = (enum mounts_protect_system)prof_def.protect_system,
-                    .mask_dirs = (char *const[]){"/run/corral", NULL},
+                    .mask_dirs = shim_hidden_dirs(), /* the shim's own list */
                 };
                 enum mounts_step step;
 

@@ -194,7 +194,7 @@ static __attribute__((noreturn)) void pid1(void)
             .private_devices = opt.private_devices,
             .private_ipc = opt.ns & CLONE_NEWIPC,
             .protect_system = (enum mounts_protect_system)opt.protect_system,
-            .mask_dirs = (char *const[]){"/run/corral", NULL},
+            .mask_dirs = (char *const[]){MOUNTS_HIDDEN_DIRS, NULL},
         };
         enum mounts_step step;
         int status;
