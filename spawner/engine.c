@@ -16,6 +16,7 @@
 #include "../ns/fdpass.h"
 #include "../ns/clone.h"
 #include "../ns/signals.h"
+#include "../ns/spare_ns.h"
 #include "../ns/syscalls.h"
 #include "../ns/timeutil.h"
 #include "shim.h"
@@ -183,6 +184,9 @@ static void land(struct corral_sup *s, struct actor *a, const struct spec_reply 
 {
         a->t_replied = mono_us();
         a->fallback = rep->fallback;
+        a->spare_ns = rep->spare_ns;
+        _Static_assert(CORRAL_SPARE_NET == 1u << SPARE_NET && CORRAL_SPARE_IPC == 1u << SPARE_IPC,
+                       "the reply's bits are the API's");
         if (rep->pid > 0 && pidfd >= 0) {
                 a->pid = rep->pid;
                 a->pidfd = pidfd;
@@ -581,6 +585,7 @@ int corral_sup_actor(const struct corral_sup *s, uint32_t id, struct corral_acto
         info->node_removed = a->node_removed;
         info->pid = a->pid;
         info->fallback = a->fallback;
+        info->spare_ns = a->spare_ns;
         info->exit_code = a->ended ? actor_exit_code(a) : 0;
         info->have_status = a->have_report;
         info->timed_out = a->timed_out;

@@ -10,6 +10,7 @@
 #include "../ns/clone.h"
 #include "../ns/kfile.h"
 #include "../ns/netns.h"
+#include "../ns/spare_ns.h"
 #include "../ns/syscalls.h"
 #include "../ns/userns.h"
 #include "shim.h"
@@ -52,6 +53,9 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
         int tree_net = spec_fd(r, SPEC_FD_NETNS), own_net = -1;
         bool userns = r->hdr.clone_flags & CLONE_NEWUSER;
         bool need_sync = r->hdr.n_v1 > 0 || userns || creq.force_fallback || ns_clone3_state() != 1;
+        int saved[SPARE_N], stuck_errno = 0;
+        unsigned spared = 0;
+        const char *stuck = NULL;
         pid_t pid;
 
         *rep = (struct spec_reply){.magic = SPEC_MAGIC, .req_id = r->hdr.req_id};
@@ -70,8 +74,13 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
                 close_pair(sync);
                 return -1;
         }
+        /* a namespace made ahead, for a kind the clone would make (ns/spare_ns.h) */
+        if (how->spares)
+                spared = ns_spares_enter(how->spares, &creq.flags, saved);
         pid = ns_clone(&creq, &res, &err);
         if (pid == 0) {
+                if (how->spares)
+                        ns_spares_child(how->spares, saved);
                 if (how->close_in_child >= 0)
                         close(how->close_in_child);
                 if (sync[1] >= 0)
@@ -88,7 +97,15 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
         }
         /* Back at once: every later clone would be born where we are. If we cannot return, we
          * must clone nothing more; the supervisor fails what is pending when we are gone. */
-        if (own_net >= 0 && netns_leave(&own_net) < 0) {
+        if (spared && ns_spares_leave(how->spares, spared, saved) < 0) {
+                stuck = "leaving a namespace made ahead";
+                stuck_errno = errno;
+        }
+        if (own_net >= 0 && netns_leave(&own_net) < 0 && !stuck) {
+                stuck = "leaving the tree's namespace";
+                stuck_errno = errno;
+        }
+        if (stuck) {
                 if (pid > 0)
                         sys_pidfd_send_signal(res.pidfd, SIGKILL, NULL, 0);
                 *stranded = true;
@@ -99,7 +116,7 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
                 if (pid < 0)
                         fill_error(rep, err.errnum, STAGE_NONE, cerr_stage_name(err.stage));
                 else
-                        fill_error(rep, errno, STAGE_NETNS, "leaving the tree's namespace");
+                        fill_error(rep, stuck_errno, STAGE_NETNS, stuck);
                 if (sync[1] >= 0)
                         close(sync[1]);
                 if (pid > 0) {
@@ -110,6 +127,7 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
         }
         rep->pid = pid;
         rep->fallback = res.fallback;
+        rep->spare_ns = (uint8_t)spared;
         /* Work that must be done before the child runs: on the fallback path it starts in our
          * cgroup and is moved (an RCU grace period, here and not in the event loop); on hybrid
          * hosts each v1 controller needs its own placement. */

@@ -9,12 +9,14 @@
 
 #include <stdbool.h>
 
+#include "../ns/spare_ns.h"
 #include "spec.h"
 
 struct shim_clone_how {
-        int parent_pidfd;   /* the supervisor's pidfd: the shim's parent-death watch */
-        int close_in_child; /* the zygote's socket; -1 */
-        bool direct;        /* the caller is the supervisor itself (shim.c: step_own_fds) */
+        int parent_pidfd;         /* the supervisor's pidfd: the shim's parent-death watch */
+        int close_in_child;       /* the zygote's socket; -1 */
+        bool direct;              /* the caller is the supervisor itself (shim.c: step_own_fds) */
+        struct ns_spares *spares; /* the zygote's namespaces made ahead (ns/spare_ns.h), or NULL */
 };
 
 /* Clones the shim of r and finishes what it waits for (the cgroup.procs move of a fallback

@@ -163,7 +163,8 @@ struct spec_reply {
         int32_t errnum;
         int32_t stage;
         uint8_t fallback; /* clone() + cgroup.procs was used */
-        uint8_t pad[3];
+        uint8_t spare_ns; /* born in namespaces made ahead: bit 1 << SPARE_NET, SPARE_IPC */
+        uint8_t pad[2];
         char msg[200];
 };
 

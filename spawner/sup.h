@@ -96,6 +96,7 @@ struct actor {
         bool dead;        /* the shim is gone (or was never there) */
         bool ended;       /* the exit was processed and reported */
         bool fallback;    /* clone() + cgroup.procs */
+        uint8_t spare_ns; /* born in namespaces made ahead (CORRAL_SPARE_*) */
         bool have_report; /* the shim reported the program's status */
         bool oom_killed;
         bool node_removed;     /* its node and v1 groups are gone */

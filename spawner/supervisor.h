@@ -289,12 +289,18 @@ enum corral_actor_state {
         CORRAL_ACTOR_SPAWN_FAILED, /* then also exited: its end is known */
 };
 
+/* corral_actor_info.spare_ns: which of the actor's namespaces the zygote had made before
+ * the request came (exactly what the clone would have made; a spawn does not wait for it) */
+#define CORRAL_SPARE_NET 1u
+#define CORRAL_SPARE_IPC 2u
+
 struct corral_actor_info {
         enum corral_actor_state state;
         bool ended;        /* exited or spawn-failed, and reported */
         bool node_removed; /* its node (and v1 groups) are gone */
         pid_t pid;         /* the shim, 0 until the zygote answered */
         bool fallback;     /* clone() + cgroup.procs */
+        unsigned spare_ns; /* born in namespaces its zygote made ahead: CORRAL_SPARE_* */
         int exit_code;     /* corral run's convention, once ended */
         bool have_status;  /* the program's own wait status came from its shim */
         bool timed_out;    /* its RuntimeMaxSec= expired (corral run then exits 124) */

@@ -27,9 +27,10 @@ static void send_reply(int sock, const struct spec_reply *rep, int pidfd)
         (void)fdpass_send(sock, rep, sizeof *rep, pidfd, 0);
 }
 
-static void handle(int sock, int parent_pidfd, struct spec_req *r)
+static void handle(int sock, int parent_pidfd, struct ns_spares *spares, struct spec_req *r)
 {
-        struct shim_clone_how how = {.parent_pidfd = parent_pidfd, .close_in_child = sock};
+        struct shim_clone_how how = {
+            .parent_pidfd = parent_pidfd, .close_in_child = sock, .spares = spares};
         struct spec_reply rep;
         bool stranded;
         int pidfd = shim_clone(r, &how, &rep, &stranded);
@@ -47,6 +48,7 @@ static void handle(int sock, int parent_pidfd, struct spec_req *r)
 
 static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
 {
+        struct ns_spares spares;
         sigset_t none;
         int devnull;
 
@@ -86,10 +88,19 @@ static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
         /* Know now whether clone3 can place a child in its cgroup, so that no spawn pays
          * the fallback's sync round trip for not knowing. */
         ns_clone3_probe();
+        ns_spares_init(&spares);
         for (;;) {
                 struct spec_req r;
                 struct cerr err = {0};
-                int rc = spec_recv(sock, &r, &err);
+                int rc;
+
+                /* Idle (no request waiting): make the namespaces the last requests used up
+                 * (ns/spare_ns.h). Stuck in one we made, we must clone nothing more. */
+                if (ns_spares_short(&spares) &&
+                    poll(&(struct pollfd){.fd = sock, .events = POLLIN}, 1, 0) == 0 &&
+                    ns_spares_refill(&spares) < 0)
+                        _exit(1);
+                rc = spec_recv(sock, &r, &err);
 
                 if (rc == 0)
                         _exit(0); /* the supervisor closed its end */
@@ -105,7 +116,7 @@ static __attribute__((noreturn)) void zygote_main(int sock, int parent_pidfd)
                         send_reply(sock, &rep, -1);
                         continue;
                 }
-                handle(sock, parent_pidfd, &r);
+                handle(sock, parent_pidfd, &spares, &r);
                 spec_req_free(&r);
         }
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "../ns/timeutil.h"
@@ -374,6 +375,151 @@ START_TEST(an_ended_actors_cgroups_go_with_it)
 }
 END_TEST
 
+/* The open files of a process, as link targets, space-separated. */
+static void fd_links(pid_t pid, char *out, size_t len)
+{
+        char dir[64];
+        struct dirent *de;
+        DIR *d;
+        size_t off = 0;
+
+        snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+        d = opendir(dir);
+        ck_assert_ptr_nonnull(d);
+        out[0] = '\0';
+        while ((de = readdir(d)) && off + 80 < len) {
+                char path[PATH_MAX], link[64];
+                ssize_t n;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+                n = readlink(path, link, sizeof link - 1);
+                if (n <= 0)
+                        continue;
+                link[n] = '\0';
+                off += (size_t)snprintf(out + off, len - off, "%s ", link);
+        }
+        closedir(d);
+}
+
+/* One actor of s, run to its end; its info. */
+static void run_one(struct corral_sup *s, char **argv, const char *profile,
+                    struct corral_actor_info *info, char *shim_fds, size_t len)
+{
+        struct corral_spawn req = {.name = "ns", .argv = argv, .profile = profile};
+        struct cerr err = {0};
+        char ebuf[CERR_MSG_MAX + 64];
+        int64_t deadline = mono_ms() + th_ms(10000);
+        uint32_t id;
+
+        if (corral_sup_spawn(s, &req, &id, &err) < 0)
+                ck_abort_msg("spawn: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        do {
+                ck_assert_int_ge(corral_sup_dispatch(s, 20, &err), 0);
+                ck_assert_int_eq(corral_sup_actor(s, id, info), 0);
+        } while (!info->t_started && !info->ended && mono_ms() < deadline);
+        ck_assert_msg(info->t_started && info->pid > 0, "the actor did not start: %s",
+                      info->spawn_error);
+        if (shim_fds) /* the program sleeps: its shim is there to look at */
+                fd_links(info->pid, shim_fds, len);
+        do {
+                ck_assert_int_ge(corral_sup_dispatch(s, 20, &err), 0);
+                ck_assert_int_eq(corral_sup_actor(s, id, info), 0);
+        } while (!(info->ended && info->node_removed) && mono_ms() < deadline);
+        ck_assert_msg(info->ended && info->node_removed, "the actor did not end");
+        ck_assert_int_eq(info->exit_code, 0);
+        ck_assert_int_eq(corral_sup_release(s, id), 0);
+}
+
+/* The zygote makes a network and an IPC namespace ahead for the next actor that asks for
+ * them (ns/spare_ns.h). Each actor must still get namespaces of its own, never the host's
+ * nor another actor's, with lo up; its shim must hold no spare; and a profile with a user
+ * namespace must not get one (its namespaces belong to its own user namespace). */
+START_TEST(namespaces_made_ahead_are_fresh_and_used_once)
+{
+        struct profile prof[2];
+        struct corral_sup *s;
+        struct corral_actor_info info;
+        struct cerr err = {0};
+        char name[64], ebuf[CERR_MSG_MAX + 64], actor[PATH_MAX],
+            outpath[] = "/tmp/corral-ns-XXXXXX";
+        char *fresh[] = {actor, "try", "fresh-ns", NULL};
+        char *sleeper[] = {actor, "sleep", "0.3", NULL};
+        char text[4096], host[2][64], seen[8][2][64], fds[4096];
+        struct corral_sup_options o = {.nprofiles = 2, .err_fd = -1};
+        int fds_before = count_fds(), nseen = 0, out;
+        unsigned want = CORRAL_SPARE_NET | CORRAL_SPARE_IPC;
+        ssize_t n;
+        FILE *f;
+
+        for (int i = 0; i < 2; i++) {
+                profile_default(&prof[i], i ? "users" : "default");
+                ck_assert_int_eq(profile_set_key(&prof[i], "PrivateNetwork", "actor", &err), 0);
+        }
+        ck_assert_int_eq(profile_set_key(&prof[1], "PrivateUsers", "yes", &err), 0);
+        n = readlink("/proc/self/ns/net", host[0], sizeof host[0] - 1);
+        ck_assert_int_gt(n, 0);
+        host[0][n] = '\0';
+        n = readlink("/proc/self/ns/ipc", host[1], sizeof host[1] - 1);
+        ck_assert_int_gt(n, 0);
+        host[1][n] = '\0';
+        out = mkstemp(outpath);
+        ck_assert_int_ge(out, 0);
+        unlink(outpath);
+        snprintf(actor, sizeof actor, "%s", th_actor());
+        snprintf(name, sizeof name, "%s", th_tree_name("spares"));
+        o.tree_name = name;
+        o.profiles = prof;
+        o.out_fd = out;
+        if (corral_sup_open(&s, &o, &err) < 0)
+                ck_abort_msg("open: %s", cerr_str(&err, ebuf, sizeof ebuf));
+        /* the first asks for them before any was made: its clone makes its own */
+        run_one(s, fresh, "default", &info, NULL, 0);
+        ck_assert_uint_eq(info.spare_ns, 0);
+        /* the next ones find them made (the zygote was idle in between) */
+        for (int i = 0; i < 3; i++) {
+                run_one(s, fresh, "default", &info, NULL, 0);
+                ck_assert_uint_eq(info.spare_ns, want);
+        }
+        /* its shim holds no namespace: not the spare it was born in, not the next one */
+        run_one(s, sleeper, "default", &info, fds, sizeof fds);
+        ck_assert_uint_eq(info.spare_ns, want);
+        ck_assert_msg(!strstr(fds, "net:[") && !strstr(fds, "ipc:["), "the shim holds %s", fds);
+        /* a user namespace of its own: no spare, and its lo works all the same */
+        run_one(s, fresh, "users", &info, NULL, 0);
+        ck_assert_uint_eq(info.spare_ns, 0);
+        corral_sup_close(s);
+        for (int i = 0; i < 2; i++)
+                profile_free(&prof[i]);
+        th_assert_tree_gone(name);
+        ck_assert_int_eq(count_fds(), fds_before + 1); /* (out) */
+
+        /* five lines: each namespace its own, none the host's, lo up in each */
+        lseek(out, 0, SEEK_SET);
+        f = fdopen(out, "r");
+        ck_assert_ptr_nonnull(f);
+        while (fgets(text, sizeof text, f)) {
+                char loop[16];
+
+                ck_assert_msg(nseen < 8, "too many lines");
+                ck_assert_msg(sscanf(text, "fresh-ns %63s %63s loopback %15s", seen[nseen][0],
+                                     seen[nseen][1], loop) == 3,
+                              "%s", text);
+                ck_assert_msg(strcmp(loop, "ok") == 0, "lo: %s", text);
+                for (int k = 0; k < 2; k++) {
+                        ck_assert_msg(strcmp(seen[nseen][k], host[k]) != 0, "the host's: %s", text);
+                        for (int j = 0; j < nseen; j++)
+                                ck_assert_msg(strcmp(seen[nseen][k], seen[j][k]) != 0,
+                                              "actors %d and %d share %s", j, nseen, seen[j][k]);
+                }
+                nseen++;
+        }
+        fclose(f);
+        ck_assert_int_eq(nseen, 5);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
         Suite *s = suite_create("spawner-engine-privileged");
@@ -384,6 +530,7 @@ static Suite *engine_suite(void)
         tcase_add_test(tc, zygote_on_demand_first_spawn_cloned_here_then_fifty);
         tcase_add_test(tc, full_event_queue_pauses_and_says_what_it_lost);
         tcase_add_test(tc, an_ended_actors_cgroups_go_with_it);
+        tcase_add_test(tc, namespaces_made_ahead_are_fresh_and_used_once);
         suite_add_tcase(s, tc);
         return s;
 }
