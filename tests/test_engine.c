@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -403,13 +404,15 @@ static void fd_links(pid_t pid, char *out, size_t len)
         closedir(d);
 }
 
-/* One actor of s, run to its end; its info. */
+/* One actor of s, run to its end; its info. While its program runs (it stays a while):
+ * held[] gets its shim's network and IPC namespaces (the actor's), shim_fds its shim's open
+ * files. */
 static void run_one(struct corral_sup *s, char **argv, const char *profile,
-                    struct corral_actor_info *info, char *shim_fds, size_t len)
+                    struct corral_actor_info *info, int held[2], char *shim_fds, size_t len)
 {
         struct corral_spawn req = {.name = "ns", .argv = argv, .profile = profile};
         struct cerr err = {0};
-        char ebuf[CERR_MSG_MAX + 64];
+        char ebuf[CERR_MSG_MAX + 64], path[64];
         int64_t deadline = mono_ms() + th_ms(10000);
         uint32_t id;
 
@@ -421,8 +424,12 @@ static void run_one(struct corral_sup *s, char **argv, const char *profile,
         } while (!info->t_started && !info->ended && mono_ms() < deadline);
         ck_assert_msg(info->t_started && info->pid > 0, "the actor did not start: %s",
                       info->spawn_error);
-        if (shim_fds) /* the program sleeps: its shim is there to look at */
-                fd_links(info->pid, shim_fds, len);
+        for (int k = 0; k < 2; k++) {
+                snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)info->pid, k ? "ipc" : "net");
+                held[k] = open(path, O_RDONLY | O_CLOEXEC);
+                ck_assert_msg(held[k] >= 0, "%s: %s", path, strerror(errno));
+        }
+        fd_links(info->pid, shim_fds, len);
         do {
                 ck_assert_int_ge(corral_sup_dispatch(s, 20, &err), 0);
                 ck_assert_int_eq(corral_sup_actor(s, id, info), 0);
@@ -432,25 +439,37 @@ static void run_one(struct corral_sup *s, char **argv, const char *profile,
         ck_assert_int_eq(corral_sup_release(s, id), 0);
 }
 
+/* "net:[4026532447]" of a namespace fd */
+static void ns_name(int fd, const char *kind, char *out, size_t len)
+{
+        struct stat st;
+
+        ck_assert_int_eq(fstat(fd, &st), 0);
+        snprintf(out, len, "%s:[%lu]", kind, (unsigned long)st.st_ino);
+}
+
+#define NS_ACTORS 5
+
 /* The zygote makes a network and an IPC namespace ahead for the next actor that asks for
  * them (ns/spare_ns.h). Each actor must still get namespaces of its own, never the host's
  * nor another actor's, with lo up; its shim must hold no spare; and a profile with a user
- * namespace must not get one (its namespaces belong to its own user namespace). */
+ * namespace must not get one (its namespaces belong to its own user namespace). Every
+ * actor's namespaces are held open to the end: a freed namespace's number is given out
+ * again, and two numbers compared must name two namespaces alive at once. */
 START_TEST(namespaces_made_ahead_are_fresh_and_used_once)
 {
+        static const char *const kinds[2] = {"net", "ipc"};
         struct profile prof[2];
         struct corral_sup *s;
         struct corral_actor_info info;
         struct cerr err = {0};
         char name[64], ebuf[CERR_MSG_MAX + 64], actor[PATH_MAX],
             outpath[] = "/tmp/corral-ns-XXXXXX";
-        char *fresh[] = {actor, "try", "fresh-ns", NULL};
-        char *sleeper[] = {actor, "sleep", "0.3", NULL};
-        char text[4096], host[2][64], seen[8][2][64], fds[4096];
+        char *fresh[] = {actor, "try", "fresh-ns", "300", NULL};
+        char text[4096], host[2][64], names[NS_ACTORS][2][64], fds[4096];
         struct corral_sup_options o = {.nprofiles = 2, .err_fd = -1};
-        int fds_before = count_fds(), nseen = 0, out;
+        int fds_before = count_fds(), nseen = 0, out, held[NS_ACTORS][2];
         unsigned want = CORRAL_SPARE_NET | CORRAL_SPARE_IPC;
-        ssize_t n;
         FILE *f;
 
         for (int i = 0; i < 2; i++) {
@@ -458,12 +477,16 @@ START_TEST(namespaces_made_ahead_are_fresh_and_used_once)
                 ck_assert_int_eq(profile_set_key(&prof[i], "PrivateNetwork", "actor", &err), 0);
         }
         ck_assert_int_eq(profile_set_key(&prof[1], "PrivateUsers", "yes", &err), 0);
-        n = readlink("/proc/self/ns/net", host[0], sizeof host[0] - 1);
-        ck_assert_int_gt(n, 0);
-        host[0][n] = '\0';
-        n = readlink("/proc/self/ns/ipc", host[1], sizeof host[1] - 1);
-        ck_assert_int_gt(n, 0);
-        host[1][n] = '\0';
+        for (int k = 0; k < 2; k++) {
+                char path[64];
+                int fd;
+
+                snprintf(path, sizeof path, "/proc/self/ns/%s", kinds[k]);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                ck_assert_int_ge(fd, 0);
+                ns_name(fd, kinds[k], host[k], sizeof host[k]);
+                close(fd);
+        }
         out = mkstemp(outpath);
         ck_assert_int_ge(out, 0);
         unlink(outpath);
@@ -474,49 +497,61 @@ START_TEST(namespaces_made_ahead_are_fresh_and_used_once)
         o.out_fd = out;
         if (corral_sup_open(&s, &o, &err) < 0)
                 ck_abort_msg("open: %s", cerr_str(&err, ebuf, sizeof ebuf));
-        /* the first asks for them before any was made: its clone makes its own */
-        run_one(s, fresh, "default", &info, NULL, 0);
-        ck_assert_uint_eq(info.spare_ns, 0);
-        /* the next ones find them made (the zygote was idle in between) */
-        for (int i = 0; i < 3; i++) {
-                run_one(s, fresh, "default", &info, NULL, 0);
-                ck_assert_uint_eq(info.spare_ns, want);
+        for (int i = 0; i < NS_ACTORS; i++) {
+                /* the first asks before any was made: its clone makes its own; the next ones
+                 * find them made (the zygote was idle in between); the last has a user
+                 * namespace of its own: no spare */
+                bool users = i == NS_ACTORS - 1;
+
+                run_one(s, fresh, users ? "users" : "default", &info, held[i], fds, sizeof fds);
+                ck_assert_msg(info.spare_ns == (i == 0 || users ? 0 : want),
+                              "actor %d: spare_ns %u", i, info.spare_ns);
+                /* its shim holds no namespace: not the spare it was born in, not the next
+                 * one, not the host's */
+                ck_assert_msg(!strstr(fds, "net:[") && !strstr(fds, "ipc:["), "the shim holds %s",
+                              fds);
+                for (int k = 0; k < 2; k++)
+                        ns_name(held[i][k], kinds[k], names[i][k], sizeof names[i][k]);
         }
-        /* its shim holds no namespace: not the spare it was born in, not the next one */
-        run_one(s, sleeper, "default", &info, fds, sizeof fds);
-        ck_assert_uint_eq(info.spare_ns, want);
-        ck_assert_msg(!strstr(fds, "net:[") && !strstr(fds, "ipc:["), "the shim holds %s", fds);
-        /* a user namespace of its own: no spare, and its lo works all the same */
-        run_one(s, fresh, "users", &info, NULL, 0);
-        ck_assert_uint_eq(info.spare_ns, 0);
         corral_sup_close(s);
         for (int i = 0; i < 2; i++)
                 profile_free(&prof[i]);
         th_assert_tree_gone(name);
-        ck_assert_int_eq(count_fds(), fds_before + 1); /* (out) */
 
-        /* five lines: each namespace its own, none the host's, lo up in each */
+        /* each its own (alive at once, held here), none the host's; and each actor saw the
+         * one held for it; lo up in each */
+        for (int i = 0; i < NS_ACTORS; i++) {
+                for (int k = 0; k < 2; k++) {
+                        ck_assert_msg(strcmp(names[i][k], host[k]) != 0, "actor %d: the host's %s",
+                                      i, host[k]);
+                        for (int j = 0; j < i; j++)
+                                ck_assert_msg(strcmp(names[i][k], names[j][k]) != 0,
+                                              "actors %d and %d share %s", j, i, names[i][k]);
+                }
+        }
         lseek(out, 0, SEEK_SET);
         f = fdopen(out, "r");
         ck_assert_ptr_nonnull(f);
         while (fgets(text, sizeof text, f)) {
-                char loop[16];
+                char seen[2][64], loop[16];
 
-                ck_assert_msg(nseen < 8, "too many lines");
-                ck_assert_msg(sscanf(text, "fresh-ns %63s %63s loopback %15s", seen[nseen][0],
-                                     seen[nseen][1], loop) == 3,
-                              "%s", text);
+                ck_assert_msg(nseen < NS_ACTORS, "too many lines: %s", text);
+                ck_assert_msg(
+                    sscanf(text, "fresh-ns %63s %63s loopback %15s", seen[0], seen[1], loop) == 3,
+                    "%s", text);
                 ck_assert_msg(strcmp(loop, "ok") == 0, "lo: %s", text);
-                for (int k = 0; k < 2; k++) {
-                        ck_assert_msg(strcmp(seen[nseen][k], host[k]) != 0, "the host's: %s", text);
-                        for (int j = 0; j < nseen; j++)
-                                ck_assert_msg(strcmp(seen[nseen][k], seen[j][k]) != 0,
-                                              "actors %d and %d share %s", j, nseen, seen[j][k]);
-                }
+                for (int k = 0; k < 2; k++)
+                        ck_assert_msg(strcmp(seen[k], names[nseen][k]) == 0,
+                                      "actor %d saw %s, its shim is in %s", nseen, seen[k],
+                                      names[nseen][k]);
                 nseen++;
         }
         fclose(f);
-        ck_assert_int_eq(nseen, 5);
+        ck_assert_int_eq(nseen, NS_ACTORS);
+        for (int i = 0; i < NS_ACTORS; i++)
+                for (int k = 0; k < 2; k++)
+                        close(held[i][k]);
+        ck_assert_int_eq(count_fds(), fds_before);
 }
 END_TEST
 

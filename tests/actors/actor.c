@@ -516,7 +516,9 @@ static int mode_try(int argc, char **argv)
                 fflush(stdout);
                 return 0;
         }
-        if (strcmp(op, "fresh-ns") == 0) { /* its network and IPC namespaces, and lo works */
+        /* its network and IPC namespaces, whether lo works; then it stays MS milliseconds (a
+         * test holds its namespaces meanwhile: a freed one's number is given out again) */
+        if (strcmp(op, "fresh-ns") == 0 && argc == 4) {
                 char net[64] = "", ipc[64] = "";
                 ssize_t n = readlink("/proc/self/ns/net", net, sizeof net - 1);
                 ssize_t m = readlink("/proc/self/ns/ipc", ipc, sizeof ipc - 1);
@@ -528,6 +530,9 @@ static int mode_try(int argc, char **argv)
                         ipc[m] = '\0';
                 printf("fresh-ns %s %s loopback %s\n", net, ipc, rc == 0 ? "ok" : strerror(errno));
                 fflush(stdout);
+                nanosleep(&(struct timespec){.tv_sec = atoi(argv[3]) / 1000,
+                                             .tv_nsec = atoi(argv[3]) % 1000 * 1000000L},
+                          NULL);
                 return 0;
         }
         if (strcmp(op, "netns") == 0) {
