@@ -417,9 +417,7 @@ void actor_on_output_first(struct corral_sup *s, struct actor *a)
                 exec_read(s, a, true);
 }
 
-/* The shim's report (shim.c: shim_loop), written just before its exit: read once the shim
- * is gone, never watched (a watch would only wake the loop once more per actor). */
-static void read_report(struct actor *a)
+void actor_on_report(struct corral_sup *s, struct actor *a)
 {
         struct shim_report rep;
         ssize_t n = read(a->report_rd, &rep, sizeof rep);
@@ -430,6 +428,7 @@ static void read_report(struct actor *a)
                 a->have_report = true;
                 a->wstatus = rep.wstatus;
         }
+        sup_unwatch(s, a->report_rd);
         close_fd(&a->report_rd);
 }
 
@@ -512,7 +511,7 @@ void actor_ended(struct corral_sup *s, struct actor *a, enum cstage stage)
         a->oom_killed = oom_killed(s, a);
         /* Everything the dead shim wrote is in the pipes now: read it before deciding. */
         if (a->report_rd >= 0)
-                read_report(a);
+                actor_on_report(s, a);
         if (a->exec_rd >= 0)
                 actor_on_exec(s, a);
         if (a->state != AS_SPAWN_FAILED)

@@ -338,6 +338,9 @@ static void dispatch_one(struct corral_sup *s, struct watch *w, uint32_t events)
         case W_EXEC:
                 actor_on_exec(s, w->p);
                 break;
+        case W_REPORT:
+                actor_on_report(s, w->p);
+                break;
         case W_OUT:
         case W_ERR:
                 /* output means execve succeeded (only the program writes there): `started`

@@ -761,9 +761,8 @@ int spawn_actor(struct corral_sup *s, struct actor *a, const struct corral_spawn
                 goto out;
         own(&q, ctl_end);
         spec_set_fd(&q.b, SPEC_FD_CTL, ctl_end);
-        /* (the report pipe is read when the shim is gone, never watched: the shim writes it
-         * just before its exit, so a watch would only wake us once more: actors.c) */
-        if (sup_watch(s, a->exec_rd, EPOLLIN, &a->w_exec, W_EXEC, a) < 0) {
+        if (sup_watch(s, a->exec_rd, EPOLLIN, &a->w_exec, W_EXEC, a) < 0 ||
+            sup_watch(s, a->report_rd, EPOLLIN, &a->w_report, W_REPORT, a) < 0) {
                 cerr_set(err, errno, CERR_SPAWN, "epoll_ctl");
                 goto out;
         }

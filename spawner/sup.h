@@ -42,6 +42,7 @@ enum watch_kind {
         W_NODE,       /* cgroup.events of a cancelling subtree's node */
         W_PIDFD,      /* an actor's shim exited */
         W_EXEC,       /* an actor's exec pipe: an error record, or EOF once execve succeeded */
+        W_REPORT,     /* an actor's report pipe: the program's wait status */
         W_OUT,        /* an actor's stdout pipe (`log`) */
         W_ERR,        /* an actor's stderr pipe (`log`) */
         W_OUTQ,       /* an output queue's fd can take more */
@@ -136,7 +137,7 @@ struct actor {
         int pidfd, exec_rd, report_rd;
         int pty_sock, pty_master; /* CORRAL_SPAWN_PTY: where the master comes, and the master */
         struct drain *out, *err;  /* only in `log` mode */
-        struct watch w_pidfd, w_exec, w_out, w_err;
+        struct watch w_pidfd, w_exec, w_report, w_out, w_err;
         struct queued_req *queued;
         struct actor *next_in_flight;
         int fail_stage, fail_errno;
@@ -331,6 +332,7 @@ void actor_on_exec(struct corral_sup *s, struct actor *a);
 /* Output or a control message came: the program runs; while its exec pipe is still open,
  * `started` is said first. */
 void actor_on_output_first(struct corral_sup *s, struct actor *a);
+void actor_on_report(struct corral_sup *s, struct actor *a);
 void actor_emit_started(struct corral_sup *s, struct actor *a);
 /* What its node uses now (an absent value: not available on this host). */
 struct actor_stats {
