@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The largest buffer a user or group entry may need: a group of tens of thousands of
@@ -209,7 +210,9 @@ static bool same_file(const struct stat *st)
 static void passwd_entry(uid_t uid, struct identity *id)
 {
         char line[1024];
+        struct timespec now;
         struct stat st;
+        bool have_st;
         FILE *f;
 
         if (pw_last.valid && pw_last.uid == uid && stat("/etc/passwd", &st) == 0 &&
@@ -224,6 +227,11 @@ static void passwd_entry(uid_t uid, struct identity *id)
         f = fopen("/etc/passwd", "re");
         if (!f)
                 return;
+        /* The file as it was before the read: a change during or after it then differs next
+         * time. One changed within the last two seconds is not kept at all: an edit in place
+         * that keeps the size can land within one tick of the file system's clock. */
+        have_st = fstat(fileno(f), &st) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+                  now.tv_sec - st.st_ctim.tv_sec >= 2;
         while (fgets(line, sizeof line, f)) {
                 char *fields[7], *c = line;
                 int n = 0;
@@ -246,7 +254,7 @@ static void passwd_entry(uid_t uid, struct identity *id)
         }
         /* what was read, kept with the file it was read from (a line longer than the buffer
          * may have been split: then whatever this scan found, as before) */
-        if (!ferror(f) && fstat(fileno(f), &st) == 0) {
+        if (have_st && !ferror(f)) {
                 pw_last.uid = uid;
                 pw_last.dev = st.st_dev;
                 pw_last.ino = st.st_ino;

@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../ns/timeutil.h"
@@ -275,6 +276,9 @@ static int passwd_child(const char *dir)
             write_passwd(one, "/home/first") < 0 ||
             mount(one, "/etc/passwd", NULL, MS_BIND, NULL) < 0)
                 return 10;
+        /* a file changed in the last two seconds is never kept: this one must be, so that
+         * what follows tests the check of a kept answer */
+        nanosleep(&(struct timespec){.tv_sec = 2, .tv_nsec = 200000000}, NULL);
         /* twice: read, then from what was kept */
         for (int i = 0; i < 2; i++) {
                 if (passwd_home_is("/home/first") < 0)
