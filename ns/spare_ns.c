@@ -70,7 +70,9 @@ int ns_spares_leave(struct ns_spares *sp, unsigned used, int saved[SPARE_N])
                         e = errno;
                 }
                 close_fd(&saved[k]);
-                close_fd(&sp->fd[k]); /* the child's now, and only the child's */
+                /* the child's now, and only the child's (or, when the clone failed, nobody's:
+                 * it goes all the same, and the next idle moment makes another) */
+                close_fd(&sp->fd[k]);
         }
         errno = e;
         return rc;
@@ -121,10 +123,4 @@ int ns_spares_refill(struct ns_spares *sp)
                 close(own);
         }
         return 0;
-}
-
-void ns_spares_close(struct ns_spares *sp)
-{
-        for (int k = 0; k < SPARE_N; k++)
-                close_fd(&sp->fd[k]);
 }

@@ -50,6 +50,4 @@ int ns_spares_refill(struct ns_spares *sp);
 /* Whether a refill has something to do. */
 bool ns_spares_short(const struct ns_spares *sp);
 
-void ns_spares_close(struct ns_spares *sp);
-
 #endif

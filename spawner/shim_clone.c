@@ -53,7 +53,7 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
         int tree_net = spec_fd(r, SPEC_FD_NETNS), own_net = -1;
         bool userns = r->hdr.clone_flags & CLONE_NEWUSER;
         bool need_sync = r->hdr.n_v1 > 0 || userns || creq.force_fallback || ns_clone3_state() != 1;
-        int saved[SPARE_N], stuck_errno = 0;
+        int saved[SPARE_N], stuck_errno = 0, stuck_stage = STAGE_NETNS;
         unsigned spared = 0;
         const char *stuck = NULL;
         pid_t pid;
@@ -100,6 +100,7 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
         if (spared && ns_spares_leave(how->spares, spared, saved) < 0) {
                 stuck = "leaving a namespace made ahead";
                 stuck_errno = errno;
+                stuck_stage = STAGE_NONE; /* (the message says where) */
         }
         if (own_net >= 0 && netns_leave(&own_net) < 0 && !stuck) {
                 stuck = "leaving the tree's namespace";
@@ -116,7 +117,7 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
                 if (pid < 0)
                         fill_error(rep, err.errnum, STAGE_NONE, cerr_stage_name(err.stage));
                 else
-                        fill_error(rep, stuck_errno, STAGE_NETNS, stuck);
+                        fill_error(rep, stuck_errno, stuck_stage, stuck);
                 if (sync[1] >= 0)
                         close(sync[1]);
                 if (pid > 0) {
