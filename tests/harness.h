@@ -57,6 +57,10 @@ void th_enable_v2(enum cg_ctrl c);
 int th_layout_violations(void);
 void th_assert_layout(void);
 
+/* What a shim holds once its program runs (its exec pipe's EOF, `started`, came): stdio on
+ * /dev/null, its signalfd, the report pipe and the supervisor's pidfd, and nothing else. */
+void th_assert_shim_fds(pid_t shim);
+
 /* Fails the test when a process is still alive (pidfd not readable within ms). */
 void th_assert_dead(int pidfd, int ms, const char *what);
 

@@ -505,50 +505,6 @@ START_TEST(exec_failures_127_126)
 }
 END_TEST
 
-/* What a shim holds once its program runs: stdio on /dev/null, its signalfd, the report pipe
- * and the supervisor's pidfd; nothing of the supervisor's (the registry record, epoll,
- * cgroup nodes, sockets), whether the zygote cloned it or the supervisor itself did. */
-static void assert_shim_fds(pid_t shim)
-{
-        char path[64], target[PATH_MAX];
-        int nsig = 0, npidfd = 0, npipe = 0, n = 0;
-        struct dirent *de;
-        DIR *d;
-
-        /* (the shim closes the request's fds once its program runs: the program may have said
-         * "ready" first; the exec pipe, whose EOF is `started`, goes last) */
-        snprintf(path, sizeof path, "/proc/%d/fd", (int)shim);
-        d = opendir(path);
-        ck_assert_ptr_nonnull(d);
-        while ((de = readdir(d))) {
-                char link[PATH_MAX];
-                ssize_t len;
-
-                if (de->d_name[0] == '.')
-                        continue;
-                snprintf(link, sizeof link, "/proc/%d/fd/%s", (int)shim, de->d_name);
-                len = readlink(link, target, sizeof target - 1);
-                ck_assert_int_gt(len, 0);
-                target[len] = '\0';
-                n++;
-                if (atoi(de->d_name) <= 2) {
-                        ck_assert_msg(strcmp(target, "/dev/null") == 0, "shim fd %s is %s",
-                                      de->d_name, target);
-                        continue;
-                }
-                nsig += strcmp(target, "anon_inode:[signalfd]") == 0;
-                npidfd += strcmp(target, "anon_inode:[pidfd]") == 0;
-                npipe += strncmp(target, "pipe:", 5) == 0;
-                ck_assert_msg(strcmp(target, "anon_inode:[signalfd]") == 0 ||
-                                  strcmp(target, "anon_inode:[pidfd]") == 0 ||
-                                  strncmp(target, "pipe:", 5) == 0,
-                              "shim holds fd %s: %s", de->d_name, target);
-        }
-        closedir(d);
-        ck_assert_msg(n == 6 && nsig == 1 && npidfd == 1 && npipe == 1,
-                      "shim: %d fds, %d signalfd, %d pidfd, %d pipe", n, nsig, npidfd, npipe);
-}
-
 static void eager_zygote(void *ctx)
 {
         (void)ctx;
@@ -628,7 +584,7 @@ static void fd_tables(bool eager)
         }
         closedir(d);
         ck_assert_int_gt(checked, 3);
-        assert_shim_fds(shim);
+        th_assert_shim_fds(shim);
         /* the zygote: the supervisor's child that is not the shim */
         snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)p.pid, (int)p.pid);
         f = fopen(path, "re");
