@@ -9,14 +9,25 @@
 
 /* thread-self: the namespace is the calling thread's (a consumer of the supervisor library
  * may have others, which stay where they are) */
-#define OWN_NETNS "/proc/thread-self/ns/net"
-
-int netns_enter(int fd, int *saved)
+int ns_open_own(int nstype)
 {
-        *saved = open(OWN_NETNS, O_RDONLY | O_CLOEXEC);
+        const char *path = nstype == CLONE_NEWNET   ? "/proc/thread-self/ns/net"
+                           : nstype == CLONE_NEWIPC ? "/proc/thread-self/ns/ipc"
+                                                    : NULL;
+
+        if (!path) {
+                errno = EINVAL;
+                return -1;
+        }
+        return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int ns_enter(int fd, int nstype, int *saved)
+{
+        *saved = ns_open_own(nstype);
         if (*saved < 0)
                 return -1;
-        if (setns(fd, CLONE_NEWNET) < 0) {
+        if (setns(fd, nstype) < 0) {
                 int e = errno;
 
                 close(*saved);
@@ -27,9 +38,9 @@ int netns_enter(int fd, int *saved)
         return 0;
 }
 
-int netns_leave(int *saved)
+int ns_leave(int *saved, int nstype)
 {
-        int rc = setns(*saved, CLONE_NEWNET);
+        int rc = setns(*saved, nstype);
         int e = errno;
 
         close(*saved);
@@ -40,7 +51,7 @@ int netns_leave(int *saved)
 
 int netns_create_loopback(int *fd, struct cerr *err)
 {
-        int saved = open(OWN_NETNS, O_RDONLY | O_CLOEXEC);
+        int saved = ns_open_own(CLONE_NEWNET);
         const char *what = NULL;
         int e = 0;
 
@@ -56,11 +67,11 @@ int netns_create_loopback(int *fd, struct cerr *err)
         if (net_link_up(1) < 0) {
                 e = errno;
                 what = "bringing lo up in a new network namespace";
-        } else if ((*fd = open(OWN_NETNS, O_RDONLY | O_CLOEXEC)) < 0) {
+        } else if ((*fd = ns_open_own(CLONE_NEWNET)) < 0) {
                 e = errno;
                 what = "opening the new network namespace";
         }
-        if (netns_leave(&saved) < 0) {
+        if (ns_leave(&saved, CLONE_NEWNET) < 0) {
                 /* still inside: the caller must not go on as if it were in its own */
                 int back = errno;
 

@@ -22,9 +22,12 @@
  * (when it cannot come back, that is the error, with errno). */
 int netns_create_loopback(int *fd, struct cerr *err);
 
-/* The zygote's side, async-signal-safe: enter the namespace of fd, keeping a handle on the
- * one we were in (*saved, O_CLOEXEC); and go back to it (closing it). -1 with errno. */
-int netns_enter(int fd, int *saved);
-int netns_leave(int *saved);
+/* The zygote's side, async-signal-safe, for a network or IPC namespace (nstype CLONE_NEWNET,
+ * CLONE_NEWIPC; ns/spare_ns.c uses both): enter the namespace of fd, keeping a handle on the
+ * one we were in (*saved, O_CLOEXEC); and go back to it (closing it). ns_open_own opens the
+ * calling thread's own namespace of that type (O_CLOEXEC). -1 with errno. */
+int ns_open_own(int nstype);
+int ns_enter(int fd, int nstype, int *saved);
+int ns_leave(int *saved, int nstype);
 
 #endif

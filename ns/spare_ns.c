@@ -1,18 +1,13 @@
 #include "spare_ns.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
 
-/* thread-self, as ns/netns.c: only the calling thread moves */
-static const struct {
-        int flag;
-        const char *own;
-} kinds[SPARE_N] = {
-    [SPARE_NET] = {CLONE_NEWNET, "/proc/thread-self/ns/net"},
-    [SPARE_IPC] = {CLONE_NEWIPC, "/proc/thread-self/ns/ipc"},
-};
+#include "netns.h"
+
+/* the clone flag of each kind; the calling thread alone moves (ns/netns.c) */
+static const int kinds[SPARE_N] = {[SPARE_NET] = CLONE_NEWNET, [SPARE_IPC] = CLONE_NEWIPC};
 
 static void close_fd(int *fd)
 {
@@ -38,21 +33,17 @@ unsigned ns_spares_enter(struct ns_spares *sp, uint64_t *flags, int saved[SPARE_
         if (*flags & CLONE_NEWUSER)
                 return 0;
         for (int k = 0; k < SPARE_N; k++) {
-                if (!(*flags & (uint64_t)kinds[k].flag))
+                if (!(*flags & (uint64_t)kinds[k]))
                         continue;
                 sp->wanted[k] = true;
                 if (sp->fd[k] < 0)
                         continue;
-                saved[k] = open(kinds[k].own, O_RDONLY | O_CLOEXEC);
-                if (saved[k] < 0)
-                        continue;
-                if (setns(sp->fd[k], kinds[k].flag) < 0) {
+                if (ns_enter(sp->fd[k], kinds[k], &saved[k]) < 0) {
                         /* (a spare that cannot be entered is no spare: the clone makes one) */
-                        close_fd(&saved[k]);
                         close_fd(&sp->fd[k]);
                         continue;
                 }
-                *flags &= ~(uint64_t)kinds[k].flag;
+                *flags &= ~(uint64_t)kinds[k];
                 used |= 1u << k;
         }
         return used;
@@ -65,11 +56,10 @@ int ns_spares_leave(struct ns_spares *sp, unsigned used, int saved[SPARE_N])
         for (int k = 0; k < SPARE_N; k++) {
                 if (!(used & (1u << k)))
                         continue;
-                if (setns(saved[k], kinds[k].flag) < 0 && rc == 0) {
+                if (ns_leave(&saved[k], kinds[k]) < 0 && rc == 0) {
                         rc = -1;
                         e = errno;
                 }
-                close_fd(&saved[k]);
                 /* the child's now, and only the child's (or, when the clone failed, nobody's:
                  * it goes all the same, and the next idle moment makes another) */
                 close_fd(&sp->fd[k]);
@@ -102,25 +92,23 @@ int ns_spares_refill(struct ns_spares *sp)
 
                 if (!sp->wanted[k] || sp->fd[k] >= 0)
                         continue;
-                own = open(kinds[k].own, O_RDONLY | O_CLOEXEC);
+                own = ns_open_own(kinds[k]);
                 if (own < 0)
                         continue;
-                if (unshare(kinds[k].flag) < 0) {
+                if (unshare(kinds[k]) < 0) {
                         /* (never made, then: every clone of this kind makes its own) */
                         sp->wanted[k] = false;
                         close(own);
                         continue;
                 }
-                sp->fd[k] = open(kinds[k].own, O_RDONLY | O_CLOEXEC);
-                if (setns(own, kinds[k].flag) < 0) {
+                sp->fd[k] = ns_open_own(kinds[k]);
+                if (ns_leave(&own, kinds[k]) < 0) {
                         int e = errno;
 
-                        close(own);
                         close_fd(&sp->fd[k]);
                         errno = e;
                         return -1;
                 }
-                close(own);
         }
         return 0;
 }

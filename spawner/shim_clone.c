@@ -69,7 +69,7 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
                 return -1;
         }
         /* PrivateNetwork=tree: the child is born in the tree's network namespace (ns/netns.h) */
-        if (tree_net >= 0 && netns_enter(tree_net, &own_net) < 0) {
+        if (tree_net >= 0 && ns_enter(tree_net, CLONE_NEWNET, &own_net) < 0) {
                 fill_error(rep, errno, STAGE_NETNS, "entering the tree's network namespace");
                 close_pair(sync);
                 return -1;
@@ -102,7 +102,7 @@ int shim_clone(struct spec_req *r, const struct shim_clone_how *how, struct spec
                 stuck_errno = errno;
                 stuck_stage = STAGE_NONE; /* (the message says where) */
         }
-        if (own_net >= 0 && netns_leave(&own_net) < 0 && !stuck) {
+        if (own_net >= 0 && ns_leave(&own_net, CLONE_NEWNET) < 0 && !stuck) {
                 stuck = "leaving the tree's namespace";
                 stuck_errno = errno;
         }
